@@ -1,0 +1,39 @@
+//! Environments: one account and region behind one backend, with guard flags.
+
+use serde::{Deserialize, Serialize};
+
+/// Where an environment's resources live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The embedded local cloud (SQLite, Cloud Control semantics).
+    Local,
+    /// Real AWS through the Cloud Control API.
+    Aws,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Local => "local",
+            Backend::Aws => "aws",
+        }
+    }
+}
+
+/// A resolved environment: file, environment variables and flags already merged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    /// Short name used on the command line and in resource names (`dev`, `prod`).
+    pub name: String,
+    /// Tag value for `Environment` (`development`, `production`).
+    pub tag_value: String,
+    pub backend: Backend,
+    /// AWS profile name; for the local backend it is only recorded.
+    pub profile: Option<String>,
+    pub region: String,
+    /// Writes are refused unless a human approved the exact plan.
+    pub read_only: bool,
+    /// Security scanning on (`SECURITY_SCANNING=enabled`).
+    pub scanning: bool,
+}

@@ -1,0 +1,127 @@
+//! What infraguard knows about one resource type, distilled from its
+//! CloudFormation resource schema.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::resource::ResourceType;
+
+/// Where a type keeps its tags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "style", content = "property", rename_all = "snake_case")]
+pub enum TagStyle {
+    /// A list of `{"Key": …, "Value": …}` objects under this property (`Tags`).
+    List(String),
+    /// A string-to-string map under this property (`UserPoolTags`).
+    Map(String),
+    /// The type cannot be tagged.
+    None,
+}
+
+impl TagStyle {
+    pub fn property(&self) -> Option<&str> {
+        match self {
+            TagStyle::List(p) | TagStyle::Map(p) => Some(p),
+            TagStyle::None => None,
+        }
+    }
+}
+
+/// Property paths are JSON pointers relative to the resource's properties
+/// (`/BucketName`, `/LifecycleConfiguration/Rules/*/Transition`), i.e. the
+/// schema's `/properties/...` with the `/properties` prefix removed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSchema {
+    pub type_name: ResourceType,
+    pub primary_identifier: Vec<String>,
+    pub read_only: Vec<String>,
+    pub create_only: Vec<String>,
+    pub write_only: Vec<String>,
+    /// Top-level properties that must be present on create.
+    pub required: Vec<String>,
+    pub tagging: TagStyle,
+    /// Top-level property names and their JSON type (`string`, `object`,
+    /// `array`, `integer`, `boolean`, `number`, or `any` when the schema allows
+    /// several).
+    pub properties: Vec<(String, String)>,
+    /// Whether properties outside `properties` are rejected.
+    pub additional_properties: bool,
+    /// The property that holds the resource's name, when it has one the user
+    /// may choose (`BucketName`, `FunctionName`, ...).
+    pub name_property: Option<String>,
+}
+
+impl ResourceSchema {
+    /// The JSON type of a top-level property, if the schema declares it.
+    pub fn property_type(&self, name: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str())
+    }
+
+    pub fn has_property(&self, name: &str) -> bool {
+        self.property_type(name).is_some()
+    }
+
+    /// Whether a JSON pointer into the properties falls under one of `paths`
+    /// (which may hold `*` for any array index or key).
+    pub fn pointer_matches(paths: &[String], pointer: &str) -> bool {
+        paths.iter().any(|p| pointer_under(p, pointer))
+    }
+
+    pub fn is_read_only(&self, pointer: &str) -> bool {
+        Self::pointer_matches(&self.read_only, pointer)
+    }
+
+    pub fn is_create_only(&self, pointer: &str) -> bool {
+        Self::pointer_matches(&self.create_only, pointer)
+    }
+
+    /// The primary identifier of a resource built from its properties, the
+    /// way Cloud Control joins compound identifiers (with `|`).
+    pub fn identifier_of(&self, properties: &Value) -> Option<String> {
+        let mut parts = Vec::with_capacity(self.primary_identifier.len());
+        for p in &self.primary_identifier {
+            match properties.pointer(p)? {
+                Value::String(s) => parts.push(s.clone()),
+                Value::Number(n) => parts.push(n.to_string()),
+                _ => return None,
+            }
+        }
+        Some(parts.join("|"))
+    }
+}
+
+/// `pattern` covers `pointer` if every segment of `pattern` matches the
+/// corresponding leading segment of `pointer` (`*` matches any segment).
+/// `/A/B` covers `/A/B` and `/A/B/C`; `/A/B/C` also touches `/A/B` when a
+/// patch replaces the parent, which callers check with [`pointer_touches`].
+pub fn pointer_under(pattern: &str, pointer: &str) -> bool {
+    let pat: Vec<&str> = pattern.split('/').skip(1).collect();
+    let ptr: Vec<&str> = pointer.split('/').skip(1).collect();
+    if ptr.len() < pat.len() {
+        return false;
+    }
+    pat.iter().zip(&ptr).all(|(a, b)| *a == "*" || a == b)
+}
+
+/// Whether writing at `pointer` changes anything under `pattern`: either the
+/// pointer is inside the pattern, or it replaces an ancestor of it.
+pub fn pointer_touches(pattern: &str, pointer: &str) -> bool {
+    pointer_under(pattern, pointer) || pointer_under(pointer, pattern)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_matching_honours_wildcards() {
+        assert!(pointer_under("/A/*/C", "/A/3/C"));
+        assert!(pointer_under("/A/*/C", "/A/3/C/D"));
+        assert!(!pointer_under("/A/*/C", "/A/3"));
+        assert!(pointer_touches("/A/*/C", "/A"));
+        assert!(!pointer_touches("/BucketName", "/Tags"));
+    }
+}

@@ -1,0 +1,86 @@
+//! The `Store` port: where plans, approvals, token use, tracking and the audit
+//! log live.
+//!
+//! Every write takes the audit records that describe it and commits both in
+//! one transaction, so the log can never disagree with the state it explains.
+
+use serde_json::Value;
+
+use crate::approval::{Approval, ApprovalStatus};
+use crate::audit::{AuditEntry, AuditRecord};
+use crate::plan::Plan;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    #[error("state storage failed: {0}")]
+    Storage(String),
+    /// A compare-and-set lost: someone else changed the record first.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored state is damaged: {0}; run `infraguard audit verify` and restore .infraguard/ from a backup")]
+    Corrupt(String),
+}
+
+/// What infraguard last applied to one resource, for drift detection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppliedState {
+    pub env: String,
+    pub type_name: String,
+    pub identifier: String,
+    pub properties: Value,
+    pub plan_id: String,
+    pub at: String,
+}
+
+pub trait Store: Send + Sync {
+    /// Insert a new plan, with its approval request if it needs one.
+    fn insert_plan(
+        &self,
+        plan: &Plan,
+        approval: Option<&Approval>,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError>;
+
+    /// Replace a plan's mutable fields (status, applied, identifier) if its
+    /// stored status is still `expected_status`.
+    fn update_plan(
+        &self,
+        plan: &Plan,
+        expected_status: crate::plan::PlanStatus,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError>;
+
+    fn plan(&self, id: &str) -> Result<Option<Plan>, StoreError>;
+
+    /// Plans, newest first, at most `limit`.
+    fn plans(&self, env: Option<&str>, limit: usize) -> Result<Vec<Plan>, StoreError>;
+
+    /// Record a decision if the approval is still in `expected` status.
+    fn decide_approval(
+        &self,
+        approval: &Approval,
+        expected: ApprovalStatus,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError>;
+
+    fn approval(&self, id: &str) -> Result<Option<Approval>, StoreError>;
+
+    fn approval_for_plan(&self, plan_id: &str) -> Result<Option<Approval>, StoreError>;
+
+    /// Approvals, oldest first; only those in `status` when given.
+    fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, StoreError>;
+
+    fn append_audit(&self, audit: &[AuditRecord]) -> Result<(), StoreError>;
+
+    /// The whole log, in order.
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Mark a single-use token id as spent. `Ok(false)` if it was spent before.
+    fn spend_token(&self, token_id: &str, expires_at: i64) -> Result<bool, StoreError>;
+
+    fn record_applied(&self, state: &AppliedState) -> Result<(), StoreError>;
+
+    fn forget_applied(&self, env: &str, type_name: &str, identifier: &str) -> Result<(), StoreError>;
+
+    fn applied(&self, env: &str) -> Result<Vec<AppliedState>, StoreError>;
+}
