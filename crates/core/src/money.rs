@@ -111,10 +111,14 @@ pub struct CostEstimate {
 }
 
 impl CostEstimate {
-    /// The value for the `CostEstimate` tag: `$0.25/month`.
+    /// The value for the `CostEstimate` tag: `0.25 USD/month`.
+    ///
+    /// The seed writes `$0.25/month`, but `$` is outside the characters AWS
+    /// allows in tag values (letters, digits, spaces, `_ . : / = + - @`), so
+    /// real AWS would refuse the tag.
     pub fn tag_value(&self) -> String {
         if self.known {
-            format!("{}/month", self.monthly_usd)
+            format!("{:.2} USD/month", self.monthly_usd.round_cents().0)
         } else {
             "unknown".to_string()
         }
