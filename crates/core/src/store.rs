@@ -63,6 +63,9 @@ pub trait Store: Send + Sync {
         audit: &[AuditRecord],
     ) -> Result<(), StoreError>;
 
+    /// Insert an approval request for an existing plan.
+    fn insert_approval(&self, approval: &Approval, audit: &[AuditRecord]) -> Result<(), StoreError>;
+
     fn approval(&self, id: &str) -> Result<Option<Approval>, StoreError>;
 
     fn approval_for_plan(&self, plan_id: &str) -> Result<Option<Approval>, StoreError>;
