@@ -21,6 +21,26 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Lower case, with every run of separators other than letters and digits
+/// (`.`, ` `, `_`, `:`) read as `::`, so `s3.bucket` and `S3 Bucket` compare
+/// like `s3::bucket`. Names without separators (properties) only lose case.
+fn normalise(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_separator = false;
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            if pending_separator && !out.is_empty() {
+                out.push_str("::");
+            }
+            pending_separator = false;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            pending_separator = true;
+        }
+    }
+    out
+}
+
 /// Up to `limit` candidates close to `wanted`, best first.
 ///
 /// Ranking, cheapest explanation first: same name ignoring case; then the
@@ -32,14 +52,14 @@ pub(crate) fn nearest<'a, I>(wanted: &str, candidates: I, limit: usize) -> Vec<S
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let wanted_lc = wanted.trim().to_ascii_lowercase();
+    let wanted_lc = normalise(wanted);
     if wanted_lc.is_empty() {
         return Vec::new();
     }
     let max_distance = (wanted_lc.chars().count() / 4).clamp(1, 3);
     let mut scored: Vec<(usize, usize, &str)> = Vec::new();
     for cand in candidates {
-        let cand_lc = cand.to_ascii_lowercase();
+        let cand_lc = normalise(cand);
         let last_segment = cand_lc.rsplit("::").next().unwrap_or(&cand_lc);
         let score = if cand_lc == wanted_lc {
             Some(0)

@@ -26,7 +26,7 @@
 
 use std::collections::BTreeSet;
 
-use infraguard_core::ResourceSchema;
+use infraguard_core::{ResourceSchema, TagStyle};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -230,6 +230,26 @@ impl Checker<'_> {
         }
     }
 
+    /// Tags under the wrong name are the most common unknown property:
+    /// templates copied between types assume `Tags`, but Cognito keeps them
+    /// in `UserPoolTags` (a map) and IAM::ManagedPolicy has none.
+    fn tag_hint(&self, key: &str, parent: &str) -> Option<String> {
+        if !parent.is_empty() || !key.eq_ignore_ascii_case("tags") {
+            return None;
+        }
+        Some(match &self.schema.tagging {
+            TagStyle::List(p) => {
+                format!(
+                    "this type keeps its tags in `{p}`, a list of {{\"Key\": …, \"Value\": …}} objects"
+                )
+            }
+            TagStyle::Map(p) => {
+                format!("this type keeps its tags in `{p}`, an object of key to value")
+            }
+            TagStyle::None => "this type cannot be tagged; remove it".to_string(),
+        })
+    }
+
     /// Check `value` at `path` against `schema`, appending to `out`.
     fn check(
         &self,
@@ -257,6 +277,19 @@ impl Checker<'_> {
         if let Some(types) = schema_obj.get("type")
             && !type_matches(value, types)
         {
+            if value.is_null() {
+                // CloudFormation rejects nulls outright; the fix is not a
+                // different type but a value or no property at all.
+                self.problem(
+                    out,
+                    path,
+                    format!(
+                        "`{}` is null; give it a value or leave it out",
+                        display_pointer(path)
+                    ),
+                );
+                return;
+            }
             self.problem(
                 out,
                 path,
@@ -500,10 +533,14 @@ impl Checker<'_> {
             }
             match schema.get("additionalProperties") {
                 Some(Value::Bool(false)) => {
-                    let hint = declared
-                        .map(|d| nearest(key, d.keys().map(String::as_str), 1))
-                        .and_then(|s| s.into_iter().next())
-                        .map(|s| format!("did you mean `{s}`?"))
+                    let hint = self
+                        .tag_hint(key, path)
+                        .or_else(|| {
+                            declared
+                                .map(|d| nearest(key, d.keys().map(String::as_str), 1))
+                                .and_then(|s| s.into_iter().next())
+                                .map(|s| format!("did you mean `{s}`?"))
+                        })
                         .unwrap_or_else(|| "remove it or check its spelling".to_string());
                     self.problem(
                         out,
@@ -1059,6 +1096,118 @@ mod tests {
     }
 
     #[test]
+    fn tags_under_the_wrong_name_point_to_the_right_one() {
+        let p = create(
+            "AWS::Cognito::UserPool",
+            json!({"UserPoolName": "u", "Tags": [{"Key": "a", "Value": "b"}]}),
+        );
+        assert_eq!(paths(&p), ["/Tags"]);
+        assert_eq!(
+            p[0].message,
+            "unknown property `Tags` for AWS::Cognito::UserPool; this type keeps its tags in `UserPoolTags`, an object of key to value"
+        );
+        let p = create(
+            "AWS::IAM::ManagedPolicy",
+            json!({"PolicyDocument": {}, "Tags": []}),
+        );
+        assert_eq!(paths(&p), ["/Tags"]);
+        assert!(
+            p[0].message
+                .ends_with("this type cannot be tagged; remove it")
+        );
+        let p = create(
+            "AWS::Budgets::Budget",
+            json!({"Budget": {"BudgetType": "COST", "TimeUnit": "MONTHLY"}, "Tags": []}),
+        );
+        assert_eq!(paths(&p), ["/Tags"]);
+        assert!(
+            p[0].message.contains("`ResourceTags`, a list"),
+            "{}",
+            p[0].message
+        );
+    }
+
+    #[test]
+    fn nulls_are_reported_as_such() {
+        let p = create("AWS::S3::Bucket", json!({"BucketName": null}));
+        assert_eq!(
+            p,
+            [PropertyProblem {
+                path: "/BucketName".into(),
+                message: "`BucketName` is null; give it a value or leave it out".into(),
+            }]
+        );
+    }
+
+    /// The examples of the user's workflow guide (seed), with the guide's
+    /// `Tags: [...]` filled in the way each type takes tags.
+    #[test]
+    fn the_workflow_guide_examples_validate() {
+        let tags = json!([{"Key": "MANAGED_BY", "Value": "infraguard"}, {"Key": "Environment", "Value": "development"}]);
+        assert_eq!(
+            create(
+                "AWS::S3::Bucket",
+                json!({
+                    "BucketName": "synthcoreai-documents-dev",
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": true, "BlockPublicPolicy": true,
+                        "IgnorePublicAcls": true, "RestrictPublicBuckets": true
+                    },
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "Tags": tags
+                })
+            ),
+            []
+        );
+        assert_eq!(
+            create(
+                "AWS::Cognito::UserPool",
+                json!({
+                    "UserPoolName": "synthcoreai-users-dev",
+                    "AutoVerifiedAttributes": ["email"],
+                    "Policies": {"PasswordPolicy": {
+                        "MinimumLength": 8, "RequireUppercase": true, "RequireLowercase": true,
+                        "RequireNumbers": true, "RequireSymbols": true
+                    }},
+                    "UserPoolTags": {"MANAGED_BY": "infraguard"}
+                })
+            ),
+            []
+        );
+        assert_eq!(
+            create(
+                "AWS::RDS::DBInstance",
+                json!({
+                    "DBInstanceIdentifier": "synthcoreai-db-dev",
+                    "Engine": "postgres",
+                    "EngineVersion": "15.4",
+                    "DBInstanceClass": "db.t3.micro",
+                    "AllocatedStorage": 20,
+                    "StorageType": "gp3",
+                    "MasterUsername": "synthcoreai_admin",
+                    "BackupRetentionPeriod": 7,
+                    "Tags": tags
+                })
+            ),
+            []
+        );
+        assert_eq!(
+            create(
+                "AWS::Lambda::Function",
+                json!({
+                    "FunctionName": "synthcoreai-worker-dev",
+                    "Runtime": "nodejs20.x",
+                    "Handler": "index.handler",
+                    "Role": "arn:aws:iam::123456789012:role/lambda-execution-role",
+                    "Code": {"ZipFile": "exports.handler = async () => 1;"},
+                    "Tags": tags
+                })
+            ),
+            []
+        );
+    }
+
+    #[test]
     fn wrong_types_are_reported_with_coercions_allowed() {
         let p = create(
             "AWS::Lambda::Function",
@@ -1156,6 +1305,14 @@ mod tests {
             create(
                 "AWS::S3::Bucket",
                 json!({"Tags": [{"Fn::If": ["C", {"Key": "a", "Value": "b"}, {"Ref": "AWS::NoValue"}]}]})
+            ),
+            []
+        );
+        // A whole property set chosen by a condition cannot be checked here.
+        assert_eq!(
+            create(
+                "AWS::EC2::SecurityGroup",
+                json!({"Fn::If": ["C", {"GroupDescription": "x"}, {"Ref": "AWS::NoValue"}]})
             ),
             []
         );
