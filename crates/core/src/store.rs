@@ -81,6 +81,9 @@ pub trait Store: Send + Sync {
     /// Mark a single-use token id as spent. `Ok(false)` if it was spent before.
     fn spend_token(&self, token_id: &str, expires_at: i64) -> Result<bool, StoreError>;
 
+    /// Whether a token id was spent.
+    fn token_spent(&self, token_id: &str) -> Result<bool, StoreError>;
+
     fn record_applied(&self, state: &AppliedState) -> Result<(), StoreError>;
 
     fn forget_applied(&self, env: &str, type_name: &str, identifier: &str) -> Result<(), StoreError>;
