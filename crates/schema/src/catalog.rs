@@ -193,6 +193,34 @@ mod tests {
     }
 
     #[test]
+    fn every_ref_in_the_builtin_documents_resolves() {
+        fn walk(doc: &Value, node: &Value, type_name: &str, count: &mut usize) {
+            match node {
+                Value::Object(map) => {
+                    if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+                        *count += 1;
+                        assert!(
+                            crate::distill::resolve_ref(doc, r).is_some(),
+                            "{type_name}: {r} does not resolve"
+                        );
+                    }
+                    map.values().for_each(|v| walk(doc, v, type_name, count));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(doc, v, type_name, count)),
+                _ => {}
+            }
+        }
+        let c = Catalog::builtin();
+        let mut count = 0;
+        for ty in c.types() {
+            let doc = c.document(ty).unwrap();
+            walk(doc, doc, ty.as_str(), &mut count);
+        }
+        // The schemas use a few hundred references; all must be local.
+        assert!(count > 300, "only {count} $refs seen");
+    }
+
+    #[test]
     fn embedded_documents_carry_no_prose() {
         for (name, text) in DOCUMENTS {
             for word in [

@@ -145,9 +145,14 @@ fn strip_properties_prefix(pointer: &str) -> String {
     }
 }
 
-/// Follow a local `$ref` (`#/definitions/Tag`) inside `document`.
+/// Follow a local `$ref` inside `document`: `#/definitions/Tag`, or
+/// `resource-schema.json#/properties/AppId`, the registry's name for the
+/// document itself (used by list-handler schemas).
 pub(crate) fn resolve_ref<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
-    document.pointer(reference.strip_prefix('#')?)
+    let local = reference
+        .strip_prefix("resource-schema.json")
+        .unwrap_or(reference);
+    document.pointer(local.strip_prefix('#')?)
 }
 
 /// Follow `$ref`s from `schema` until reaching a schema without one.
@@ -325,6 +330,22 @@ mod tests {
 
         assert!(schema_from_document(&json!({"typeName": "nope"})).is_err());
         assert!(schema_from_document(&json!(null)).is_err());
+    }
+
+    #[test]
+    fn refs_resolve_locally_and_to_the_document_itself() {
+        let d = doc();
+        assert_eq!(
+            resolve_ref(&d, "#/definitions/Conf2"),
+            Some(&json!({"type": "object"}))
+        );
+        assert_eq!(
+            resolve_ref(&d, "resource-schema.json#/properties/Name"),
+            Some(&json!({"type": "string"}))
+        );
+        assert_eq!(resolve_ref(&d, "other.json#/properties/Name"), None);
+        assert_eq!(resolve_ref(&d, "#/definitions/Nope"), None);
+        assert_eq!(resolved(&d, &json!({"$ref": "#/definitions/Loop"})), None);
     }
 
     #[test]

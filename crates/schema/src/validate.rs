@@ -24,8 +24,6 @@
 //! scalar. A value that is an intrinsic function ([`crate::is_intrinsic`]) is
 //! accepted for any type, since only the cloud can resolve it.
 
-use std::collections::BTreeSet;
-
 use infraguard_core::{ResourceSchema, TagStyle};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -115,10 +113,11 @@ fn validate(schema: &ResourceSchema, properties: &Value, mode: Mode) -> Vec<Prop
         checker.check_read_only(properties, &mut out);
     }
     checker.check(properties, document, "", 0, &mut out);
-    // Combinators can report the same thing twice (e.g. a `required` in
-    // both an `allOf` branch and the root); say it once.
-    let mut seen = BTreeSet::new();
-    out.retain(|p| seen.insert((p.path.clone(), p.message.clone())));
+    // Sorted by path so the report reads top to bottom whatever the map
+    // order; combinators can report the same thing twice (a `required` in
+    // both an `allOf` branch and the root), so say it once.
+    out.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    out.dedup();
     out
 }
 
@@ -274,22 +273,23 @@ impl Checker<'_> {
             }
         }
 
-        if let Some(types) = schema_obj.get("type")
+        let types = schema_obj.get("type");
+        if value.is_null() && !types.is_some_and(|t| type_matches(value, t)) {
+            // CloudFormation rejects nulls outright, whatever the type; the
+            // fix is a value or no property at all.
+            self.problem(
+                out,
+                path,
+                format!(
+                    "`{}` is null; give it a value or leave it out",
+                    display_pointer(path)
+                ),
+            );
+            return;
+        }
+        if let Some(types) = types
             && !type_matches(value, types)
         {
-            if value.is_null() {
-                // CloudFormation rejects nulls outright; the fix is not a
-                // different type but a value or no property at all.
-                self.problem(
-                    out,
-                    path,
-                    format!(
-                        "`{}` is null; give it a value or leave it out",
-                        display_pointer(path)
-                    ),
-                );
-                return;
-            }
             self.problem(
                 out,
                 path,
@@ -1137,6 +1137,9 @@ mod tests {
                 message: "`BucketName` is null; give it a value or leave it out".into(),
             }]
         );
+        // Also where the schema names no type (ManagedPolicy's document).
+        let p = create("AWS::IAM::ManagedPolicy", json!({"PolicyDocument": null}));
+        assert_eq!(paths(&p), ["/PolicyDocument"]);
     }
 
     /// The examples of the user's workflow guide (seed), with the guide's
@@ -1486,7 +1489,7 @@ mod tests {
             .get(&ResourceType::new("AWS::Test::Thing").unwrap())
             .unwrap();
         let p = validate_create(s, &json!({"Size": "x", "Nam": "a", "Id": "i"}));
-        assert_eq!(paths(&p), ["/Id", "/Name", "/Nam", "/Size"]);
+        assert_eq!(paths(&p), ["/Id", "/Nam", "/Name", "/Size"]);
         assert_eq!(validate_state(s, &json!({"Name": "a", "Id": "i"})), []);
     }
 
