@@ -51,9 +51,14 @@ pub fn validate_create(schema: &ResourceSchema, properties: &Value) -> Vec<Prope
 }
 
 /// Validate the whole resulting state after an update: the same checks,
-/// except that read-only properties are fine (they come from the cloud) and
-/// a missing write-only property is fine (the cloud never returns those, so
-/// a state built from a read lacks them).
+/// except that read-only properties are fine (they come from the cloud), and
+/// a required property that is write-only, or holds write-only parts (Lambda
+/// `Code`), may be missing: a read never returns those, so a state built
+/// from one lacks them.
+///
+/// Both functions check nested structure with the builtin catalog's document
+/// for `schema.type_name`; for a type the builtin catalog lacks, only the
+/// summary's top-level names, types and `required` are checked.
 pub fn validate_state(schema: &ResourceSchema, properties: &Value) -> Vec<PropertyProblem> {
     validate(schema, properties, Mode::State)
 }
@@ -222,8 +227,14 @@ impl Checker<'_> {
             // A read-only property inside a user-set object (S3
             // `.../TableArn`) cannot be demanded from the user.
             Mode::Create => self.schema.is_read_only(pointer),
+            // A read never returns write-only values, and may drop a parent
+            // whose content is all write-only (Lambda `Code`), so neither
+            // can be demanded of a state built from one.
             Mode::State => {
-                ResourceSchema::pointer_matches(&self.schema.write_only, pointer)
+                self.schema
+                    .write_only
+                    .iter()
+                    .any(|w| infraguard_core::schema::pointer_touches(w, pointer))
                     || self.schema.is_read_only(pointer)
             }
         }
@@ -1288,6 +1299,14 @@ mod tests {
         assert_eq!(validate_state(s, &state), []);
         let p = validate_create(s, &state);
         assert_eq!(paths(&p), ["/LoginProfile/Password"]);
+
+        // Lambda's `Code` holds only write-only properties: a read may leave
+        // it out altogether, but a create must have it.
+        let lambda = schema("AWS::Lambda::Function");
+        let state = json!({"FunctionName": "f", "Role": role_arn(), "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f"});
+        assert_eq!(validate_state(lambda, &state), []);
+        let p = validate_state(lambda, &json!({"FunctionName": "f"}));
+        assert_eq!(paths(&p), ["/Role"]);
     }
 
     #[test]
