@@ -22,7 +22,9 @@
 //! `integer` may be a JSON integer or a string of digits, a `number` a
 //! numeric string, a `boolean` the string `true`/`false`, and a `string` any
 //! scalar. A value that is an intrinsic function ([`crate::is_intrinsic`]) is
-//! accepted for any type, since only the cloud can resolve it.
+//! accepted for any type, since only the cloud can resolve it; a string
+//! holding a dynamic reference (`{{resolve:…}}`) passes the type check but
+//! skips the value checks (enum, length, range) for the same reason.
 
 use infraguard_core::{ResourceSchema, TagStyle};
 use serde::Serialize;
@@ -315,8 +317,13 @@ impl Checker<'_> {
             return;
         }
 
-        self.check_enum(value, schema_obj, path, out);
-        self.check_bounds(value, schema_obj, path, out);
+        // A dynamic reference (`{{resolve:secretsmanager:…}}`) is replaced
+        // by CloudFormation at deploy time, so its text says nothing about
+        // the final value's length or whether it is an allowed one.
+        if !value.as_str().is_some_and(|s| s.contains("{{resolve:")) {
+            self.check_enum(value, schema_obj, path, out);
+            self.check_bounds(value, schema_obj, path, out);
+        }
 
         match value {
             Value::Object(map) => self.check_object(map, schema_obj, path, depth, out),
@@ -1378,6 +1385,24 @@ mod tests {
             json!({"KeySchema": [{"AttributeName": "pk", "KeyType": "RANGE"}]}),
         );
         assert_eq!(paths(&p), ["/KeySchema/0/KeyType"]);
+    }
+
+    #[test]
+    fn dynamic_references_skip_value_checks() {
+        // 63 characters at most for a bucket name, but the reference is
+        // resolved before that limit applies.
+        let long_ref = format!("{{{{resolve:ssm:/{}}}}}", "x".repeat(80));
+        assert_eq!(
+            create("AWS::S3::Bucket", json!({"BucketName": long_ref})),
+            []
+        );
+        assert_eq!(
+            create(
+                "AWS::S3::Bucket",
+                json!({"VersioningConfiguration": {"Status": "{{resolve:ssm:/versioning}}"}})
+            ),
+            []
+        );
     }
 
     #[test]
