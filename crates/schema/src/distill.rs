@@ -349,6 +349,21 @@ mod tests {
     }
 
     #[test]
+    fn every_name_property_in_the_table_exists_in_its_schema() {
+        // The lookup filters out names the schema lacks; a typo in the table
+        // must fail here rather than silently give `None`.
+        let catalog = crate::Catalog::builtin();
+        for (type_name, property) in NAME_PROPERTIES {
+            let schema = catalog.lookup(type_name).unwrap();
+            assert_eq!(
+                schema.name_property.as_deref(),
+                Some(*property),
+                "{type_name}"
+            );
+        }
+    }
+
+    #[test]
     fn prefix_stripping_keeps_foreign_pointers() {
         assert_eq!(strip_properties_prefix("/properties/A/B"), "/A/B");
         assert_eq!(strip_properties_prefix("/propertiesX"), "/propertiesX");
