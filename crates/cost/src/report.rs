@@ -1,0 +1,267 @@
+//! The monthly cost report: per environment, one line per service, a total,
+//! the combined total, and the alert thresholds each total has crossed.
+//!
+//! Input is one [`ReportItem`] per tracked resource with its estimate (the
+//! engine reads them from the tracking tags or its store). Each service line
+//! is rounded to cents and the totals are sums of the rounded lines, so the
+//! numbers on screen add up. A resource whose estimate is not fully known
+//! counts with its lower bound and is flagged, so a total is never presented
+//! as more certain than it is.
+//!
+//! Thresholds are compared per environment (each is its own AWS account,
+//! where a billing alarm would fire) and on the combined total.
+
+use std::fmt::Write as _;
+
+use infraguard_core::Money;
+use serde::{Deserialize, Serialize};
+
+use crate::{service_label, service_rank};
+
+/// One tracked resource and its monthly estimate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportItem {
+    /// Environment label as it should be shown (`aws-dev`, `prod`).
+    pub env: String,
+    pub type_name: String,
+    pub identifier: String,
+    pub monthly: Money,
+    pub known: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceLine {
+    /// `S3 Storage`, `RDS Database`, ...
+    pub service: String,
+    /// Sum of the line's resources, rounded to cents.
+    pub monthly_usd: Money,
+    pub resources: usize,
+    /// Resources on this line whose cost is not fully known.
+    pub unknown: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnvReport {
+    pub env: String,
+    /// In the registry's service order (S3, SES, RDS, Lambda, ... as the
+    /// seed shows them), including $0 lines.
+    pub services: Vec<ServiceLine>,
+    pub total_usd: Money,
+    pub resources: usize,
+    pub unknown_resources: usize,
+    /// Thresholds this environment's total is at or above, ascending.
+    pub alerts: Vec<Money>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `November 2026`.
+    pub month: String,
+    /// Alert thresholds, ascending, without duplicates.
+    pub thresholds: Vec<Money>,
+    /// In order of first appearance in the items.
+    pub environments: Vec<EnvReport>,
+    pub combined_total_usd: Money,
+    pub combined_alerts: Vec<Money>,
+    pub unknown_resources: usize,
+}
+
+pub fn build(items: &[ReportItem], thresholds: &[Money], month_label: &str) -> Report {
+    let mut thresholds = thresholds.to_vec();
+    thresholds.sort();
+    thresholds.dedup();
+
+    let mut envs: Vec<&str> = Vec::new();
+    for item in items {
+        if !envs.contains(&item.env.as_str()) {
+            envs.push(&item.env);
+        }
+    }
+
+    let environments: Vec<EnvReport> = envs
+        .iter()
+        .map(|env| {
+            let mine: Vec<&ReportItem> = items.iter().filter(|i| i.env == *env).collect();
+            let mut services: Vec<(String, Money, usize, usize)> = Vec::new();
+            for item in &mine {
+                let label = service_label(&item.type_name);
+                match services.iter_mut().find(|s| s.0 == label) {
+                    Some(line) => {
+                        line.1 = line.1 + item.monthly;
+                        line.2 += 1;
+                        line.3 += usize::from(!item.known);
+                    }
+                    None => services.push((label, item.monthly, 1, usize::from(!item.known))),
+                }
+            }
+            services.sort_by(|a, b| {
+                service_rank(&a.0)
+                    .cmp(&service_rank(&b.0))
+                    .then_with(|| a.0.cmp(&b.0))
+            });
+            let services: Vec<ServiceLine> = services
+                .into_iter()
+                .map(|(service, sum, resources, unknown)| ServiceLine {
+                    service,
+                    monthly_usd: sum.round_cents(),
+                    resources,
+                    unknown,
+                })
+                .collect();
+            let total: Money = services.iter().map(|s| s.monthly_usd).sum();
+            let unknown = services.iter().map(|s| s.unknown).sum();
+            EnvReport {
+                env: env.to_string(),
+                alerts: crossed(total, &thresholds),
+                total_usd: total,
+                resources: mine.len(),
+                unknown_resources: unknown,
+                services,
+            }
+        })
+        .collect();
+
+    let combined: Money = environments.iter().map(|e| e.total_usd).sum();
+    Report {
+        month: month_label.to_string(),
+        combined_alerts: crossed(combined, &thresholds),
+        combined_total_usd: combined,
+        unknown_resources: environments.iter().map(|e| e.unknown_resources).sum(),
+        thresholds,
+        environments,
+    }
+}
+
+fn crossed(total: Money, thresholds: &[Money]) -> Vec<Money> {
+    thresholds.iter().copied().filter(|t| total >= *t).collect()
+}
+
+fn alert_suffix(alerts: &[Money]) -> String {
+    match alerts.last() {
+        Some(highest) => format!("  🚨 over {highest}"),
+        None => String::new(),
+    }
+}
+
+/// The seed's `📊 Monthly AWS Costs` tree, with alert flags.
+pub fn render_tree(report: &Report) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail; the results are ignored for brevity.
+    let _ = writeln!(out, "📊 Monthly AWS Costs ({})", report.month);
+    if report.environments.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "No tracked resources.");
+        return out;
+    }
+    for env in &report.environments {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}:", env.env);
+        // $0 lines (IAM, security groups, ...) stay in the JSON only.
+        for line in env
+            .services
+            .iter()
+            .filter(|l| l.unknown > 0 || !l.monthly_usd.0.is_zero())
+        {
+            let flag = if line.unknown > 0 {
+                " (not fully known)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "├─ {}: {}{flag}", line.service, line.monthly_usd);
+        }
+        if env.unknown_resources > 0 {
+            let _ = writeln!(
+                out,
+                "├─ ⚠️ {} resource(s) with unknown cost: the total is a lower bound",
+                env.unknown_resources
+            );
+        }
+        let _ = writeln!(
+            out,
+            "└─ Total: {}{}",
+            env.total_usd,
+            alert_suffix(&env.alerts)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Combined Total: {}/month{}",
+        report.combined_total_usd,
+        alert_suffix(&report.combined_alerts)
+    );
+    if !report.thresholds.is_empty() {
+        let list: Vec<String> = report.thresholds.iter().map(Money::to_string).collect();
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Cost alerts ({}):", list.join(", "));
+        let mut any = false;
+        let rows = report
+            .environments
+            .iter()
+            .map(|e| (e.env.as_str(), e.total_usd, &e.alerts))
+            .chain(std::iter::once((
+                "combined",
+                report.combined_total_usd,
+                &report.combined_alerts,
+            )));
+        for (name, total, alerts) in rows {
+            if alerts.is_empty() {
+                continue;
+            }
+            any = true;
+            let hit: Vec<String> = alerts.iter().map(Money::to_string).collect();
+            let _ = writeln!(out, "- {name}: {total} crossed {}", hit.join(", "));
+        }
+        if !any {
+            let _ = writeln!(out, "- none crossed");
+        }
+    }
+    out
+}
+
+/// The report for programs (`--output json`): money as decimal strings.
+pub fn to_json(report: &Report) -> serde_json::Value {
+    // Every field is a string, number, bool or list of them: serializing a
+    // Report cannot fail, but a failure would still be reported, not hidden.
+    serde_json::to_value(report)
+        .unwrap_or_else(|e| serde_json::json!({ "error": format!("cannot serialize report: {e}") }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(env: &str, ty: &str, usd: &str) -> ReportItem {
+        ReportItem {
+            env: env.into(),
+            type_name: ty.into(),
+            identifier: format!("{ty}-{usd}"),
+            monthly: Money::parse(usd).unwrap(),
+            known: true,
+        }
+    }
+
+    #[test]
+    fn empty_report_says_so() {
+        let r = build(&[], &crate::DEFAULT_ALERT_THRESHOLDS, "November 2026");
+        assert_eq!(r.combined_total_usd, Money::ZERO);
+        assert!(render_tree(&r).contains("No tracked resources."));
+    }
+
+    #[test]
+    fn lines_are_rounded_before_summing_so_the_screen_adds_up() {
+        let items = [
+            item("dev", "AWS::S3::Bucket", "0.284"),
+            item("dev", "AWS::S3::Bucket", "0.284"),
+            item("dev", "AWS::Lambda::Function", "0.0408"),
+        ];
+        let r = build(&items, &[], "November 2026");
+        // S3: 0.568 -> 0.57; Lambda: 0.0408 -> 0.04; total 0.61 (not 0.6088 -> 0.61 by luck).
+        assert_eq!(
+            r.environments[0].services[0].monthly_usd,
+            Money::parse("0.57").unwrap()
+        );
+        assert_eq!(r.environments[0].total_usd, Money::parse("0.61").unwrap());
+        assert_eq!(r.environments[0].services[0].resources, 2);
+    }
+}
