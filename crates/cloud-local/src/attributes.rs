@@ -34,6 +34,7 @@ pub fn generate(schema: &ResourceSchema, props: &mut Value, ctx: &mut Context<'_
     let now = ctx.now.rfc3339();
     let rng = &mut *ctx.rng;
     let mut g = Gen { schema, props };
+    let mut hand_written = true;
     match schema.type_name.as_str() {
         "AWS::S3::Bucket" => {
             let n = g.name("BucketName", rng);
@@ -353,9 +354,9 @@ pub fn generate(schema: &ResourceSchema, props: &mut Value, ctx: &mut Context<'_
                 format!("arn:aws:amplify:{r}:{a}:apps/{app}/branches/{branch}"),
             );
         }
-        _ => {}
+        _ => hand_written = false,
     }
-    generic(schema, g.props, &a, &r, rng);
+    generic(schema, g.props, &a, &r, rng, !hand_written);
 }
 
 /// Re-derive the read-only attributes that follow from writable ones after
@@ -511,10 +512,19 @@ impl Gen<'_> {
     }
 }
 
-/// The rules for types without hand-written ones, and the safety net for
-/// those with: read-only `…Arn` gets an ARN, read-only `…Id` a random id,
-/// the name property a name, and every identifier part a value.
-fn generic(schema: &ResourceSchema, props: &mut Value, a: &str, r: &str, rng: &mut Rng) {
+/// The safety net for every type: the name property gets a name and every
+/// identifier part a value. For types without hand-written rules
+/// (`attributes`), also: read-only `…Arn` gets an ARN, read-only `…Id` a
+/// random id. Hand-written types skip that, because some of their read-only
+/// attributes exist only under conditions (a table's `StreamArn`).
+fn generic(
+    schema: &ResourceSchema,
+    props: &mut Value,
+    a: &str,
+    r: &str,
+    rng: &mut Rng,
+    attributes: bool,
+) {
     let mut g = Gen { schema, props };
     let name = match schema.name_property.as_deref() {
         Some(np) if !schema.is_read_only(&format!("/{np}")) => Some(g.name(np, rng)),
@@ -522,7 +532,7 @@ fn generic(schema: &ResourceSchema, props: &mut Value, a: &str, r: &str, rng: &m
         None => None,
     };
     let label = name.unwrap_or_else(|| rng.lower_alnum(12));
-    for ro in &schema.read_only {
+    for ro in schema.read_only.iter().filter(|_| attributes) {
         let segs = pointer::segments(ro);
         let [prop] = segs.as_slice() else { continue };
         if g.props.get(prop).is_some() {
