@@ -61,10 +61,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let mut seen = 0usize;
         let mut pages = 0usize;
         let mut slowest = Duration::ZERO;
+        let mut slowest_at = 0usize;
         loop {
             let page_start = Instant::now();
             let page = cloud.list(&t, next.as_deref(), None)?;
-            slowest = slowest.max(page_start.elapsed());
+            let took = page_start.elapsed();
+            if took > slowest {
+                slowest = took;
+                slowest_at = pages + 1;
+            }
             pages += 1;
             seen += page.resources.len();
             next = page.next_token;
@@ -77,7 +82,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("listed {seen} buckets, expected {BUCKETS}").into());
         }
         println!(
-            "list round {round}: {seen} buckets in {pages} pages, {:.2?} total, {:.2?} per page, slowest page {:.2?}",
+            "list round {round}: {seen} buckets in {pages} pages, {:.2?} total, {:.2?} per page, slowest page {:.2?} (page {slowest_at})",
             total,
             total / pages as u32,
             slowest
