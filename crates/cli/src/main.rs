@@ -1,1 +1,32 @@
-fn main() {}
+//! `infraguard`: guarded AWS infrastructure changes for people and coding
+//! agents. `main` only parses, runs and maps the outcome to an exit code; the
+//! work is in [`commands`], the rules in the engine.
+//!
+//! # Layout
+//!
+//! - [`args`]: the command line (clap).
+//! - [`project`]: finding the project folder, loading config, opening the engine.
+//! - [`render`]: how plans, tables and JSON are shown.
+//! - [`commands`]: one module per command.
+//! - [`exit`]: the documented exit codes.
+
+mod args;
+mod commands;
+mod exit;
+mod project;
+mod render;
+
+use clap::Parser;
+
+fn main() {
+    let cli = args::Cli::parse();
+    let code = match commands::run(&cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let code = exit::code_for(&err);
+            eprintln!("error: {}", render::error_chain(&err));
+            code
+        }
+    };
+    std::process::exit(code);
+}

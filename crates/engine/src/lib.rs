@@ -1,1 +1,38 @@
-//! engine (being written)
+//! The guarded workflow of infraguard, generic over the `Cloud` and `Store`
+//! ports.
+//!
+//! # Layout
+//!
+//! - [`engine`]: [`Engine`], plan → explain → scan → estimate → gate → apply → audit.
+//! - [`gate`]: the gate's decision table (who must approve what).
+//! - [`config`]: `infraguard.toml`, raw and resolved ([`ProjectConfig`]).
+//! - [`env_vars`]: every environment variable read, declared once.
+//! - [`store`]: [`SqliteStore`], the `Store` port over SQLite.
+//! - [`audit`]: the hash chain of the audit log and its verification.
+//! - [`tags`]: the tag standard and how tags are written per type.
+//! - [`explain`]: plain-language explanation of a plan.
+//! - [`chain`]: the signed, single-use token chain agents walk over MCP.
+//! - [`actor`]: who asks and who decides; only humans approve.
+//!
+//! Not here: rendering (the CLI), protocol adapters (the MCP server), cloud
+//! backends (`cloud-local`, `cloud-aws`).
+
+pub mod actor;
+pub mod audit;
+pub mod chain;
+pub mod config;
+pub mod engine;
+pub mod env_vars;
+pub mod error;
+pub mod explain;
+pub mod gate;
+pub mod hash;
+pub mod store;
+pub mod tags;
+
+pub use actor::{Actor, ActorKind};
+pub use chain::{FindingsDecision, TokenKind};
+pub use config::{ProjectConfig, RawConfig};
+pub use engine::{ApplyOutcome, Engine, EnvReport, PlanRequest, PollPolicy};
+pub use error::{EngineError, ErrorKind};
+pub use store::SqliteStore;

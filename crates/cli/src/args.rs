@@ -1,0 +1,206 @@
+//! The command line as clap parses it. Resolution (project folder, config,
+//! environment variables) happens in `project`, after parsing.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "infraguard",
+    version,
+    about = "Guarded AWS infrastructure changes for people and coding agents",
+    long_about = "Every change takes one path: CloudFormation template -> explanation -> security scan -> \
+monthly cost estimate -> approval gate -> apply through the Cloud Control API -> audit record.\n\
+Without an AWS account it runs on an embedded local cloud. Start with `infraguard quickstart`.",
+    after_help = crate::exit::HELP
+)]
+pub struct Cli {
+    /// Run as if started in DIR (the project is found by walking up from there).
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// Output for people (table) or programs (json).
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the whole guarded workflow in a new scratch project, narrating each step.
+    Quickstart(QuickstartArgs),
+    /// Create infraguard.toml and .mcp.json in the current (empty) folder.
+    Init(InitArgs),
+    /// Show the environments: backend, account, region, profile, read-only and scanning flags.
+    Envs,
+    /// List the supported resource types.
+    Types,
+    /// Plan a change: template, explanation, security scan, cost estimate and gate decision.
+    Plan(PlanArgs),
+    /// Show a plan made earlier.
+    #[command(name = "show")]
+    Show { plan_id: String },
+    /// List recent plans.
+    Plans(PlansArgs),
+    /// Apply a plan, if the gate allows it.
+    Apply { plan_id: String },
+    /// Read and change resources.
+    #[command(subcommand)]
+    Resources(ResourcesCommand),
+    /// List approvals (pending by default).
+    Approvals(ApprovalsArgs),
+    /// Approve a pending plan. Only a human at an interactive terminal can.
+    Approve(DecideArgs),
+    /// Deny a pending plan.
+    Deny(DecideArgs),
+    /// Show the audit log, or verify its hash chain.
+    Audit(AuditArgs),
+    /// Status of an asynchronous Cloud Control request.
+    Status {
+        #[arg(long)]
+        env: String,
+        request_token: String,
+    },
+    /// Run the MCP server (stdio by default, streamable HTTP with --http).
+    Serve(crate::commands::serve::ServeArgs),
+    /// Scan CloudFormation templates for security problems.
+    Scan(crate::commands::scan::ScanArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct QuickstartArgs {
+    /// Where to make the scratch project (default: a new folder under the system temp dir).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Project name, used in the `Project` tag (e.g. SynthCore).
+    #[arg(long)]
+    pub project: String,
+    /// Lowercase prefix of resource names (e.g. synthcoreai -> synthcoreai-documents-dev).
+    #[arg(long)]
+    pub prefix: String,
+    /// Backend of both environments.
+    #[arg(long, value_enum, default_value_t = BackendArg::Local)]
+    pub backend: BackendArg,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    Local,
+    Aws,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    #[arg(long)]
+    pub env: String,
+    /// create (default), update or delete.
+    #[arg(long, default_value = "create")]
+    pub operation: String,
+    /// Resource type, e.g. AWS::S3::Bucket.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub type_name: String,
+    /// What the resource is for; names it `<prefix>-<purpose>-<env>` and sets the Purpose tag.
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// Desired properties as a JSON object (create). `@FILE` reads a file.
+    #[arg(long)]
+    pub properties: Option<String>,
+    /// Primary identifier of the resource (update, delete).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// RFC 6902 JSON Patch (update). `@FILE` reads a file.
+    #[arg(long)]
+    pub patch: Option<String>,
+    /// Usage for the cost estimate, e.g. `storage_gb=50,monthly_get_requests=100000`.
+    #[arg(long)]
+    pub usage: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlansArgs {
+    #[arg(long)]
+    pub env: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ResourcesCommand {
+    /// List resources of one type, or of every supported type.
+    List {
+        #[arg(long)]
+        env: String,
+        #[arg(long = "type", value_name = "TYPE")]
+        type_name: Option<String>,
+    },
+    /// Show one resource's live properties.
+    Get {
+        #[arg(long)]
+        env: String,
+        #[arg(long = "type", value_name = "TYPE")]
+        type_name: String,
+        #[arg(long)]
+        id: String,
+    },
+    /// Plan and apply an update (same gate as `plan` + `apply`).
+    Update {
+        #[arg(long)]
+        env: String,
+        #[arg(long = "type", value_name = "TYPE")]
+        type_name: String,
+        #[arg(long)]
+        id: String,
+        /// RFC 6902 JSON Patch. `@FILE` reads a file.
+        #[arg(long)]
+        patch: String,
+    },
+    /// Plan and apply a delete (always needs a human's approval).
+    Delete {
+        #[arg(long)]
+        env: String,
+        #[arg(long = "type", value_name = "TYPE")]
+        type_name: String,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ApprovalsArgs {
+    /// Show every approval, not only pending ones.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DecideArgs {
+    pub approval_id: String,
+    /// A note kept with the decision in the audit log.
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the hash chain: detects a changed, removed or reordered entry.
+    Verify,
+}

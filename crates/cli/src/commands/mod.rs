@@ -1,0 +1,226 @@
+//! One module per command; `run` dispatches.
+
+pub mod approvals;
+pub mod init;
+pub mod plan;
+pub mod quickstart;
+pub mod resources;
+pub mod scan;
+pub mod serve;
+
+use std::io::Write;
+
+use anyhow::Result;
+use infraguard_engine::Actor;
+
+use crate::args::{AuditCommand, Cli, Command, Output};
+use crate::exit;
+use crate::project;
+use crate::render;
+
+pub fn run(cli: &Cli) -> Result<i32> {
+    let dir = cli.directory.as_deref();
+    match &cli.command {
+        Command::Quickstart(a) => quickstart::run(a),
+        Command::Init(a) => init::run(dir, a, cli.output),
+        Command::Envs => envs(cli),
+        Command::Types => types(cli.output),
+        Command::Plan(a) => plan::plan(cli, a),
+        Command::Show { plan_id } => plan::show(cli, plan_id),
+        Command::Plans(a) => plan::list(cli, a),
+        Command::Apply { plan_id } => plan::apply(cli, plan_id),
+        Command::Resources(c) => resources::run(cli, c),
+        Command::Approvals(a) => approvals::list(cli, a),
+        Command::Approve(a) => approvals::approve(cli, a),
+        Command::Deny(a) => approvals::deny(cli, a),
+        Command::Audit(a) => audit(cli, a.command.as_ref()),
+        Command::Status { env, request_token } => status(cli, env, request_token),
+        Command::Serve(a) => serve::run(dir, a),
+        Command::Scan(a) => scan::run(a, &mut std::io::stdout().lock()),
+    }
+}
+
+/// The person running the CLI, as the audit log names them.
+pub fn cli_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Someone (or something) at the command line asking for a change. Whether
+/// it is a human is not known from here, so it is not treated as one.
+pub fn cli_requester() -> Actor {
+    Actor::agent(&cli_user(), "cli")
+}
+
+fn out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")?;
+    Ok(())
+}
+
+fn envs(cli: &Cli) -> Result<i32> {
+    let (root, engine) = project::open(cli.directory.as_deref())?;
+    let reports = engine.environments();
+    if cli.output == Output::Json {
+        out(&render::json(&serde_json::json!({
+            "project": engine.config().project,
+            "root": root,
+            "environments": reports,
+            "notes": engine.config().notes,
+        })))?;
+        return Ok(exit::OK);
+    }
+    let rows = reports
+        .iter()
+        .map(|r| {
+            vec![
+                r.env.name.clone(),
+                r.env.backend.as_str().into(),
+                r.identity
+                    .as_ref()
+                    .map(|i| i.account_id.clone())
+                    .unwrap_or_else(|| format!("error: {}", r.error.as_deref().unwrap_or("?"))),
+                r.env.region.clone(),
+                r.env.profile.clone().unwrap_or_else(|| "-".into()),
+                if r.env.read_only { "yes" } else { "no" }.into(),
+                if r.env.scanning {
+                    "enabled"
+                } else {
+                    "disabled"
+                }
+                .into(),
+            ]
+        })
+        .collect();
+    out(&format!(
+        "📍 {} ({})",
+        engine.config().project,
+        root.display()
+    ))?;
+    out(&render::table(
+        &[
+            "env",
+            "backend",
+            "account",
+            "region",
+            "profile",
+            "read-only",
+            "scanning",
+        ],
+        rows,
+    ))?;
+    for n in &engine.config().notes {
+        out(&format!("note: {n}"))?;
+    }
+    Ok(exit::OK)
+}
+
+fn types(output: Output) -> Result<i32> {
+    let catalog = infraguard_schema::Catalog::builtin();
+    let types = catalog.types();
+    if output == Output::Json {
+        let list: Vec<_> = types
+            .iter()
+            .filter_map(|t| catalog.get(t).ok())
+            .map(|s| {
+                serde_json::json!({
+                    "type": s.type_name,
+                    "primary_identifier": s.primary_identifier,
+                    "required": s.required,
+                    "tagging": s.tagging,
+                    "name_property": s.name_property,
+                })
+            })
+            .collect();
+        out(&render::json(&list))?;
+        return Ok(exit::OK);
+    }
+    let rows = types
+        .iter()
+        .filter_map(|t| catalog.get(t).ok())
+        .map(|s| {
+            vec![
+                s.type_name.to_string(),
+                s.primary_identifier.join(", "),
+                s.required.join(", "),
+                s.tagging.property().unwrap_or("-").to_string(),
+            ]
+        })
+        .collect();
+    out(&render::table(
+        &["type", "identifier", "required", "tags in"],
+        rows,
+    ))?;
+    Ok(exit::OK)
+}
+
+fn audit(cli: &Cli, command: Option<&AuditCommand>) -> Result<i32> {
+    let (_, engine) = project::open(cli.directory.as_deref())?;
+    match command {
+        Some(AuditCommand::Verify) => {
+            let v = engine.audit_verify()?;
+            if cli.output == Output::Json {
+                out(&render::json(&v))?;
+            } else if v.ok {
+                out(&format!(
+                    "✅ audit log intact: {} entries, head {}",
+                    v.entries, v.head
+                ))?;
+            } else {
+                out(&format!("❌ audit log damaged ({} entries):", v.entries))?;
+                for p in &v.problems {
+                    out(&format!("   - {p}"))?;
+                }
+            }
+            Ok(if v.ok { exit::OK } else { exit::FAILURE })
+        }
+        None => {
+            let log = engine.audit_log()?;
+            if cli.output == Output::Json {
+                out(&render::json(&log))?;
+                return Ok(exit::OK);
+            }
+            let rows = log
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.seq.to_string(),
+                        e.at.clone(),
+                        e.actor.clone(),
+                        e.action.clone(),
+                        e.env.clone().unwrap_or_default(),
+                        e.plan_id.clone().unwrap_or_default(),
+                        e.outcome.clone(),
+                    ]
+                })
+                .collect();
+            out(&render::table(
+                &["#", "at", "who", "what", "env", "plan", "outcome"],
+                rows,
+            ))?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn status(cli: &Cli, env: &str, token: &str) -> Result<i32> {
+    let (_, engine) = project::open(cli.directory.as_deref())?;
+    let ev = engine.request_status(env, token)?;
+    if cli.output == Output::Json {
+        out(&render::json(&ev))?;
+    } else {
+        out(&format!(
+            "{} {} {}: {}{}",
+            ev.operation.cloud_control_name(),
+            ev.type_name,
+            ev.identifier.as_deref().unwrap_or("-"),
+            ev.operation_status.as_str(),
+            ev.status_message
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        ))?;
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,185 @@
+//! `plan`, `show`, `plans` and `apply`.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use infraguard_core::cloud::ProgressEvent;
+use infraguard_core::resource::Operation;
+use infraguard_engine::{ApplyOutcome, PlanRequest};
+
+use crate::args::{Cli, Output, PlanArgs, PlansArgs};
+use crate::exit::{self, BadInput};
+use crate::project::{self, AnyEngine};
+use crate::render;
+
+pub fn request(args: &PlanArgs) -> Result<PlanRequest> {
+    let operation: Operation = args
+        .operation
+        .parse()
+        .map_err(|e: String| BadInput(format!("--operation {e}")))?;
+    let properties = args
+        .properties
+        .as_deref()
+        .map(|p| project::json_arg(p, "--properties"))
+        .transpose()?;
+    let patch = args
+        .patch
+        .as_deref()
+        .map(|p| project::json_arg(p, "--patch"))
+        .transpose()?;
+    let usage = args
+        .usage
+        .as_deref()
+        .map(|u| infraguard_cost::parse_usage_arg(u).map_err(|e| BadInput(format!("--usage: {e}"))))
+        .transpose()?;
+    Ok(PlanRequest {
+        env: args.env.clone(),
+        operation,
+        type_name: args.type_name.clone(),
+        purpose: args.purpose.clone(),
+        properties,
+        identifier: args.id.clone(),
+        patch,
+        usage,
+        actor: super::cli_requester(),
+    })
+}
+
+pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<i32> {
+    let req = request(args)?;
+    let (_, engine) = project::open(cli.directory.as_deref())?;
+    let plan = engine.plan(req)?;
+    if cli.output == Output::Json {
+        println!("{}", render::json(&plan));
+    } else {
+        println!("{}", render::plan(&plan, engine.config()));
+    }
+    Ok(exit::OK)
+}
+
+pub fn show(cli: &Cli, plan_id: &str) -> Result<i32> {
+    let (_, engine) = project::open(cli.directory.as_deref())?;
+    let plan = engine.plan_by_id(plan_id)?;
+    if cli.output == Output::Json {
+        println!("{}", render::json(&plan));
+    } else {
+        println!("{}", render::plan(&plan, engine.config()));
+        println!("Status: {}", plan.status.as_str());
+    }
+    Ok(exit::OK)
+}
+
+pub fn list(cli: &Cli, args: &PlansArgs) -> Result<i32> {
+    let (_, engine) = project::open(cli.directory.as_deref())?;
+    let plans = engine.plans(args.env.as_deref(), args.limit)?;
+    if cli.output == Output::Json {
+        println!("{}", render::json(&plans));
+        return Ok(exit::OK);
+    }
+    let rows = plans
+        .iter()
+        .map(|p| {
+            vec![
+                p.id.clone(),
+                p.env.clone(),
+                p.operation.to_string(),
+                p.type_name.to_string(),
+                p.identifier.clone().unwrap_or_default(),
+                p.gate.decision.as_str().into(),
+                p.status.as_str().into(),
+                p.created_at.clone(),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        render::table(
+            &[
+                "plan",
+                "env",
+                "op",
+                "type",
+                "identifier",
+                "gate",
+                "status",
+                "created"
+            ],
+            rows
+        )
+    );
+    Ok(exit::OK)
+}
+
+/// Progress of a Cloud Control request, on stderr so stdout stays clean for JSON.
+pub fn progress_printer() -> impl FnMut(&ProgressEvent) {
+    let show = std::io::stderr().is_terminal();
+    move |ev: &ProgressEvent| {
+        if show {
+            eprintln!(
+                "  ⏳ {} {}: {}",
+                ev.operation.cloud_control_name(),
+                ev.identifier.as_deref().unwrap_or(ev.type_name.as_str()),
+                ev.operation_status.as_str()
+            );
+        }
+    }
+}
+
+pub fn apply_and_report(cli: &Cli, engine: &AnyEngine, plan_id: &str) -> Result<i32> {
+    let mut progress = progress_printer();
+    let outcome = engine.apply(plan_id, &super::cli_requester(), &mut progress)?;
+    if cli.output == Output::Json {
+        println!("{}", render::json(&outcome));
+    }
+    let code = match &outcome {
+        ApplyOutcome::Applied { plan, event } => {
+            if cli.output == Output::Table {
+                println!(
+                    "✅ {} {} `{}` in {} ({})",
+                    match plan.operation {
+                        Operation::Create => "created",
+                        Operation::Update => "updated",
+                        Operation::Delete => "deleted",
+                    },
+                    plan.type_name,
+                    event
+                        .identifier
+                        .as_deref()
+                        .or(plan.identifier.as_deref())
+                        .unwrap_or("?"),
+                    plan.env,
+                    event.request_token
+                );
+            }
+            exit::OK
+        }
+        ApplyOutcome::NeedsApproval { plan, approval } => {
+            if cli.output == Output::Table {
+                println!("⛔ not applied: plan {} needs a human's approval", plan.id);
+                for r in &approval.reasons {
+                    println!("   - {r}");
+                }
+                println!(
+                    "   A human runs `infraguard approve {}` at a terminal, then `infraguard apply {}` runs it.",
+                    approval.id, plan.id
+                );
+            }
+            exit::GATED
+        }
+        ApplyOutcome::Refused { plan, reasons } => {
+            if cli.output == Output::Table {
+                println!("⛔ not applied: plan {} was refused", plan.id);
+                for r in reasons {
+                    println!("   - {r}");
+                }
+            }
+            exit::GATED
+        }
+    };
+    Ok(code)
+}
+
+pub fn apply(cli: &Cli, plan_id: &str) -> Result<i32> {
+    let (_, engine) = project::open(cli.directory.as_deref())?;
+    apply_and_report(cli, &engine, plan_id)
+}

@@ -1,0 +1,33 @@
+//! Exit codes, the same for every command:
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success |
+//! | 1 | failure: the cloud refused or failed, or infraguard could not do its work (for `scan`: findings at or above `--fail-on`) |
+//! | 2 | bad input: a wrong argument, property, identifier or file; nothing was changed |
+//! | 3 | needs approval or refused by the gate; nothing was changed |
+
+use infraguard_engine::{EngineError, ErrorKind};
+
+pub const OK: i32 = 0;
+pub const FAILURE: i32 = 1;
+pub const BAD_INPUT: i32 = 2;
+pub const GATED: i32 = 3;
+
+pub const HELP: &str = "Exit codes: 0 success; 1 failure (cloud or infraguard); 2 bad input (nothing changed); 3 needs approval or refused by the gate (nothing changed).";
+
+/// Bad input that the CLI itself detects (arguments, files).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+pub fn code_for(err: &anyhow::Error) -> i32 {
+    if err.downcast_ref::<BadInput>().is_some() {
+        return BAD_INPUT;
+    }
+    match err.downcast_ref::<EngineError>().map(EngineError::kind) {
+        Some(ErrorKind::BadInput) => BAD_INPUT,
+        Some(ErrorKind::Cloud) | Some(ErrorKind::Failure) => FAILURE,
+        None => FAILURE,
+    }
+}

@@ -1,0 +1,468 @@
+//! The real `infraguard` binary, driven as a user (or an agent's shell) would.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_infraguard")
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(["-C", dir.to_str().unwrap()])
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("SECURITY_SCANNING")
+        .env_remove("INFRAGUARD_READONLY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run infraguard")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = run_in(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "infraguard {args:?} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--output", "json"]);
+    let text = ok(dir, &all);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {text}"))
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        dir.path(),
+        &["init", "--project", "SynthCore", "--prefix", "synthcoreai"],
+    );
+    dir
+}
+
+/// Run `approve` under a pseudo-terminal, as a person at a terminal would,
+/// typing `answer`.
+fn approve_at_terminal(dir: &Path, approval: &str, answer: &str) -> Output {
+    let cmd = format!("{} -C {} approve {approval}", bin(), dir.display());
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn init_writes_config_and_mcp_servers_and_refuses_to_overwrite() {
+    let dir = project();
+    let config = std::fs::read_to_string(dir.path().join("infraguard.toml")).unwrap();
+    assert!(config.contains("prefix = \"synthcoreai\""));
+    let mcp: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(".mcp.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        mcp["mcpServers"]["aws-dev"]["env"]["AWS_PROFILE"],
+        "synthcoreai-dev"
+    );
+    assert_eq!(
+        mcp["mcpServers"]["aws-prod"]["env"]["SECURITY_SCANNING"],
+        "enabled"
+    );
+    assert_eq!(
+        mcp["mcpServers"]["aws-prod"]["env"]["INFRAGUARD_READONLY"],
+        "true"
+    );
+    assert_eq!(
+        mcp["mcpServers"]["aws-prod"]["args"],
+        serde_json::json!(["serve", "--env", "prod"])
+    );
+
+    let again = run_in(dir.path(), &["init", "--project", "X", "--prefix", "x"]);
+    assert_eq!(code(&again), 2);
+    assert!(stderr(&again).contains("already exists"));
+    let bad = run_in(
+        tempfile::tempdir().unwrap().path(),
+        &["init", "--project", "X", "--prefix", "Bad_Prefix"],
+    );
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("Bad_Prefix"));
+}
+
+#[test]
+fn envs_show_two_accounts_and_the_read_only_flag() {
+    let dir = project();
+    let v = json(dir.path(), &["envs"]);
+    let envs = v["environments"].as_array().unwrap();
+    assert_eq!(envs.len(), 2);
+    let dev = envs.iter().find(|e| e["name"] == "dev").unwrap();
+    let prod = envs.iter().find(|e| e["name"] == "prod").unwrap();
+    assert_eq!(prod["read_only"], true);
+    assert_eq!(dev["read_only"], false);
+    assert_eq!(dev["region"], "us-east-1");
+    let (a, b) = (
+        dev["identity"]["account_id"].as_str().unwrap(),
+        prod["identity"]["account_id"].as_str().unwrap(),
+    );
+    assert_eq!(a.len(), 12);
+    assert_ne!(a, b, "each environment is its own account");
+    // The table form names both.
+    let table = ok(dir.path(), &["envs"]);
+    assert!(table.contains("dev") && table.contains("prod") && table.contains(a));
+}
+
+#[test]
+fn the_guarded_workflow_as_written_in_the_issue() {
+    let dir = project();
+    let d = dir.path();
+    let plan = json(
+        d,
+        &[
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--purpose",
+            "documents",
+            "--properties",
+            r#"{"VersioningConfiguration":{"Status":"Enabled"}}"#,
+        ],
+    );
+    for key in [
+        "id",
+        "env",
+        "operation",
+        "type",
+        "template",
+        "findings",
+        "cost",
+        "gate",
+    ] {
+        assert!(plan.get(key).is_some(), "plan JSON lacks `{key}`: {plan}");
+    }
+    assert!(plan["cost"]["monthly_usd"].is_string() && plan["cost"]["breakdown"].is_array());
+    assert_eq!(plan["gate"]["decision"], "auto");
+    let id = plan["id"].as_str().unwrap();
+    let applied = ok(d, &["apply", id]);
+    assert!(applied.contains("synthcoreai-documents-dev"), "{applied}");
+
+    let list = json(d, &["resources", "list", "--env", "dev"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["identifier"], "synthcoreai-documents-dev");
+
+    let prod = json(
+        d,
+        &[
+            "plan",
+            "--env",
+            "prod",
+            "--type",
+            "AWS::S3::Bucket",
+            "--purpose",
+            "documents",
+            "--properties",
+            "{}",
+        ],
+    );
+    assert_eq!(prod["gate"]["decision"], "refused");
+    let prod_id = prod["id"].as_str().unwrap();
+    let refused = run_in(d, &["apply", prod_id]);
+    assert_eq!(
+        code(&refused),
+        3,
+        "{}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("approve"));
+
+    let approvals = json(d, &["approvals"]);
+    let a = &approvals[0];
+    assert_eq!(a["status"], "pending");
+    assert_eq!(a["plan_id"], prod_id);
+    assert!(a["reasons"][0].as_str().unwrap().contains("read-only"));
+    let approval_id = a["id"].as_str().unwrap();
+
+    // An agent's shell has no terminal: its approval is refused.
+    let agent = run_in(d, &["approve", approval_id]);
+    assert_eq!(code(&agent), 2, "{}", stderr(&agent));
+    assert!(
+        stderr(&agent).contains("only a human"),
+        "{}",
+        stderr(&agent)
+    );
+    assert_eq!(json(d, &["approvals"])[0]["status"], "pending");
+
+    // A person who does not type yes approves nothing.
+    let no = approve_at_terminal(d, approval_id, "no");
+    assert_eq!(code(&no), 3, "{}", String::from_utf8_lossy(&no.stdout));
+    assert_eq!(json(d, &["approvals"])[0]["status"], "pending");
+
+    let yes = approve_at_terminal(d, approval_id, "yes");
+    assert_eq!(
+        code(&yes),
+        0,
+        "{}{}",
+        String::from_utf8_lossy(&yes.stdout),
+        stderr(&yes)
+    );
+    ok(d, &["apply", prod_id]);
+    assert_eq!(
+        json(d, &["resources", "list", "--env", "prod"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let audit = json(d, &["audit"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for want in [
+        "plan.created",
+        "apply.succeeded",
+        "apply.refused",
+        "approval.refused",
+        "approval.granted",
+    ] {
+        assert!(actions.contains(&want), "audit lacks {want}: {actions:?}");
+    }
+    assert_eq!(json(d, &["audit", "verify"])["ok"], true);
+
+    // Applying twice is refused and changes nothing.
+    let twice = run_in(d, &["apply", prod_id]);
+    assert_eq!(code(&twice), 2);
+    assert!(stderr(&twice).contains("already applied"));
+}
+
+#[test]
+fn bad_input_names_the_value_exits_2_and_changes_nothing() {
+    let dir = project();
+    let d = dir.path();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "plan",
+                "--env",
+                "dev",
+                "--type",
+                "AWS::S3::Bucket",
+                "--purpose",
+                "x",
+                "--properties",
+                "{not json",
+            ],
+            "--properties",
+        ),
+        (
+            &[
+                "plan",
+                "--env",
+                "dev",
+                "--type",
+                "AWS::S3::Buckett",
+                "--purpose",
+                "x",
+            ],
+            "AWS::S3::Bucket",
+        ),
+        (
+            &[
+                "plan",
+                "--env",
+                "qa",
+                "--type",
+                "AWS::S3::Bucket",
+                "--purpose",
+                "x",
+            ],
+            "qa",
+        ),
+        (
+            &[
+                "plan",
+                "--env",
+                "dev",
+                "--type",
+                "AWS::S3::Bucket",
+                "--purpose",
+                "x",
+                "--properties",
+                r#"{"Bogus": 1}"#,
+            ],
+            "Bogus",
+        ),
+        (
+            &[
+                "plan",
+                "--env",
+                "dev",
+                "--type",
+                "AWS::Lambda::Function",
+                "--purpose",
+                "x",
+                "--properties",
+                "{}",
+            ],
+            "Code",
+        ),
+        (
+            &[
+                "plan",
+                "--env",
+                "dev",
+                "--operation",
+                "replace",
+                "--type",
+                "AWS::S3::Bucket",
+            ],
+            "replace",
+        ),
+        (&["apply", "plan-doesnotexist"], "plan-doesnotexist"),
+        (&["approve", "apr-doesnotexist"], "apr-doesnotexist"),
+        (
+            &[
+                "resources",
+                "get",
+                "--env",
+                "dev",
+                "--type",
+                "AWS::S3::Bucket",
+                "--id",
+                "nope",
+            ],
+            "nope",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = run_in(d, args);
+        let c = code(&out);
+        assert!(
+            c == 2 || (c == 1 && args[0] == "resources"),
+            "{args:?} exited {c}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(needle),
+            "{args:?}: stderr does not name `{needle}`: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(json(d, &["plans"]).as_array().unwrap().len(), 0);
+    assert_eq!(
+        json(d, &["resources", "list", "--env", "dev"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn commands_find_the_project_from_a_subfolder_and_explain_when_there_is_none() {
+    let dir = project();
+    let sub = dir.path().join("a/b");
+    std::fs::create_dir_all(&sub).unwrap();
+    assert_eq!(
+        json(&sub, &["envs"])["environments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let out = run_in(empty.path(), &["envs"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("infraguard init"), "{}", stderr(&out));
+}
+
+#[test]
+fn environment_variables_override_the_file_for_one_process() {
+    let dir = project();
+    let out = Command::new(bin())
+        .args([
+            "-C",
+            dir.path().to_str().unwrap(),
+            "envs",
+            "--output",
+            "json",
+        ])
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_PROFILE", "someone-else")
+        .env("INFRAGUARD_READONLY", "true")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dev = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "dev")
+        .unwrap()
+        .clone();
+    assert_eq!(dev["region"], "eu-west-1");
+    assert_eq!(dev["profile"], "someone-else");
+    assert_eq!(dev["read_only"], true);
+}
+
+#[test]
+fn quickstart_runs_the_whole_workflow_in_a_scratch_folder() {
+    let parent = tempfile::tempdir().unwrap();
+    let target = parent.path().join("qs");
+    let out = Command::new(bin())
+        .args(["quickstart", "--dir", target.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 0, "{text}\n{}", stderr(&out));
+    assert!(text.contains(target.to_str().unwrap()));
+    for want in [
+        "Step 1",
+        "refused",
+        "approved",
+        "created synthcoreai-documents-prod",
+        "audit chain",
+    ] {
+        assert!(
+            text.contains(want),
+            "quickstart output lacks `{want}`:\n{text}"
+        );
+    }
+    assert_eq!(
+        json(&target, &["resources", "list", "--env", "prod"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -1,0 +1,674 @@
+//! The token chain that agents walk through over MCP:
+//!
+//! ```text
+//! check_environment → environment token
+//!   → session_info        → credentials token (a session: reusable until it expires)
+//!   → generate            → generated-code token   (a plan is made here)
+//!   → explain_step        → explained token        (spends the generated-code token)
+//!   → scan_step           → security-scan token    (spends the explained token)
+//!   → apply_step          (spends the security-scan token when the gate lets it through)
+//! ```
+//!
+//! A token is `ig1.<claims>.<mac>`: base64url JSON claims (kind, id, env,
+//! plan, content hash, parent, issued, expires) signed with HMAC-SHA256 under
+//! the project's secret. A token is bound to its environment and to the exact
+//! plan content; a step token works once. The mutation applies the plan the
+//! tokens vouch for, never content the caller sends along.
+//!
+//! Every refusal names the missing step and the tool to call next.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use infraguard_core::cloud::{Cloud, ProgressEvent};
+use infraguard_core::finding::Finding;
+use infraguard_core::plan::{GateDecision, Plan};
+use infraguard_core::resource::Operation;
+use infraguard_core::store::Store;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::actor::Actor;
+use crate::engine::{ApplyOutcome, Engine, PlanRequest, new_id};
+use crate::env_vars;
+use crate::error::EngineError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Environment,
+    Credentials,
+    GeneratedCode,
+    Explained,
+    SecurityScan,
+}
+
+impl TokenKind {
+    fn label(self) -> &'static str {
+        match self {
+            TokenKind::Environment => "environment_token",
+            TokenKind::Credentials => "credentials_token",
+            TokenKind::GeneratedCode => "generated_code_token",
+            TokenKind::Explained => "explained_token",
+            TokenKind::SecurityScan => "security_scan_token",
+        }
+    }
+
+    /// The tool that issues this kind of token.
+    fn issuer(self) -> &'static str {
+        match self {
+            TokenKind::Environment => "check_environment_variables",
+            TokenKind::Credentials => "get_aws_session_info",
+            TokenKind::GeneratedCode => "generate_infrastructure_code",
+            TokenKind::Explained => "explain",
+            TokenKind::SecurityScan => "run_checkov",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub kind: TokenKind,
+    /// Unique id; single-use tokens are spent by it.
+    pub id: String,
+    pub env: String,
+    pub plan: Option<String>,
+    /// Content hash of the plan the token vouches for.
+    pub hash: Option<String>,
+    /// Id of the token this one was issued against.
+    pub parent: Option<String>,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+fn refuse(msg: String) -> EngineError {
+    EngineError::Chain(msg)
+}
+
+/// Result of `check_environment_variables`.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnvironmentCheck {
+    pub environment: String,
+    pub ok: bool,
+    pub variables: Vec<VariableStatus>,
+    pub problems: Vec<String>,
+    pub notes: Vec<String>,
+    pub read_only: bool,
+    pub security_scanning: bool,
+    pub backend: String,
+    pub environment_token: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VariableStatus {
+    pub name: String,
+    pub set: bool,
+    /// The value, for variables that are not secrets; never for credentials.
+    pub value: Option<String>,
+    pub description: String,
+}
+
+/// Result of `get_aws_session_info`. Holds no credential characters.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionInfo {
+    pub environment: String,
+    pub profile: Option<String>,
+    pub authentication: String,
+    pub account_id: String,
+    pub region: String,
+    pub arn: String,
+    pub backend: String,
+    pub read_only: bool,
+    pub credentials_token: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Generated {
+    pub plan: Plan,
+    pub generated_code_token: String,
+    /// The same value: the seed reads it under this name.
+    pub properties_token: String,
+    pub properties_for_explanation: Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Explained {
+    pub plan_id: String,
+    pub cloudformation_template: String,
+    pub explanation: String,
+    pub explained_token: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Scanned {
+    pub plan_id: String,
+    /// `PASSED` (no open findings) or `FAILED`.
+    pub scan_status: String,
+    pub summary: String,
+    pub findings: Vec<Finding>,
+    pub security_scan_token: String,
+    pub gate: infraguard_core::plan::Gate,
+}
+
+/// What an agent may decide about a scan's findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingsDecision {
+    /// Go back and change the properties (the fixes are returned).
+    Fix,
+    /// Go ahead despite the findings; a human still approves where the gate says so.
+    Proceed,
+    /// Abandon the plan.
+    Cancel,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FindingsOutcome {
+    pub plan_id: String,
+    pub decision: FindingsDecision,
+    pub message: String,
+    /// For `fix`: the RFC 6902 patches that would fix each finding.
+    pub fixes: Vec<Value>,
+    pub approval_id: Option<String>,
+}
+
+fn mac(key: &[u8], data: &[u8]) -> Result<Vec<u8>, EngineError> {
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .map_err(|e| EngineError::Config(format!("bad signing key: {e}")))?;
+    m.update(data);
+    Ok(m.finalize().into_bytes().to_vec())
+}
+
+/// Constant-time comparison, so a forger learns nothing from timing.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl<C: Cloud, S: Store> Engine<C, S> {
+    fn key(&self) -> Result<&[u8], EngineError> {
+        if self.signing_key.len() < 16 {
+            return Err(EngineError::Config(
+                "no signing key: the token chain cannot run".into(),
+            ));
+        }
+        Ok(&self.signing_key)
+    }
+
+    fn issue(
+        &self,
+        kind: TokenKind,
+        env: &str,
+        plan: Option<&Plan>,
+        parent: Option<&Claims>,
+    ) -> Result<String, EngineError> {
+        let now = self.clock.now().unix();
+        let claims = Claims {
+            kind,
+            id: new_id("tok")?,
+            env: env.into(),
+            plan: plan.map(|p| p.id.clone()),
+            hash: plan.map(|p| p.content_hash.clone()),
+            parent: parent.map(|p| p.id.clone()),
+            iat: now,
+            exp: now + self.config.token_ttl_seconds as i64,
+        };
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        let sig = URL_SAFE_NO_PAD.encode(mac(self.key()?, body.as_bytes())?);
+        Ok(format!("ig1.{body}.{sig}"))
+    }
+
+    /// Check a token's signature, kind, environment and age. Spending is the
+    /// caller's business.
+    pub fn verify_token(
+        &self,
+        token: Option<&str>,
+        kind: TokenKind,
+        env: &str,
+        tool: &str,
+    ) -> Result<Claims, EngineError> {
+        let token = token
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                refuse(format!(
+                    "{tool} needs a {}: call {} first to get one",
+                    kind.label(),
+                    kind.issuer()
+                ))
+            })?;
+        let forged = || {
+            refuse(format!(
+                "the {} given to {tool} was not issued by this server (forged, truncated or from another project): call {} to get a real one",
+                kind.label(),
+                kind.issuer()
+            ))
+        };
+        let mut parts = token.split('.');
+        let (Some("ig1"), Some(body), Some(sig), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(forged());
+        };
+        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| forged())?;
+        if !same(&sig, &mac(self.key()?, body.as_bytes())?) {
+            return Err(forged());
+        }
+        let claims: Claims = URL_SAFE_NO_PAD
+            .decode(body)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(forged)?;
+        if claims.kind != kind {
+            return Err(refuse(format!(
+                "{tool} needs a {} (from {}), but was given a {} (from {})",
+                kind.label(),
+                kind.issuer(),
+                claims.kind.label(),
+                claims.kind.issuer()
+            )));
+        }
+        if claims.env != env {
+            return Err(refuse(format!(
+                "the {} was issued for environment `{}`, not `{env}`: tokens do not cross environments; call {} on the `{env}` server",
+                kind.label(),
+                claims.env,
+                kind.issuer()
+            )));
+        }
+        let now = self.clock.now().unix();
+        if now > claims.exp {
+            return Err(refuse(format!(
+                "the {} expired {} s ago (tokens live {} s): call {} again",
+                kind.label(),
+                now - claims.exp,
+                self.config.token_ttl_seconds,
+                kind.issuer()
+            )));
+        }
+        Ok(claims)
+    }
+
+    fn spend(&self, claims: &Claims, tool: &str) -> Result<(), EngineError> {
+        if self.store.spend_token(&claims.id, claims.exp)? {
+            Ok(())
+        } else {
+            Err(refuse(format!(
+                "the {} given to {tool} was already used: each step token works once; call {} again",
+                claims.kind.label(),
+                claims.kind.issuer()
+            )))
+        }
+    }
+
+    fn ensure_unspent(&self, claims: &Claims, tool: &str) -> Result<(), EngineError> {
+        // Spending and un-spending is not possible, so look without spending:
+        // a spent id is in the store; `spend_token` on a fresh id would spend
+        // it, which only `apply_step` may do at the right moment.
+        if self.store.token_spent(&claims.id)? {
+            return Err(refuse(format!(
+                "the {} given to {tool} was already used: each step token works once; call {} again",
+                claims.kind.label(),
+                claims.kind.issuer()
+            )));
+        }
+        Ok(())
+    }
+
+    fn chain_plan(&self, claims: &Claims, tool: &str) -> Result<Plan, EngineError> {
+        let id = claims.plan.as_deref().ok_or_else(|| {
+            refuse(format!(
+                "the {} given to {tool} names no plan",
+                claims.kind.label()
+            ))
+        })?;
+        let plan = self.plan_by_id(id)?;
+        if Some(&plan.content_hash) != claims.hash.as_ref() {
+            return Err(refuse(format!(
+                "the {} given to {tool} vouches for other content than plan {id} holds now: start again from generate_infrastructure_code",
+                claims.kind.label()
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// Step 1: are the environment and its variables usable?
+    pub fn check_environment(
+        &self,
+        env: &str,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<EnvironmentCheck, EngineError> {
+        let e = self.config.environment(env)?.clone();
+        let mut variables: Vec<VariableStatus> = env_vars::ALL
+            .iter()
+            .map(|(name, description)| VariableStatus {
+                name: name.to_string(),
+                set: vars.contains_key(*name),
+                value: vars.get(*name).cloned(),
+                description: description.to_string(),
+            })
+            .collect();
+        for (name, description) in [
+            (
+                "AWS_ACCESS_KEY_ID",
+                "static credentials (value never shown)",
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "static credentials (value never shown)",
+            ),
+            (
+                "AWS_SESSION_TOKEN",
+                "temporary credentials (value never shown)",
+            ),
+        ] {
+            variables.push(VariableStatus {
+                name: name.into(),
+                set: vars.contains_key(name),
+                value: None,
+                description: description.into(),
+            });
+        }
+        let mut problems = Vec::new();
+        if let Err(err) = self.cloud(env)?.identity() {
+            problems.push(format!(
+                "cannot reach the {} backend of `{env}`: {err}",
+                e.backend.as_str()
+            ));
+        }
+        let ok = problems.is_empty();
+        let environment_token = if ok {
+            Some(self.issue(TokenKind::Environment, env, None, None)?)
+        } else {
+            None
+        };
+        Ok(EnvironmentCheck {
+            environment: env.into(),
+            ok,
+            variables,
+            problems,
+            notes: self.config.notes.clone(),
+            read_only: e.read_only,
+            security_scanning: e.scanning,
+            backend: e.backend.as_str().into(),
+            environment_token,
+        })
+    }
+
+    /// Step 2: which account and region will be affected.
+    pub fn session_info(
+        &self,
+        env: &str,
+        environment_token: Option<&str>,
+    ) -> Result<SessionInfo, EngineError> {
+        let tool = "get_aws_session_info";
+        let claims = self.verify_token(environment_token, TokenKind::Environment, env, tool)?;
+        let e = self.config.environment(env)?.clone();
+        let id = self
+            .cloud(env)?
+            .identity()
+            .map_err(|err| EngineError::Cloud {
+                env: env.into(),
+                operation: "identify".into(),
+                type_name: "session".into(),
+                identifier: None,
+                source: err,
+            })?;
+        self.spend(&claims, tool)?;
+        let credentials_token = self.issue(TokenKind::Credentials, env, None, Some(&claims))?;
+        Ok(SessionInfo {
+            environment: env.into(),
+            profile: id.profile.clone().or(e.profile.clone()),
+            authentication: id.auth_kind,
+            account_id: id.account_id,
+            region: id.region,
+            arn: id.arn,
+            backend: e.backend.as_str().into(),
+            read_only: e.read_only,
+            credentials_token,
+        })
+    }
+
+    /// Step 3: plan the change (template, scan, estimate and gate are all
+    /// decided here and bound to the plan's content hash).
+    pub fn generate(
+        &self,
+        req: PlanRequest,
+        credentials_token: Option<&str>,
+    ) -> Result<Generated, EngineError> {
+        let tool = "generate_infrastructure_code";
+        self.verify_token(credentials_token, TokenKind::Credentials, &req.env, tool)?;
+        let plan = self.plan(req)?;
+        let token = self.issue(TokenKind::GeneratedCode, &plan.env, Some(&plan), None)?;
+        let properties_for_explanation = json!({
+            "operation": plan.operation,
+            "resource_type": plan.type_name,
+            "identifier": plan.identifier,
+            "properties": plan.desired_state,
+            "patch_document": plan.patch,
+        });
+        Ok(Generated {
+            plan,
+            generated_code_token: token.clone(),
+            properties_token: token,
+            properties_for_explanation,
+        })
+    }
+
+    /// Step 4: the template and explanation a person should read.
+    pub fn explain_step(
+        &self,
+        env: &str,
+        generated_code_token: Option<&str>,
+    ) -> Result<Explained, EngineError> {
+        let tool = "explain";
+        let claims =
+            self.verify_token(generated_code_token, TokenKind::GeneratedCode, env, tool)?;
+        let plan = self.chain_plan(&claims, tool)?;
+        self.spend(&claims, tool)?;
+        let explained_token = self.issue(TokenKind::Explained, env, Some(&plan), Some(&claims))?;
+        Ok(Explained {
+            plan_id: plan.id.clone(),
+            cloudformation_template: plan.template.to_pretty_json(),
+            explanation: plan.explanation.clone(),
+            explained_token,
+        })
+    }
+
+    /// Step 5: the security scan's verdict on the explained plan.
+    pub fn scan_step(
+        &self,
+        env: &str,
+        explained_token: Option<&str>,
+    ) -> Result<Scanned, EngineError> {
+        let tool = "run_checkov";
+        let claims = self.verify_token(explained_token, TokenKind::Explained, env, tool)?;
+        let plan = self.chain_plan(&claims, tool)?;
+        self.spend(&claims, tool)?;
+        let open: Vec<&Finding> = plan.open_findings().collect();
+        let scan_status = if open.is_empty() { "PASSED" } else { "FAILED" };
+        let summary = if open.is_empty() {
+            format!(
+                "PASSED: {} checks found nothing open on {}",
+                plan.findings.len(),
+                plan.type_name
+            )
+        } else {
+            let mut by_sev: BTreeMap<&str, usize> = BTreeMap::new();
+            for f in &open {
+                *by_sev.entry(f.severity.as_str()).or_default() += 1;
+            }
+            let counts: Vec<String> = by_sev
+                .iter()
+                .rev()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect();
+            format!(
+                "FAILED: {} open finding(s) ({}); fix them (approve_security_findings decision=fix), or proceed (decision=proceed) and a human approves",
+                open.len(),
+                counts.join(", ")
+            )
+        };
+        let security_scan_token =
+            self.issue(TokenKind::SecurityScan, env, Some(&plan), Some(&claims))?;
+        Ok(Scanned {
+            plan_id: plan.id.clone(),
+            scan_status: scan_status.into(),
+            summary,
+            findings: plan.findings.clone(),
+            security_scan_token,
+            gate: plan.gate.clone(),
+        })
+    }
+
+    /// An agent's decision on the findings of one scan.
+    pub fn findings_decision(
+        &self,
+        env: &str,
+        security_scan_token: Option<&str>,
+        decision: FindingsDecision,
+        reason: Option<&str>,
+        actor: &Actor,
+    ) -> Result<FindingsOutcome, EngineError> {
+        let tool = "approve_security_findings";
+        let claims = self.verify_token(security_scan_token, TokenKind::SecurityScan, env, tool)?;
+        self.ensure_unspent(&claims, tool)?;
+        let plan = self.chain_plan(&claims, tool)?;
+        let open: Vec<&Finding> = plan.open_findings().collect();
+        let details = json!({
+            "decision": decision,
+            "reason": reason,
+            "findings": open.iter().map(|f| json!({"rule": f.rule, "checkov_id": f.checkov_id, "severity": f.severity})).collect::<Vec<_>>(),
+        });
+        let (message, fixes, approval_id) = match decision {
+            FindingsDecision::Fix => {
+                self.spend(&claims, tool)?;
+                let fixes: Vec<Value> = open.iter().filter_map(|f| f.fix.clone()).collect();
+                (
+                    format!(
+                        "plan {} is abandoned for fixing: change the properties as the findings say ({} mechanical fix(es) returned) and call generate_infrastructure_code again",
+                        plan.id,
+                        fixes.len()
+                    ),
+                    fixes,
+                    None,
+                )
+            }
+            FindingsDecision::Cancel => {
+                self.spend(&claims, tool)?;
+                if let Some(aid) = &plan.gate.approval_id
+                    && let Ok(a) = self.deny(
+                        aid,
+                        actor,
+                        Some(reason.unwrap_or("cancelled after the security scan")),
+                    )
+                {
+                    (
+                        format!("plan {} cancelled; approval {} denied", plan.id, a.id),
+                        Vec::new(),
+                        None,
+                    )
+                } else {
+                    (
+                        format!(
+                            "plan {} cancelled: its tokens will not be accepted",
+                            plan.id
+                        ),
+                        Vec::new(),
+                        None,
+                    )
+                }
+            }
+            FindingsDecision::Proceed => match plan.gate.decision {
+                GateDecision::Auto => (
+                    format!(
+                        "no finding of plan {} needs a human: call the mutation tool with this security_scan_token",
+                        plan.id
+                    ),
+                    Vec::new(),
+                    None,
+                ),
+                _ => (
+                    format!(
+                        "proceeding past findings needs a human: the mutation tool will ask the user (or they run `infraguard approve {}`)",
+                        plan.gate.approval_id.as_deref().unwrap_or("?")
+                    ),
+                    Vec::new(),
+                    plan.gate.approval_id.clone(),
+                ),
+            },
+        };
+        let rec = self.record(
+            actor,
+            "findings.decision",
+            Some(env),
+            Some(&plan),
+            "ok",
+            details,
+        );
+        self.store.append_audit(&[rec])?;
+        Ok(FindingsOutcome {
+            plan_id: plan.id,
+            decision,
+            message,
+            fixes,
+            approval_id,
+        })
+    }
+
+    /// Step 6: create / update / delete, through the gate, with the content
+    /// the tokens vouch for.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_step(
+        &self,
+        env: &str,
+        operation: Operation,
+        credentials_token: Option<&str>,
+        explained_token: Option<&str>,
+        security_scan_token: Option<&str>,
+        actor: &Actor,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<ApplyOutcome, EngineError> {
+        let tool = match operation {
+            Operation::Create => "create_resource",
+            Operation::Update => "update_resource",
+            Operation::Delete => "delete_resource",
+        };
+        self.verify_token(credentials_token, TokenKind::Credentials, env, tool)?;
+        let explained = self.verify_token(explained_token, TokenKind::Explained, env, tool)?;
+        let scanned = self.verify_token(security_scan_token, TokenKind::SecurityScan, env, tool)?;
+        if scanned.parent.as_deref() != Some(explained.id.as_str())
+            || scanned.plan != explained.plan
+            || scanned.hash != explained.hash
+        {
+            return Err(refuse(format!(
+                "the security_scan_token given to {tool} was not issued for this explained_token: pass the pair from the same explain → run_checkov sequence"
+            )));
+        }
+        self.ensure_unspent(&scanned, tool)?;
+        let plan = self.chain_plan(&scanned, tool)?;
+        if plan.operation != operation {
+            return Err(refuse(format!(
+                "plan {} is a {}, so {tool} cannot run it: call {}_resource with these tokens",
+                plan.id, plan.operation, plan.operation
+            )));
+        }
+        self.apply_guarded(&plan.id, actor, progress, &mut |_| {
+            self.spend(&scanned, tool)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_comparison_is_exact() {
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"ab"));
+    }
+}

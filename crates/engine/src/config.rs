@@ -1,0 +1,542 @@
+//! Project configuration: `infraguard.toml`, raw and resolved.
+//!
+//! Resolution has two stages: [`RawConfig`] is the file as written;
+//! [`ProjectConfig::resolve`] applies the process's environment variables
+//! (passed in, not read here) and fills defaults. Precedence: flags (applied
+//! by the caller) > environment variables > file > defaults.
+
+use std::collections::BTreeMap;
+
+use infraguard_core::env::{Backend, Environment};
+use infraguard_core::finding::Severity;
+use infraguard_core::money::Money;
+use serde::{Deserialize, Serialize};
+
+use crate::env_vars;
+use crate::error::EngineError;
+
+pub const CONFIG_FILE: &str = "infraguard.toml";
+pub const STATE_DIR: &str = ".infraguard";
+pub const USAGE_FILE: &str = "infraguard-usage.toml";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub project: RawProject,
+    #[serde(default)]
+    pub environments: BTreeMap<String, RawEnvironment>,
+    #[serde(default)]
+    pub approval: RawApproval,
+    #[serde(default)]
+    pub cost: RawCost,
+    /// The static part of the tag standard (`MANAGED_BY`, `Project`, ...).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub naming: RawNaming,
+    #[serde(default)]
+    pub tokens: RawTokens,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProject {
+    pub name: String,
+    /// Lowercase prefix of resource names (`synthcoreai`).
+    pub prefix: String,
+    /// Prefix of IAM policy names (`SynthCoreAI`).
+    pub iam_prefix: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvironment {
+    #[serde(default = "default_backend")]
+    pub backend: Backend,
+    pub profile: Option<String>,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default = "yes")]
+    pub security_scanning: bool,
+    /// Value of the `Environment` tag (`development`, `production`).
+    pub tag_value: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApproval {
+    /// Monthly cost at or above which a human must approve (decimal dollars).
+    #[serde(default = "default_threshold")]
+    pub cost_threshold_usd: String,
+    /// Open findings at or above this severity need a human.
+    #[serde(default = "default_block")]
+    pub block_findings_at: String,
+}
+
+impl Default for RawApproval {
+    fn default() -> Self {
+        RawApproval {
+            cost_threshold_usd: default_threshold(),
+            block_findings_at: default_block(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    #[serde(default = "default_alerts")]
+    pub alert_thresholds_usd: Vec<String>,
+}
+
+impl Default for RawCost {
+    fn default() -> Self {
+        RawCost {
+            alert_thresholds_usd: default_alerts(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNaming {
+    /// `{prefix}`, `{purpose}` and `{env}` are replaced.
+    #[serde(default = "default_pattern")]
+    pub pattern: String,
+}
+
+impl Default for RawNaming {
+    fn default() -> Self {
+        RawNaming {
+            pattern: default_pattern(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTokens {
+    #[serde(default = "default_ttl")]
+    pub ttl_seconds: u64,
+}
+
+impl Default for RawTokens {
+    fn default() -> Self {
+        RawTokens {
+            ttl_seconds: default_ttl(),
+        }
+    }
+}
+
+fn default_backend() -> Backend {
+    Backend::Local
+}
+fn default_region() -> String {
+    "us-east-1".into()
+}
+fn yes() -> bool {
+    true
+}
+fn default_threshold() -> String {
+    "10.00".into()
+}
+fn default_block() -> String {
+    "medium".into()
+}
+fn default_alerts() -> Vec<String> {
+    vec!["25".into(), "50".into(), "100".into()]
+}
+fn default_pattern() -> String {
+    "{prefix}-{purpose}-{env}".into()
+}
+fn default_ttl() -> u64 {
+    900
+}
+
+/// The configuration every part of infraguard reads.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectConfig {
+    pub project: String,
+    pub prefix: String,
+    pub iam_prefix: String,
+    pub environments: Vec<Environment>,
+    pub cost_threshold: Money,
+    pub block_findings_at: Severity,
+    pub alert_thresholds: Vec<Money>,
+    pub tags: BTreeMap<String, String>,
+    pub naming_pattern: String,
+    pub token_ttl_seconds: u64,
+    /// Notes about overrides that were applied or ignored, for `envs` and
+    /// `check_environment_variables`.
+    pub notes: Vec<String>,
+}
+
+/// A config error names the file, the key and what to write instead.
+fn bad(key: &str, msg: impl std::fmt::Display) -> EngineError {
+    EngineError::Config(format!("{CONFIG_FILE}: `{key}` {msg}"))
+}
+
+impl RawConfig {
+    pub fn parse(text: &str) -> Result<RawConfig, EngineError> {
+        toml::from_str(text).map_err(|e| EngineError::Config(format!("{CONFIG_FILE}: {e}")))
+    }
+
+    /// The file `infraguard init` writes.
+    pub fn new_project(project: &str, prefix: &str, backend: Backend) -> RawConfig {
+        let lower = prefix.to_ascii_lowercase();
+        let env = |name: &str, read_only: bool, tag: &str| RawEnvironment {
+            backend,
+            profile: Some(format!("{lower}-{name}")),
+            region: default_region(),
+            read_only,
+            security_scanning: true,
+            tag_value: Some(tag.to_string()),
+        };
+        let mut environments = BTreeMap::new();
+        environments.insert("dev".to_string(), env("dev", false, "development"));
+        environments.insert("prod".to_string(), env("prod", true, "production"));
+        let mut tags = BTreeMap::new();
+        tags.insert("MANAGED_BY".into(), "infraguard".into());
+        tags.insert(
+            "MCP_SERVER_SOURCE_CODE".into(),
+            "infraguard (local build)".into(),
+        );
+        tags.insert("Project".into(), project.to_string());
+        tags.insert("CostCenter".into(), "Engineering".into());
+        RawConfig {
+            project: RawProject {
+                name: project.to_string(),
+                prefix: lower,
+                iam_prefix: Some(iam_prefix_for(project, prefix)),
+            },
+            environments,
+            approval: RawApproval::default(),
+            cost: RawCost::default(),
+            tags,
+            naming: RawNaming::default(),
+            tokens: RawTokens::default(),
+        }
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// `SynthCoreAI` from project `SynthCore` and prefix `synthcoreai`: the prefix
+/// with the project's capitalisation where they overlap, the rest upper-cased.
+fn iam_prefix_for(project: &str, prefix: &str) -> String {
+    let lower = prefix.to_ascii_lowercase();
+    if lower.starts_with(&project.to_ascii_lowercase()) && !project.is_empty() {
+        let rest = &prefix[project.len()..];
+        format!("{project}{}", rest.to_ascii_uppercase())
+    } else {
+        let mut c = lower.chars();
+        c.next()
+            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+            .unwrap_or_default()
+    }
+}
+
+fn valid_prefix(p: &str) -> bool {
+    !p.is_empty()
+        && p.len() <= 30
+        && p.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && p.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+}
+
+pub fn check_prefix(p: &str) -> Result<(), EngineError> {
+    if valid_prefix(p) {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidInput(format!(
+            "prefix `{p}` cannot start resource names: use 1-30 lowercase letters, digits and `-`, starting with a letter (e.g. `synthcoreai`)"
+        )))
+    }
+}
+
+impl ProjectConfig {
+    /// Resolve the file against the process environment (`vars` is the
+    /// environment as key/value pairs; pass `std::env::vars()` collected).
+    pub fn resolve(
+        raw: &RawConfig,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<ProjectConfig, EngineError> {
+        if !valid_prefix(&raw.project.prefix) {
+            return Err(bad(
+                "project.prefix",
+                format!(
+                    "= `{}` is not usable in resource names: use lowercase letters, digits and `-`",
+                    raw.project.prefix
+                ),
+            ));
+        }
+        if raw.environments.is_empty() {
+            return Err(bad(
+                "environments",
+                "is empty: define at least [environments.dev]",
+            ));
+        }
+        let cost_threshold = Money::parse(&raw.approval.cost_threshold_usd)
+            .filter(|m| *m >= Money::ZERO)
+            .ok_or_else(|| {
+                bad(
+                    "approval.cost_threshold_usd",
+                    format!(
+                        "= `{}` is not an amount of dollars: write e.g. \"10.00\"",
+                        raw.approval.cost_threshold_usd
+                    ),
+                )
+            })?;
+        let block_findings_at: Severity = raw
+            .approval
+            .block_findings_at
+            .parse()
+            .map_err(|e| bad("approval.block_findings_at", e))?;
+        let mut alert_thresholds = Vec::new();
+        for a in &raw.cost.alert_thresholds_usd {
+            alert_thresholds.push(Money::parse(a).ok_or_else(|| {
+                bad(
+                    "cost.alert_thresholds_usd",
+                    format!("has `{a}`, not an amount of dollars"),
+                )
+            })?);
+        }
+        alert_thresholds.sort();
+
+        let mut notes = Vec::new();
+        let get = |k: &str| {
+            vars.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let profile_override = get(env_vars::AWS_PROFILE);
+        let region_override = get(env_vars::AWS_REGION);
+        let scanning_override = match get(env_vars::SECURITY_SCANNING) {
+            None => None,
+            Some(v) => Some(match v.to_ascii_lowercase().as_str() {
+                "enabled" | "true" | "1" | "on" => true,
+                "disabled" | "false" | "0" | "off" => false,
+                _ => {
+                    return Err(EngineError::Config(format!(
+                        "{}=`{v}` is not understood: use enabled or disabled",
+                        env_vars::SECURITY_SCANNING
+                    )));
+                }
+            }),
+        };
+        let readonly_override = match get(env_vars::INFRAGUARD_READONLY) {
+            None => None,
+            Some(v) => Some(match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => {
+                    return Err(EngineError::Config(format!(
+                        "{}=`{v}` is not understood: use true or false",
+                        env_vars::INFRAGUARD_READONLY
+                    )));
+                }
+            }),
+        };
+
+        let mut environments = Vec::new();
+        for (name, e) in &raw.environments {
+            if !valid_prefix(name) {
+                return Err(bad(
+                    &format!("environments.{name}"),
+                    "is not a usable environment name: use lowercase letters and digits (e.g. dev, prod)",
+                ));
+            }
+            let mut read_only = e.read_only;
+            match readonly_override {
+                Some(true) => read_only = true,
+                Some(false) if e.read_only => notes.push(format!(
+                    "{}=false ignored for `{name}`: the read-only flag in {CONFIG_FILE} can only be lifted there",
+                    env_vars::INFRAGUARD_READONLY
+                )),
+                _ => {}
+            }
+            let tag_value = e.tag_value.clone().unwrap_or_else(|| match name.as_str() {
+                "dev" => "development".into(),
+                "prod" => "production".into(),
+                "staging" => "staging".into(),
+                other => other.to_string(),
+            });
+            environments.push(Environment {
+                name: name.clone(),
+                tag_value,
+                backend: e.backend,
+                profile: profile_override.clone().or_else(|| e.profile.clone()),
+                region: region_override.clone().unwrap_or_else(|| e.region.clone()),
+                read_only,
+                scanning: scanning_override.unwrap_or(e.security_scanning),
+            });
+        }
+        if profile_override.is_some() {
+            notes.push(format!(
+                "{} overrides the profile from {CONFIG_FILE}",
+                env_vars::AWS_PROFILE
+            ));
+        }
+        if region_override.is_some() {
+            notes.push(format!(
+                "{} overrides the region from {CONFIG_FILE}",
+                env_vars::AWS_REGION
+            ));
+        }
+        if scanning_override.is_some() {
+            notes.push(format!(
+                "{} overrides security scanning",
+                env_vars::SECURITY_SCANNING
+            ));
+        }
+        if raw.tokens.ttl_seconds == 0 || raw.tokens.ttl_seconds > 86_400 {
+            return Err(bad(
+                "tokens.ttl_seconds",
+                format!(
+                    "= {} is out of range: use 1 to 86400 seconds",
+                    raw.tokens.ttl_seconds
+                ),
+            ));
+        }
+        for key in ["{prefix}", "{purpose}", "{env}"] {
+            if !raw.naming.pattern.contains(key) {
+                return Err(bad(
+                    "naming.pattern",
+                    format!(
+                        "= `{}` lacks {key}: names must carry the prefix, purpose and environment",
+                        raw.naming.pattern
+                    ),
+                ));
+            }
+        }
+        Ok(ProjectConfig {
+            project: raw.project.name.clone(),
+            prefix: raw.project.prefix.clone(),
+            iam_prefix: raw
+                .project
+                .iam_prefix
+                .clone()
+                .unwrap_or_else(|| iam_prefix_for(&raw.project.name, &raw.project.prefix)),
+            environments,
+            cost_threshold,
+            block_findings_at,
+            alert_thresholds,
+            tags: raw.tags.clone(),
+            naming_pattern: raw.naming.pattern.clone(),
+            token_ttl_seconds: raw.tokens.ttl_seconds,
+            notes,
+        })
+    }
+
+    pub fn environment(&self, name: &str) -> Result<&Environment, EngineError> {
+        self.environments
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| EngineError::UnknownEnvironment {
+                name: name.to_string(),
+                known: self.environments.iter().map(|e| e.name.clone()).collect(),
+            })
+    }
+
+    /// The conventional name: `synthcoreai-documents-dev`.
+    pub fn conventional_name(&self, purpose: &str, env: &str) -> String {
+        self.naming_pattern
+            .replace("{prefix}", &self.prefix)
+            .replace("{purpose}", &normalize_purpose(purpose))
+            .replace("{env}", env)
+    }
+}
+
+/// `User Documents` -> `user-documents`.
+pub fn normalize_purpose(purpose: &str) -> String {
+    purpose
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(vars: &[(&str, &str)]) -> ProjectConfig {
+        let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+        let text = raw.to_toml();
+        let raw = RawConfig::parse(&text).unwrap();
+        let vars = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ProjectConfig::resolve(&raw, &vars).unwrap()
+    }
+
+    #[test]
+    fn new_project_round_trips_and_resolves() {
+        let c = resolve(&[]);
+        assert_eq!(c.iam_prefix, "SynthCoreAI");
+        let prod = c.environment("prod").unwrap();
+        assert!(prod.read_only);
+        assert_eq!(prod.tag_value, "production");
+        assert_eq!(prod.profile.as_deref(), Some("synthcoreai-prod"));
+        assert!(!c.environment("dev").unwrap().read_only);
+        assert_eq!(c.cost_threshold, Money::parse("10").unwrap());
+        assert_eq!(
+            c.conventional_name("User Documents", "dev"),
+            "synthcoreai-user-documents-dev"
+        );
+    }
+
+    #[test]
+    fn environment_variables_override_for_one_process() {
+        let c = resolve(&[
+            ("AWS_PROFILE", "other"),
+            ("AWS_REGION", "eu-west-1"),
+            ("SECURITY_SCANNING", "disabled"),
+            ("INFRAGUARD_READONLY", "true"),
+        ]);
+        let dev = c.environment("dev").unwrap();
+        assert_eq!(dev.profile.as_deref(), Some("other"));
+        assert_eq!(dev.region, "eu-west-1");
+        assert!(!dev.scanning);
+        assert!(dev.read_only);
+    }
+
+    #[test]
+    fn readonly_variable_cannot_lift_the_file_flag() {
+        let c = resolve(&[("INFRAGUARD_READONLY", "false")]);
+        assert!(c.environment("prod").unwrap().read_only);
+        assert!(c.notes.iter().any(|n| n.contains("ignored")));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+        let vars = [("SECURITY_SCANNING".to_string(), "maybe".to_string())]
+            .into_iter()
+            .collect();
+        let e = ProjectConfig::resolve(&raw, &vars).unwrap_err().to_string();
+        assert!(
+            e.contains("SECURITY_SCANNING") && e.contains("maybe"),
+            "{e}"
+        );
+        let e = RawConfig::parse("[project]\nname='x'\nprefix='x'\nbogus=1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn unknown_environment_lists_known_ones() {
+        let e = resolve(&[]).environment("stage").unwrap_err().to_string();
+        assert!(
+            e.contains("stage") && e.contains("dev") && e.contains("prod"),
+            "{e}"
+        );
+    }
+}

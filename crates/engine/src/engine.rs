@@ -1,0 +1,1326 @@
+//! The guarded workflow: plan → explain → scan → estimate → gate → apply →
+//! audit. Every surface (CLI, MCP) calls these functions; the guards live
+//! here and nowhere else.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use infraguard_core::Finding;
+use infraguard_core::approval::{Approval, ApprovalStatus};
+use infraguard_core::audit::{AuditEntry, AuditRecord};
+use infraguard_core::clock::Clock;
+use infraguard_core::cloud::{
+    Cloud, CloudError, Identity, ListPage, OperationStatus, ProgressEvent, ResourceDescription,
+};
+use infraguard_core::env::Environment;
+use infraguard_core::money::CostEstimate;
+use infraguard_core::plan::{ApplyRecord, Gate, GateDecision, Plan, PlanStatus};
+use infraguard_core::resource::{Operation, ResourceType};
+use infraguard_core::schema::{ResourceSchema, pointer_touches};
+use infraguard_core::store::{AppliedState, Store};
+use infraguard_core::template::{Template, logical_id};
+use infraguard_schema::Catalog;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::actor::Actor;
+use crate::audit::{self, Verification};
+use crate::config::{ProjectConfig, normalize_purpose};
+use crate::error::EngineError;
+use crate::explain::explain;
+use crate::gate::{self, GateInput};
+use crate::hash::{content_hash, hex};
+use crate::tags;
+
+/// How long to wait for the cloud, and how to wait. The sleep is injected so
+/// tests against the local cloud never sleep for real.
+#[derive(Clone)]
+pub struct PollPolicy {
+    pub max_polls: u32,
+    /// Retries of a call that failed for a transient reason (throttling...).
+    pub max_retries: u32,
+    pub sleep: Arc<dyn Fn(Duration) + Send + Sync>,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            max_polls: 360,
+            max_retries: 5,
+            sleep: Arc::new(std::thread::sleep),
+        }
+    }
+}
+
+/// A request to plan one change.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    pub env: String,
+    pub operation: Operation,
+    pub type_name: String,
+    /// What the resource is for (`documents`); names and the `Purpose` tag come from it.
+    pub purpose: Option<String>,
+    /// Desired properties (create).
+    pub properties: Option<Value>,
+    /// Primary identifier (update, delete).
+    pub identifier: Option<String>,
+    /// RFC 6902 patch (update).
+    pub patch: Option<Value>,
+    /// Usage overrides for the estimate (`storage_gb=50`).
+    pub usage: Option<infraguard_cost::Usage>,
+    pub actor: Actor,
+}
+
+impl PlanRequest {
+    pub fn create(
+        env: &str,
+        type_name: &str,
+        purpose: Option<&str>,
+        properties: Value,
+        actor: Actor,
+    ) -> Self {
+        PlanRequest {
+            env: env.into(),
+            operation: Operation::Create,
+            type_name: type_name.into(),
+            purpose: purpose.map(Into::into),
+            properties: Some(properties),
+            identifier: None,
+            patch: None,
+            usage: None,
+            actor,
+        }
+    }
+}
+
+/// What `apply` did. Refusals are values, not errors: nothing went wrong,
+/// the gate did its job.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ApplyOutcome {
+    Applied {
+        plan: Box<Plan>,
+        event: ProgressEvent,
+    },
+    NeedsApproval {
+        plan: Box<Plan>,
+        approval: Approval,
+    },
+    Refused {
+        plan: Box<Plan>,
+        reasons: Vec<String>,
+    },
+}
+
+/// One environment as `infraguard envs` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnvReport {
+    #[serde(flatten)]
+    pub env: Environment,
+    pub identity: Option<Identity>,
+    pub error: Option<String>,
+}
+
+pub struct Engine<C: Cloud, S: Store> {
+    pub(crate) config: ProjectConfig,
+    pub(crate) clouds: BTreeMap<String, C>,
+    pub(crate) store: S,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) usage_file: Option<infraguard_cost::UsageFile>,
+    pub(crate) poll: PollPolicy,
+    /// Key of the HMAC that signs chain tokens (per project).
+    pub(crate) signing_key: Vec<u8>,
+}
+
+pub(crate) fn new_id(prefix: &str) -> Result<String, EngineError> {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b)
+        .map_err(|e| EngineError::Config(format!("no randomness available: {e}")))?;
+    Ok(format!("{prefix}-{}", hex(&b)))
+}
+
+impl<C: Cloud, S: Store> Engine<C, S> {
+    /// `clouds` maps environment names to their cloud; every configured
+    /// environment must have one.
+    pub fn new(
+        config: ProjectConfig,
+        clouds: BTreeMap<String, C>,
+        store: S,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, EngineError> {
+        for e in &config.environments {
+            if !clouds.contains_key(&e.name) {
+                return Err(EngineError::Config(format!(
+                    "no cloud backend was opened for environment `{}`",
+                    e.name
+                )));
+            }
+        }
+        Ok(Engine {
+            config,
+            clouds,
+            store,
+            clock,
+            usage_file: None,
+            poll: PollPolicy::default(),
+            signing_key: Vec::new(),
+        })
+    }
+
+    pub fn with_usage_file(mut self, usage: infraguard_cost::UsageFile) -> Self {
+        self.usage_file = Some(usage);
+        self
+    }
+
+    /// The per-project secret that signs chain tokens. Without one, token
+    /// steps refuse to run.
+    pub fn with_signing_key(mut self, key: Vec<u8>) -> Self {
+        self.signing_key = key;
+        self
+    }
+
+    pub fn with_poll_policy(mut self, poll: PollPolicy) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    pub fn config(&self) -> &ProjectConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn cloud(&self, env: &str) -> Result<&C, EngineError> {
+        self.config.environment(env)?;
+        self.clouds
+            .get(env)
+            .ok_or_else(|| EngineError::Config(format!("no cloud for `{env}`")))
+    }
+
+    pub(crate) fn now(&self) -> String {
+        self.clock.now().rfc3339()
+    }
+
+    pub(crate) fn record(
+        &self,
+        actor: &Actor,
+        action: &str,
+        env: Option<&str>,
+        plan: Option<&Plan>,
+        outcome: &str,
+        details: Value,
+    ) -> AuditRecord {
+        AuditRecord {
+            at: self.now(),
+            actor: actor.to_string(),
+            action: action.into(),
+            env: env.map(Into::into),
+            plan_id: plan.map(|p| p.id.clone()),
+            content_hash: plan.map(|p| p.content_hash.clone()),
+            outcome: outcome.into(),
+            details,
+        }
+    }
+
+    fn cloud_error(
+        &self,
+        env: &str,
+        op: &str,
+        t: &ResourceType,
+        id: Option<&str>,
+        e: CloudError,
+    ) -> EngineError {
+        EngineError::Cloud {
+            env: env.into(),
+            operation: op.into(),
+            type_name: t.to_string(),
+            identifier: id.map(Into::into),
+            source: e,
+        }
+    }
+
+    // ----- reading -------------------------------------------------------
+
+    pub fn environments(&self) -> Vec<EnvReport> {
+        self.config
+            .environments
+            .iter()
+            .map(|e| {
+                let (identity, error) = match self.clouds.get(&e.name).map(|c| c.identity()) {
+                    Some(Ok(id)) => (Some(id), None),
+                    Some(Err(err)) => (None, Some(err.to_string())),
+                    None => (None, Some("no backend opened".into())),
+                };
+                EnvReport {
+                    env: e.clone(),
+                    identity,
+                    error,
+                }
+            })
+            .collect()
+    }
+
+    pub fn schema(&self, type_name: &str) -> Result<&'static ResourceSchema, EngineError> {
+        Ok(Catalog::builtin().lookup(type_name)?)
+    }
+
+    pub fn get_resource(
+        &self,
+        env: &str,
+        type_name: &str,
+        identifier: &str,
+    ) -> Result<ResourceDescription, EngineError> {
+        let schema = self.schema(type_name)?;
+        self.cloud(env)?
+            .get(&schema.type_name, identifier)
+            .map_err(|e| self.cloud_error(env, "get", &schema.type_name, Some(identifier), e))
+    }
+
+    pub fn list_page(
+        &self,
+        env: &str,
+        type_name: &str,
+        next_token: Option<&str>,
+    ) -> Result<ListPage, EngineError> {
+        let schema = self.schema(type_name)?;
+        self.cloud(env)?
+            .list(&schema.type_name, next_token, None)
+            .map_err(|e| self.cloud_error(env, "list", &schema.type_name, None, e))
+    }
+
+    /// Every resource of one type (all pages), or of every supported type.
+    pub fn list_resources(
+        &self,
+        env: &str,
+        type_name: Option<&str>,
+    ) -> Result<Vec<(ResourceType, ResourceDescription)>, EngineError> {
+        let types: Vec<ResourceType> = match type_name {
+            Some(t) => vec![self.schema(t)?.type_name.clone()],
+            None => Catalog::builtin().types().into_iter().cloned().collect(),
+        };
+        let mut out = Vec::new();
+        for t in types {
+            let mut next: Option<String> = None;
+            loop {
+                let page = self.list_page(env, t.as_str(), next.as_deref())?;
+                out.extend(page.resources.into_iter().map(|r| (t.clone(), r)));
+                next = page.next_token;
+                if next.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn request_status(
+        &self,
+        env: &str,
+        request_token: &str,
+    ) -> Result<ProgressEvent, EngineError> {
+        self.cloud(env)?
+            .request_status(request_token)
+            .map_err(|e| EngineError::Cloud {
+                env: env.into(),
+                operation: "get request status".into(),
+                type_name: "request".into(),
+                identifier: Some(request_token.into()),
+                source: e,
+            })
+    }
+
+    pub fn plan_by_id(&self, id: &str) -> Result<Plan, EngineError> {
+        self.store
+            .plan(id)?
+            .ok_or_else(|| EngineError::PlanNotFound(id.into()))
+    }
+
+    pub fn plans(&self, env: Option<&str>, limit: usize) -> Result<Vec<Plan>, EngineError> {
+        if let Some(e) = env {
+            self.config.environment(e)?;
+        }
+        Ok(self.store.plans(env, limit)?)
+    }
+
+    pub fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, EngineError> {
+        Ok(self.store.approvals(status)?)
+    }
+
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>, EngineError> {
+        Ok(self.store.audit_log()?)
+    }
+
+    pub fn audit_verify(&self) -> Result<Verification, EngineError> {
+        Ok(audit::verify(&self.store.audit_log()?))
+    }
+
+    /// A cost estimate without a plan (the MCP `estimate_cost` tool).
+    pub fn estimate_only(
+        &self,
+        env: &str,
+        type_name: &str,
+        properties: &Value,
+        usage: Option<&infraguard_cost::Usage>,
+    ) -> Result<CostEstimate, EngineError> {
+        let env = self.config.environment(env)?.clone();
+        let schema = self.schema(type_name)?;
+        let name = schema
+            .name_property
+            .as_ref()
+            .and_then(|np| properties.get(np))
+            .and_then(Value::as_str);
+        self.estimate(&schema.type_name, properties, &env, name, None, usage)
+    }
+
+    // ----- planning ------------------------------------------------------
+
+    /// The standard tags for a new resource in `env`.
+    fn standard_tags(
+        &self,
+        env: &Environment,
+        purpose: Option<&str>,
+        actor: &Actor,
+        cost: &CostEstimate,
+    ) -> BTreeMap<String, String> {
+        let mut t = self.config.tags.clone();
+        t.insert(tags::ENVIRONMENT.into(), env.tag_value.clone());
+        t.insert(tags::CREATED_BY.into(), actor.name.clone());
+        t.insert(tags::CREATED_DATE.into(), self.clock.now().date());
+        t.insert(
+            tags::MCP_SERVER_VERSION.into(),
+            env!("CARGO_PKG_VERSION").into(),
+        );
+        t.insert(tags::COST_ESTIMATE.into(), cost.tag_value());
+        if let Some(p) = purpose {
+            t.insert(tags::PURPOSE.into(), p.to_string());
+        }
+        if !env.read_only && env.tag_value == "development" {
+            t.insert(tags::PROMOTION_STATUS.into(), "dev-only".into());
+        }
+        t
+    }
+
+    /// The conventional name for a new resource of `schema`'s type.
+    fn conventional_name(&self, schema: &ResourceSchema, purpose: &str, env: &str) -> String {
+        let t = &schema.type_name;
+        if t.service() == "IAM" && matches!(t.resource(), "ManagedPolicy" | "Policy") {
+            // SynthCoreAI-{Service}-{Actions}: "s3 file upload" -> SynthCoreAI-S3-FileUpload.
+            let words: Vec<String> = normalize_purpose(purpose)
+                .split('-')
+                .map(str::to_string)
+                .collect();
+            let (service, rest) = words
+                .split_first()
+                .map(|(s, r)| (s.clone(), r.to_vec()))
+                .unwrap_or_default();
+            let service = if service.len() <= 4 {
+                service.to_ascii_uppercase()
+            } else {
+                capitalize(&service)
+            };
+            let actions: String = rest.iter().map(|w| capitalize(w)).collect();
+            if actions.is_empty() {
+                format!("{}-{service}", self.config.iam_prefix)
+            } else {
+                format!("{}-{service}-{actions}", self.config.iam_prefix)
+            }
+        } else {
+            self.config.conventional_name(purpose, env)
+        }
+    }
+
+    fn estimate(
+        &self,
+        t: &ResourceType,
+        props: &Value,
+        env: &Environment,
+        name: Option<&str>,
+        purpose: Option<&str>,
+        usage: Option<&infraguard_cost::Usage>,
+    ) -> Result<CostEstimate, EngineError> {
+        let file_usage = self
+            .usage_file
+            .as_ref()
+            .map(|f| f.for_resource(name, purpose.map(normalize_purpose).as_deref()))
+            .unwrap_or_default();
+        let merged = match usage {
+            Some(u) => infraguard_cost::Usage::merged(&file_usage, u),
+            None => file_usage,
+        };
+        infraguard_cost::estimate(t, props, &env.region, &merged)
+            .map_err(|e| EngineError::InvalidInput(e.to_string()))
+    }
+
+    fn scan(&self, template: &Template, env: &Environment) -> Vec<Finding> {
+        if !env.scanning {
+            return Vec::new();
+        }
+        let options = infraguard_policy::ScanOptions {
+            today: self.clock.now().date(),
+            naming: Some(infraguard_policy::NamingContext {
+                prefix: self.config.prefix.clone(),
+                env: env.name.clone(),
+                iam_prefix: self.config.iam_prefix.clone(),
+            }),
+            ..Default::default()
+        };
+        infraguard_policy::scan(template, &options).findings
+    }
+
+    /// Make a plan: everything about one change, persisted, with the gate's
+    /// decision and (when a human is needed) a pending approval. No cloud is
+    /// changed; update and delete read the current resource.
+    pub fn plan(&self, req: PlanRequest) -> Result<Plan, EngineError> {
+        let env = self.config.environment(&req.env)?.clone();
+        let schema = Catalog::builtin().lookup(&req.type_name)?;
+        let t = schema.type_name.clone();
+        let purpose = req
+            .purpose
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        if let Some(p) = purpose
+            && normalize_purpose(p).is_empty()
+        {
+            return Err(EngineError::InvalidInput(format!(
+                "purpose `{p}` has no letters or digits: describe what the resource is for, e.g. `documents`"
+            )));
+        }
+        let mut notes = Vec::new();
+
+        let (identifier, desired, patch) = match req.operation {
+            Operation::Create => {
+                let mut props = req.properties.clone().unwrap_or_else(|| json!({}));
+                if !props.is_object() {
+                    return Err(EngineError::InvalidInput(format!(
+                        "properties must be a JSON object like {{\"BucketName\": \"...\"}}, got {}",
+                        brief_json(&props)
+                    )));
+                }
+                if req.identifier.is_some() || req.patch.is_some() {
+                    return Err(EngineError::InvalidInput(
+                        "a create takes properties, not an identifier or patch; use --operation update for an existing resource".into(),
+                    ));
+                }
+                if let Some(np) = &schema.name_property
+                    && props.get(np).is_none()
+                {
+                    match purpose {
+                        Some(p) => {
+                            let name = self.conventional_name(schema, p, &env.name);
+                            notes.push(format!("{np} `{name}` follows the naming convention"));
+                            props[np.as_str()] = Value::String(name);
+                        }
+                        None => {
+                            return Err(EngineError::InvalidInput(format!(
+                                "{t} needs a name: give --purpose (it is named `{}`) or set {np} in the properties",
+                                self.config.conventional_name("<purpose>", &env.name)
+                            )));
+                        }
+                    }
+                }
+                secure_defaults(&t, &mut props, &mut notes);
+                // Validate before estimating so a typo is reported as such.
+                let problems = infraguard_schema::validate_create(schema, &props);
+                if !problems.is_empty() {
+                    return Err(EngineError::InvalidProperties {
+                        type_name: t.to_string(),
+                        problems: problems.into_iter().map(|p| p.message).collect(),
+                    });
+                }
+                (schema.identifier_of(&props), props, None)
+            }
+            Operation::Update | Operation::Delete => {
+                let id = req.identifier.clone().filter(|i| !i.trim().is_empty()).ok_or_else(|| {
+                    EngineError::InvalidInput(format!(
+                        "an {} needs the resource's identifier (--id); list them with `infraguard resources list --env {} --type {t}`",
+                        req.operation, env.name
+                    ))
+                })?;
+                if req.properties.is_some() {
+                    return Err(EngineError::InvalidInput(format!(
+                        "an {} does not take properties: describe the change as an RFC 6902 patch (--patch)",
+                        req.operation
+                    )));
+                }
+                let current = self
+                    .cloud(&env.name)?
+                    .get(&t, &id)
+                    .map_err(|e| self.cloud_error(&env.name, "read", &t, Some(&id), e))?;
+                if req.operation == Operation::Delete {
+                    if req.patch.is_some() {
+                        return Err(EngineError::InvalidInput("a delete takes no patch".into()));
+                    }
+                    (Some(id), current.properties, None)
+                } else {
+                    let patch = req.patch.clone().ok_or_else(|| {
+                        EngineError::InvalidInput(
+                            "an update needs a patch: --patch '[{\"op\":\"replace\",\"path\":\"/Prop\",\"value\":...}]'".into(),
+                        )
+                    })?;
+                    let desired = self.patched(schema, &id, &current.properties, &patch)?;
+                    (Some(id), desired, Some(patch))
+                }
+            }
+        };
+
+        let name = schema
+            .name_property
+            .as_ref()
+            .and_then(|np| desired.get(np))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| identifier.clone());
+        let mut desired = desired;
+        let cost = self.estimate(
+            &t,
+            &desired,
+            &env,
+            name.as_deref(),
+            purpose,
+            req.usage.as_ref(),
+        )?;
+        if req.operation == Operation::Create {
+            let standard = self.standard_tags(&env, purpose, &req.actor, &cost);
+            for k in tags::apply(&mut desired, &schema.tagging, &standard) {
+                notes.push(format!(
+                    "tag {k} was set by the tag standard, replacing the value given"
+                ));
+            }
+            if schema.tagging == infraguard_core::schema::TagStyle::None {
+                notes.push(format!(
+                    "{t} cannot carry tags: tracking for it relies on infraguard's own records"
+                ));
+            }
+        }
+
+        let logical = logical_id(&t, purpose);
+        let deletion_policy = deletion_policy_for(&t);
+        let description = format!(
+            "infraguard {} of {t} in {} ({})",
+            req.operation, env.name, self.config.project
+        );
+        let template = Template::single(&logical, &t, &desired, &description, deletion_policy);
+        let findings = self.scan(&template, &env);
+        if !env.scanning {
+            notes.push(format!("security scanning is disabled for {}", env.name));
+        }
+
+        let hash = content_hash(&json!({
+            "env": env.name,
+            "operation": req.operation,
+            "type": t,
+            "identifier": identifier,
+            "desired_state": if req.operation == Operation::Create { desired.clone() } else { Value::Null },
+            "patch": patch,
+        }));
+        let (decision, reasons) = gate::decide(&GateInput {
+            env: &env,
+            operation: req.operation,
+            cost: &cost,
+            findings: &findings,
+            threshold: self.config.cost_threshold,
+            block_at: self.config.block_findings_at,
+            scanned: env.scanning,
+        });
+        let id = new_id("plan")?;
+        let approval_id = if decision == GateDecision::Auto {
+            None
+        } else {
+            Some(new_id("apr")?)
+        };
+        let mut plan = Plan {
+            id,
+            env: env.name.clone(),
+            operation: req.operation,
+            type_name: t.clone(),
+            identifier,
+            logical_id: logical,
+            purpose: purpose.map(str::to_string),
+            desired_state: desired,
+            patch,
+            template,
+            explanation: String::new(),
+            findings,
+            cost,
+            gate: Gate {
+                decision,
+                reasons,
+                approval_id: approval_id.clone(),
+            },
+            content_hash: hash,
+            created_at: self.now(),
+            created_by: req.actor.to_string(),
+            status: PlanStatus::Planned,
+            applied: None,
+        };
+        plan.explanation = explain(&plan, &env, &notes, schema.tagging.property());
+
+        let approval = approval_id.map(|aid| Approval {
+            id: aid,
+            plan_id: plan.id.clone(),
+            env: env.name.clone(),
+            content_hash: plan.content_hash.clone(),
+            status: ApprovalStatus::Pending,
+            reasons: plan.gate.reasons.clone(),
+            summary: summary(&plan),
+            requested_at: plan.created_at.clone(),
+            requested_by: req.actor.to_string(),
+            decided_at: None,
+            decided_by: None,
+            note: None,
+        });
+        let mut audit = vec![self.record(
+            &req.actor,
+            "plan.created",
+            Some(&env.name),
+            Some(&plan),
+            "ok",
+            json!({
+                "operation": plan.operation,
+                "type": plan.type_name,
+                "identifier": plan.identifier,
+                "decision": plan.gate.decision.as_str(),
+                "reasons": plan.gate.reasons,
+                "monthly_usd": plan.cost.monthly_usd,
+                "findings": plan.findings.len(),
+                "open_findings": plan.open_findings().count(),
+            }),
+        )];
+        for f in plan.findings.iter().filter(|f| !f.is_open()) {
+            if let Some(s) = &f.suppressed {
+                audit.push(self.record(
+                    &req.actor,
+                    "finding.suppressed",
+                    Some(&env.name),
+                    Some(&plan),
+                    "ok",
+                    json!({"rule": f.rule, "checkov_id": f.checkov_id, "resource": f.resource, "source": s.source, "reason": s.reason}),
+                ));
+            }
+        }
+        if let Some(a) = &approval {
+            audit.push(self.record(
+                &req.actor,
+                "approval.requested",
+                Some(&env.name),
+                Some(&plan),
+                "pending",
+                json!({"approval_id": a.id, "reasons": a.reasons}),
+            ));
+        }
+        self.store.insert_plan(&plan, approval.as_ref(), &audit)?;
+        Ok(plan)
+    }
+
+    /// The state after applying `patch` to `current`, refusing patches that
+    /// touch create-only or read-only properties.
+    fn patched(
+        &self,
+        schema: &ResourceSchema,
+        id: &str,
+        current: &Value,
+        patch: &Value,
+    ) -> Result<Value, EngineError> {
+        let ops = patch.as_array().ok_or_else(|| {
+            EngineError::InvalidInput(format!(
+                "the patch must be a JSON array of RFC 6902 operations, got {}",
+                brief_json(patch)
+            ))
+        })?;
+        if ops.is_empty() {
+            return Err(EngineError::InvalidInput(
+                "the patch is empty: nothing to change".into(),
+            ));
+        }
+        for op in ops {
+            let kind = op.get("op").and_then(Value::as_str).unwrap_or("");
+            let path = op.get("path").and_then(Value::as_str).ok_or_else(|| {
+                EngineError::InvalidInput(format!(
+                    "patch operation {} has no \"path\"",
+                    brief_json(op)
+                ))
+            })?;
+            if kind == "test" {
+                continue;
+            }
+            let mut targets = vec![path.to_string()];
+            if let Some(from) = op.get("from").and_then(Value::as_str) {
+                if kind == "move" {
+                    targets.push(from.to_string());
+                }
+            }
+            for p in targets {
+                if let Some(c) = schema.create_only.iter().find(|c| pointer_touches(c, &p)) {
+                    return Err(EngineError::NotUpdatable {
+                        type_name: schema.type_name.to_string(),
+                        identifier: id.into(),
+                        property: c.trim_start_matches('/').to_string(),
+                    });
+                }
+                if let Some(r) = schema.read_only.iter().find(|r| pointer_touches(r, &p)) {
+                    return Err(EngineError::InvalidInput(format!(
+                        "the patch changes {} of {} `{id}`, which is read-only (AWS sets it)",
+                        r.trim_start_matches('/'),
+                        schema.type_name
+                    )));
+                }
+            }
+        }
+        let parsed: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| {
+            EngineError::InvalidInput(format!("the patch is not valid RFC 6902: {e}"))
+        })?;
+        let mut doc = current.clone();
+        json_patch::patch(&mut doc, &parsed).map_err(|e| {
+            EngineError::InvalidInput(format!(
+                "the patch does not apply to {} `{id}`: {e}",
+                schema.type_name
+            ))
+        })?;
+        let problems = infraguard_schema::validate_state(schema, &doc);
+        if !problems.is_empty() {
+            return Err(EngineError::InvalidProperties {
+                type_name: schema.type_name.to_string(),
+                problems: problems.into_iter().map(|p| p.message).collect(),
+            });
+        }
+        Ok(doc)
+    }
+
+    // ----- deciding ------------------------------------------------------
+
+    fn decidable(&self, approval_id: &str) -> Result<(Approval, Plan), EngineError> {
+        let a = self
+            .store
+            .approval(approval_id)?
+            .ok_or_else(|| EngineError::ApprovalNotFound(approval_id.into()))?;
+        let plan = self.plan_by_id(&a.plan_id)?;
+        if a.status != ApprovalStatus::Pending {
+            let next = match a.status {
+                ApprovalStatus::Denied => format!(
+                    "a denied plan stays denied: make a new plan (`infraguard plan --env {} ...`) if the change is still wanted",
+                    a.env
+                ),
+                _ => format!("run `infraguard apply {}`", a.plan_id),
+            };
+            return Err(EngineError::ApprovalDecided {
+                id: a.id.clone(),
+                status: a.status.as_str().into(),
+                next,
+            });
+        }
+        self.check_integrity(&plan)?;
+        if a.content_hash != plan.content_hash {
+            return Err(EngineError::Tampered {
+                id: plan.id.clone(),
+                expected: a.content_hash.clone(),
+                actual: plan.content_hash.clone(),
+            });
+        }
+        Ok((a, plan))
+    }
+
+    /// A human grants approval of one plan's exact content.
+    pub fn approve(
+        &self,
+        approval_id: &str,
+        actor: &Actor,
+        note: Option<&str>,
+    ) -> Result<Approval, EngineError> {
+        if !actor.is_human() {
+            let rec = AuditRecord {
+                at: self.now(),
+                actor: actor.to_string(),
+                action: "approval.refused".into(),
+                env: None,
+                plan_id: None,
+                content_hash: None,
+                outcome: "refused".into(),
+                details: json!({"approval_id": approval_id, "reason": "not a human"}),
+            };
+            self.store.append_audit(&[rec])?;
+            return Err(EngineError::NotHuman {
+                actor: actor.to_string(),
+                id: approval_id.into(),
+            });
+        }
+        self.decide(approval_id, actor, note, ApprovalStatus::Approved)
+    }
+
+    /// Deny a plan. Anyone may say no; the denial is final for that plan.
+    pub fn deny(
+        &self,
+        approval_id: &str,
+        actor: &Actor,
+        note: Option<&str>,
+    ) -> Result<Approval, EngineError> {
+        self.decide(approval_id, actor, note, ApprovalStatus::Denied)
+    }
+
+    fn decide(
+        &self,
+        approval_id: &str,
+        actor: &Actor,
+        note: Option<&str>,
+        status: ApprovalStatus,
+    ) -> Result<Approval, EngineError> {
+        let (mut a, plan) = self.decidable(approval_id)?;
+        a.status = status;
+        a.decided_at = Some(self.now());
+        a.decided_by = Some(actor.to_string());
+        a.note = note.map(str::to_string);
+        let action = if status == ApprovalStatus::Approved {
+            "approval.granted"
+        } else {
+            "approval.denied"
+        };
+        let rec = self.record(
+            actor,
+            action,
+            Some(&plan.env),
+            Some(&plan),
+            "ok",
+            json!({"approval_id": a.id, "note": a.note}),
+        );
+        self.store
+            .decide_approval(&a, ApprovalStatus::Pending, &[rec])?;
+        Ok(a)
+    }
+
+    /// Recompute a plan's content hash: a plan edited in the store after it
+    /// was made is not applied.
+    fn check_integrity(&self, plan: &Plan) -> Result<(), EngineError> {
+        let actual = content_hash(&json!({
+            "env": plan.env,
+            "operation": plan.operation,
+            "type": plan.type_name,
+            "identifier": if plan.operation == Operation::Create { plan_create_identifier(plan) } else { plan.identifier.clone() },
+            "desired_state": if plan.operation == Operation::Create { plan.desired_state.clone() } else { Value::Null },
+            "patch": plan.patch,
+        }));
+        if actual != plan.content_hash {
+            return Err(EngineError::Tampered {
+                id: plan.id.clone(),
+                expected: plan.content_hash.clone(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+
+    // ----- applying ------------------------------------------------------
+
+    /// Apply a plan if the gate allows it. `progress` sees every event polled.
+    pub fn apply(
+        &self,
+        plan_id: &str,
+        actor: &Actor,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<ApplyOutcome, EngineError> {
+        self.apply_guarded(plan_id, actor, progress, &mut |_| Ok(()))
+    }
+
+    /// `apply`, with `before_send` run once the gate has let the plan
+    /// through and before the cloud is called (the token chain spends its
+    /// token there, so a refused apply leaves the token usable for the retry
+    /// after a human's approval).
+    pub(crate) fn apply_guarded(
+        &self,
+        plan_id: &str,
+        actor: &Actor,
+        progress: &mut dyn FnMut(&ProgressEvent),
+        before_send: &mut dyn FnMut(&Plan) -> Result<(), EngineError>,
+    ) -> Result<ApplyOutcome, EngineError> {
+        let mut plan = self.plan_by_id(plan_id)?;
+        if matches!(plan.status, PlanStatus::Applied | PlanStatus::Failed) {
+            return Err(EngineError::PlanClosed {
+                id: plan.id.clone(),
+                status: plan.status.as_str().into(),
+            });
+        }
+        self.check_integrity(&plan)?;
+        let env = self.config.environment(&plan.env)?.clone();
+
+        // The gate again, with today's configuration: a flag tightened since
+        // the plan was made applies now.
+        let (decision, reasons) = gate::decide(&GateInput {
+            env: &env,
+            operation: plan.operation,
+            cost: &plan.cost,
+            findings: &plan.findings,
+            threshold: self.config.cost_threshold,
+            block_at: self.config.block_findings_at,
+            scanned: env.scanning,
+        });
+        if decision != GateDecision::Auto {
+            match self.store.approval_for_plan(&plan.id)? {
+                Some(a)
+                    if a.status == ApprovalStatus::Approved
+                        && a.content_hash == plan.content_hash => {}
+                Some(a) if a.status == ApprovalStatus::Denied => {
+                    let reasons = vec![format!(
+                        "denied by {} at {}",
+                        a.decided_by.as_deref().unwrap_or("?"),
+                        a.decided_at.as_deref().unwrap_or("?")
+                    )];
+                    let rec = self.record(
+                        actor,
+                        "apply.refused",
+                        Some(&env.name),
+                        Some(&plan),
+                        "refused",
+                        json!({"reasons": reasons}),
+                    );
+                    self.store.append_audit(&[rec])?;
+                    return Ok(ApplyOutcome::Refused {
+                        plan: Box::new(plan),
+                        reasons,
+                    });
+                }
+                Some(a) => {
+                    let rec = self.record(
+                        actor,
+                        "apply.refused",
+                        Some(&env.name),
+                        Some(&plan),
+                        "awaiting_approval",
+                        json!({"approval_id": a.id, "reasons": reasons}),
+                    );
+                    self.store.append_audit(&[rec])?;
+                    return Ok(ApplyOutcome::NeedsApproval {
+                        plan: Box::new(plan),
+                        approval: a,
+                    });
+                }
+                None => {
+                    // The plan was automatic when made, but is not any more.
+                    let a = Approval {
+                        id: new_id("apr")?,
+                        plan_id: plan.id.clone(),
+                        env: env.name.clone(),
+                        content_hash: plan.content_hash.clone(),
+                        status: ApprovalStatus::Pending,
+                        reasons: reasons.clone(),
+                        summary: summary(&plan),
+                        requested_at: self.now(),
+                        requested_by: actor.to_string(),
+                        decided_at: None,
+                        decided_by: None,
+                        note: None,
+                    };
+                    let recs = [self.record(
+                        actor,
+                        "approval.requested",
+                        Some(&env.name),
+                        Some(&plan),
+                        "pending",
+                        json!({"approval_id": a.id, "reasons": reasons}),
+                    )];
+                    self.store.insert_approval(&a, &recs)?;
+                    return Ok(ApplyOutcome::NeedsApproval {
+                        plan: Box::new(plan),
+                        approval: a,
+                    });
+                }
+            }
+        }
+
+        before_send(&plan)?;
+        let cloud = self.cloud(&env.name)?;
+        // Derived from the plan, so a retry after a crash re-sends the same
+        // token and the cloud does not act twice.
+        let client_token = format!("infraguard-{}", plan.id);
+        if plan.status == PlanStatus::Planned {
+            let expected = plan.status;
+            plan.status = PlanStatus::Applying;
+            plan.applied = Some(ApplyRecord {
+                request_token: String::new(),
+                client_token: client_token.clone(),
+                identifier: plan.identifier.clone(),
+                status: "SENDING".into(),
+                error_code: None,
+                message: None,
+                finished_at: None,
+            });
+            let rec = self.record(
+                actor,
+                "apply.started",
+                Some(&env.name),
+                Some(&plan),
+                "pending",
+                json!({"client_token": client_token}),
+            );
+            self.store.update_plan(&plan, expected, &[rec])?;
+        }
+
+        let t = plan.type_name.clone();
+        let id = plan.identifier.clone();
+        let sent = self.with_retries(|| match plan.operation {
+            Operation::Create => cloud.create(&t, &plan.desired_state, &client_token),
+            Operation::Update => cloud.update(
+                &t,
+                id.as_deref().unwrap_or_default(),
+                plan.patch.as_ref().unwrap_or(&Value::Null),
+                &client_token,
+            ),
+            Operation::Delete => cloud.delete(&t, id.as_deref().unwrap_or_default(), &client_token),
+        });
+        let event = match sent {
+            Ok(ev) => ev,
+            Err(e) if e.is_transient() => {
+                // Leave the plan `applying`: `apply` again re-sends the same
+                // client token.
+                let rec = self.record(
+                    actor,
+                    "apply.interrupted",
+                    Some(&env.name),
+                    Some(&plan),
+                    "failed",
+                    json!({"error": e.to_string()}),
+                );
+                self.store.append_audit(&[rec])?;
+                return Err(self.cloud_error(
+                    &env.name,
+                    plan.operation.as_str(),
+                    &t,
+                    id.as_deref(),
+                    e,
+                ));
+            }
+            Err(e) => {
+                self.finish(&mut plan, actor, None, Some(&e))?;
+                return Err(self.cloud_error(
+                    &env.name,
+                    plan.operation.as_str(),
+                    &t,
+                    id.as_deref(),
+                    e,
+                ));
+            }
+        };
+        progress(&event);
+        let event = self.wait(cloud, event, progress).map_err(|e| {
+            self.cloud_error(&env.name, plan.operation.as_str(), &t, id.as_deref(), e)
+        })?;
+        self.finish(&mut plan, actor, Some(&event), None)?;
+        if event.operation_status == OperationStatus::Success {
+            Ok(ApplyOutcome::Applied {
+                plan: Box::new(plan),
+                event,
+            })
+        } else {
+            let code = event
+                .error_code
+                .clone()
+                .unwrap_or(infraguard_core::cloud::ErrorCode::GeneralServiceException);
+            Err(self.cloud_error(
+                &env.name,
+                plan.operation.as_str(),
+                &t,
+                id.as_deref(),
+                CloudError::Service {
+                    code,
+                    message: event.status_message.clone().unwrap_or_default(),
+                },
+            ))
+        }
+    }
+
+    fn with_retries(
+        &self,
+        mut call: impl FnMut() -> Result<ProgressEvent, CloudError>,
+    ) -> Result<ProgressEvent, CloudError> {
+        let mut attempt = 0;
+        loop {
+            match call() {
+                Err(e) if e.is_transient() && attempt < self.poll.max_retries => {
+                    attempt += 1;
+                    (self.poll.sleep)(Duration::from_millis(200 * (1 << attempt.min(6))));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn wait(
+        &self,
+        cloud: &C,
+        first: ProgressEvent,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<ProgressEvent, CloudError> {
+        let mut event = first;
+        let mut polls = 0;
+        while !event.operation_status.is_terminal() {
+            if polls >= self.poll.max_polls {
+                return Err(CloudError::Transport(format!(
+                    "request {} still {} after {polls} polls; check it later with `infraguard status {}`",
+                    event.request_token,
+                    event.operation_status.as_str(),
+                    event.request_token
+                )));
+            }
+            polls += 1;
+            let backoff = event.retry_after.unwrap_or(1).clamp(1, 30);
+            (self.poll.sleep)(Duration::from_secs(backoff.min(1 + polls as u64 / 5)));
+            let token = event.request_token.clone();
+            event = self.with_retries(|| cloud.request_status(&token))?;
+            progress(&event);
+        }
+        Ok(event)
+    }
+
+    /// Record the end of an apply: plan status, tracking state, audit.
+    fn finish(
+        &self,
+        plan: &mut Plan,
+        actor: &Actor,
+        event: Option<&ProgressEvent>,
+        refused: Option<&CloudError>,
+    ) -> Result<(), EngineError> {
+        let expected = plan.status;
+        let ok = event.is_some_and(|e| e.operation_status == OperationStatus::Success);
+        if let Some(ev) = event
+            && plan.identifier.is_none()
+        {
+            plan.identifier = ev.identifier.clone();
+        }
+        plan.status = if ok {
+            PlanStatus::Applied
+        } else {
+            PlanStatus::Failed
+        };
+        let (code, message) = match (event, refused) {
+            (Some(ev), _) => (
+                ev.error_code.as_ref().map(|c| c.to_string()),
+                ev.status_message.clone(),
+            ),
+            (None, Some(e)) => (e.code().map(|c| c.to_string()), Some(e.to_string())),
+            _ => (None, None),
+        };
+        let rec_prev = plan.applied.clone();
+        plan.applied = Some(ApplyRecord {
+            request_token: event.map(|e| e.request_token.clone()).unwrap_or_default(),
+            client_token: rec_prev.map(|r| r.client_token).unwrap_or_default(),
+            identifier: plan.identifier.clone(),
+            status: event
+                .map(|e| e.operation_status.as_str().to_string())
+                .unwrap_or_else(|| "REFUSED".into()),
+            error_code: code.clone(),
+            message: message.clone(),
+            finished_at: Some(self.now()),
+        });
+        let action = if ok {
+            "apply.succeeded"
+        } else {
+            "apply.failed"
+        };
+        let rec = self.record(
+            actor,
+            action,
+            Some(&plan.env),
+            Some(plan),
+            if ok { "ok" } else { "failed" },
+            json!({"identifier": plan.identifier, "request_token": plan.applied.as_ref().map(|a| a.request_token.clone()), "error_code": code, "message": message}),
+        );
+        self.store.update_plan(plan, expected, &[rec])?;
+        if ok {
+            let id = plan.identifier.clone().unwrap_or_default();
+            if plan.operation == Operation::Delete {
+                self.store
+                    .forget_applied(&plan.env, plan.type_name.as_str(), &id)?;
+            } else if let Ok(live) = self.cloud(&plan.env)?.get(&plan.type_name, &id) {
+                self.store.record_applied(&AppliedState {
+                    env: plan.env.clone(),
+                    type_name: plan.type_name.to_string(),
+                    identifier: id,
+                    properties: live.properties,
+                    plan_id: plan.id.clone(),
+                    at: self.now(),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// For a create, the identifier stored at planning time (before the cloud
+/// assigned one), which the content hash covers.
+fn plan_create_identifier(plan: &Plan) -> Option<String> {
+    let schema = Catalog::builtin().get(&plan.type_name).ok()?;
+    schema.identifier_of(&plan.desired_state)
+}
+
+fn capitalize(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn brief_json(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 80 {
+        format!(
+            "{}...",
+            &s[..s.char_indices().nth(77).map(|(i, _)| i).unwrap_or(s.len())]
+        )
+    } else {
+        s
+    }
+}
+
+/// One line saying what a plan does.
+pub fn summary(plan: &Plan) -> String {
+    format!(
+        "{} {} `{}` in {} ({}/month)",
+        plan.operation,
+        plan.type_name,
+        plan.identifier.as_deref().unwrap_or("(generated name)"),
+        plan.env,
+        plan.cost.monthly_usd
+    )
+}
+
+/// Stateful resources keep their data when removed from a stack: RDS as a
+/// final snapshot, the rest retained.
+fn deletion_policy_for(t: &ResourceType) -> Option<&'static str> {
+    if !infraguard_policy::is_stateful(t.as_str()) {
+        return None;
+    }
+    match t.as_str() {
+        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => Some("Snapshot"),
+        _ => Some("Retain"),
+    }
+}
+
+/// Secure defaults a careful engineer would set and a user can override by
+/// giving the property: S3 buckets block public access and encrypt at rest.
+fn secure_defaults(t: &ResourceType, props: &mut Value, notes: &mut Vec<String>) {
+    if t.as_str() != "AWS::S3::Bucket" {
+        return;
+    }
+    let Some(obj) = props.as_object_mut() else {
+        return;
+    };
+    if !obj.contains_key("PublicAccessBlockConfiguration") {
+        obj.insert(
+            "PublicAccessBlockConfiguration".into(),
+            json!({"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}),
+        );
+        notes.push("public access is blocked (PublicAccessBlockConfiguration added; set it yourself to change)".into());
+    }
+    if !obj.contains_key("BucketEncryption") {
+        obj.insert(
+            "BucketEncryption".into(),
+            json!({"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}),
+        );
+        notes.push("objects are encrypted at rest with SSE-S3 (BucketEncryption added)".into());
+    }
+}

@@ -1,0 +1,28 @@
+//! Every environment variable infraguard reads, declared once.
+//!
+//! Variables override `infraguard.toml` for one process (an MCP server
+//! started from `.mcp.json` gets its environment's values this way).
+
+/// AWS profile for the environment(s) this process serves.
+pub const AWS_PROFILE: &str = "AWS_PROFILE";
+/// AWS region for the environment(s) this process serves.
+pub const AWS_REGION: &str = "AWS_REGION";
+/// `enabled` / `disabled`: whether plans are security-scanned.
+pub const SECURITY_SCANNING: &str = "SECURITY_SCANNING";
+/// `true` makes the environment(s) read-only. It can only tighten: `false`
+/// does not lift the read-only flag that `infraguard.toml` sets.
+pub const INFRAGUARD_READONLY: &str = "INFRAGUARD_READONLY";
+/// Log filter for stderr (`info`, `debug`, `infraguard=trace`).
+pub const INFRAGUARD_LOG: &str = "INFRAGUARD_LOG";
+
+/// All of them, for `check_environment_variables` and help text.
+pub const ALL: &[(&str, &str)] = &[
+    (AWS_PROFILE, "AWS profile of the environment"),
+    (AWS_REGION, "AWS region of the environment"),
+    (SECURITY_SCANNING, "enabled or disabled: scan every plan"),
+    (
+        INFRAGUARD_READONLY,
+        "true: refuse writes unless a human approves",
+    ),
+    (INFRAGUARD_LOG, "log level on stderr"),
+];

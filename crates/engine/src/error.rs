@@ -1,0 +1,139 @@
+//! The engine's error type. Every message names the value at fault and the
+//! next step a user can take; [`EngineError::kind`] tells callers which exit
+//! code or MCP error shape fits.
+
+use infraguard_core::cloud::CloudError;
+use infraguard_core::store::StoreError;
+
+/// How a caller should treat an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request was wrong: fix it and retry.
+    BadInput,
+    /// The cloud said no (a service error with its code).
+    Cloud,
+    /// We failed: storage, configuration or an internal fault.
+    Failure,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("unknown environment `{name}`: this project has {}", known.join(", "))]
+    UnknownEnvironment { name: String, known: Vec<String> },
+
+    #[error("{0}")]
+    Schema(#[from] infraguard_schema::SchemaError),
+
+    #[error("the properties for {type_name} are not valid:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    InvalidProperties {
+        type_name: String,
+        problems: Vec<String>,
+    },
+
+    #[error("{0}")]
+    InvalidInput(String),
+
+    #[error(
+        "cannot update {property} of {type_name} `{identifier}`: it is create-only; create a new resource with the new value instead (and delete the old one)"
+    )]
+    NotUpdatable {
+        type_name: String,
+        identifier: String,
+        property: String,
+    },
+
+    #[error("no plan `{0}`: run `infraguard plans` to see the plans of this project")]
+    PlanNotFound(String),
+
+    #[error("no approval `{0}`: run `infraguard approvals` to see pending approvals")]
+    ApprovalNotFound(String),
+
+    #[error(
+        "plan {id} was already {status}; make a new plan with `infraguard plan` for another change"
+    )]
+    PlanClosed { id: String, status: String },
+
+    #[error("approval {id} is already {status}; {next}")]
+    ApprovalDecided {
+        id: String,
+        status: String,
+        next: String,
+    },
+
+    #[error(
+        "{actor} cannot approve: only a human can decide on approval {id} (at a terminal with `infraguard approve {id}`, or by answering the MCP client's prompt)"
+    )]
+    NotHuman { actor: String, id: String },
+
+    #[error(
+        "plan {id} does not match the content it was made with (hash {expected}, now {actual}): the state was changed outside infraguard; make a new plan"
+    )]
+    Tampered {
+        id: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("{env}: {operation} of {type_name}{} failed: {source}{}", identifier.as_ref().map(|i| format!(" `{i}`")).unwrap_or_default(), hint(source))]
+    Cloud {
+        env: String,
+        operation: String,
+        type_name: String,
+        identifier: Option<String>,
+        source: CloudError,
+    },
+
+    /// A step of the token chain was skipped, forged, replayed or expired.
+    #[error("{0}")]
+    Chain(String),
+
+    #[error("{0}")]
+    Store(#[from] StoreError),
+
+    #[error("configuration: {0}")]
+    Config(String),
+
+    #[error("cost estimate: {0}")]
+    Cost(String),
+}
+
+fn hint(e: &CloudError) -> String {
+    use infraguard_core::cloud::ErrorCode;
+    match e.code() {
+        Some(ErrorCode::NotFound) => {
+            "; check the identifier with `infraguard resources list`".into()
+        }
+        Some(ErrorCode::AlreadyExists) => {
+            "; choose another name or manage the existing resource".into()
+        }
+        Some(ErrorCode::Throttling) => "; the cloud is throttling: retry in a moment".into(),
+        Some(ErrorCode::AccessDenied) => "; the profile lacks a permission for this action".into(),
+        _ => String::new(),
+    }
+}
+
+impl EngineError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            EngineError::UnknownEnvironment { .. }
+            | EngineError::Schema(_)
+            | EngineError::InvalidProperties { .. }
+            | EngineError::InvalidInput(_)
+            | EngineError::NotUpdatable { .. }
+            | EngineError::PlanNotFound(_)
+            | EngineError::ApprovalNotFound(_)
+            | EngineError::PlanClosed { .. }
+            | EngineError::ApprovalDecided { .. }
+            | EngineError::NotHuman { .. }
+            | EngineError::Chain(_) => ErrorKind::BadInput,
+            EngineError::Cloud { source, .. } => match source {
+                CloudError::Service { .. } => ErrorKind::Cloud,
+                _ => ErrorKind::Failure,
+            },
+            EngineError::Tampered { .. }
+            | EngineError::Store(_)
+            | EngineError::Config(_)
+            | EngineError::Cost(_) => ErrorKind::Failure,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The gate: what a plan needs before it may be applied, following the seed's
+//! Quick Reference table.
+//!
+//! | plan                                     | decision            |
+//! |------------------------------------------|---------------------|
+//! | read-only environment, any write         | refused (a human may lift it for this plan) |
+//! | delete, anywhere                         | approval required   |
+//! | cost ≥ threshold                         | approval required   |
+//! | open findings at/above the block level   | approval required   |
+//! | cost unknown                             | approval required   |
+//! | otherwise                                | auto                |
+
+use infraguard_core::env::Environment;
+use infraguard_core::finding::{Finding, Severity};
+use infraguard_core::money::{CostEstimate, Money};
+use infraguard_core::plan::GateDecision;
+use infraguard_core::resource::Operation;
+
+pub struct GateInput<'a> {
+    pub env: &'a Environment,
+    pub operation: Operation,
+    pub cost: &'a CostEstimate,
+    pub findings: &'a [Finding],
+    pub threshold: Money,
+    pub block_at: Severity,
+    pub scanned: bool,
+}
+
+pub fn decide(input: &GateInput<'_>) -> (GateDecision, Vec<String>) {
+    let mut reasons = Vec::new();
+    let env = &input.env.name;
+    if input.operation == Operation::Delete {
+        reasons.push(format!(
+            "deletes a resource in {env}: deletes always need a human"
+        ));
+    }
+    if input.cost.known && input.cost.monthly_usd >= input.threshold {
+        reasons.push(format!(
+            "costs {}/month, at or above the {} threshold",
+            input.cost.monthly_usd, input.threshold
+        ));
+    }
+    if !input.cost.known && input.operation != Operation::Delete {
+        reasons.push("the monthly cost could not be estimated".to_string());
+    }
+    let blocking: Vec<&Finding> = input
+        .findings
+        .iter()
+        .filter(|f| f.is_open() && f.severity >= input.block_at)
+        .collect();
+    if !blocking.is_empty() {
+        let ids: Vec<String> = blocking
+            .iter()
+            .map(|f| format!("{} ({})", f.rule, f.severity))
+            .collect();
+        reasons.push(format!(
+            "{} unresolved security finding(s) at or above {}: {}",
+            blocking.len(),
+            input.block_at,
+            ids.join(", ")
+        ));
+    }
+    if !input.scanned && input.env.read_only {
+        reasons.push(format!("security scanning is disabled for {env}"));
+    }
+    if input.env.read_only {
+        reasons.insert(
+            0,
+            format!("{env} is read-only: every write needs a human's approval of this exact plan"),
+        );
+        return (GateDecision::Refused, reasons);
+    }
+    if reasons.is_empty() {
+        (GateDecision::Auto, reasons)
+    } else {
+        (GateDecision::ApprovalRequired, reasons)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infraguard_core::env::Backend;
+
+    fn env(read_only: bool) -> Environment {
+        Environment {
+            name: if read_only { "prod" } else { "dev" }.into(),
+            tag_value: "x".into(),
+            backend: Backend::Local,
+            profile: None,
+            region: "us-east-1".into(),
+            read_only,
+            scanning: true,
+        }
+    }
+
+    fn cost(usd: &str) -> CostEstimate {
+        CostEstimate {
+            monthly_usd: Money::parse(usd).unwrap(),
+            breakdown: vec![],
+            assumptions: vec![],
+            notes: vec![],
+            known: true,
+        }
+    }
+
+    fn finding(sev: Severity) -> Finding {
+        Finding {
+            rule: "IG-T-1".into(),
+            checkov_id: None,
+            severity: sev,
+            title: "t".into(),
+            resource: "R".into(),
+            type_name: "AWS::S3::Bucket".into(),
+            path: "Properties".into(),
+            message: "m".into(),
+            remediation: "r".into(),
+            fix: None,
+            suppressed: None,
+        }
+    }
+
+    fn run(e: &Environment, op: Operation, c: &CostEstimate, f: &[Finding]) -> GateDecision {
+        decide(&GateInput {
+            env: e,
+            operation: op,
+            cost: c,
+            findings: f,
+            threshold: Money::parse("10").unwrap(),
+            block_at: Severity::Medium,
+            scanned: true,
+        })
+        .0
+    }
+
+    #[test]
+    fn follows_the_quick_reference_table() {
+        let dev = env(false);
+        let prod = env(true);
+        assert_eq!(
+            run(&dev, Operation::Create, &cost("9.99"), &[]),
+            GateDecision::Auto
+        );
+        assert_eq!(
+            run(&dev, Operation::Create, &cost("10.00"), &[]),
+            GateDecision::ApprovalRequired
+        );
+        assert_eq!(
+            run(&dev, Operation::Delete, &cost("0"), &[]),
+            GateDecision::ApprovalRequired
+        );
+        assert_eq!(
+            run(&dev, Operation::Update, &cost("1"), &[]),
+            GateDecision::Auto
+        );
+        assert_eq!(
+            run(&prod, Operation::Create, &cost("0"), &[]),
+            GateDecision::Refused
+        );
+        assert_eq!(
+            run(
+                &dev,
+                Operation::Create,
+                &cost("1"),
+                &[finding(Severity::High)]
+            ),
+            GateDecision::ApprovalRequired
+        );
+        assert_eq!(
+            run(
+                &dev,
+                Operation::Create,
+                &cost("1"),
+                &[finding(Severity::Low)]
+            ),
+            GateDecision::Auto
+        );
+    }
+
+    #[test]
+    fn suppressed_findings_do_not_block() {
+        let mut f = finding(Severity::Critical);
+        f.suppressed = Some(infraguard_core::finding::Suppression {
+            source: "accepted".into(),
+            reason: "r".into(),
+        });
+        assert_eq!(
+            run(&env(false), Operation::Create, &cost("1"), &[f]),
+            GateDecision::Auto
+        );
+    }
+
+    #[test]
+    fn unknown_cost_needs_a_human() {
+        let mut c = cost("0");
+        c.known = false;
+        assert_eq!(
+            run(&env(false), Operation::Create, &c, &[]),
+            GateDecision::ApprovalRequired
+        );
+    }
+}

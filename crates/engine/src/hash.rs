@@ -1,0 +1,46 @@
+//! Content hashing and hex encoding.
+//!
+//! `serde_json::Value` keeps object keys sorted (the `preserve_order` feature
+//! is off in this workspace), so serializing a value gives one canonical byte
+//! string per content: equal content, equal hash.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    s
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// sha256 of the canonical JSON form of `value`.
+pub fn content_hash(value: &Value) -> String {
+    sha256_hex(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equal_content_in_any_key_order_hashes_equal() {
+        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":2,"x":3}}"#).unwrap();
+        let b = json!({"a": {"x": 3, "y": 2}, "b": 1});
+        assert_eq!(content_hash(&a), content_hash(&b));
+        assert_ne!(content_hash(&a), content_hash(&json!({"a": 1})));
+    }
+
+    #[test]
+    fn hex_encodes_bytes() {
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+    }
+}

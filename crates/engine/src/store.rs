@@ -1,0 +1,541 @@
+//! `SqliteStore`: the `Store` port over SQLite (`.infraguard/state.db`).
+//!
+//! Plans and approvals are stored as JSON bodies beside the few columns that
+//! are queried. Every write and the audit records describing it share one
+//! transaction. The audit table refuses UPDATE and DELETE by trigger, so even
+//! a careless tool cannot rewrite history through SQL without dropping the
+//! trigger first (and `audit verify` would still see the broken chain).
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use infraguard_core::approval::{Approval, ApprovalStatus};
+use infraguard_core::audit::{AuditEntry, AuditRecord};
+use infraguard_core::plan::{Plan, PlanStatus};
+use infraguard_core::store::{AppliedState, Store, StoreError};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::audit::{GENESIS, entry_hash};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS plans (
+    id TEXT PRIMARY KEY, env TEXT NOT NULL, status TEXT NOT NULL,
+    created_at TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS plans_env ON plans(env, seq);
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY, plan_id TEXT NOT NULL, status TEXT NOT NULL,
+    seq INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS approvals_plan ON approvals(plan_id);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    env TEXT, plan_id TEXT, content_hash TEXT, outcome TEXT NOT NULL, details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS spent_tokens (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS applied (
+    env TEXT NOT NULL, type TEXT NOT NULL, identifier TEXT NOT NULL, properties TEXT NOT NULL,
+    plan_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (env, type, identifier));
+";
+
+pub struct SqliteStore {
+    // rusqlite's Connection is Send but not Sync; the store is shared by
+    // reference across threads (MCP server), so calls take turns.
+    conn: Mutex<Connection>,
+}
+
+fn storage(e: rusqlite::Error) -> StoreError {
+    StoreError::Storage(e.to_string())
+}
+
+fn corrupt(what: &str, e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Storage(format!("cannot open {}: {e}", path.display())))?;
+        Self::init(conn)
+    }
+
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(storage)?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(storage)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(storage)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(storage)?;
+        conn.execute_batch(SCHEMA).map_err(storage)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with_tx<R>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("state lock poisoned".into()))?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        let r = f(&tx)?;
+        tx.commit().map_err(storage)?;
+        Ok(r)
+    }
+
+    /// The project's signing secret, made on first use (32 random bytes).
+    pub fn secret(&self) -> Result<Vec<u8>, StoreError> {
+        self.with_tx(|tx| {
+            let existing: Option<Vec<u8>> = tx
+                .query_row("SELECT value FROM meta WHERE key = 'secret'", [], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(storage)?;
+            if let Some(s) = existing {
+                return Ok(s);
+            }
+            let mut s = vec![0u8; 32];
+            getrandom::fill(&mut s)
+                .map_err(|e| StoreError::Storage(format!("no randomness for the secret: {e}")))?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('secret', ?1)",
+                params![s],
+            )
+            .map_err(storage)?;
+            Ok(s)
+        })
+    }
+
+    /// Remove an audit row behind the triggers' back. Only for tests that prove
+    /// `audit verify` notices tampering.
+    #[doc(hidden)]
+    pub fn tamper_for_tests(&self, sql: &str) -> Result<(), StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        conn.execute_batch(&format!(
+            "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete; {sql}"
+        ))
+        .map_err(storage)
+    }
+}
+
+fn append(tx: &Transaction<'_>, records: &[AuditRecord]) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut prev): (u64, String) = tx
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+        )
+        .optional()
+        .map_err(storage)?
+        .unwrap_or((0, GENESIS.to_string()));
+    for rec in records {
+        seq += 1;
+        let hash = entry_hash(seq, rec, &prev);
+        tx.execute(
+            "INSERT INTO audit (seq, at, actor, action, env, plan_id, content_hash, outcome, details, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                seq as i64,
+                rec.at,
+                rec.actor,
+                rec.action,
+                rec.env,
+                rec.plan_id,
+                rec.content_hash,
+                rec.outcome,
+                rec.details.to_string(),
+                prev,
+                hash
+            ],
+        )
+        .map_err(storage)?;
+        prev = hash;
+    }
+    Ok(())
+}
+
+fn next_seq(tx: &Transaction<'_>, table: &str) -> Result<i64, StoreError> {
+    tx.query_row(
+        &format!("SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}"),
+        [],
+        |r| r.get(0),
+    )
+    .map_err(storage)
+}
+
+fn insert_approval(tx: &Transaction<'_>, a: &Approval) -> Result<(), StoreError> {
+    let seq = next_seq(tx, "approvals")?;
+    let body = serde_json::to_string(a).map_err(|e| corrupt("approval", e))?;
+    tx.execute(
+        "INSERT INTO approvals (id, plan_id, status, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![a.id, a.plan_id, a.status.as_str(), seq, body],
+    )
+    .map_err(storage)?;
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn insert_plan(
+        &self,
+        plan: &Plan,
+        approval: Option<&Approval>,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(plan).map_err(|e| corrupt("plan", e))?;
+        self.with_tx(|tx| {
+            let seq = next_seq(tx, "plans")?;
+            tx.execute(
+                "INSERT INTO plans (id, env, status, created_at, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![plan.id, plan.env, plan.status.as_str(), plan.created_at, seq, body],
+            )
+            .map_err(storage)?;
+            if let Some(a) = approval {
+                insert_approval(tx, a)?;
+            }
+            append(tx, audit)
+        })
+    }
+
+    fn update_plan(
+        &self,
+        plan: &Plan,
+        expected_status: PlanStatus,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(plan).map_err(|e| corrupt("plan", e))?;
+        self.with_tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE plans SET status = ?1, body = ?2 WHERE id = ?3 AND status = ?4",
+                    params![plan.status.as_str(), body, plan.id, expected_status.as_str()],
+                )
+                .map_err(storage)?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "plan {} is no longer {}: another process changed it; run `infraguard plan show {}`",
+                    plan.id,
+                    expected_status.as_str(),
+                    plan.id
+                )));
+            }
+            append(tx, audit)
+        })
+    }
+
+    fn plan(&self, id: &str) -> Result<Option<Plan>, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let body: Option<String> = conn
+            .query_row("SELECT body FROM plans WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(storage)?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(&format!("plan {id}"), e)))
+            .transpose()
+    }
+
+    fn plans(&self, env: Option<&str>, limit: usize) -> Result<Vec<Plan>, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT body FROM plans WHERE (?1 IS NULL OR env = ?1) ORDER BY seq DESC LIMIT ?2",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(params![env, limit as i64], |r| r.get::<_, String>(0))
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for body in rows {
+            let body = body.map_err(storage)?;
+            out.push(serde_json::from_str(&body).map_err(|e| corrupt("plan", e))?);
+        }
+        Ok(out)
+    }
+
+    fn decide_approval(
+        &self,
+        approval: &Approval,
+        expected: ApprovalStatus,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(approval).map_err(|e| corrupt("approval", e))?;
+        self.with_tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE approvals SET status = ?1, body = ?2 WHERE id = ?3 AND status = ?4",
+                    params![approval.status.as_str(), body, approval.id, expected.as_str()],
+                )
+                .map_err(storage)?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "approval {} is no longer {}: it was decided meanwhile; run `infraguard approvals`",
+                    approval.id,
+                    expected.as_str()
+                )));
+            }
+            append(tx, audit)
+        })
+    }
+
+    fn insert_approval(
+        &self,
+        approval: &Approval,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        self.with_tx(|tx| {
+            insert_approval(tx, approval)?;
+            append(tx, audit)
+        })
+    }
+
+    fn approval(&self, id: &str) -> Result<Option<Approval>, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let body: Option<String> = conn
+            .query_row(
+                "SELECT body FROM approvals WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(storage)?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(&format!("approval {id}"), e)))
+            .transpose()
+    }
+
+    fn approval_for_plan(&self, plan_id: &str) -> Result<Option<Approval>, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let body: Option<String> = conn
+            .query_row(
+                "SELECT body FROM approvals WHERE plan_id = ?1 ORDER BY seq DESC LIMIT 1",
+                params![plan_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(storage)?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt("approval", e)))
+            .transpose()
+    }
+
+    fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let mut stmt = conn
+            .prepare("SELECT body FROM approvals WHERE (?1 IS NULL OR status = ?1) ORDER BY seq")
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(params![status.map(|s| s.as_str())], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for body in rows {
+            let body = body.map_err(storage)?;
+            out.push(serde_json::from_str(&body).map_err(|e| corrupt("approval", e))?);
+        }
+        Ok(out)
+    }
+
+    fn append_audit(&self, audit: &[AuditRecord]) -> Result<(), StoreError> {
+        self.with_tx(|tx| append(tx, audit))
+    }
+
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT seq, at, actor, action, env, plan_id, content_hash, outcome, details, prev_hash, hash
+                 FROM audit ORDER BY seq",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                    r.get::<_, String>(10)?,
+                ))
+            })
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                seq,
+                at,
+                actor,
+                action,
+                env,
+                plan_id,
+                content_hash,
+                outcome,
+                details,
+                prev_hash,
+                hash,
+            ) = row.map_err(storage)?;
+            out.push(AuditEntry {
+                seq: seq as u64,
+                at,
+                actor,
+                action,
+                env,
+                plan_id,
+                content_hash,
+                outcome,
+                details: serde_json::from_str(&details).map_err(|e| corrupt("audit details", e))?,
+                prev_hash,
+                hash,
+            });
+        }
+        Ok(out)
+    }
+
+    fn spend_token(&self, token_id: &str, expires_at: i64) -> Result<bool, StoreError> {
+        self.with_tx(|tx| {
+            // Forget spent tokens that have expired anyway: they are refused for
+            // their age, so the table stays small.
+            tx.execute(
+                "DELETE FROM spent_tokens WHERE expires_at < ?1",
+                params![expires_at - 86_400],
+            )
+            .map_err(storage)?;
+            let n = tx
+                .execute(
+                    "INSERT OR IGNORE INTO spent_tokens (id, expires_at) VALUES (?1, ?2)",
+                    params![token_id, expires_at],
+                )
+                .map_err(storage)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn token_spent(&self, token_id: &str) -> Result<bool, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM spent_tokens WHERE id = ?1",
+                params![token_id],
+                |r| r.get(0),
+            )
+            .map_err(storage)?;
+        Ok(n > 0)
+    }
+
+    fn record_applied(&self, s: &AppliedState) -> Result<(), StoreError> {
+        self.with_tx(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO applied (env, type, identifier, properties, plan_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    s.env,
+                    s.type_name,
+                    s.identifier,
+                    s.properties.to_string(),
+                    s.plan_id,
+                    s.at
+                ],
+            )
+            .map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    fn forget_applied(
+        &self,
+        env: &str,
+        type_name: &str,
+        identifier: &str,
+    ) -> Result<(), StoreError> {
+        self.with_tx(|tx| {
+            tx.execute(
+                "DELETE FROM applied WHERE env = ?1 AND type = ?2 AND identifier = ?3",
+                params![env, type_name, identifier],
+            )
+            .map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    fn applied(&self, env: &str) -> Result<Vec<AppliedState>, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT env, type, identifier, properties, plan_id, at FROM applied WHERE env = ?1
+                 ORDER BY type, identifier",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(params![env], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (env, type_name, identifier, props, plan_id, at) = row.map_err(storage)?;
+            out.push(AppliedState {
+                env,
+                type_name,
+                identifier,
+                properties: serde_json::from_str(&props).map_err(|e| corrupt("applied", e))?,
+                plan_id,
+                at,
+            });
+        }
+        Ok(out)
+    }
+}

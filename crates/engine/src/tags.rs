@@ -1,0 +1,143 @@
+//! The tag standard: which tags every resource carries, and how they are
+//! written into a type's tag property (a Key/Value list or a map).
+
+use std::collections::BTreeMap;
+
+use infraguard_core::schema::TagStyle;
+use serde_json::{Map, Value, json};
+
+/// Tracking tag keys the seed reads.
+pub const ENVIRONMENT: &str = "Environment";
+pub const PROMOTION_STATUS: &str = "PromotionStatus";
+pub const PROD_COUNTERPART: &str = "ProdCounterpart";
+pub const COST_ESTIMATE: &str = "CostEstimate";
+pub const PURPOSE: &str = "Purpose";
+pub const CREATED_BY: &str = "CreatedBy";
+pub const CREATED_DATE: &str = "CreatedDate";
+pub const MCP_SERVER_VERSION: &str = "MCP_SERVER_VERSION";
+
+/// Read a resource's tags whatever the style.
+pub fn read(properties: &Value, style: &TagStyle) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    match style {
+        TagStyle::List(p) => {
+            if let Some(list) = properties.get(p).and_then(Value::as_array) {
+                for t in list {
+                    if let (Some(k), Some(v)) = (
+                        t.get("Key").and_then(Value::as_str),
+                        t.get("Value").and_then(Value::as_str),
+                    ) {
+                        out.insert(k.to_string(), v.to_string());
+                    }
+                }
+            }
+        }
+        TagStyle::Map(p) => {
+            if let Some(map) = properties.get(p).and_then(Value::as_object) {
+                for (k, v) in map {
+                    if let Some(v) = v.as_str() {
+                        out.insert(k.clone(), v.to_string());
+                    }
+                }
+            }
+        }
+        TagStyle::None => {}
+    }
+    out
+}
+
+/// Write `standard` into the properties' tag property, keeping the user's
+/// other tags. Standard keys win: an `Environment` tag saying `production` on
+/// a dev resource would mislead every report that reads it. Returns the keys
+/// whose user value was replaced.
+pub fn apply(
+    properties: &mut Value,
+    style: &TagStyle,
+    standard: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let Some(prop) = style.property() else {
+        return Vec::new();
+    };
+    let mut merged = read(properties, style);
+    let mut replaced = Vec::new();
+    for (k, v) in standard {
+        if let Some(old) = merged.insert(k.clone(), v.clone())
+            && old != *v
+        {
+            replaced.push(k.clone());
+        }
+    }
+    let value = match style {
+        TagStyle::List(_) => Value::Array(
+            merged
+                .into_iter()
+                .map(|(k, v)| json!({"Key": k, "Value": v}))
+                .collect(),
+        ),
+        TagStyle::Map(_) => Value::Object(
+            merged
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect::<Map<_, _>>(),
+        ),
+        TagStyle::None => return replaced,
+    };
+    if let Some(obj) = properties.as_object_mut() {
+        obj.insert(prop.to_string(), value);
+    }
+    replaced
+}
+
+/// The RFC 6902 operation that sets the whole tag property to `tags`.
+pub fn patch_op(
+    properties: &Value,
+    style: &TagStyle,
+    tags: &BTreeMap<String, String>,
+) -> Option<Value> {
+    let prop = style.property()?;
+    let mut scratch = json!({});
+    apply(&mut scratch, style, tags);
+    let op = if properties.get(prop).is_some() {
+        "replace"
+    } else {
+        "add"
+    };
+    Some(json!({"op": op, "path": format!("/{prop}"), "value": scratch[prop].clone()}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn std_tags() -> BTreeMap<String, String> {
+        [("Environment", "development"), ("Project", "SynthCore")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn list_style_merges_and_standard_wins() {
+        let mut p = json!({"Tags": [{"Key": "Team", "Value": "docs"}, {"Key": "Environment", "Value": "production"}]});
+        let replaced = apply(&mut p, &TagStyle::List("Tags".into()), &std_tags());
+        assert_eq!(replaced, vec!["Environment".to_string()]);
+        let tags = read(&p, &TagStyle::List("Tags".into()));
+        assert_eq!(tags["Team"], "docs");
+        assert_eq!(tags["Environment"], "development");
+        assert_eq!(tags.len(), 3);
+    }
+
+    #[test]
+    fn map_style_writes_an_object() {
+        let mut p = json!({});
+        apply(&mut p, &TagStyle::Map("UserPoolTags".into()), &std_tags());
+        assert_eq!(p["UserPoolTags"]["Project"], "SynthCore");
+    }
+
+    #[test]
+    fn untaggable_types_are_left_alone() {
+        let mut p = json!({"A": 1});
+        apply(&mut p, &TagStyle::None, &std_tags());
+        assert_eq!(p, json!({"A": 1}));
+    }
+}

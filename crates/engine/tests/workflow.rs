@@ -1,0 +1,529 @@
+//! The guarded workflow end to end over the local cloud and a real SQLite
+//! store: what runs, what waits for a human, what is refused, and proof that
+//! refused or bad requests made no cloud call and changed no state.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use infraguard_cloud_local::{Faults, LocalAccount, LocalCloud};
+use infraguard_core::approval::ApprovalStatus;
+use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::env::Backend;
+use infraguard_core::plan::{GateDecision, PlanStatus};
+use infraguard_core::resource::Operation;
+use infraguard_core::store::Store;
+use infraguard_engine::{
+    Actor, ApplyOutcome, Engine, EngineError, ErrorKind, PlanRequest, PollPolicy, ProjectConfig,
+    RawConfig, SqliteStore,
+};
+use serde_json::{Value, json};
+
+type TestEngine = Engine<LocalCloud, SqliteStore>;
+
+fn engine_in(dir: &std::path::Path) -> TestEngine {
+    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut clouds = BTreeMap::new();
+    for env in ["dev", "prod"] {
+        let account = LocalAccount {
+            env: env.into(),
+            region: "us-east-1".into(),
+        };
+        clouds.insert(
+            env.to_string(),
+            LocalCloud::open(&dir.join(format!("cloud-{env}.db")), account, clock.clone()).unwrap(),
+        );
+    }
+    let store = SqliteStore::open(&dir.join("state.db")).unwrap();
+    Engine::new(config, clouds, store, clock)
+        .unwrap()
+        .with_poll_policy(PollPolicy {
+            max_polls: 20,
+            max_retries: 3,
+            sleep: Arc::new(|_| {}),
+        })
+}
+
+fn agent() -> Actor {
+    Actor::agent("test-agent", "test")
+}
+
+fn human() -> Actor {
+    Actor::human("alice", "test")
+}
+
+fn calls(e: &TestEngine, env: &str) -> u64 {
+    e.cloud(env).unwrap().calls()
+}
+
+fn count(e: &TestEngine, env: &str) -> usize {
+    e.list_resources(env, None).unwrap().len()
+}
+
+fn bucket(env: &str, purpose: &str, props: Value) -> PlanRequest {
+    PlanRequest::create(env, "AWS::S3::Bucket", Some(purpose), props, agent())
+}
+
+fn applied(outcome: ApplyOutcome) -> infraguard_core::cloud::ProgressEvent {
+    match outcome {
+        ApplyOutcome::Applied { event, .. } => event,
+        other => panic!("expected applied, got {other:?}"),
+    }
+}
+
+fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {
+    |_| {}
+}
+
+#[test]
+fn dev_bucket_is_planned_applied_tagged_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e
+        .plan(bucket(
+            "dev",
+            "documents",
+            json!({"VersioningConfiguration": {"Status": "Enabled"}}),
+        ))
+        .unwrap();
+    assert_eq!(
+        plan.identifier.as_deref(),
+        Some("synthcoreai-documents-dev")
+    );
+    assert_eq!(
+        plan.gate.decision,
+        GateDecision::Auto,
+        "reasons: {:?}",
+        plan.gate.reasons
+    );
+    assert!(
+        plan.template.0["Resources"]["DocumentsBucket"]["Properties"]["BucketName"]
+            == "synthcoreai-documents-dev"
+    );
+    assert!(plan.explanation.contains("synthcoreai-documents-dev"));
+    let event = applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    assert_eq!(
+        event.identifier.as_deref(),
+        Some("synthcoreai-documents-dev")
+    );
+
+    let live = e
+        .get_resource("dev", "AWS::S3::Bucket", "synthcoreai-documents-dev")
+        .unwrap();
+    let tags: BTreeMap<String, String> = live.properties["Tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["Key"].as_str().unwrap().to_string(),
+                t["Value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (k, v) in [
+        ("Environment", "development"),
+        ("Project", "SynthCore"),
+        ("PromotionStatus", "dev-only"),
+        ("Purpose", "documents"),
+        ("MANAGED_BY", "infraguard"),
+    ] {
+        assert_eq!(tags.get(k).map(String::as_str), Some(v), "tag {k}");
+    }
+    assert!(tags["CostEstimate"].ends_with("USD/month"));
+    assert!(tags.contains_key("CreatedDate") && tags.contains_key("CostCenter"));
+
+    let actions: Vec<String> = e
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(
+        actions,
+        ["plan.created", "apply.started", "apply.succeeded"]
+    );
+    assert!(e.audit_verify().unwrap().ok);
+    assert_eq!(e.plan_by_id(&plan.id).unwrap().status, PlanStatus::Applied);
+}
+
+#[test]
+fn prod_is_refused_until_a_human_approves_and_agents_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e.plan(bucket("prod", "documents", json!({}))).unwrap();
+    assert_eq!(plan.gate.decision, GateDecision::Refused);
+    let approval_id = plan.gate.approval_id.clone().expect("an approval request");
+
+    let before = calls(&e, "prod");
+    match e.apply(&plan.id, &agent(), &mut noop()).unwrap() {
+        ApplyOutcome::NeedsApproval { approval, .. } => assert_eq!(approval.id, approval_id),
+        other => panic!("expected needs approval, got {other:?}"),
+    }
+    assert_eq!(
+        calls(&e, "prod"),
+        before,
+        "a refused apply made a cloud call"
+    );
+
+    let err = e.approve(&approval_id, &agent(), None).unwrap_err();
+    assert!(matches!(err, EngineError::NotHuman { .. }), "{err}");
+    assert_eq!(e.approvals(Some(ApprovalStatus::Pending)).unwrap().len(), 1);
+    assert_eq!(calls(&e, "prod"), before);
+
+    e.approve(&approval_id, &human(), Some("looks right"))
+        .unwrap();
+    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    assert_eq!(count(&e, "prod"), 1);
+
+    let actions: Vec<String> = e
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert!(actions.contains(&"approval.refused".to_string()));
+    assert!(actions.contains(&"approval.granted".to_string()));
+}
+
+#[test]
+fn a_plan_is_applied_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e.plan(bucket("dev", "once", json!({}))).unwrap();
+    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    let before = calls(&e, "dev");
+    let err = e.apply(&plan.id, &agent(), &mut noop()).unwrap_err();
+    assert!(matches!(err, EngineError::PlanClosed { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::BadInput);
+    assert_eq!(calls(&e, "dev"), before);
+}
+
+#[test]
+fn denied_plans_stay_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e.plan(bucket("prod", "denied", json!({}))).unwrap();
+    let aid = plan.gate.approval_id.clone().unwrap();
+    e.deny(&aid, &human(), Some("no")).unwrap();
+    let err = e.approve(&aid, &human(), None).unwrap_err();
+    assert!(matches!(err, EngineError::ApprovalDecided { .. }), "{err}");
+    assert!(err.to_string().contains("denied"));
+    let before = calls(&e, "prod");
+    assert!(matches!(
+        e.apply(&plan.id, &agent(), &mut noop()).unwrap(),
+        ApplyOutcome::Refused { .. }
+    ));
+    assert_eq!(calls(&e, "prod"), before);
+    assert_eq!(count(&e, "prod"), 0);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let base = e.plan(bucket("dev", "base", json!({}))).unwrap();
+    applied(e.apply(&base.id, &agent(), &mut noop()).unwrap());
+    let plans_before = e.plans(None, 1000).unwrap().len();
+    let audit_before = e.audit_log().unwrap().len();
+    let calls_before = calls(&e, "dev");
+
+    let cases: Vec<(PlanRequest, &str)> = vec![
+        (
+            PlanRequest::create("dev", "AWS::S3::Buckets", Some("x"), json!({}), agent()),
+            "AWS::S3::Bucket",
+        ),
+        (
+            PlanRequest::create("staging", "AWS::S3::Bucket", Some("x"), json!({}), agent()),
+            "staging",
+        ),
+        (
+            PlanRequest::create(
+                "dev",
+                "AWS::S3::Bucket",
+                Some("x"),
+                json!(["not", "an", "object"]),
+                agent(),
+            ),
+            "JSON object",
+        ),
+        (
+            PlanRequest::create(
+                "dev",
+                "AWS::S3::Bucket",
+                Some("x"),
+                json!({"BucketNam": "oops"}),
+                agent(),
+            ),
+            "BucketNam",
+        ),
+        (
+            PlanRequest::create(
+                "dev",
+                "AWS::DynamoDB::Table",
+                Some("users"),
+                json!({}),
+                agent(),
+            ),
+            "KeySchema",
+        ),
+        (
+            PlanRequest::create("dev", "AWS::S3::Bucket", None, json!({}), agent()),
+            "--purpose",
+        ),
+    ];
+    for (req, needle) in cases {
+        let err = e.plan(req).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadInput, "{err}");
+        assert!(
+            err.to_string().contains(needle),
+            "`{err}` does not mention `{needle}`"
+        );
+    }
+    assert_eq!(
+        calls(&e, "dev"),
+        calls_before,
+        "bad creates reached the cloud"
+    );
+
+    // An update of a create-only property is refused at planning time.
+    let mut update = bucket("dev", "base", json!({}));
+    update.operation = Operation::Update;
+    update.properties = None;
+    update.identifier = Some("synthcoreai-base-dev".into());
+    update.patch = Some(json!([{"op": "replace", "path": "/BucketName", "value": "other"}]));
+    let err = e.plan(update.clone()).unwrap_err();
+    assert!(matches!(err, EngineError::NotUpdatable { .. }), "{err}");
+    assert!(err.to_string().contains("BucketName"));
+    update.patch = Some(json!({"op": "replace"}));
+    assert!(
+        e.plan(update)
+            .unwrap_err()
+            .to_string()
+            .contains("JSON array")
+    );
+
+    assert!(matches!(
+        e.apply("plan-nope", &agent(), &mut noop()).unwrap_err(),
+        EngineError::PlanNotFound(_)
+    ));
+    assert!(matches!(
+        e.approve("apr-nope", &human(), None).unwrap_err(),
+        EngineError::ApprovalNotFound(_)
+    ));
+
+    assert_eq!(
+        e.plans(None, 1000).unwrap().len(),
+        plans_before,
+        "a refused request stored a plan"
+    );
+    assert_eq!(
+        e.audit_log().unwrap().len(),
+        audit_before,
+        "a refused request wrote to the audit log"
+    );
+    assert_eq!(count(&e, "dev"), 1);
+    let live = e
+        .get_resource("dev", "AWS::S3::Bucket", "synthcoreai-base-dev")
+        .unwrap();
+    assert_eq!(live.properties["BucketName"], "synthcoreai-base-dev");
+}
+
+#[test]
+fn costly_dev_resources_and_deletes_need_a_human() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let db = e
+        .plan(PlanRequest::create(
+            "dev",
+            "AWS::RDS::DBInstance",
+            Some("db"),
+            json!({"Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20", "StorageType": "gp3",
+                   "MasterUsername": "synthcoreai_admin", "ManageMasterUserPassword": true, "StorageEncrypted": true,
+                   "BackupRetentionPeriod": 7, "DeletionProtection": true, "MultiAZ": false}),
+            agent(),
+        ))
+        .unwrap();
+    assert_eq!(db.gate.decision, GateDecision::ApprovalRequired);
+    assert!(
+        db.gate.reasons.iter().any(|r| r.contains("threshold")),
+        "{:?}",
+        db.gate.reasons
+    );
+    assert!(
+        db.cost.monthly_usd.as_f64() > 15.0,
+        "cost {}",
+        db.cost.monthly_usd
+    );
+
+    let b = e.plan(bucket("dev", "temp", json!({}))).unwrap();
+    applied(e.apply(&b.id, &agent(), &mut noop()).unwrap());
+    let mut del = bucket("dev", "temp", json!({}));
+    del.operation = Operation::Delete;
+    del.properties = None;
+    del.identifier = Some("synthcoreai-temp-dev".into());
+    let plan = e.plan(del).unwrap();
+    assert_eq!(plan.gate.decision, GateDecision::ApprovalRequired);
+    assert!(matches!(
+        e.apply(&plan.id, &agent(), &mut noop()).unwrap(),
+        ApplyOutcome::NeedsApproval { .. }
+    ));
+    assert_eq!(count(&e, "dev"), 1);
+    e.approve(plan.gate.approval_id.as_deref().unwrap(), &human(), None)
+        .unwrap();
+    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    assert_eq!(count(&e, "dev"), 0);
+}
+
+#[test]
+fn updates_are_patches_through_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let p = e.plan(bucket("dev", "upd", json!({}))).unwrap();
+    applied(e.apply(&p.id, &agent(), &mut noop()).unwrap());
+    let mut up = bucket("dev", "upd", json!({}));
+    up.operation = Operation::Update;
+    up.properties = None;
+    up.identifier = Some("synthcoreai-upd-dev".into());
+    up.patch = Some(
+        json!([{"op": "add", "path": "/VersioningConfiguration", "value": {"Status": "Enabled"}}]),
+    );
+    let plan = e.plan(up).unwrap();
+    assert_eq!(
+        plan.gate.decision,
+        GateDecision::Auto,
+        "{:?}",
+        plan.gate.reasons
+    );
+    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    let live = e
+        .get_resource("dev", "AWS::S3::Bucket", "synthcoreai-upd-dev")
+        .unwrap();
+    assert_eq!(
+        live.properties["VersioningConfiguration"]["Status"],
+        "Enabled"
+    );
+}
+
+#[test]
+fn a_plan_changed_after_approval_is_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e.plan(bucket("prod", "tamper", json!({}))).unwrap();
+    e.approve(plan.gate.approval_id.as_deref().unwrap(), &human(), None)
+        .unwrap();
+    // Someone edits the stored plan to make a different bucket.
+    let body = serde_json::to_string(&plan)
+        .unwrap()
+        .replace("synthcoreai-tamper-prod", "synthcoreai-evil-prod");
+    e.store()
+        .tamper_for_tests(&format!(
+            "UPDATE plans SET body = '{}' WHERE id = '{}'",
+            body.replace('\'', "''"),
+            plan.id
+        ))
+        .unwrap();
+    let before = calls(&e, "prod");
+    let err = e.apply(&plan.id, &agent(), &mut noop()).unwrap_err();
+    assert!(matches!(err, EngineError::Tampered { .. }), "{err}");
+    assert_eq!(calls(&e, "prod"), before);
+}
+
+#[test]
+fn audit_verify_detects_changed_and_removed_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    for p in ["a", "b"] {
+        let plan = e.plan(bucket("dev", p, json!({}))).unwrap();
+        applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    }
+    assert!(e.audit_verify().unwrap().ok);
+    // Ordinary SQL cannot rewrite the log: the triggers refuse.
+    let raw = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let err = raw
+        .execute("UPDATE audit SET outcome = 'x' WHERE seq = 1", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert!(raw.execute("DELETE FROM audit WHERE seq = 1", []).is_err());
+    drop(raw);
+    e.store()
+        .tamper_for_tests("UPDATE audit SET outcome = 'ok!' WHERE seq = 2")
+        .unwrap();
+    let v = e.audit_verify().unwrap();
+    assert!(!v.ok);
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains("#2") && p.contains("changed")),
+        "{:?}",
+        v.problems
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e.plan(bucket("dev", "c", json!({}))).unwrap();
+    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    e.store()
+        .tamper_for_tests("DELETE FROM audit WHERE seq = 2")
+        .unwrap();
+    let v = e.audit_verify().unwrap();
+    assert!(
+        !v.ok && v.problems.iter().any(|p| p.contains("removed")),
+        "{:?}",
+        v.problems
+    );
+}
+
+#[test]
+fn throttling_is_retried_with_the_same_client_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    e.cloud("dev")
+        .unwrap()
+        .set_faults(&Faults {
+            throttle_next: 2,
+            ..Default::default()
+        })
+        .unwrap();
+    let plan = e.plan(bucket("dev", "throttled", json!({}))).unwrap();
+    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    assert_eq!(count(&e, "dev"), 1);
+}
+
+#[test]
+fn slow_requests_are_polled_to_completion_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    e.cloud("dev")
+        .unwrap()
+        .set_faults(&Faults {
+            pending_polls: 2,
+            ..Default::default()
+        })
+        .unwrap();
+    let plan = e.plan(bucket("dev", "slow", json!({}))).unwrap();
+    let mut seen = Vec::new();
+    let mut progress = |ev: &infraguard_core::cloud::ProgressEvent| seen.push(ev.operation_status);
+    applied(e.apply(&plan.id, &agent(), &mut progress).unwrap());
+    use infraguard_core::cloud::OperationStatus::*;
+    assert_eq!(seen.first(), Some(&InProgress));
+    assert_eq!(seen.last(), Some(&Success));
+}
+
+#[test]
+fn state_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plan_id, approval_id) = {
+        let e = engine_in(dir.path());
+        let p = e.plan(bucket("prod", "later", json!({}))).unwrap();
+        (p.id.clone(), p.gate.approval_id.unwrap())
+    };
+    let e = engine_in(dir.path());
+    e.approve(&approval_id, &human(), None).unwrap();
+    applied(e.apply(&plan_id, &agent(), &mut noop()).unwrap());
+    assert_eq!(
+        e.store().approvals(None).unwrap()[0].status,
+        ApprovalStatus::Approved
+    );
+}
