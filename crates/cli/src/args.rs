@@ -70,6 +70,14 @@ pub enum Command {
         env: String,
         request_token: String,
     },
+    /// Promote a dev resource to prod (the normal gated chain in prod).
+    Promote(crate::commands::promote::PromoteArgs),
+    /// Which resources are dev-only, prod-only, synced or need review.
+    Sync(crate::commands::promote::SyncArgs),
+    /// Property-level drift between synced dev/prod pairs, and between what infraguard applied and what is live.
+    Drift(crate::commands::promote::DriftArgs),
+    /// The deployment checklist: exit 0 only when the environment is ready.
+    Preflight(crate::commands::promote::PreflightArgs),
     /// Run the MCP server (stdio by default, streamable HTTP with --http).
     Serve(crate::commands::serve::ServeArgs),
     /// Scan CloudFormation templates for security problems.

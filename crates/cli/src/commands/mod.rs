@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod init;
 pub mod plan;
+pub mod promote;
 pub mod quickstart;
 pub mod resources;
 pub mod scan;
@@ -35,6 +36,10 @@ pub fn run(cli: &Cli) -> Result<i32> {
         Command::Deny(a) => approvals::deny(cli, a),
         Command::Audit(a) => audit(cli, a.command.as_ref()),
         Command::Status { env, request_token } => status(cli, env, request_token),
+        Command::Promote(a) => promote::promote(cli, a),
+        Command::Sync(a) => promote::sync(cli, a),
+        Command::Drift(a) => promote::drift(cli, a),
+        Command::Preflight(a) => promote::preflight(cli, a),
         Command::Serve(a) => serve::run(dir, a),
         Command::Scan(a) => scan::run(a, &mut std::io::stdout().lock()),
     }
