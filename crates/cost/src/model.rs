@@ -164,7 +164,7 @@ impl<'a> Ctx<'a> {
             unit: price.unit.to_string(),
             monthly_quantity: quantity.normalize(),
             price: price.usd,
-            monthly_cost: Money(cost),
+            monthly_cost: Money(cost.normalize()),
         });
     }
 
@@ -297,7 +297,7 @@ impl<'a> Ctx<'a> {
             }
         }
         infraguard_core::CostEstimate {
-            monthly_usd: Money(total),
+            monthly_usd: Money(total.normalize()),
             breakdown: self.components,
             assumptions: self.assumptions,
             notes: self.notes,
