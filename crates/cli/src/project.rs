@@ -100,7 +100,8 @@ pub fn open_engine(root: &Path, config: ProjectConfig) -> Result<AnyEngine> {
         clouds.insert(env.name.clone(), cloud);
     }
     let store = SqliteStore::open(&state.join("state.db"))?;
-    let mut engine = Engine::new(config, clouds, store, clock)?;
+    let signing_key = store.secret()?;
+    let mut engine = Engine::new(config, clouds, store, clock)?.with_signing_key(signing_key);
     let usage_path = root.join(USAGE_FILE);
     if usage_path.is_file() {
         let text = std::fs::read_to_string(&usage_path)
