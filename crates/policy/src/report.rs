@@ -1,0 +1,346 @@
+//! Renderings of a [`ScanReport`]: a table for people, JSON for programs and
+//! SARIF 2.1.0 for GitHub code scanning.
+//!
+//! The table groups findings by resource (template order) with the worst
+//! first, and shows the property path of each. The JSON is an object with a
+//! `findings` list (every field of [`crate::Finding`]; `checkov_id` is `null`
+//! where there is none), `undetermined` and a `summary`. SARIF carries one
+//! rule entry per rule that produced a result and one result per open or
+//! suppressed finding (suppressed ones with a `suppressions` entry, as the
+//! spec says).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::{ScanReport, Severity};
+
+/// A plain-text report, grouped by resource, worst first.
+pub fn table(report: &ScanReport) -> String {
+    let mut s = String::new();
+    let open = report.findings.iter().filter(|f| f.is_open()).count();
+    let suppressed = report.findings.len() - open;
+    if report.findings.is_empty() {
+        let _ = writeln!(s, "No findings.");
+    }
+    let mut current: Option<(&str, &str)> = None;
+    for f in &report.findings {
+        if current != Some((f.resource.as_str(), f.type_name.as_str())) {
+            current = Some((f.resource.as_str(), f.type_name.as_str()));
+            let _ = writeln!(
+                s,
+                "\n{} ({})",
+                f.resource,
+                if f.type_name.is_empty() {
+                    "-"
+                } else {
+                    &f.type_name
+                }
+            );
+        }
+        let id = match &f.checkov_id {
+            Some(c) => format!("{} [{c}]", f.rule),
+            None => f.rule.clone(),
+        };
+        let _ = writeln!(s, "  {:<8} {:<28} {}", f.severity.as_str(), id, f.path);
+        let _ = writeln!(s, "           {}", f.message);
+        match &f.suppressed {
+            Some(sup) => {
+                let _ = writeln!(s, "           suppressed ({}): {}", sup.source, sup.reason);
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "           fix: {}{}",
+                    f.remediation,
+                    if f.fix.is_some() {
+                        " (auto-fixable: --fix)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+    }
+    let counts = severity_counts(report);
+    let _ = writeln!(
+        s,
+        "\n{} resource(s), {} check(s) run: {} open finding(s) ({}), {} suppressed, {} undetermined.",
+        report.resources,
+        report.rules_run,
+        open,
+        counts
+            .iter()
+            .rev()
+            .filter(|(_, n)| **n > 0)
+            .map(|(sev, n)| format!("{n} {}", sev.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        suppressed,
+        report.undetermined.len()
+    );
+    if !report.undetermined.is_empty() {
+        let _ = writeln!(
+            s,
+            "Cannot tell (intrinsic functions or parameters decide at deploy time):"
+        );
+        for u in &report.undetermined {
+            let _ = writeln!(s, "  {} {} {}: {}", u.rule, u.resource, u.path, u.reason);
+        }
+    }
+    s
+}
+
+fn severity_counts(report: &ScanReport) -> BTreeMap<Severity, usize> {
+    let mut m = BTreeMap::new();
+    for sev in [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ] {
+        m.insert(sev, 0);
+    }
+    for f in report.findings.iter().filter(|f| f.is_open()) {
+        *m.entry(f.severity).or_insert(0) += 1;
+    }
+    m
+}
+
+/// `{"findings": [...], "undetermined": [...], "summary": {...}}`.
+pub fn json(report: &ScanReport) -> Value {
+    let counts = severity_counts(report);
+    json!({
+        "findings": report.findings,
+        "undetermined": report.undetermined,
+        "summary": {
+            "resources": report.resources,
+            "rules_run": report.rules_run,
+            "open": report.findings.iter().filter(|f| f.is_open()).count(),
+            "suppressed": report.findings.iter().filter(|f| !f.is_open()).count(),
+            "undetermined": report.undetermined.len(),
+            "by_severity": counts.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        }
+    })
+}
+
+fn level(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` (a CVSS-like score) so code scanning sorts
+/// results the way we do.
+fn security_severity(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+/// SARIF 2.1.0 with results located at line 1 of the artifact.
+pub fn sarif(report: &ScanReport, artifact_uri: &str) -> Value {
+    sarif_with_lines(report, artifact_uri, |_| 1)
+}
+
+/// SARIF 2.1.0 whose results point at the line where each resource's logical
+/// id is declared in `source` (the template text that was scanned).
+pub fn sarif_with_source(report: &ScanReport, artifact_uri: &str, source: &str) -> Value {
+    sarif_with_lines(report, artifact_uri, |resource| {
+        resource_line(source, resource)
+    })
+}
+
+/// The 1-based line declaring `resource` (`Name:` in YAML, `"Name":` in
+/// JSON); 1 when not found.
+pub fn resource_line(source: &str, resource: &str) -> usize {
+    let yaml = format!("{resource}:");
+    let json = format!("\"{resource}\"");
+    source
+        .lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with(&yaml)
+                || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
+        })
+        .map_or(1, |i| i + 1)
+}
+
+fn sarif_with_lines(
+    report: &ScanReport,
+    artifact_uri: &str,
+    line: impl Fn(&str) -> usize,
+) -> Value {
+    let catalogue = crate::rules();
+    let mut used: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    used.sort_unstable();
+    used.dedup();
+    let rules: Vec<Value> = used
+        .iter()
+        .map(|id| {
+            let info = catalogue.iter().find(|r| r.id == *id);
+            let f = report.findings.iter().find(|f| f.rule == *id);
+            let title = info
+                .map(|i| i.title)
+                .or(f.map(|f| f.title.as_str()))
+                .unwrap_or(id);
+            let help = info
+                .map(|i| i.remediation)
+                .or(f.map(|f| f.remediation.as_str()))
+                .unwrap_or("");
+            let sev = info
+                .map(|i| i.severity)
+                .or(f.map(|f| f.severity))
+                .unwrap_or(Severity::Medium);
+            let mut props = json!({
+                "security-severity": security_severity(sev),
+                "tags": ["security", "cloudformation"],
+            });
+            if let Some(c) = info.and_then(|i| i.checkov_id) {
+                props["checkov_id"] = json!(c);
+            }
+            json!({
+                "id": id,
+                "name": id.replace('-', ""),
+                "shortDescription": {"text": title},
+                "fullDescription": {"text": title},
+                "help": {"text": help},
+                "defaultConfiguration": {"level": level(sev)},
+                "properties": props,
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let rule_index = used.iter().position(|u| *u == f.rule).unwrap_or(0);
+            let mut r = json!({
+                "ruleId": f.rule,
+                "ruleIndex": rule_index,
+                "level": level(f.severity),
+                "message": {"text": format!("{}: {} ({})", f.resource, f.message, f.path)},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact_uri},
+                        "region": {"startLine": line(&f.resource)}
+                    },
+                    "logicalLocations": [{
+                        "name": f.resource,
+                        "fullyQualifiedName": format!("Resources/{}/{}", f.resource, f.path),
+                        "kind": "resource"
+                    }]
+                }],
+                "partialFingerprints": {
+                    "infraguard/v1": format!("{}/{}/{}", f.rule, f.resource, f.path)
+                },
+                "properties": {"severity": f.severity.as_str(), "checkov_id": f.checkov_id},
+            });
+            if let Some(s) = &f.suppressed {
+                r["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!("{}: {}", s.source, s.reason)
+                }]);
+            }
+            r
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "infraguard",
+                "informationUri": "https://example.invalid/infraguard",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "artifacts": [{"location": {"uri": artifact_uri}}],
+            "results": results,
+        }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ScanOptions, parse_template, scan};
+
+    const T: &str = "Resources:\n  Docs:\n    Type: AWS::S3::Bucket\n    Properties:\n      AccessControl: PublicRead\n";
+
+    #[test]
+    fn sarif_has_the_shape_code_scanning_wants() {
+        let report = scan(&parse_template(T).unwrap(), &ScanOptions::default());
+        let s = sarif_with_source(&report, "templates/docs.yaml", T);
+        assert_eq!(s["version"], "2.1.0");
+        assert!(s["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+        let run = &s["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), report.findings.len());
+        for r in results {
+            let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[idx]["id"], r["ruleId"]);
+            assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+            let loc = &r["locations"][0]["physicalLocation"];
+            assert_eq!(loc["artifactLocation"]["uri"], "templates/docs.yaml");
+            assert_eq!(loc["region"]["startLine"], 2);
+        }
+    }
+
+    #[test]
+    fn json_has_findings_with_required_fields() {
+        let report = scan(&parse_template(T).unwrap(), &ScanOptions::default());
+        let j = json(&report);
+        let findings = j["findings"].as_array().unwrap();
+        assert!(!findings.is_empty());
+        for f in findings {
+            for key in [
+                "resource",
+                "type",
+                "rule",
+                "checkov_id",
+                "severity",
+                "path",
+                "message",
+            ] {
+                assert!(f.get(key).is_some(), "missing {key} in {f}");
+            }
+        }
+        let s3_006 = findings.iter().find(|f| f["rule"] == "IG-S3-006").unwrap();
+        assert_eq!(s3_006["checkov_id"], "CKV_AWS_20");
+        assert_eq!(s3_006["resource"], "Docs");
+        assert_eq!(s3_006["type"], "AWS::S3::Bucket");
+        assert_eq!(s3_006["path"], "Properties/AccessControl");
+        let dp = findings
+            .iter()
+            .find(|f| f["rule"] == "IG-DATA-001")
+            .unwrap();
+        assert!(dp["checkov_id"].is_null());
+        assert_eq!(j["summary"]["resources"], 1);
+    }
+
+    #[test]
+    fn table_groups_by_resource_worst_first() {
+        let report = scan(&parse_template(T).unwrap(), &ScanOptions::default());
+        let t = table(&report);
+        assert!(t.contains("Docs (AWS::S3::Bucket)"));
+        let high = t.find("HIGH").unwrap();
+        let low = t.find("LOW").unwrap();
+        assert!(high < low, "{t}");
+        assert!(t.contains("Properties/AccessControl"));
+        assert_eq!(
+            resource_line("{\n \"Resources\": {\n  \"Docs\" : {", "Docs"),
+            3
+        );
+    }
+}

@@ -1,0 +1,344 @@
+//! The rule catalogue and the loop that runs it.
+//!
+//! A [`Rule`] is static metadata ([`RuleInfo`]) plus a check function that
+//! looks at one resource through a [`Ctx`] and reports into an [`Out`]: a
+//! failure (path, message, optional fix) or an undetermined result (path and
+//! why). Rules never see each other; [`run`] applies suppressions and orders
+//! the findings afterwards.
+
+mod cognito;
+mod compute;
+mod data_stores;
+mod iam_rules;
+mod messaging;
+mod naming;
+mod network;
+mod s3;
+mod secrets;
+
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+
+use crate::value::{Val, pointer_escape};
+use crate::{Finding, RuleInfo, ScanOptions, ScanReport, Template, Undetermined, suppress};
+
+/// One rule: what it is and how it checks a resource.
+pub(crate) struct Rule {
+    pub info: RuleInfo,
+    pub check: fn(&Ctx<'_>, &mut Out),
+}
+
+/// The resource a check is looking at.
+pub(crate) struct Ctx<'a> {
+    pub id: &'a str,
+    pub type_name: &'a str,
+    /// `Properties`, or `Null`.
+    pub props: &'a Value,
+    /// The whole resource entry.
+    pub entry: &'a Value,
+    pub template: &'a Template,
+    pub options: &'a ScanOptions,
+}
+
+impl<'a> Ctx<'a> {
+    /// A property by path below `Properties`.
+    pub(crate) fn prop(&self, path: &[&str]) -> Val<'a> {
+        Val::at(self.props, path)
+    }
+
+    /// A JSON pointer into the whole template for a path below the entry.
+    pub(crate) fn pointer(&self, path: &[&str]) -> String {
+        let mut p = format!("/Resources/{}", pointer_escape(self.id));
+        for s in path {
+            p.push('/');
+            p.push_str(&pointer_escape(s));
+        }
+        p
+    }
+
+    /// A patch that sets `path` (below the entry) to `value`, creating the
+    /// missing parents as objects: one `add` at the first missing level, or a
+    /// `replace` when the property exists.
+    pub(crate) fn set(&self, path: &[&str], value: Value) -> Value {
+        Value::Array(self.set_ops(path, value))
+    }
+
+    pub(crate) fn set_ops(&self, path: &[&str], value: Value) -> Vec<Value> {
+        let mut current = self.entry;
+        for (i, segment) in path.iter().enumerate() {
+            let next = match current {
+                Value::Object(map) => map.get(*segment),
+                Value::Array(items) => segment.parse::<usize>().ok().and_then(|n| items.get(n)),
+                _ => None,
+            };
+            match next {
+                Some(v) if i + 1 < path.len() => current = v,
+                Some(_) => {
+                    return vec![
+                        json!({"op": "replace", "path": self.pointer(path), "value": value}),
+                    ];
+                }
+                None => {
+                    let mut nested = value;
+                    for key in path[i + 1..].iter().rev() {
+                        nested = json!({ *key: nested });
+                    }
+                    return vec![
+                        json!({"op": "add", "path": self.pointer(&path[..=i]), "value": nested}),
+                    ];
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// A patch that removes `path` when it exists.
+    pub(crate) fn remove_ops(&self, path: &[&str]) -> Vec<Value> {
+        if path.iter().try_fold(self.entry, |v, s| v.get(*s)).is_some() {
+            vec![json!({"op": "remove", "path": self.pointer(path)})]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// What a check reports.
+#[derive(Default)]
+pub(crate) struct Out {
+    pub hits: Vec<Hit>,
+    pub unknown: Vec<(String, String)>,
+}
+
+pub(crate) struct Hit {
+    pub path: String,
+    pub message: String,
+    pub fix: Option<Value>,
+}
+
+impl Out {
+    pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.hits.push(Hit {
+            path: path.into(),
+            message: message.into(),
+            fix: None,
+        });
+    }
+
+    pub(crate) fn fail_fix(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        fix: Value,
+    ) {
+        self.hits.push(Hit {
+            path: path.into(),
+            message: message.into(),
+            fix: Some(fix),
+        });
+    }
+
+    pub(crate) fn unknown(&mut self, path: impl Into<String>, reason: impl Into<String>) {
+        self.unknown.push((path.into(), reason.into()));
+    }
+}
+
+/// Every rule, built once.
+pub(crate) fn all() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut v = Vec::new();
+        v.extend(s3::rules());
+        v.extend(iam_rules::rules());
+        v.extend(data_stores::rules());
+        v.extend(compute::rules());
+        v.extend(messaging::rules());
+        v.extend(network::rules());
+        v.extend(cognito::rules());
+        v.extend(secrets::rules());
+        v.extend(naming::rules());
+        v
+    })
+}
+
+pub(crate) fn run(template: &Template, options: &ScanOptions) -> ScanReport {
+    let mut report = ScanReport::default();
+    let resources = template.resources();
+    report.resources = resources.len();
+    let rules = all();
+    for res in &resources {
+        let ctx = Ctx {
+            id: res.logical_id,
+            type_name: res.type_name,
+            props: res.properties,
+            entry: res.entry,
+            template,
+            options,
+        };
+        for rule in rules {
+            if !applies(&rule.info, res.type_name) {
+                continue;
+            }
+            report.rules_run += 1;
+            let mut out = Out::default();
+            (rule.check)(&ctx, &mut out);
+            for hit in out.hits {
+                report.findings.push(Finding {
+                    rule: rule.info.id.to_string(),
+                    checkov_id: rule.info.checkov_id.map(str::to_string),
+                    severity: rule.info.severity,
+                    title: rule.info.title.to_string(),
+                    resource: res.logical_id.to_string(),
+                    type_name: res.type_name.to_string(),
+                    path: hit.path,
+                    message: hit.message,
+                    remediation: rule.info.remediation.to_string(),
+                    fix: hit.fix,
+                    suppressed: None,
+                });
+            }
+            for (path, reason) in out.unknown {
+                report.undetermined.push(Undetermined {
+                    rule: rule.info.id.to_string(),
+                    checkov_id: rule.info.checkov_id.map(str::to_string),
+                    resource: res.logical_id.to_string(),
+                    type_name: res.type_name.to_string(),
+                    path,
+                    reason,
+                });
+            }
+        }
+    }
+    suppress::apply(template, options, &mut report);
+    // Grouped by resource in template order, worst first within a resource.
+    let order: Vec<&str> = resources.iter().map(|r| r.logical_id).collect();
+    let pos = |id: &str| order.iter().position(|o| *o == id).unwrap_or(usize::MAX);
+    report.findings.sort_by(|a, b| {
+        pos(&a.resource)
+            .cmp(&pos(&b.resource))
+            .then(b.severity.cmp(&a.severity))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.path.cmp(&b.path))
+    });
+    report
+}
+
+fn applies(info: &RuleInfo, type_name: &str) -> bool {
+    info.resource_types
+        .iter()
+        .any(|t| *t == "*" || *t == type_name)
+}
+
+/// The common shape of "this property must be set to one of these values":
+/// fails when absent (unless `absent_passes`) or different, cannot tell when
+/// an intrinsic decides it. Returns nothing; reports into `out`.
+pub(crate) struct Expect<'p> {
+    pub path: &'p [&'p str],
+    pub absent_passes: bool,
+}
+
+impl Expect<'_> {
+    pub(crate) fn bool_true(
+        &self,
+        ctx: &Ctx<'_>,
+        out: &mut Out,
+        message: &str,
+        fix: Option<Value>,
+    ) {
+        let v = ctx.prop(self.path);
+        let path = prop_path(self.path);
+        match v {
+            Val::Unknown(name) => out.unknown(path, format!("set by {name}")),
+            _ if v.is_absent() => {
+                if !self.absent_passes {
+                    push(out, path, format!("{message} (not set)"), fix);
+                }
+            }
+            _ => match v.as_bool() {
+                Some(true) => {}
+                Some(false) => push(out, path, format!("{message} (false)"), fix),
+                None => push(out, path, format!("{message} (not a boolean)"), fix),
+            },
+        }
+    }
+
+    /// Any non-empty value passes (Checkov's "ANY_VALUE").
+    pub(crate) fn present(&self, ctx: &Ctx<'_>, out: &mut Out, message: &str, fix: Option<Value>) {
+        let v = ctx.prop(self.path);
+        let path = prop_path(self.path);
+        match v {
+            Val::Unknown(_) => {}
+            Val::Known(Value::String(s)) if s.is_empty() => {
+                push(out, path, message.to_string(), fix)
+            }
+            _ if v.is_absent() => push(out, path, message.to_string(), fix),
+            _ => {}
+        }
+    }
+}
+
+fn push(out: &mut Out, path: String, message: String, fix: Option<Value>) {
+    match fix {
+        Some(f) => out.fail_fix(path, message, f),
+        None => out.fail(path, message),
+    }
+}
+
+/// `Properties/A/B` for a path below `Properties`.
+pub(crate) fn prop_path(path: &[&str]) -> String {
+    let mut p = String::from("Properties");
+    for s in path {
+        p.push('/');
+        p.push_str(s);
+    }
+    p
+}
+
+/// `["Properties", a, b]`, for fixes.
+pub(crate) fn under_props<'a>(path: &[&'a str]) -> Vec<&'a str> {
+    let mut v = Vec::with_capacity(path.len() + 1);
+    v.push("Properties");
+    v.extend_from_slice(path);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_template;
+
+    fn ctx_of(t: &Template) -> Ctx<'_> {
+        let res = t.resources();
+        let r = &res[0];
+        Ctx {
+            id: r.logical_id,
+            type_name: r.type_name,
+            props: r.properties,
+            entry: r.entry,
+            template: t,
+            options: Box::leak(Box::new(ScanOptions::default())),
+        }
+    }
+
+    #[test]
+    fn set_adds_at_the_first_missing_level_or_replaces() {
+        let t = parse_template(
+            r#"{"Resources":{"B":{"Type":"AWS::S3::Bucket","Properties":{"A":{"x":1}}}}}"#,
+        )
+        .unwrap();
+        let c = ctx_of(&t);
+        assert_eq!(
+            c.set(&["Properties", "A", "x"], json!(2)),
+            json!([{"op": "replace", "path": "/Resources/B/Properties/A/x", "value": 2}])
+        );
+        assert_eq!(
+            c.set(&["Properties", "C", "y"], json!(true)),
+            json!([{"op": "add", "path": "/Resources/B/Properties/C", "value": {"y": true}}])
+        );
+        assert_eq!(
+            c.set(&["DeletionPolicy"], json!("Retain")),
+            json!([{"op": "add", "path": "/Resources/B/DeletionPolicy", "value": "Retain"}])
+        );
+        assert!(c.remove_ops(&["Properties", "Nope"]).is_empty());
+    }
+}
