@@ -17,7 +17,7 @@
 //! - `attributes`: generated names and read-only attributes per type.
 //! - `pointer`: JSON pointers with `*` wildcards, as schemas write them.
 //! - `random`: request tokens, account ids and AWS-shaped ids.
-//! - `wire` (phase 2, not yet): the Cloud Control wire protocol on loopback,
+//! - [`wire`]: the Cloud Control wire protocol (awsJson 1.0) on loopback,
 //!   for boto3, the AWS CLI and aws-sdk-rust.
 //! - [`LocalCloudError`] (`error`): the local cloud's own failures.
 //!
@@ -31,6 +31,7 @@ mod db;
 mod error;
 mod pointer;
 mod random;
+pub mod wire;
 
 pub use cloud::{LocalAccount, LocalCloud};
 pub use error::LocalCloudError;
