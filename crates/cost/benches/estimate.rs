@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 const ROUNDS: usize = 7;
 const PER_ROUND: u32 = 20_000;
 
-fn mix() -> Vec<(&'static str, Value, &'static str)> {
+fn mix() -> Vec<(&'static str, &'static str, Value, &'static str)> {
     vec![
         (
             "AWS::S3::Bucket",
@@ -51,25 +51,50 @@ fn mix() -> Vec<(&'static str, Value, &'static str)> {
             json!({"EmailIdentity": "synthcore.ai"}),
             "",
         ),
-        ("AWS::SQS::Queue", json!({"FifoQueue": true}), ""),
-        ("AWS::KMS::Key", json!({"EnableKeyRotation": true}), ""),
-        ("AWS::Logs::LogGroup", json!({"RetentionInDays": 30}), ""),
-        ("AWS::IAM::Role", json!({"RoleName": "app"}), ""),
-        ("AWS::CloudWatch::Alarm", json!({"Period": 21600}), ""),
+        (
+            "SQS FIFO",
+            "AWS::SQS::Queue",
+            json!({"FifoQueue": true}),
+            "",
+        ),
+        (
+            "KMS key",
+            "AWS::KMS::Key",
+            json!({"EnableKeyRotation": true}),
+            "",
+        ),
+        (
+            "Log group",
+            "AWS::Logs::LogGroup",
+            json!({"RetentionInDays": 30}),
+            "",
+        ),
+        (
+            "IAM role (free)",
+            "AWS::IAM::Role",
+            json!({"RoleName": "app"}),
+            "",
+        ),
+        (
+            "CloudWatch alarm",
+            "AWS::CloudWatch::Alarm",
+            json!({"Period": 21600}),
+            "",
+        ),
     ]
 }
 
 fn main() {
-    let cases: Vec<(ResourceType, Value, Usage)> = mix()
+    let cases: Vec<(&str, ResourceType, Value, Usage)> = mix()
         .into_iter()
-        .filter_map(|(ty, props, usage)| {
+        .filter_map(|(label, ty, props, usage)| {
             let ty = ResourceType::new(ty).ok()?;
             let usage = parse_usage_arg(usage).ok()?;
-            Some((ty, props, usage))
+            Some((label, ty, props, usage))
         })
         .collect();
     // One warm-up pass also checks that every case estimates without error.
-    for (ty, props, usage) in &cases {
+    for (_, ty, props, usage) in &cases {
         if let Err(e) = estimate(ty, props, "us-east-1", usage) {
             eprintln!("{ty}: {e}");
             std::process::exit(1);
@@ -78,7 +103,7 @@ fn main() {
 
     println!("estimate() per resource, median of {ROUNDS} rounds × {PER_ROUND} calls");
     let mut all_ns = 0.0;
-    for (ty, props, usage) in &cases {
+    for (label, ty, props, usage) in &cases {
         let mut rounds: Vec<f64> = (0..ROUNDS)
             .map(|_| {
                 let start = Instant::now();
@@ -97,7 +122,7 @@ fn main() {
         rounds.sort_by(f64::total_cmp);
         let median = rounds[ROUNDS / 2];
         all_ns += median;
-        println!("  {:<36} {:>8.0} ns", ty.as_str(), median);
+        println!("  {label:<32} {:>8.0} ns", median);
     }
     let mean = all_ns / cases.len() as f64;
     println!(

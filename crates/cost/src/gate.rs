@@ -62,11 +62,11 @@ pub fn render_estimate(estimate: &CostEstimate, threshold: Money) -> String {
         for c in &estimate.breakdown {
             let _ = writeln!(
                 out,
-                "   - {}: {} @ ${} = {}",
+                "   - {}: {} @ {} = {}",
                 c.name,
                 quantity(c.monthly_quantity, &c.unit),
-                c.price.to_exact_string(),
-                c.monthly_cost
+                price_text(c.price),
+                cost_text(c.monthly_cost)
             );
         }
     }
@@ -101,6 +101,27 @@ fn quantity(q: Decimal, unit: &str) -> String {
         format!("{} × {unit}", short(q))
     } else {
         format!("{} {unit}", short(q))
+    }
+}
+
+/// A unit price exactly, but with at least cents: `$0.10`, `$0.0000166667`.
+fn price_text(price: Money) -> String {
+    let exact = price.0.normalize();
+    if exact.scale() < 2 {
+        format!("${exact:.2}")
+    } else {
+        format!("${exact}")
+    }
+}
+
+/// A component's cost in cents, except that a cost under a cent is shown
+/// (to four decimals) rather than as a misleading `$0.00`.
+fn cost_text(cost: Money) -> String {
+    let cent = Decimal::new(1, 2);
+    if !cost.0.is_zero() && cost.0.abs() < cent {
+        format!("${}", cost.0.round_dp(4).normalize())
+    } else {
+        cost.to_string()
     }
 }
 
@@ -171,6 +192,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("CostEstimate tag: 0.05 USD/month"), "{text}");
+        assert_eq!(price_text(Money::parse("0.1").unwrap()), "$0.10");
+        assert_eq!(
+            price_text(Money::parse("0.0000166667").unwrap()),
+            "$0.0000166667"
+        );
+        assert_eq!(cost_text(Money::parse("0.004").unwrap()), "$0.004");
+        assert_eq!(cost_text(Money::parse("0.020833375").unwrap()), "$0.02");
+        assert_eq!(cost_text(Money::ZERO), "$0.00");
         assert!(
             text.trim_end()
                 .ends_with("✅ Auto-approved (<$10.00/month)"),
