@@ -17,36 +17,43 @@ const PER_ROUND: u32 = 20_000;
 fn mix() -> Vec<(&'static str, &'static str, Value, &'static str)> {
     vec![
         (
+            "S3 bucket, versioned",
             "AWS::S3::Bucket",
             json!({"BucketName": "synthcoreai-documents-dev", "VersioningConfiguration": {"Status": "Enabled"}}),
             "",
         ),
         (
+            "RDS postgres db.t3.micro 20 GB",
             "AWS::RDS::DBInstance",
             json!({"Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20", "StorageType": "gp3"}),
             "",
         ),
         (
+            "RDS unknown class",
             "AWS::RDS::DBInstance",
             json!({"Engine": "postgres", "DBInstanceClass": "db.x2iedn.32xlarge", "AllocatedStorage": "20"}),
             "",
         ),
         (
+            "Lambda arm64 512 MB",
             "AWS::Lambda::Function",
             json!({"MemorySize": 512, "Architectures": ["arm64"]}),
             "monthly_requests=1000000,average_duration_ms=200",
         ),
         (
+            "DynamoDB on-demand",
             "AWS::DynamoDB::Table",
             json!({"BillingMode": "PAY_PER_REQUEST"}),
             "",
         ),
         (
+            "Cognito Lite 150k MAU",
             "AWS::Cognito::UserPool",
             json!({"UserPoolTier": "LITE"}),
             "monthly_active_users=150000",
         ),
         (
+            "SES identity",
             "AWS::SES::EmailIdentity",
             json!({"EmailIdentity": "synthcore.ai"}),
             "",
