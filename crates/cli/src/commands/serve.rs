@@ -1,0 +1,52 @@
+//! `infraguard serve`: the MCP server that `.mcp.json` starts (`aws-dev` as
+//! `serve --env dev`, `aws-prod` as `serve --env prod`). Resolves the
+//! project and flags, opens the engine, and hands it to `infraguard-mcp`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+use infraguard_mcp::{InfraguardServer, Transport};
+
+use crate::exit::{self, BadInput};
+use crate::project;
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Serve only this environment (as aws-dev / aws-prod in .mcp.json do). Without it, one server serves every environment and tools take an `environment` argument.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio. ADDR must be a loopback address, e.g. 127.0.0.1:8765.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// Make every served environment read-only: writes are refused unless a human approves them.
+    #[arg(long)]
+    pub readonly: bool,
+}
+
+pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
+    // Check the address before opening anything, so a wrong flag fails fast.
+    let transport = match &args.http {
+        Some(addr) => Transport::Http(infraguard_mcp::loopback_addr(addr).map_err(|e| BadInput(e.to_string()))?),
+        None => Transport::Stdio,
+    };
+    let root = project::find_root(&project::start_dir(dir)?)?;
+    let mut config = project::load_config(&root)?;
+    if let Some(env) = &args.env {
+        if config.environment(env).is_err() {
+            let known: Vec<String> = config.environments.iter().map(|e| e.name.clone()).collect();
+            return Err(BadInput(format!("--env {env}: this project has no such environment; it has {}", known.join(", "))).into());
+        }
+        // A server for one environment opens only that environment's cloud.
+        config.environments.retain(|e| &e.name == env);
+    }
+    if args.readonly {
+        for e in &mut config.environments {
+            e.read_only = true;
+        }
+    }
+    let engine = project::open_engine(&root, config)?;
+    let server = InfraguardServer::new(Arc::new(engine), args.env.clone()).map_err(|e| BadInput(e.to_string()))?;
+    infraguard_mcp::run(server, transport)?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,29 @@
+//! The infraguard MCP server: the engine's guarded workflow as MCP tools, over
+//! stdio (what `.mcp.json` starts) or streamable HTTP on loopback.
+//!
+//! # Layout
+//!
+//! - [`server`]: [`InfraguardServer`], the rmcp `ServerHandler`; one thin
+//!   adapter per engine call, plus the elicitation that asks the client's
+//!   user when the gate needs a human.
+//! - [`tools`]: the tool catalog — names the seed's workflow calls,
+//!   descriptions, input schemas, read-only / destructive / idempotent hints.
+//! - [`args`]: the typed arguments whose JSON schemas `tools/list` shows.
+//! - [`transport`]: stdio and HTTP serving, loopback-only addresses, logging
+//!   to stderr.
+//! - [`error`]: [`McpError`].
+//!
+//! Not here: any guard. Tokens, the gate, approvals and the audit log are the
+//! engine's (`infraguard-engine`); a refusal the engine returns is passed to
+//! the agent as a tool error that names the step to take next.
+
+pub mod args;
+pub mod error;
+pub mod server;
+pub mod tools;
+pub mod transport;
+
+pub use error::McpError;
+pub use server::InfraguardServer;
+pub use tools::{ToolName, all_tools};
+pub use transport::{Transport, loopback_addr, run};

@@ -1,0 +1,889 @@
+//! [`InfraguardServer`]: the rmcp `ServerHandler` that maps each tool call to
+//! one engine call.
+//!
+//! What lives here is translation only: arguments in, engine result out as
+//! structured content (and the same JSON as text, for clients that read only
+//! text), engine refusals as tool errors (`isError: true`) whose message
+//! names the missing step. The guards — tokens, the gate, approvals — are the
+//! engine's. The one thing the adapter adds is the channel to a human: when
+//! the engine says a plan needs approval, the server asks the client's user
+//! (MCP elicitation) and passes the answer to `Engine::approve` / `deny`.
+//!
+//! The engine is synchronous (SQLite and the local cloud), so every call runs
+//! on tokio's blocking pool.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use infraguard_core::approval::{Approval, ApprovalStatus};
+use infraguard_core::cloud::{Cloud, ProgressEvent};
+use infraguard_core::plan::Plan;
+use infraguard_core::resource::Operation;
+use infraguard_core::store::Store;
+use infraguard_engine::{Actor, ApplyOutcome, Engine, EngineError, ErrorKind, FindingsDecision, PlanRequest};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ElicitRequest, ElicitRequestParams,
+    ElicitationAction, Implementation, InputRequest, InputRequests, InputRequiredResult, ListToolsResult,
+    PaginatedRequestParams, ProgressNotificationParam, ProtocolVersion, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{ElicitationMode, RequestContext};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::args::*;
+use crate::error::McpError;
+use crate::tools::{ToolName, all_tools};
+
+/// Key of the approval question in an input-required result (2026-07-28).
+const APPROVAL_INPUT: &str = "approval";
+
+type ToolResult = Result<CallToolResponse, ErrorData>;
+
+/// The MCP server over one project's engine.
+pub struct InfraguardServer<C: Cloud + 'static, S: Store + 'static> {
+    engine: Arc<Engine<C, S>>,
+    /// `Some(env)` for `serve --env ENV`: only that environment is served.
+    fixed_env: Option<String>,
+}
+
+impl<C: Cloud + 'static, S: Store + 'static> Clone for InfraguardServer<C, S> {
+    fn clone(&self) -> Self {
+        InfraguardServer { engine: self.engine.clone(), fixed_env: self.fixed_env.clone() }
+    }
+}
+
+/// What the human said, or why they could not be asked.
+enum HumanAnswer {
+    Approved(String),
+    Denied(String),
+    /// The 2026-07-28 form: the client must ask and retry the call.
+    AskAndRetry(InputRequiredResult),
+    Unavailable(String),
+}
+
+impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
+    /// `fixed_env` must name one of the engine's environments (checked, so a
+    /// typo fails at start rather than on the first call).
+    pub fn new(engine: Arc<Engine<C, S>>, fixed_env: Option<String>) -> Result<Self, McpError> {
+        if let Some(env) = &fixed_env
+            && engine.config().environment(env).is_err()
+        {
+            return Err(McpError::UnknownEnvironment { env: env.clone(), known: env_names(&engine) });
+        }
+        Ok(InfraguardServer { engine, fixed_env })
+    }
+
+    pub fn engine(&self) -> &Arc<Engine<C, S>> {
+        &self.engine
+    }
+
+    /// The instructions sent in `initialize`: the workflow as the server
+    /// enforces it.
+    pub fn instructions(&self) -> String {
+        let scope = match &self.fixed_env {
+            Some(e) => {
+                let ro = self.engine.config().environment(e).map(|x| x.read_only).unwrap_or(false);
+                format!(
+                    "This server serves environment `{e}`{}.",
+                    if ro { ", which is read-only: writes need a human's approval" } else { "" }
+                )
+            }
+            None => format!(
+                "This server serves environments {}; pass `environment` to every tool.",
+                env_names(&self.engine).join(", ")
+            ),
+        };
+        let threshold = self.engine.config().cost_threshold;
+        format!(
+            "infraguard manages AWS resources through the Cloud Control API behind a guard. {scope}\n\
+             Every change walks one chain, and each step returns the token the next one needs:\n\
+             1. check_environment_variables -> environment_token\n\
+             2. get_aws_session_info(environment_token) -> credentials_token; show the account and region to the user\n\
+             3. generate_infrastructure_code(resource_type, properties | identifier + patch_document | operation=delete, credentials_token) -> generated_code_token (= properties_token)\n\
+             4. explain(generated_code_token) -> cloudformation_template, explanation, explained_token; show both to the user\n\
+             5. run_checkov(explained_token) -> scan_status, summary, findings, security_scan_token; on FAILED ask the user (fix / proceed / cancel) and call approve_security_findings\n\
+             6. create_resource / update_resource / delete_resource(credentials_token, explained_token, security_scan_token)\n\
+             The server applies the content it explained and scanned; properties passed to step 6 are ignored. \
+             Step tokens are single-use, bound to their content and environment, and expire ({} s). \
+             A human must approve changes costing {threshold}/month or more, writes to read-only environments (prod), deletes \
+             and accepted findings: the server asks the user through the client when it can; otherwise the result names an \
+             approval id and the user runs `infraguard approve ID`, after which the same call with the same tokens proceeds. \
+             The agent cannot approve. Read-only tools: get_aws_account_info, get_resource, list_resources, \
+             get_resource_request_status, get_resource_schema_information, estimate_cost, list_pending_approvals.",
+            self.engine.config().token_ttl_seconds
+        )
+    }
+
+    fn env_for(&self, requested: Option<&str>) -> Result<String, McpError> {
+        // Agents that read `.mcp.json` sometimes name the server (`aws-dev`).
+        let requested = requested
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.strip_prefix("aws-").unwrap_or(s));
+        match (&self.fixed_env, requested) {
+            (Some(f), None) => Ok(f.clone()),
+            (Some(f), Some(r)) if r == f => Ok(f.clone()),
+            (Some(f), Some(r)) => Err(McpError::OtherEnvironment { served: f.clone(), requested: r.to_string() }),
+            (None, Some(r)) => Ok(r.to_string()),
+            (None, None) => {
+                let names = env_names(&self.engine);
+                match names.as_slice() {
+                    [only] => Ok(only.clone()),
+                    _ => Err(McpError::EnvironmentNeeded { known: names }),
+                }
+            }
+        }
+    }
+
+    fn check_region(&self, env: &str, region: Option<&str>) -> Result<(), McpError> {
+        let Some(requested) = region.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(()) };
+        match self.engine.config().environment(env) {
+            Ok(e) if e.region != requested => Err(McpError::OtherRegion {
+                env: env.into(),
+                requested: requested.into(),
+                actual: e.region.clone(),
+            }),
+            // An unknown environment is the engine's to report.
+            _ => Ok(()),
+        }
+    }
+
+    /// Run `f` on the blocking pool with the engine.
+    async fn blocking<R: Send + 'static>(&self, f: impl FnOnce(&Engine<C, S>) -> R + Send + 'static) -> Result<R, ErrorData> {
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || f(&engine))
+            .await
+            .map_err(|e| ErrorData::internal_error(format!("the engine task failed: {e}"), None))
+    }
+
+    async fn dispatch(&self, tool: ToolName, request: &CallToolRequestParams, context: &RequestContext<RoleServer>) -> ToolResult {
+        let actor = Actor::agent(&client_name(context), "mcp");
+        match tool {
+            ToolName::CheckEnvironmentVariables => {
+                let a: EnvOnly = parse(tool, request)?;
+                let env = match self.env_for(a.environment.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let vars: BTreeMap<String, String> = std::env::vars().collect();
+                let r = self.blocking(move |e| e.check_environment(&env, &vars)).await?;
+                Ok(from_engine(r.map(|c| {
+                    let mut v = to_value(&c);
+                    let next = if c.ok {
+                        "call get_aws_session_info with this environment_token"
+                    } else {
+                        "fix the problems listed, then call check_environment_variables again"
+                    };
+                    v["next_step"] = json!(next);
+                    v
+                })))
+            }
+            ToolName::GetAwsSessionInfo => {
+                let a: SessionInfoArgs = parse(tool, request)?;
+                let env = match self.env_for(a.environment.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let r = self.blocking(move |e| e.session_info(&env, a.environment_token.as_deref())).await?;
+                Ok(from_engine(r.map(|s| {
+                    let mut v = to_value(&s);
+                    v["display"] = json!(format!(
+                        "📍 AWS Context:\n   Profile: {}\n   Authentication: {}\n   Account ID: {}\n   Region: {}",
+                        s.profile.as_deref().unwrap_or("Environment Variables"),
+                        s.authentication,
+                        s.account_id,
+                        s.region
+                    ));
+                    v["next_step"] = json!("show `display` to the user, then call generate_infrastructure_code with this credentials_token");
+                    v
+                })))
+            }
+            ToolName::GetAwsAccountInfo => {
+                let a: EnvOnly = parse(tool, request)?;
+                let only = match (&self.fixed_env, a.environment.as_deref()) {
+                    (None, None) => None,
+                    _ => match self.env_for(a.environment.as_deref()) {
+                        Ok(e) => Some(e),
+                        Err(e) => return Ok(adapter_refusal(e)),
+                    },
+                };
+                let reports = self.blocking(|e| e.environments()).await?;
+                let reports: Vec<_> = reports.into_iter().filter(|r| only.as_ref().is_none_or(|o| &r.env.name == o)).collect();
+                if let Some(o) = &only
+                    && reports.is_empty()
+                {
+                    return Ok(from_engine::<Value>(Err(EngineError::UnknownEnvironment {
+                        name: o.clone(),
+                        known: env_names(&self.engine),
+                    })));
+                }
+                Ok(success(json!({ "environments": reports })))
+            }
+            ToolName::GenerateInfrastructureCode => self.generate(tool, request, actor).await,
+            ToolName::Explain => {
+                let a: ExplainArgs = parse(tool, request)?;
+                let env = match self.env_for(a.environment.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let r = self.blocking(move |e| e.explain_step(&env, a.generated_code_token.as_deref())).await?;
+                Ok(from_engine(r.map(|x| {
+                    let mut v = to_value(&x);
+                    v["next_step"] = json!("show cloudformation_template and explanation to the user, then call run_checkov with this explained_token");
+                    v
+                })))
+            }
+            ToolName::RunCheckov => {
+                let a: ScanArgs = parse(tool, request)?;
+                let env = match self.env_for(a.environment.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let r = self.blocking(move |e| e.scan_step(&env, a.explained_token.as_deref())).await?;
+                Ok(from_engine(r.map(|x| {
+                    let mut v = to_value(&x);
+                    let next = if x.scan_status == "PASSED" {
+                        "call the mutation tool (create_resource / update_resource / delete_resource) with credentials_token, explained_token and this security_scan_token"
+                    } else {
+                        "show the summary and findings to the user and ask: 1) fix 2) proceed anyway 3) cancel; record the answer with approve_security_findings"
+                    };
+                    v["next_step"] = json!(next);
+                    v
+                })))
+            }
+            ToolName::ApproveSecurityFindings => {
+                let a: FindingsArgs = parse(tool, request)?;
+                let env = match self.env_for(a.environment.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let decision = match a.decision.trim().to_ascii_lowercase().as_str() {
+                    "fix" => FindingsDecision::Fix,
+                    "proceed" => FindingsDecision::Proceed,
+                    "cancel" => FindingsDecision::Cancel,
+                    other => {
+                        return Ok(adapter_refusal(McpError::BadArgument {
+                            tool: "approve_security_findings",
+                            message: format!("decision `{other}` is not one of fix, proceed, cancel"),
+                        }));
+                    }
+                };
+                let r = self
+                    .blocking(move |e| e.findings_decision(&env, a.security_scan_token.as_deref(), decision, a.reason.as_deref(), &actor))
+                    .await?;
+                Ok(from_engine(r.map(|x| to_value(&x))))
+            }
+            ToolName::CreateResource => self.mutate(tool, Operation::Create, request, context, actor).await,
+            ToolName::UpdateResource => self.mutate(tool, Operation::Update, request, context, actor).await,
+            ToolName::DeleteResource => self.mutate(tool, Operation::Delete, request, context, actor).await,
+            ToolName::GetResource => {
+                let a: GetResourceArgs = parse(tool, request)?;
+                let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let r = self.blocking(move |e| e.get_resource(&env, &a.resource_type, &a.identifier).map(|d| (a.resource_type, d))).await?;
+                Ok(from_engine(r.map(|(t, d)| {
+                    // The seed reads properties such as `Tags` straight off the
+                    // result, so they sit at the top level as well as under
+                    // `properties` (CloudFormation names are PascalCase and
+                    // cannot collide with the snake_case fields).
+                    let mut v = match &d.properties {
+                        Value::Object(m) => Value::Object(m.clone()),
+                        _ => json!({}),
+                    };
+                    v["identifier"] = json!(d.identifier);
+                    v["resource_type"] = json!(t);
+                    v["properties"] = d.properties;
+                    v
+                })))
+            }
+            ToolName::ListResources => {
+                let a: ListResourcesArgs = parse(tool, request)?;
+                let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let r = self.blocking(move |e| e.list_page(&env, &a.resource_type, a.next_token.as_deref())).await?;
+                Ok(from_engine(r.map(|page| {
+                    json!({
+                        "resource_type": page.type_name,
+                        "resources": page.resources.iter().map(|d| d.identifier.clone()).collect::<Vec<_>>(),
+                        "resource_descriptions": page.resources,
+                        "next_token": page.next_token,
+                    })
+                })))
+            }
+            ToolName::GetResourceRequestStatus => {
+                let a: RequestStatusArgs = parse(tool, request)?;
+                let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let r = self.blocking(move |e| e.request_status(&env, &a.request_token)).await?;
+                Ok(from_engine(r.map(|ev| to_value(&ev))))
+            }
+            ToolName::GetResourceSchemaInformation => {
+                let a: SchemaArgs = parse(tool, request)?;
+                let r = self.blocking(move |e| e.schema(&a.resource_type).map(to_value)).await?;
+                Ok(from_engine(r))
+            }
+            ToolName::EstimateCost => {
+                let a: EstimateArgs = parse(tool, request)?;
+                let env = match self.env_for(a.environment.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let usage = match parse_usage(tool, a.usage.as_ref()) {
+                    Ok(u) => u,
+                    Err(e) => return Ok(adapter_refusal(e)),
+                };
+                let threshold = self.engine.config().cost_threshold;
+                let props = a.properties.unwrap_or_else(|| json!({}));
+                let r = self.blocking(move |e| e.estimate_only(&env, &a.resource_type, &props, usage.as_ref())).await?;
+                Ok(from_engine(r.map(|c| {
+                    let mut lines = vec![
+                        "💰 Cost Estimation:".to_string(),
+                        format!("   Monthly Cost: {}", c.monthly_usd),
+                        "   Breakdown:".to_string(),
+                    ];
+                    lines.extend(c.breakdown.iter().map(|b| format!("   - {}: {}", b.name, b.monthly_cost)));
+                    let over = c.monthly_usd >= threshold;
+                    if over {
+                        lines.push(format!("   ⚠️ This reaches the {threshold}/month threshold: a human must approve the change."));
+                    }
+                    let mut v = to_value(&c);
+                    v["threshold_usd"] = json!(threshold);
+                    v["requires_approval"] = json!(over || !c.known);
+                    v["display"] = json!(lines.join("\n"));
+                    v
+                })))
+            }
+            ToolName::ListPendingApprovals => {
+                let a: EnvOnly = parse(tool, request)?;
+                let only = match (&self.fixed_env, a.environment.as_deref()) {
+                    (None, None) => None,
+                    _ => match self.env_for(a.environment.as_deref()) {
+                        Ok(e) => Some(e),
+                        Err(e) => return Ok(adapter_refusal(e)),
+                    },
+                };
+                let r = self.blocking(|e| e.approvals(Some(ApprovalStatus::Pending))).await?;
+                Ok(from_engine(r.map(|list| {
+                    let list: Vec<&Approval> = list.iter().filter(|a| only.as_ref().is_none_or(|o| &a.env == o)).collect();
+                    json!({
+                        "approvals": list,
+                        "how_to_approve": "a human runs `infraguard approve ID` (or `infraguard deny ID`) in the project folder; agents cannot approve",
+                    })
+                })))
+            }
+        }
+    }
+
+    fn env_and_region(&self, env: Option<&str>, region: Option<&str>) -> Result<String, McpError> {
+        let env = self.env_for(env)?;
+        self.check_region(&env, region)?;
+        Ok(env)
+    }
+
+    async fn generate(&self, tool: ToolName, request: &CallToolRequestParams, actor: Actor) -> ToolResult {
+        let a: GenerateArgs = parse(tool, request)?;
+        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return Ok(adapter_refusal(e)),
+        };
+        let operation = match infer_operation(&a) {
+            Ok(op) => op,
+            Err(e) => return Ok(adapter_refusal(e)),
+        };
+        let usage = match parse_usage(tool, a.usage.as_ref()) {
+            Ok(u) => u,
+            Err(e) => return Ok(adapter_refusal(e)),
+        };
+        let req = PlanRequest {
+            env,
+            operation,
+            type_name: a.resource_type,
+            purpose: a.purpose,
+            properties: a.properties,
+            identifier: a.identifier,
+            patch: a.patch_document,
+            usage,
+            actor,
+        };
+        let token = a.credentials_token;
+        let r = self.blocking(move |e| e.generate(req, token.as_deref())).await?;
+        Ok(from_engine(r.map(|g| {
+            let p = &g.plan;
+            json!({
+                "plan_id": p.id,
+                "environment": p.env,
+                "operation": p.operation,
+                "resource_type": p.type_name,
+                "identifier": p.identifier,
+                "generated_code_token": g.generated_code_token,
+                "properties_token": g.properties_token,
+                "properties_for_explanation": g.properties_for_explanation,
+                "cost_estimate": p.cost,
+                "gate": p.gate,
+                "open_findings": p.open_findings().count(),
+                "next_step": "call explain with generated_code_token (content is optional; the server explains what it generated)",
+            })
+        })))
+    }
+
+    async fn mutate(
+        &self,
+        tool: ToolName,
+        operation: Operation,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+        actor: Actor,
+    ) -> ToolResult {
+        let a: MutateArgs = parse(tool, request)?;
+        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return Ok(adapter_refusal(e)),
+        };
+        let mut ignored = Vec::new();
+        if a.properties.is_some() {
+            ignored.push("properties");
+        }
+        if a.patch_document.is_some() {
+            ignored.push("patch_document");
+        }
+        let mut approved_by: Option<String> = None;
+        // At most two rounds: the first may stop at the gate; after a human
+        // approves, the second applies.
+        for _ in 0..2 {
+            let outcome = self.apply(&env, operation, &a, context, &actor).await?;
+            match outcome {
+                Ok(ApplyOutcome::Applied { plan, event }) => {
+                    let mut v = json!({
+                        "status": event.operation_status.as_str(),
+                        "operation": plan.operation,
+                        "resource_type": plan.type_name,
+                        "identifier": event.identifier.clone().or(plan.identifier.clone()),
+                        "environment": plan.env,
+                        "plan_id": plan.id,
+                        "request_token": event.request_token,
+                        "monthly_cost_usd": plan.cost.monthly_usd,
+                        "progress_event": event,
+                        "message": format!(
+                            "{} of {} `{}` in {} succeeded",
+                            plan.operation,
+                            plan.type_name,
+                            event.identifier.as_deref().or(plan.identifier.as_deref()).unwrap_or("?"),
+                            plan.env
+                        ),
+                    });
+                    if let Some(h) = &approved_by {
+                        v["approved_by"] = json!(h);
+                    }
+                    if !ignored.is_empty() {
+                        v["ignored_arguments"] = json!(ignored);
+                        v["note"] = json!("the explained and scanned content was applied; the ignored arguments played no part");
+                    }
+                    return Ok(success(v));
+                }
+                Ok(ApplyOutcome::Refused { plan, reasons }) => {
+                    return Ok(refusal(
+                        "refused",
+                        format!(
+                            "{tool} refused plan {}: {}. Nothing was changed. Start again from generate_infrastructure_code if the change is still wanted.",
+                            plan.id,
+                            reasons.join("; "),
+                            tool = tool.as_str()
+                        ),
+                        json!({"plan_id": plan.id, "reasons": reasons}),
+                    ));
+                }
+                Ok(ApplyOutcome::NeedsApproval { plan, approval }) => {
+                    if approved_by.is_some() {
+                        // Approved, yet the gate still stops it: report, never loop.
+                        return Ok(approval_required(tool, &plan, &approval, "the approval was recorded but the gate still stops the plan"));
+                    }
+                    match self.ask_human(&plan, &approval, request, context).await? {
+                        HumanAnswer::Approved(who) => approved_by = Some(who),
+                        HumanAnswer::Denied(who) => {
+                            return Ok(refusal(
+                                "denied",
+                                format!(
+                                    "{who} declined {}: nothing was changed and approval {} is denied. To try again, change the plan and start from generate_infrastructure_code.",
+                                    approval.summary, approval.id
+                                ),
+                                json!({"status": "DENIED", "plan_id": plan.id, "approval_id": approval.id}),
+                            ));
+                        }
+                        HumanAnswer::AskAndRetry(input) => return Ok(CallToolResponse::InputRequired(input)),
+                        HumanAnswer::Unavailable(why) => return Ok(approval_required(tool, &plan, &approval, &why)),
+                    }
+                }
+                Err(e) => return Ok(from_engine::<Value>(Err(e))),
+            }
+        }
+        Err(ErrorData::internal_error("the apply loop ended without an outcome", None))
+    }
+
+    /// `apply_step` on the blocking pool, forwarding each Cloud Control
+    /// progress event as an MCP progress notification when the caller asked
+    /// for progress.
+    async fn apply(
+        &self,
+        env: &str,
+        operation: Operation,
+        a: &MutateArgs,
+        context: &RequestContext<RoleServer>,
+        actor: &Actor,
+    ) -> Result<Result<ApplyOutcome, EngineError>, ErrorData> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
+        let progress_token = context.meta.get_progress_token();
+        let peer = context.peer.clone();
+        let forward = tokio::spawn(async move {
+            let mut n = 0u32;
+            while let Some(ev) = rx.recv().await {
+                n += 1;
+                let Some(token) = &progress_token else { continue };
+                let mut p = ProgressNotificationParam::new(token.clone(), f64::from(n));
+                p.message = Some(format!(
+                    "{} {} {}: {}",
+                    ev.operation.cloud_control_name(),
+                    ev.type_name,
+                    ev.identifier.as_deref().unwrap_or("(new)"),
+                    ev.operation_status.as_str()
+                ));
+                if let Err(e) = peer.notify_progress(p).await {
+                    tracing::debug!("progress notification not delivered: {e}");
+                }
+            }
+        });
+        let (env, actor) = (env.to_string(), actor.clone());
+        let (cred, expl, scan) = (a.credentials_token.clone(), a.explained_token.clone(), a.security_scan_token.clone());
+        let result = self
+            .blocking(move |e| {
+                let mut progress = |ev: &ProgressEvent| {
+                    // The receiver lives until this closure is dropped.
+                    let _ = tx.send(ev.clone());
+                };
+                e.apply_step(&env, operation, cred.as_deref(), expl.as_deref(), scan.as_deref(), &actor, &mut progress)
+            })
+            .await;
+        // Deliver every progress notification before the result.
+        let _ = forward.await;
+        result
+    }
+
+    /// Ask the client's user to approve `approval`, in whichever form the
+    /// session allows, and record the answer in the engine.
+    async fn ask_human(
+        &self,
+        plan: &Plan,
+        approval: &Approval,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<HumanAnswer, ErrorData> {
+        let human = Actor::human(&format!("{}-user", client_name(context)), "mcp-elicitation");
+        // A retried call carrying the answer (2026-07-28): only an answer to
+        // this very approval counts.
+        if let Some(answer) = request.input_responses.as_ref().and_then(|r| r.get(APPROVAL_INPUT))
+            && request.request_state.as_deref() == Some(approval.id.as_str())
+        {
+            let action = answer.get("action").and_then(Value::as_str).unwrap_or("cancel").to_string();
+            let note = answer.get("content").and_then(|c| c.get("note")).and_then(Value::as_str).map(str::to_string);
+            return self.record_answer(approval, &action, note, human).await;
+        }
+        let message = approval_prompt(plan, approval);
+        let params = ElicitRequestParams::FormElicitationParams {
+            meta: None,
+            message,
+            requested_schema: serde_json::from_value(json!({
+                "type": "object",
+                "properties": {
+                    "note": {"type": "string", "title": "Note", "description": "Optional note for the audit log"}
+                }
+            }))
+            .map_err(|e| ErrorData::internal_error(format!("approval form schema: {e}"), None))?,
+        };
+        let new_protocol = context.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        if new_protocol {
+            let can_elicit = context.client_capabilities().is_some_and(|c| c.elicitation.is_some());
+            if !can_elicit {
+                return Ok(HumanAnswer::Unavailable("the client did not declare elicitation, so the server cannot ask the user".into()));
+            }
+            let mut requests = InputRequests::new();
+            requests.insert(APPROVAL_INPUT.to_string(), InputRequest::Elicitation(ElicitRequest::new(params)));
+            return Ok(HumanAnswer::AskAndRetry(InputRequiredResult::new(Some(requests), Some(approval.id.clone()))));
+        }
+        if !context.peer.supported_elicitation_modes().contains(&ElicitationMode::Form) {
+            return Ok(HumanAnswer::Unavailable("the client did not declare elicitation, so the server cannot ask the user".into()));
+        }
+        match context.peer.create_elicitation(params).await {
+            Ok(result) => {
+                let action = match result.action {
+                    ElicitationAction::Accept => "accept",
+                    ElicitationAction::Decline => "decline",
+                    _ => "cancel",
+                };
+                let note = result.content.as_ref().and_then(|c| c.get("note")).and_then(Value::as_str).map(str::to_string);
+                self.record_answer(approval, action, note, human).await
+            }
+            Err(e) => Ok(HumanAnswer::Unavailable(format!("asking the user through the client failed ({e})"))),
+        }
+    }
+
+    async fn record_answer(&self, approval: &Approval, action: &str, note: Option<String>, human: Actor) -> Result<HumanAnswer, ErrorData> {
+        let id = approval.id.clone();
+        let who = human.to_string();
+        match action {
+            "accept" => {
+                let r = self.blocking(move |e| e.approve(&id, &human, note.as_deref())).await?;
+                Ok(match r {
+                    Ok(_) => HumanAnswer::Approved(who),
+                    Err(err) => HumanAnswer::Unavailable(format!("the user's approval could not be recorded: {err}")),
+                })
+            }
+            "decline" => {
+                let r = self.blocking(move |e| e.deny(&id, &human, note.as_deref().or(Some("declined in the MCP client")))).await?;
+                Ok(match r {
+                    Ok(_) => HumanAnswer::Denied(who),
+                    Err(err) => HumanAnswer::Unavailable(format!("the user's denial could not be recorded: {err}")),
+                })
+            }
+            _ => Ok(HumanAnswer::Unavailable("the user dismissed the question without answering".into())),
+        }
+    }
+}
+
+impl<C: Cloud + 'static, S: Store + 'static> ServerHandler for InfraguardServer<C, S> {
+    fn get_info(&self) -> ServerConfig {
+        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(self.instructions());
+        let mut implementation = Implementation::new("infraguard", env!("CARGO_PKG_VERSION"));
+        implementation.title = Some("infraguard: guarded AWS infrastructure changes".into());
+        info.server_info = implementation;
+        info
+    }
+
+    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(all_tools()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        ToolName::parse(name).map(ToolName::tool)
+    }
+
+    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> ToolResult {
+        let Some(tool) = ToolName::parse(&request.name) else {
+            return Err(ErrorData::invalid_params(
+                format!("there is no tool `{}`: call tools/list for the tools of this server", request.name),
+                None,
+            ));
+        };
+        tracing::debug!(tool = tool.as_str(), "tool call");
+        let result = self.dispatch(tool, &request, &context).await;
+        if let Ok(CallToolResponse::Complete(r)) = &result
+            && r.is_error == Some(true)
+        {
+            tracing::info!(tool = tool.as_str(), "tool refused");
+        }
+        result
+    }
+}
+
+fn env_names<C: Cloud, S: Store>(engine: &Engine<C, S>) -> Vec<String> {
+    engine.config().environments.iter().map(|e| e.name.clone()).collect()
+}
+
+fn client_name(context: &RequestContext<RoleServer>) -> String {
+    context
+        .client_info()
+        .map(|i| i.name)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "mcp-client".into())
+}
+
+/// Parse a tool's arguments; a shape error is a malformed request.
+fn parse<T: DeserializeOwned>(tool: ToolName, request: &CallToolRequestParams) -> Result<T, ErrorData> {
+    let args = Value::Object(request.arguments.clone().unwrap_or_default());
+    serde_json::from_value(args).map_err(|e| {
+        ErrorData::invalid_params(format!("{}: the arguments do not fit its schema: {e}", tool.as_str()), None)
+    })
+}
+
+fn parse_usage(tool: ToolName, usage: Option<&Value>) -> Result<Option<infraguard_cost::Usage>, McpError> {
+    let Some(v) = usage else { return Ok(None) };
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Null => return Ok(None),
+        other => other.to_string(),
+    };
+    infraguard_cost::parse_usage_arg(&text)
+        .map(Some)
+        .map_err(|e| McpError::BadArgument { tool: tool.as_str(), message: format!("usage: {e}") })
+}
+
+/// Which operation a generate call plans. A delete is never guessed.
+fn infer_operation(a: &GenerateArgs) -> Result<Operation, McpError> {
+    let bad = |message: String| McpError::BadArgument { tool: "generate_infrastructure_code", message };
+    match a.operation.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(op) => op.parse::<Operation>().map_err(bad),
+        None if a.patch_document.is_some() => Ok(Operation::Update),
+        None if a.properties.is_some() => Ok(Operation::Create),
+        None if a.identifier.is_some() => Err(bad(
+            "an identifier alone does not say what to do: pass patch_document for an update, or operation \"delete\" to delete".into(),
+        )),
+        None => Err(bad("pass properties (create), identifier + patch_document (update) or operation \"delete\" + identifier".into())),
+    }
+}
+
+fn to_value<T: serde::Serialize + ?Sized>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or_else(|e| json!({"error": format!("result could not be serialized: {e}")}))
+}
+
+/// A result the agent reads: structured content, and the same JSON as text.
+fn success(value: Value) -> CallToolResponse {
+    let text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string());
+    let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
+    r.structured_content = Some(value);
+    r.into()
+}
+
+/// A refusal: `isError: true`, the message first in words, details as JSON.
+fn refusal(kind: &str, message: String, details: Value) -> CallToolResponse {
+    let mut structured = json!({"error": kind, "message": message});
+    if let (Some(s), Value::Object(d)) = (structured.as_object_mut(), details) {
+        for (k, v) in d {
+            s.entry(k).or_insert(v);
+        }
+    }
+    let mut r = CallToolResult::error(vec![ContentBlock::text(message)]);
+    r.structured_content = Some(structured);
+    r.into()
+}
+
+fn adapter_refusal(e: McpError) -> CallToolResponse {
+    refusal("bad_input", e.to_string(), json!({}))
+}
+
+fn from_engine<T: Into<Value>>(r: Result<T, EngineError>) -> CallToolResponse {
+    match r {
+        Ok(v) => success(v.into()),
+        Err(e) => {
+            let kind = match (&e, e.kind()) {
+                (EngineError::Chain(_), _) => "chain_refused",
+                (_, ErrorKind::BadInput) => "bad_input",
+                (_, ErrorKind::Cloud) => "cloud_error",
+                (_, ErrorKind::Failure) => "failure",
+            };
+            if e.kind() == ErrorKind::Failure {
+                tracing::error!("engine failure: {e}");
+            }
+            refusal(kind, e.to_string(), json!({}))
+        }
+    }
+}
+
+fn approval_required(tool: ToolName, plan: &Plan, approval: &Approval, why: &str) -> CallToolResponse {
+    let message = format!(
+        "{} needs a human's approval ({}), and {why}. Nothing was changed. Ask the user to run `infraguard approve {}` in the project folder (or `infraguard deny {}`), then call {} again with the same credentials_token, explained_token and security_scan_token.",
+        approval.summary,
+        approval.reasons.join("; "),
+        approval.id,
+        approval.id,
+        tool.as_str()
+    );
+    refusal(
+        "approval_required",
+        message,
+        json!({
+            "status": "APPROVAL_REQUIRED",
+            "approval_id": approval.id,
+            "plan_id": plan.id,
+            "reasons": approval.reasons,
+            "summary": approval.summary,
+            "monthly_cost_usd": plan.cost.monthly_usd,
+        }),
+    )
+}
+
+/// What the user sees when asked: the change, why a human is needed, the
+/// cost with its breakdown, the open findings and the template.
+fn approval_prompt(plan: &Plan, approval: &Approval) -> String {
+    let mut lines = vec![
+        format!("infraguard asks for your approval: {}", approval.summary),
+        format!("Why a human must decide: {}", approval.reasons.join("; ")),
+        format!("💰 Monthly cost: {}", plan.cost.monthly_usd),
+    ];
+    lines.extend(plan.cost.breakdown.iter().map(|b| format!("   - {}: {}", b.name, b.monthly_cost)));
+    let open: Vec<_> = plan.open_findings().collect();
+    if open.is_empty() {
+        lines.push("Security scan: no open findings.".into());
+    } else {
+        lines.push(format!("Security scan: {} open finding(s):", open.len()));
+        lines.extend(open.iter().map(|f| format!("   - [{}] {} {}: {}", f.severity, f.rule, f.path, f.title)));
+    }
+    let template = plan.template.to_pretty_json();
+    // Keep the prompt readable; the full template was shown by `explain`.
+    let shown: String = template.chars().take(3000).collect();
+    lines.push(format!("CloudFormation template{}:\n{shown}", if shown.len() < template.len() { " (first 3000 characters)" } else { "" }));
+    lines.push(format!("Accept to approve {} (plan {}), decline to deny it.", approval.id, plan.id));
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generate_args(props: bool, patch: bool, id: bool, op: Option<&str>) -> GenerateArgs {
+        GenerateArgs {
+            resource_type: "AWS::S3::Bucket".into(),
+            properties: props.then(|| json!({})),
+            patch_document: patch.then(|| json!([])),
+            identifier: id.then(|| "b".to_string()),
+            operation: op.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn operation_is_inferred_but_a_delete_must_be_said() {
+        assert_eq!(infer_operation(&generate_args(true, false, false, None)).unwrap(), Operation::Create);
+        assert_eq!(infer_operation(&generate_args(false, true, true, None)).unwrap(), Operation::Update);
+        assert_eq!(infer_operation(&generate_args(false, false, true, Some("DELETE"))).unwrap(), Operation::Delete);
+        let err = infer_operation(&generate_args(false, false, true, None)).unwrap_err().to_string();
+        assert!(err.contains("operation \"delete\""), "{err}");
+        assert!(infer_operation(&generate_args(false, false, false, Some("replace"))).is_err());
+    }
+
+    #[test]
+    fn usage_accepts_an_object_or_the_cli_form() {
+        let u = parse_usage(ToolName::EstimateCost, Some(&json!({"storage_gb": 50}))).unwrap().unwrap();
+        assert!(u.get("storage_gb").is_some());
+        let u = parse_usage(ToolName::EstimateCost, Some(&json!("storage_gb=5"))).unwrap().unwrap();
+        assert!(u.get("storage_gb").is_some());
+        assert!(parse_usage(ToolName::EstimateCost, None).unwrap().is_none());
+        let err = parse_usage(ToolName::EstimateCost, Some(&json!({"storage_gb": "lots"}))).unwrap_err().to_string();
+        assert!(err.contains("estimate_cost") && err.contains("lots"), "{err}");
+    }
+
+    #[test]
+    fn refusals_are_tool_errors_with_the_message_as_text() {
+        let CallToolResponse::Complete(r) = refusal("chain_refused", "call explain first".into(), json!({"plan_id": "p"})) else {
+            panic!("not a complete result")
+        };
+        assert_eq!(r.is_error, Some(true));
+        assert_eq!(r.content[0].as_text().map(|t| t.text.as_str()), Some("call explain first"));
+        let s = r.structured_content.unwrap();
+        assert_eq!(s["error"], "chain_refused");
+        assert_eq!(s["plan_id"], "p");
+    }
+
+    #[test]
+    fn successes_carry_structured_content_and_the_same_json_as_text() {
+        let CallToolResponse::Complete(r) = success(json!({"explained_token": "t"})) else { panic!("not complete") };
+        assert_eq!(r.is_error, Some(false));
+        let text = r.content[0].as_text().map(|t| t.text.clone()).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!({"explained_token": "t"}));
+        assert_eq!(r.structured_content, Some(json!({"explained_token": "t"})));
+    }
+}

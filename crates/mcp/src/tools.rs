@@ -1,0 +1,280 @@
+//! The tool catalog: names, descriptions, input schemas and annotations.
+//!
+//! The names are the ones the seed's workflow calls, so that an agent
+//! following it verbatim finds every tool. The descriptions say where each
+//! tool sits in the chain and which token it needs, because that is what an
+//! agent must know to call the next one.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::common::schema_for_type;
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use schemars::JsonSchema;
+
+use crate::args::*;
+
+/// Every tool the server offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolName {
+    CheckEnvironmentVariables,
+    GetAwsSessionInfo,
+    GetAwsAccountInfo,
+    GenerateInfrastructureCode,
+    Explain,
+    RunCheckov,
+    ApproveSecurityFindings,
+    CreateResource,
+    GetResource,
+    UpdateResource,
+    DeleteResource,
+    ListResources,
+    GetResourceRequestStatus,
+    GetResourceSchemaInformation,
+    EstimateCost,
+    ListPendingApprovals,
+}
+
+impl ToolName {
+    pub const ALL: [ToolName; 16] = [
+        ToolName::CheckEnvironmentVariables,
+        ToolName::GetAwsSessionInfo,
+        ToolName::GetAwsAccountInfo,
+        ToolName::GenerateInfrastructureCode,
+        ToolName::Explain,
+        ToolName::RunCheckov,
+        ToolName::ApproveSecurityFindings,
+        ToolName::CreateResource,
+        ToolName::GetResource,
+        ToolName::UpdateResource,
+        ToolName::DeleteResource,
+        ToolName::ListResources,
+        ToolName::GetResourceRequestStatus,
+        ToolName::GetResourceSchemaInformation,
+        ToolName::EstimateCost,
+        ToolName::ListPendingApprovals,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolName::CheckEnvironmentVariables => "check_environment_variables",
+            ToolName::GetAwsSessionInfo => "get_aws_session_info",
+            ToolName::GetAwsAccountInfo => "get_aws_account_info",
+            ToolName::GenerateInfrastructureCode => "generate_infrastructure_code",
+            ToolName::Explain => "explain",
+            ToolName::RunCheckov => "run_checkov",
+            ToolName::ApproveSecurityFindings => "approve_security_findings",
+            ToolName::CreateResource => "create_resource",
+            ToolName::GetResource => "get_resource",
+            ToolName::UpdateResource => "update_resource",
+            ToolName::DeleteResource => "delete_resource",
+            ToolName::ListResources => "list_resources",
+            ToolName::GetResourceRequestStatus => "get_resource_request_status",
+            ToolName::GetResourceSchemaInformation => "get_resource_schema_information",
+            ToolName::EstimateCost => "estimate_cost",
+            ToolName::ListPendingApprovals => "list_pending_approvals",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ToolName> {
+        ToolName::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            ToolName::CheckEnvironmentVariables => {
+                "Step 1 of every change. Checks that the environment is configured (profile, region, \
+                 security scanning, read-only flag) and its cloud answers. Returns `environment_token` \
+                 for get_aws_session_info. Credential values are never shown."
+            }
+            ToolName::GetAwsSessionInfo => {
+                "Step 2. Shows which account, region and profile will be affected (show this to the user) \
+                 and returns `credentials_token`, needed by generate_infrastructure_code and the mutation \
+                 tools. Needs the `environment_token` from check_environment_variables."
+            }
+            ToolName::GetAwsAccountInfo => {
+                "Read-only: the account, region, profile, backend and guard flags of the environment(s) \
+                 this server serves. Needs no token."
+            }
+            ToolName::GenerateInfrastructureCode => {
+                "Step 3. Plans a create (give `properties`), an update (give `identifier` and \
+                 `patch_document`) or a delete (`operation: \"delete\"` and `identifier`): applies the \
+                 tag standard and naming convention, builds the CloudFormation template, scans it and \
+                 estimates its monthly cost. Nothing is changed. Returns `generated_code_token` (also as \
+                 `properties_token`) and `properties_for_explanation` for explain. Needs `credentials_token`."
+            }
+            ToolName::Explain => {
+                "Step 4. Returns the CloudFormation template and a plain-language explanation of the \
+                 generated change: show both to the user. Returns `explained_token` for run_checkov and the \
+                 mutation tool. Needs `generated_code_token`; `content` is ignored, the server explains \
+                 exactly what it generated."
+            }
+            ToolName::RunCheckov => {
+                "Step 5. Security scan of the explained template (infraguard's rules with their Checkov ids). \
+                 Returns `scan_status` (PASSED/FAILED), `summary`, the findings and `security_scan_token` \
+                 for the mutation tool. On FAILED, ask the user: fix, proceed or cancel, and record the \
+                 answer with approve_security_findings. Needs `explained_token`."
+            }
+            ToolName::ApproveSecurityFindings => {
+                "Records the user's decision on one scan's findings: `fix` (abandon the plan; fixes are \
+                 returned; generate again), `proceed` (go on; where the gate needs a human, the user is \
+                 asked or runs `infraguard approve ID`) or `cancel`. Needs the `security_scan_token`, which \
+                 stays usable for the mutation tool after `proceed`."
+            }
+            ToolName::CreateResource => {
+                "Step 6. Creates the resource exactly as explained and scanned (any `properties` passed \
+                 here are ignored). Needs `credentials_token`, `explained_token` and `security_scan_token` \
+                 of the same chain. When the gate needs a human (cost at or over the threshold, prod, open \
+                 findings), the user is asked through the client, or the result names the approval id for \
+                 `infraguard approve ID`; call again with the same tokens after that."
+            }
+            ToolName::GetResource => {
+                "Read-only: the current properties of one resource (Cloud Control GetResource)."
+            }
+            ToolName::UpdateResource => {
+                "Applies an update planned with generate_infrastructure_code (`identifier` + `patch_document`) \
+                 through the full chain: needs `credentials_token`, `explained_token` and `security_scan_token`. \
+                 The explained and scanned patch is applied, never one passed here. Humans approve as for create."
+            }
+            ToolName::DeleteResource => {
+                "Deletes a resource planned with generate_infrastructure_code (`operation: \"delete\"`, \
+                 `identifier`) through the full chain: needs `credentials_token`, `explained_token` and \
+                 `security_scan_token`. Deletes always need a human's approval."
+            }
+            ToolName::ListResources => {
+                "Read-only: the identifiers of every resource of one type (`resources`), with their \
+                 properties (`resource_descriptions`), one page at a time (`next_token`)."
+            }
+            ToolName::GetResourceRequestStatus => {
+                "Read-only: the status of a Cloud Control request by its `request_token`."
+            }
+            ToolName::GetResourceSchemaInformation => {
+                "Read-only: what infraguard knows of a resource type: primary identifier, required, \
+                 create-only, read-only and write-only properties, and where tags go."
+            }
+            ToolName::EstimateCost => {
+                "Read-only: the monthly cost of a resource with these properties and usage, with its \
+                 breakdown and assumptions, and whether it reaches the approval threshold."
+            }
+            ToolName::ListPendingApprovals => {
+                "Read-only: approvals waiting for a human (`infraguard approve ID` at a terminal, or an \
+                 answer to the client's prompt)."
+            }
+        }
+    }
+
+    /// The MCP hints: read-only tools change nothing; `delete_resource` is
+    /// the destructive one; nothing that mutates is idempotent (tokens are
+    /// single-use, so a repeat is refused rather than repeated).
+    fn annotations(self) -> ToolAnnotations {
+        let title = self.as_str().replace('_', " ");
+        let base = ToolAnnotations::with_title(title);
+        match self {
+            ToolName::GetAwsAccountInfo
+            | ToolName::GetResource
+            | ToolName::ListResources
+            | ToolName::GetResourceRequestStatus
+            | ToolName::GetResourceSchemaInformation
+            | ToolName::EstimateCost
+            | ToolName::ListPendingApprovals => base.read_only(true).idempotent(true).open_world(false),
+            // These issue tokens and record plans, but touch no cloud resource.
+            ToolName::CheckEnvironmentVariables
+            | ToolName::GetAwsSessionInfo
+            | ToolName::GenerateInfrastructureCode
+            | ToolName::Explain
+            | ToolName::RunCheckov
+            | ToolName::ApproveSecurityFindings => base.read_only(false).destructive(false).idempotent(false).open_world(false),
+            ToolName::CreateResource => base.read_only(false).destructive(false).idempotent(false).open_world(true),
+            ToolName::UpdateResource | ToolName::DeleteResource => {
+                base.read_only(false).destructive(true).idempotent(false).open_world(true)
+            }
+        }
+    }
+
+    fn input_schema(self) -> Arc<JsonObject> {
+        match self {
+            ToolName::CheckEnvironmentVariables | ToolName::GetAwsAccountInfo | ToolName::ListPendingApprovals => {
+                schema::<EnvOnly>()
+            }
+            ToolName::GetAwsSessionInfo => schema::<SessionInfoArgs>(),
+            ToolName::GenerateInfrastructureCode => schema::<GenerateArgs>(),
+            ToolName::Explain => schema::<ExplainArgs>(),
+            ToolName::RunCheckov => schema::<ScanArgs>(),
+            ToolName::ApproveSecurityFindings => schema::<FindingsArgs>(),
+            ToolName::CreateResource | ToolName::UpdateResource | ToolName::DeleteResource => schema::<MutateArgs>(),
+            ToolName::GetResource => schema::<GetResourceArgs>(),
+            ToolName::ListResources => schema::<ListResourcesArgs>(),
+            ToolName::GetResourceRequestStatus => schema::<RequestStatusArgs>(),
+            ToolName::GetResourceSchemaInformation => schema::<SchemaArgs>(),
+            ToolName::EstimateCost => schema::<EstimateArgs>(),
+        }
+    }
+
+    pub fn tool(self) -> Tool {
+        Tool::new(self.as_str(), self.description(), self.input_schema()).annotate(self.annotations())
+    }
+
+    /// Tools that change the cloud: refused outright when no token chain
+    /// stands behind them.
+    pub fn mutates(self) -> bool {
+        matches!(self, ToolName::CreateResource | ToolName::UpdateResource | ToolName::DeleteResource)
+    }
+}
+
+fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    schema_for_type::<T>()
+}
+
+/// The full list, in the order of the workflow.
+pub fn all_tools() -> Vec<Tool> {
+    ToolName::ALL.into_iter().map(ToolName::tool).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for t in ToolName::ALL {
+            assert_eq!(ToolName::parse(t.as_str()), Some(t));
+            assert!(seen.insert(t.as_str()), "{} twice", t.as_str());
+        }
+        assert_eq!(ToolName::parse("create_bucket"), None);
+    }
+
+    #[test]
+    fn every_tool_has_a_description_schema_and_hints() {
+        for tool in all_tools() {
+            assert!(tool.description.as_deref().is_some_and(|d| d.len() > 40), "{}", tool.name);
+            assert_eq!(tool.input_schema.get("type").and_then(|v| v.as_str()), Some("object"), "{}", tool.name);
+            let a = tool.annotations.as_ref().expect("annotations");
+            assert!(a.read_only_hint.is_some(), "{}", tool.name);
+        }
+    }
+
+    #[test]
+    fn only_reads_are_read_only_and_delete_is_destructive() {
+        let hints = |t: ToolName| t.tool().annotations.unwrap_or_default();
+        assert_eq!(hints(ToolName::GetResource).read_only_hint, Some(true));
+        assert_eq!(hints(ToolName::CreateResource).read_only_hint, Some(false));
+        assert_eq!(hints(ToolName::DeleteResource).destructive_hint, Some(true));
+        assert_eq!(hints(ToolName::CreateResource).destructive_hint, Some(false));
+        assert!(ToolName::ALL.iter().filter(|t| t.mutates()).count() == 3);
+    }
+
+    #[test]
+    fn generate_schema_names_the_seed_arguments() {
+        let s = ToolName::GenerateInfrastructureCode.input_schema();
+        let props = s.get("properties").and_then(|p| p.as_object()).expect("properties");
+        for name in ["resource_type", "properties", "credentials_token", "identifier", "patch_document", "region"] {
+            assert!(props.contains_key(name), "{name} missing");
+        }
+        let required: Vec<&str> = s
+            .get("required")
+            .and_then(|r| r.as_array())
+            .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(required, vec!["resource_type"]);
+    }
+}
