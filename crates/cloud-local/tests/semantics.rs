@@ -985,3 +985,143 @@ fn every_port_call_is_counted() {
     let _ = c.create(&ty("AWS::Not::Known"), &json!({}), "x");
     assert_eq!(c.calls(), 6);
 }
+
+/// Minimal valid properties for every type in the builtin catalog.
+fn minimal_properties(t: &str, account: &str) -> Option<Value> {
+    let role = format!("arn:aws:iam::{account}:role/app");
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    Some(match t {
+        "AWS::Amplify::App" => json!({"Name": "app"}),
+        "AWS::Amplify::Branch" => json!({"AppId": "d1234567890abc", "BranchName": "main"}),
+        "AWS::ApiGateway::RestApi" => json!({"Name": "api"}),
+        "AWS::ApiGatewayV2::Api" => json!({"Name": "http-api", "ProtocolType": "HTTP"}),
+        "AWS::Budgets::Budget" => {
+            json!({"Budget": {"BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": 100, "Unit": "USD"}}})
+        }
+        "AWS::CloudFront::Distribution" => json!({"DistributionConfig": {
+            "Enabled": true,
+            "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https"},
+            "Origins": [{"Id": "o", "DomainName": "example.com", "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"}}]
+        }}),
+        "AWS::CloudWatch::Alarm" => {
+            json!({"ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1, "Threshold": 1, "MetricName": "Errors", "Namespace": "AWS/Lambda", "Statistic": "Sum", "Period": 60})
+        }
+        "AWS::Cognito::UserPool" => json!({}),
+        "AWS::Cognito::UserPoolClient" => json!({"UserPoolId": "us-east-1_AbCdEfGhI"}),
+        "AWS::DynamoDB::Table" => {
+            json!({"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"})
+        }
+        "AWS::EC2::SecurityGroup" => json!({"GroupDescription": "d"}),
+        "AWS::EC2::Subnet" => json!({"VpcId": "vpc-0123456789abcdef0", "CidrBlock": "10.0.1.0/24"}),
+        "AWS::EC2::VPC" => json!({"CidrBlock": "10.0.0.0/16"}),
+        "AWS::ECR::Repository" => json!({}),
+        "AWS::ElastiCache::ServerlessCache" => {
+            json!({"ServerlessCacheName": "cache", "Engine": "valkey"})
+        }
+        "AWS::Events::Rule" => json!({"ScheduleExpression": "rate(1 hour)"}),
+        "AWS::IAM::Group" => json!({}),
+        "AWS::IAM::ManagedPolicy" => json!({"PolicyDocument": doc}),
+        "AWS::IAM::Policy" => {
+            json!({"PolicyName": "inline", "PolicyDocument": doc, "Roles": ["app"]})
+        }
+        "AWS::IAM::Role" => json!({"AssumeRolePolicyDocument": role_policy()}),
+        "AWS::IAM::User" => json!({}),
+        "AWS::KMS::Key" => json!({}),
+        "AWS::Lambda::Function" => {
+            json!({"Role": role, "Runtime": "nodejs22.x", "Handler": "index.handler", "Code": {"ZipFile": "exports.handler = async () => 1;"}})
+        }
+        "AWS::Logs::LogGroup" => json!({}),
+        "AWS::RDS::DBCluster" => {
+            json!({"Engine": "aurora-postgresql", "MasterUsername": "app", "MasterUserPassword": "a-long-password"})
+        }
+        "AWS::RDS::DBInstance" => {
+            json!({"Engine": "mysql", "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": "20", "MasterUsername": "app", "MasterUserPassword": "a-long-password"})
+        }
+        "AWS::RDS::DBSubnetGroup" => {
+            json!({"DBSubnetGroupDescription": "d", "SubnetIds": ["subnet-1", "subnet-2"]})
+        }
+        "AWS::S3::Bucket" => json!({}),
+        "AWS::S3::BucketPolicy" => json!({"Bucket": "some-bucket", "PolicyDocument": doc}),
+        "AWS::SecretsManager::Secret" => json!({"GenerateSecretString": {"PasswordLength": 32}}),
+        "AWS::SES::ConfigurationSet" => json!({}),
+        "AWS::SES::EmailIdentity" => json!({"EmailIdentity": "example.com"}),
+        "AWS::SES::Template" => {
+            json!({"Template": {"TemplateName": "welcome", "SubjectPart": "Hi", "TextPart": "Hello"}})
+        }
+        "AWS::SNS::Topic" => json!({}),
+        "AWS::SQS::Queue" => json!({}),
+        "AWS::SSM::Parameter" => json!({"Type": "String", "Value": "v"}),
+        "AWS::StepFunctions::StateMachine" => {
+            json!({"RoleArn": role, "DefinitionString": "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"End\":true}}}"})
+        }
+        _ => return None,
+    })
+}
+
+#[test]
+fn every_catalog_type_can_be_created_read_listed_and_deleted() {
+    let c = cloud();
+    let a = c.account_id().to_string();
+    let catalog = infraguard_schema::Catalog::builtin();
+    let mut missing = Vec::new();
+    let types = catalog.types();
+    assert!(types.len() >= 37, "catalog has only {} types", types.len());
+    for t in types {
+        let Some(props) = minimal_properties(t.as_str(), &a) else {
+            missing.push(t.to_string());
+            continue;
+        };
+        let schema = catalog.get(t).expect("schema");
+        let id = create(&c, t, props, &format!("every-{t}"));
+        assert!(!id.is_empty(), "{t}: empty identifier");
+        let got = c.get(t, &id).unwrap_or_else(|e| panic!("{t} {id}: {e}"));
+        assert_eq!(
+            schema.identifier_of(&got.properties).as_deref(),
+            Some(id.as_str()),
+            "{t}"
+        );
+        for p in &schema.write_only {
+            assert!(
+                got.properties.pointer(p).is_none(),
+                "{t}: write-only {p} returned"
+            );
+        }
+        // Every generated ARN names this account (S3 ARNs carry none).
+        for (k, v) in got.properties.as_object().expect("object") {
+            if let Some(s) = v
+                .as_str()
+                .filter(|s| s.starts_with("arn:aws:") && k.ends_with("Arn"))
+                && !s.starts_with("arn:aws:s3:::")
+            {
+                assert!(s.contains(&a), "{t}: {k} = {s} lacks the account id");
+            }
+        }
+        let page = c.list(t, None, None).expect("list");
+        assert!(
+            page.resources.iter().any(|r| r.identifier == id),
+            "{t}: not listed"
+        );
+        let ev = c.delete(t, &id, &format!("every-del-{t}")).expect("delete");
+        assert_eq!(ev.operation_status, OperationStatus::Success, "{t}");
+    }
+    assert!(missing.is_empty(), "no minimal properties for {missing:?}");
+}
+
+#[test]
+fn email_identity_gets_dkim_records_on_its_domain() {
+    let c = cloud();
+    let t = ty("AWS::SES::EmailIdentity");
+    let id = create(&c, &t, json!({"EmailIdentity": "ops@example.org"}), "ses-1");
+    assert_eq!(id, "ops@example.org");
+    let got = c.get(&t, &id).expect("get");
+    for i in 1..=3 {
+        let name = got.properties[format!("DkimDNSTokenName{i}")]
+            .as_str()
+            .expect("name");
+        let value = got.properties[format!("DkimDNSTokenValue{i}")]
+            .as_str()
+            .expect("value");
+        assert!(name.ends_with("._domainkey.example.org"), "{name}");
+        assert!(value.ends_with(".dkim.amazonses.com"), "{value}");
+    }
+}
