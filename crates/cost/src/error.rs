@@ -40,6 +40,11 @@ pub enum CostError {
     #[error("cannot read usage file: {reason}")]
     UsageFileSyntax { reason: String },
 
+    #[error(
+        "the AWS Price List API gave no usable price: {reason}; the embedded catalog is used instead"
+    )]
+    PriceList { reason: String },
+
     #[error("`{0}` is not an AWS region name; use a name such as `us-east-1` or `eu-west-1`")]
     InvalidRegion(String),
 }

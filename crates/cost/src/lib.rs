@@ -13,6 +13,9 @@
 //! - [`gate`]: the cost threshold ([`threshold_decision`]) and the
 //!   `💰 Cost Estimation` display ([`render_estimate`]).
 //! - [`report`]: the per-environment monthly report with alert thresholds.
+//! - [`live`]: the Price List API as a [`PriceSource`] ([`PriceList`] over a
+//!   [`PriceListClient`] the AWS backend implements), with the key → query
+//!   mapping and the response parser.
 //! - [`billing`]: properties for the billing alarm or budget the user can
 //!   create through the normal gated workflow.
 //!
@@ -29,6 +32,7 @@ pub mod catalog;
 mod dec;
 pub mod error;
 pub mod gate;
+pub mod live;
 mod model;
 mod models;
 pub mod report;
@@ -41,6 +45,8 @@ pub use billing::{billing_alarm_properties, budget_properties};
 pub use catalog::{CachedSource, Price, PriceCatalog, PriceSource, catalog};
 pub use error::CostError;
 pub use gate::{ThresholdDecision, render_estimate, threshold_decision};
+pub use live::{PriceList, PriceListClient};
+pub use report::parse_cost_tag;
 pub use usage::{Usage, UsageFile, UsageKey, UsageValue, parse_usage_arg};
 
 use model::{Ctx, Pricing};

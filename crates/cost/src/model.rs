@@ -17,7 +17,9 @@ use infraguard_core::{CostComponent, Money, UsageAssumption};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::catalog::{CATALOG_REGION, Price, PriceCatalog, PriceSource, SOURCE_MEMORY};
+use crate::catalog::{
+    CATALOG_REGION, Price, PriceCatalog, PriceSource, SOURCE_MEMORY, SOURCE_PRICES_MD,
+};
 use crate::dec::dec;
 use crate::usage::{MAX_USAGE, SOURCE_DEFAULT, Usage, UsageKey};
 
@@ -74,6 +76,8 @@ pub(crate) struct Ctx<'a> {
     pub known: bool,
     fell_back: bool,
     unverified: Vec<String>,
+    /// Keys priced by a live source, with that source's label.
+    live_priced: Vec<(String, String)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -94,6 +98,7 @@ impl<'a> Ctx<'a> {
             known: true,
             fell_back: false,
             unverified: Vec::new(),
+            live_priced: Vec::new(),
         }
     }
 
@@ -158,6 +163,9 @@ impl<'a> Ctx<'a> {
         };
         if price.source == SOURCE_MEMORY {
             self.unverified.push(price.key.to_string());
+        } else if price.source != SOURCE_PRICES_MD {
+            self.live_priced
+                .push((price.source.to_string(), price.key.to_string()));
         }
         self.components.push(CostComponent {
             name,
@@ -284,6 +292,18 @@ impl<'a> Ctx<'a> {
                 "prices from memory, not verified here: {}",
                 keys.join(", ")
             ));
+        }
+        let mut sources: Vec<String> = self.live_priced.iter().map(|(s, _)| s.clone()).collect();
+        sources.dedup();
+        for source in sources {
+            let keys: Vec<&str> = self
+                .live_priced
+                .iter()
+                .filter(|(s, _)| *s == source)
+                .map(|(_, k)| k.as_str())
+                .collect();
+            let note = format!("prices from {source}: {}", keys.join(", "));
+            self.note(note);
         }
         let mut total = Decimal::ZERO;
         for c in &self.components {

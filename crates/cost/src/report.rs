@@ -132,6 +132,19 @@ pub fn build(items: &[ReportItem], thresholds: &[Money], month_label: &str) -> R
     }
 }
 
+/// Read a `CostEstimate` tag back into money: `15.44 USD/month` (what
+/// infraguard writes), or the seed's `$0.25/month`. `None` for `unknown` or
+/// anything else, so the caller can mark the resource's cost unknown.
+pub fn parse_cost_tag(value: &str) -> Option<Money> {
+    let v = value.trim();
+    let amount = v
+        .strip_suffix("USD/month")
+        .or_else(|| v.strip_suffix("/month"))?
+        .trim();
+    let amount = amount.strip_prefix('$').unwrap_or(amount);
+    Money::parse(amount).filter(|m| !m.0.is_sign_negative())
+}
+
 fn crossed(total: Money, thresholds: &[Money]) -> Vec<Money> {
     thresholds.iter().copied().filter(|t| total >= *t).collect()
 }
@@ -239,6 +252,26 @@ mod tests {
             monthly: Money::parse(usd).unwrap(),
             known: true,
         }
+    }
+
+    #[test]
+    fn cost_tags_read_back_in_both_spellings() {
+        assert_eq!(parse_cost_tag("15.44 USD/month"), Money::parse("15.44"));
+        assert_eq!(parse_cost_tag("$0.25/month"), Money::parse("0.25"));
+        assert_eq!(parse_cost_tag("unknown"), None);
+        assert_eq!(parse_cost_tag("-1 USD/month"), None);
+        assert_eq!(parse_cost_tag("cheap/month"), None);
+        let e = crate::estimate(
+            &infraguard_core::ResourceType::new("AWS::KMS::Key").unwrap(),
+            &serde_json::json!({}),
+            "us-east-1",
+            &crate::Usage::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            parse_cost_tag(&e.tag_value()),
+            Some(e.monthly_usd.round_cents())
+        );
     }
 
     #[test]
