@@ -38,8 +38,11 @@ use crate::random::Rng;
 /// (`ServiceUnavailableException`) and closed.
 pub const MAX_CONNECTIONS: usize = 64;
 
-/// How often blocked reads and the accept loop look at the stop flag.
+/// How often a blocked connection read looks at the stop flag.
 const POLL: Duration = Duration::from_millis(50);
+/// How often the idle accept loop looks for a new connection (and at the
+/// stop flag); short, because it is the delay a new client may see.
+const ACCEPT_POLL: Duration = Duration::from_millis(5);
 /// An idle keep-alive connection is closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A request must arrive whole within this long once it has started.
@@ -86,7 +89,7 @@ pub fn serve<C: Cloud + 'static>(
                     })?;
                 workers.push(worker);
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(POLL),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_POLL),
             Err(e)
                 if matches!(
                     e.kind(),
