@@ -222,17 +222,50 @@ impl<'a> Ctx<'a> {
         props: &'v Value,
         pointer: &str,
     ) -> Result<Option<&'v str>, Unreadable> {
-        match props.pointer(pointer) {
+        match self.lookup(props, pointer)? {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(other) => Err(self.unreadable(pointer, other, "a string")),
         }
     }
 
+    /// The value at `pointer`; when it is absent because an enclosing object
+    /// is an intrinsic function (`"ProvisionedThroughput": {"Fn::If": …}`),
+    /// that is unreadable too, not "absent".
+    fn lookup<'v>(
+        &mut self,
+        props: &'v Value,
+        pointer: &str,
+    ) -> Result<Option<&'v Value>, Unreadable> {
+        if let Some(v) = props.pointer(pointer) {
+            return Ok(Some(v));
+        }
+        let mut parent = pointer;
+        while let Some(cut) = parent.rfind('/') {
+            parent = &parent[..cut];
+            if parent.is_empty() {
+                break;
+            }
+            if let Some(v) = props.pointer(parent).filter(|v| is_intrinsic(v)) {
+                return Err(self.unreadable(parent, v, "an object"));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The length of a list property: 0 when absent.
+    pub fn list_len(&mut self, props: &Value, pointer: &str) -> Result<usize, Unreadable> {
+        match self.lookup(props, pointer)? {
+            None | Some(Value::Null) => Ok(0),
+            Some(Value::Array(items)) => Ok(items.len()),
+            Some(other) => Err(self.unreadable(pointer, other, "a list")),
+        }
+    }
+
     /// A number property (a JSON number or a numeric string, as
     /// CloudFormation accepts both), `Ok(None)` when absent.
     pub fn number(&mut self, props: &Value, pointer: &str) -> Result<Option<Decimal>, Unreadable> {
-        let parsed = match props.pointer(pointer) {
+        let parsed = match self.lookup(props, pointer)? {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::Number(n)) => parse_decimal(&n.to_string()),
             Some(Value::String(s)) => parse_decimal(s),
@@ -249,7 +282,7 @@ impl<'a> Ctx<'a> {
 
     /// A boolean property (`true` or `"true"`), `Ok(None)` when absent.
     pub fn flag(&mut self, props: &Value, pointer: &str) -> Result<Option<bool>, Unreadable> {
-        match props.pointer(pointer) {
+        match self.lookup(props, pointer)? {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
@@ -358,12 +391,17 @@ mod tests {
     fn unreadable_properties_make_the_estimate_unknown_with_the_path_named() {
         let usage = Usage::default();
         let mut ctx = Ctx::new("us-east-1", &usage, KEYS, None);
-        let props = json!({"Class": {"Ref": "DbClass"}, "Size": "abc", "Multi": "yes", "N": "20"});
+        let props = json!({"Class": {"Ref": "DbClass"}, "Size": "abc", "Multi": "yes", "N": "20",
+            "Throughput": {"Fn::If": ["c", {"Read": 1}, {"Read": 2}]}, "List": [1, 2]});
         assert!(ctx.text(&props, "/Class").is_err());
         assert!(ctx.number(&props, "/Size").is_err());
         assert!(ctx.flag(&props, "/Multi").is_err());
         assert_eq!(ctx.number(&props, "/N").ok().flatten(), Some(dec("20")));
         assert_eq!(ctx.text(&props, "/Absent").ok().flatten(), None);
+        assert!(ctx.number(&props, "/Throughput/Read").is_err());
+        assert_eq!(ctx.list_len(&props, "/List").ok(), Some(2));
+        assert_eq!(ctx.list_len(&props, "/Nothing").ok(), Some(0));
+        assert!(ctx.list_len(&props, "/N").is_err());
         let est = ctx.finish();
         assert!(!est.known);
         assert!(

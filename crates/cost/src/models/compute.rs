@@ -43,9 +43,15 @@ fn gb_seconds(
 }
 
 fn function(ctx: &mut Ctx<'_>, props: &Value) {
+    // A one-item list in the schema; a bare string is read leniently.
+    let arch_pointer = if props.pointer("/Architectures").is_some_and(Value::is_array) {
+        "/Architectures/0"
+    } else {
+        "/Architectures"
+    };
     let (Ok(memory), Ok(arch), Ok(ephemeral)) = (
         ctx.number(props, "/MemorySize"),
-        ctx.text(props, "/Architectures/0"),
+        ctx.text(props, arch_pointer),
         ctx.number(props, "/EphemeralStorage/Size"),
     ) else {
         return;

@@ -67,10 +67,9 @@ pub(crate) const SECRET: Model = Model {
 };
 
 fn secret(ctx: &mut Ctx<'_>, props: &Value) {
-    let replicas = props
-        .pointer("/ReplicaRegions")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
+    let Ok(replicas) = ctx.list_len(props, "/ReplicaRegions") else {
+        return;
+    };
     let secrets = Decimal::from(1 + replicas);
     let name = if replicas > 0 {
         format!("Secret (primary + {replicas} replicas)")

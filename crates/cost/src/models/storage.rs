@@ -193,10 +193,9 @@ fn provisioned(ctx: &mut Ctx<'_>, props: &Value) {
         ctx.unknown("BillingMode is PROVISIONED but ProvisionedThroughput is not set: capacity not included");
         return;
     };
-    let indexes = props
-        .pointer("/GlobalSecondaryIndexes")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
+    let Ok(indexes) = ctx.list_len(props, "/GlobalSecondaryIndexes") else {
+        return;
+    };
     for i in 0..indexes {
         let (Ok(r), Ok(w)) = (
             ctx.number(
