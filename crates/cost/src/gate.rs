@@ -95,6 +95,26 @@ pub fn render_estimate(estimate: &CostEstimate, threshold: Money) -> String {
     out
 }
 
+/// An estimate for programs (the `estimate_cost` MCP tool, `--output
+/// json`): the [`CostEstimate`] fields (`monthly_usd`, `breakdown` with
+/// Infracost-shaped components, `assumptions`, `notes`, `known`) plus the
+/// threshold, the decision and the `CostEstimate` tag value. Money is a
+/// decimal string throughout.
+pub fn estimate_json(estimate: &CostEstimate, threshold: Money) -> serde_json::Value {
+    let mut value = serde_json::to_value(estimate).unwrap_or_else(
+        |e| serde_json::json!({ "error": format!("cannot serialize estimate: {e}") }),
+    );
+    if let Some(object) = value.as_object_mut() {
+        object.insert("threshold_usd".into(), serde_json::json!(threshold));
+        object.insert(
+            "threshold_decision".into(),
+            serde_json::json!(threshold_decision(estimate, threshold)),
+        );
+        object.insert("tag_value".into(), serde_json::json!(estimate.tag_value()));
+    }
+    value
+}
+
 /// `730 hours`, or `10 × 1k requests` when the unit starts with a count.
 fn quantity(q: Decimal, unit: &str) -> String {
     if unit.starts_with(|c: char| c.is_ascii_digit()) {
@@ -175,6 +195,17 @@ mod tests {
             threshold_decision(&est("0.10", false), ten),
             ThresholdDecision::RequiresApproval
         );
+    }
+
+    #[test]
+    fn json_adds_the_decision_and_tag_to_the_estimate() {
+        let v = estimate_json(&est("26.78", true), Money::from_cents(1000));
+        assert_eq!(v["monthly_usd"], "26.78");
+        assert_eq!(v["threshold_usd"], "10.00");
+        assert_eq!(v["threshold_decision"], "requires_approval");
+        assert_eq!(v["tag_value"], "26.78 USD/month");
+        assert_eq!(v["breakdown"][0]["monthlyQuantity"], "10");
+        assert_eq!(v["breakdown"][0]["price"], "0.005");
     }
 
     #[test]

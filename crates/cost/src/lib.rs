@@ -44,7 +44,7 @@ use serde_json::Value;
 pub use billing::{billing_alarm_properties, budget_properties};
 pub use catalog::{CachedSource, Price, PriceCatalog, PriceSource, catalog};
 pub use error::CostError;
-pub use gate::{ThresholdDecision, render_estimate, threshold_decision};
+pub use gate::{ThresholdDecision, estimate_json, render_estimate, threshold_decision};
 pub use live::{PriceList, PriceListClient};
 pub use report::parse_cost_tag;
 pub use usage::{Usage, UsageFile, UsageKey, UsageValue, parse_usage_arg};
@@ -297,6 +297,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn usage_keys_list_defaults_for_tool_descriptions() {
+        let keys = usage_keys(&t("AWS::S3::Bucket"));
+        let v = serde_json::to_value(&keys).unwrap();
+        assert_eq!(v[0]["key"], "storage_gb");
+        assert_eq!(v[0]["unit"], "GB");
+        assert_eq!(v[0]["default"], "10");
+        assert!(usage_keys(&t("AWS::IAM::Role")).is_empty());
+        assert!(usage_keys(&t("AWS::Foo::Bar")).is_empty());
     }
 
     #[test]

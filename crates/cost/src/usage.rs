@@ -33,8 +33,10 @@ pub const SOURCE_DEFAULT: &str = "default";
 /// and keeping figures bounded keeps the decimal arithmetic far from overflow.
 pub(crate) const MAX_USAGE: Decimal = dec("1000000000000");
 
-/// One usage figure a cost model reads, with its default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One usage figure a cost model reads, with its default. Serializes as
+/// `{"key", "unit", "default" (decimal string), "description"}` for tool
+/// descriptions and `--help` listings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct UsageKey {
     pub key: &'static str,
     /// Unit of the figure (`GB`, `requests`, `ms`).
