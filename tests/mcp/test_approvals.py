@@ -1,0 +1,163 @@
+"""When the gate needs a human: the server asks the client's user through
+MCP elicitation (the request form before 2026-07-28, the input-required form
+on 2026-07-28), and without elicitation it names the approval id for
+`infraguard approve`, after which the same call proceeds."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from conftest import RDS, RDS_PROPS, S3, Project, http_server, ok, refused, session, walk
+from mcp import Client
+from mcp_types import ElicitResult
+
+
+class User:
+    """A scripted user behind the client: answers prompts in order."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+
+    async def __call__(self, context, params) -> ElicitResult:
+        self.prompts.append(params.message)
+        action = self.answers.pop(0)
+        return ElicitResult(action=action, content={"note": "tested"} if action == "accept" else None)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+def test_rds_over_the_threshold_asks_the_user_decline_then_accept(project: Project, mode: str) -> None:
+    user = User("decline", "accept")
+
+    async def run() -> None:
+        async with Client(project.stdio("--env", "dev"), mode=mode, elicitation_callback=user) as client:
+            creds = await session(client)
+            est = ok(await client.call_tool("estimate_cost", {"resource_type": RDS, "properties": RDS_PROPS}))
+            assert est["requires_approval"] is True
+
+            # First attempt: the user declines; nothing is created.
+            first = await walk(client, creds, RDS, properties=RDS_PROPS)
+            assert first.generated["gate"]["decision"] == "approval_required"
+            msg = refused(await client.call_tool("create_resource", first.mutation_args(resource_type=RDS)))
+            assert "declined" in msg
+            assert project.resources("dev", RDS) == {}
+            assert project.applies_started() == 0
+
+            # Second attempt, a new plan: the user accepts; it is created.
+            second = await walk(client, creds, RDS, properties=RDS_PROPS)
+            created = ok(await client.call_tool("create_resource", second.mutation_args(resource_type=RDS)))
+            assert created["status"] == "SUCCESS"
+            assert created["approved_by"].startswith("human:")
+
+    anyio.run(run)
+    assert len(user.prompts) == 2
+    # The prompt shows the change, the cost and the findings.
+    assert "synthcoreai-db-dev" in user.prompts[0] and "Monthly cost" in user.prompts[0] and "$10.00" in user.prompts[0]
+    assert "security finding" in user.prompts[0].lower() or "Security scan" in user.prompts[0]
+    assert list(project.resources("dev", RDS)) == ["synthcoreai-db-dev"]
+    decided = {e["action"]: e["actor"] for e in project.audit() if e["action"] in ("approval.denied", "approval.granted")}
+    assert decided["approval.denied"].startswith("human:") and "mcp-elicitation" in decided["approval.denied"]
+    assert decided["approval.granted"].startswith("human:") and "mcp-elicitation" in decided["approval.granted"]
+
+
+def test_rds_over_http_with_elicitation(project: Project) -> None:
+    user = User("accept")
+    with http_server(project, "--env", "dev") as url:
+        async def run() -> None:
+            async with Client(url, mode="legacy", elicitation_callback=user) as client:
+                creds = await session(client)
+                chain = await walk(client, creds, RDS, properties=RDS_PROPS)
+                ok(await client.call_tool("create_resource", chain.mutation_args()))
+
+        anyio.run(run)
+    assert list(project.resources("dev", RDS)) == ["synthcoreai-db-dev"]
+
+
+def test_dismissing_the_prompt_leaves_the_approval_pending(project: Project) -> None:
+    user = User("cancel")
+
+    async def run() -> None:
+        async with Client(project.stdio("--env", "dev"), mode="legacy", elicitation_callback=user) as client:
+            creds = await session(client)
+            chain = await walk(client, creds, RDS, properties=RDS_PROPS)
+            msg = refused(await client.call_tool("create_resource", chain.mutation_args()))
+            assert "infraguard approve apr-" in msg
+            pending = ok(await client.call_tool("list_pending_approvals", {}))["approvals"]
+            assert len(pending) == 1
+
+    anyio.run(run)
+    assert project.resources("dev", RDS) == {}
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_prod_write_without_elicitation_names_the_approval_then_retry_proceeds(project: Project, transport: str) -> None:
+    """The seed's promotion: a create on aws-prod (read-only). The client has
+    no elicitation, so the agent is told to have the user run `infraguard
+    approve ID`; a retry with the same tokens then creates the bucket."""
+    bucket = "synthcoreai-documents-prod"
+
+    async def first_try(client: Client) -> tuple[dict, str]:
+        creds = await session(client)
+        chain = await walk(client, creds, S3, properties={"BucketName": bucket})
+        assert chain.generated["gate"]["decision"] != "auto"
+        r = await client.call_tool("create_resource", chain.mutation_args(resource_type=S3))
+        msg = refused(r)
+        assert r.structured_content["status"] == "APPROVAL_REQUIRED"
+        approval_id = r.structured_content["approval_id"]
+        assert f"infraguard approve {approval_id}" in msg and "create_resource again" in msg
+        return chain.mutation_args(resource_type=S3), approval_id
+
+    async def run(target) -> None:
+        async with Client(target, mode="legacy") as client:
+            args, approval_id = await first_try(client)
+            assert project.resources("prod") == {}
+            # The agent cannot approve through any tool; only the user at a terminal.
+            p = project.approve_at_terminal(approval_id)
+            assert p.returncode == 0, p.stdout + p.stderr
+            created = ok(await client.call_tool("create_resource", args))
+            assert created["status"] == "SUCCESS" and created["environment"] == "prod"
+
+    if transport == "stdio":
+        anyio.run(run, project.stdio("--env", "prod"))
+    else:
+        with http_server(project, "--env", "prod") as url:
+            anyio.run(run, url)
+    assert bucket in project.resources("prod")
+
+
+def test_readonly_flag_makes_dev_writes_need_a_human(project: Project) -> None:
+    async def run() -> None:
+        async with Client(project.stdio("--env", "dev", "--readonly"), mode="legacy") as client:
+            creds = await session(client)
+            chain = await walk(client, creds, S3, properties={"BucketName": "synthcoreai-ro-dev"})
+            r = await client.call_tool("create_resource", chain.mutation_args())
+            refused(r)
+            assert r.structured_content["status"] == "APPROVAL_REQUIRED"
+
+    anyio.run(run)
+    assert project.resources("dev") == {}
+
+
+def test_findings_decisions_are_recorded(project: Project) -> None:
+    async def run() -> None:
+        async with Client(project.stdio("--env", "dev"), mode="legacy") as client:
+            creds = await session(client)
+            # A bucket without the secure defaults fails the scan.
+            chain = await walk(client, creds, S3, properties={
+                "BucketName": "synthcoreai-open-dev",
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": False, "BlockPublicPolicy": False,
+                                                   "IgnorePublicAcls": False, "RestrictPublicBuckets": False},
+            })
+            assert chain.scanned["scan_status"] == "FAILED"
+            bad = await client.call_tool("approve_security_findings", {
+                "security_scan_token": chain.scanned["security_scan_token"], "decision": "ignore"})
+            assert "fix, proceed, cancel" in refused(bad)
+            fix = ok(await client.call_tool("approve_security_findings", {
+                "security_scan_token": chain.scanned["security_scan_token"], "decision": "fix", "reason": "user said fix"}))
+            assert fix["decision"] == "fix" and "generate_infrastructure_code" in fix["message"]
+            # The plan was abandoned: its scan token no longer creates anything.
+            refused(await client.call_tool("create_resource", chain.mutation_args()))
+
+    anyio.run(run)
+    assert project.resources("dev") == {}
+    assert any(e["action"] == "findings.decision" for e in project.audit())
