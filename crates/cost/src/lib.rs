@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //!
-//! - [`catalog`]: the embedded, dated [`Price`] catalog (us-east-1) with the
+//! - [`catalog`](mod@catalog): the embedded, dated [`Price`] catalog (us-east-1) with the
 //!   source of every price, and the [`PriceSource`] port that live AWS Price
 //!   List lookups plug into ([`CachedSource`] keeps their answers).
 //! - [`usage`]: usage figures ([`Usage`], [`UsageKey`]) with stated defaults,

@@ -230,8 +230,8 @@ pub fn parse_usage_arg(text: &str) -> Result<Usage, CostError> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UsageFile {
     by_resource: BTreeMap<String, Usage>,
-    /// Keyed by the purpose folded to lower case, so `Documents` and
-    /// `documents` meet.
+    /// Keyed by [`purpose_key`], so `Deal Factory documents`,
+    /// `deal-factory-documents` and `deal_factory_documents` meet.
     by_purpose: BTreeMap<String, Usage>,
 }
 
@@ -284,7 +284,7 @@ impl UsageFile {
                     usage.insert(key.clone(), number, SOURCE_USAGE_FILE, false);
                 }
                 let name = if section == "purpose" {
-                    name.trim().to_lowercase()
+                    purpose_key(name)
                 } else {
                     name.clone()
                 };
@@ -298,7 +298,7 @@ impl UsageFile {
     /// its `[resource."NAME"]` section over it (the more specific wins).
     pub fn for_resource(&self, name: Option<&str>, purpose: Option<&str>) -> Usage {
         let by_purpose = purpose
-            .and_then(|p| self.by_purpose.get(&p.trim().to_lowercase()))
+            .and_then(|p| self.by_purpose.get(&purpose_key(p)))
             .cloned()
             .unwrap_or_default();
         let by_name = name
@@ -307,6 +307,20 @@ impl UsageFile {
             .unwrap_or_default();
         Usage::merged(&by_purpose, &by_name).lenient()
     }
+}
+
+/// A purpose folded for matching: lower case, every run of characters other
+/// than letters and digits turned into one `-`, no `-` at the ends.
+fn purpose_key(purpose: &str) -> String {
+    let mut key = String::with_capacity(purpose.len());
+    for c in purpose.chars() {
+        if c.is_alphanumeric() {
+            key.extend(c.to_lowercase());
+        } else if !key.is_empty() && !key.ends_with('-') {
+            key.push('-');
+        }
+    }
+    key.trim_end_matches('-').to_string()
 }
 
 fn toml_number(key: &str, value: &toml::Value) -> Result<Decimal, CostError> {
@@ -421,6 +435,20 @@ mod tests {
         );
 
         assert!(file.for_resource(Some("other"), None).is_empty());
+        let spaced =
+            UsageFile::parse("[purpose.\"Deal Factory  documents\"]\nstorage_gb = 3").unwrap();
+        for spelling in [
+            "deal-factory-documents",
+            "Deal_Factory_Documents",
+            " deal factory documents ",
+        ] {
+            let u = spaced.for_resource(None, Some(spelling));
+            assert_eq!(
+                u.get("storage_gb").map(|v| v.value),
+                Some(d("3")),
+                "{spelling}"
+            );
+        }
     }
 
     #[test]
