@@ -466,3 +466,51 @@ fn quickstart_runs_the_whole_workflow_in_a_scratch_folder() {
         1
     );
 }
+
+#[test]
+fn secrets_never_appear_in_output_or_the_audit_log() {
+    let dir = project();
+    let d = dir.path();
+    let secret = "Sup3rS3cretPassw0rd";
+    let props = format!(
+        r#"{{"Engine":"postgres","DBInstanceClass":"db.t3.micro","AllocatedStorage":"20","MasterUsername":"admin_user","MasterUserPassword":"{secret}"}}"#
+    );
+    let args = [
+        "plan",
+        "--env",
+        "dev",
+        "--type",
+        "AWS::RDS::DBInstance",
+        "--purpose",
+        "db",
+        "--properties",
+        props.as_str(),
+    ];
+    let table = ok(d, &args);
+    assert!(!table.contains(secret), "table output leaks the password");
+    assert!(
+        table.contains("MasterUserPassword"),
+        "the property itself is still shown"
+    );
+    let plan = json(d, &args);
+    let id = plan["id"].as_str().unwrap();
+    let all = [
+        serde_json::to_string(&plan).unwrap(),
+        ok(d, &["show", id]),
+        ok(d, &["show", id, "--output", "json"]),
+        ok(d, &["plans", "--output", "json"]),
+        ok(d, &["audit", "--output", "json"]),
+        ok(d, &["approvals", "--output", "json"]),
+    ];
+    for text in all {
+        assert!(!text.contains(secret), "output leaks the password: {text}");
+    }
+    // The plan's finding names the problem without quoting the value.
+    assert!(
+        plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"].as_str().unwrap().contains("MasterUserPassword"))
+    );
+}

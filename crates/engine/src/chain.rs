@@ -414,7 +414,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 operation: "identify".into(),
                 type_name: "session".into(),
                 identifier: None,
-                source: err,
+                source: Box::new(err),
             })?;
         self.spend(&claims, tool)?;
         let credentials_token = self.issue(TokenKind::Credentials, env, None, Some(&claims))?;

@@ -31,6 +31,7 @@ use crate::error::EngineError;
 use crate::explain::explain;
 use crate::gate::{self, GateInput};
 use crate::hash::{content_hash, hex};
+use crate::redact;
 use crate::tags;
 
 /// How long to wait for the cloud, and how to wait. The sleep is injected so
@@ -242,7 +243,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             operation: op.into(),
             type_name: t.to_string(),
             identifier: id.map(Into::into),
-            source: e,
+            source: Box::new(e),
         }
     }
 
@@ -332,11 +333,17 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 operation: "get request status".into(),
                 type_name: "request".into(),
                 identifier: Some(request_token.into()),
-                source: e,
+                source: Box::new(e),
             })
     }
 
+    /// A plan as callers may show it (secrets redacted).
     pub fn plan_by_id(&self, id: &str) -> Result<Plan, EngineError> {
+        Ok(redact::plan(&self.load_plan(id)?))
+    }
+
+    /// The stored plan with its real content, for the engine's own use.
+    pub(crate) fn load_plan(&self, id: &str) -> Result<Plan, EngineError> {
         self.store
             .plan(id)?
             .ok_or_else(|| EngineError::PlanNotFound(id.into()))
@@ -346,7 +353,12 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         if let Some(e) = env {
             self.config.environment(e)?;
         }
-        Ok(self.store.plans(env, limit)?)
+        Ok(self
+            .store
+            .plans(env, limit)?
+            .iter()
+            .map(redact::plan)
+            .collect())
     }
 
     pub fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, EngineError> {
@@ -717,7 +729,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             ));
         }
         self.store.insert_plan(&plan, approval.as_ref(), &audit)?;
-        Ok(plan)
+        Ok(redact::plan(&plan))
     }
 
     /// The state after applying `patch` to `current`, refusing patches that
@@ -752,10 +764,10 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 continue;
             }
             let mut targets = vec![path.to_string()];
-            if let Some(from) = op.get("from").and_then(Value::as_str) {
-                if kind == "move" {
-                    targets.push(from.to_string());
-                }
+            if let Some(from) = op.get("from").and_then(Value::as_str)
+                && kind == "move"
+            {
+                targets.push(from.to_string());
             }
             for p in targets {
                 if let Some(c) = schema.create_only.iter().find(|c| pointer_touches(c, &p)) {
@@ -801,7 +813,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             .store
             .approval(approval_id)?
             .ok_or_else(|| EngineError::ApprovalNotFound(approval_id.into()))?;
-        let plan = self.plan_by_id(&a.plan_id)?;
+        let plan = self.load_plan(&a.plan_id)?;
         if a.status != ApprovalStatus::Pending {
             let next = match a.status {
                 ApprovalStatus::Denied => format!(
@@ -938,7 +950,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         progress: &mut dyn FnMut(&ProgressEvent),
         before_send: &mut dyn FnMut(&Plan) -> Result<(), EngineError>,
     ) -> Result<ApplyOutcome, EngineError> {
-        let mut plan = self.plan_by_id(plan_id)?;
+        let mut plan = self.load_plan(plan_id)?;
         if matches!(plan.status, PlanStatus::Applied | PlanStatus::Failed) {
             return Err(EngineError::PlanClosed {
                 id: plan.id.clone(),
@@ -980,7 +992,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     );
                     self.store.append_audit(&[rec])?;
                     return Ok(ApplyOutcome::Refused {
-                        plan: Box::new(plan),
+                        plan: Box::new(redact::plan(&plan)),
                         reasons,
                     });
                 }
@@ -995,7 +1007,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     );
                     self.store.append_audit(&[rec])?;
                     return Ok(ApplyOutcome::NeedsApproval {
-                        plan: Box::new(plan),
+                        plan: Box::new(redact::plan(&plan)),
                         approval: a,
                     });
                 }
@@ -1025,7 +1037,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     )];
                     self.store.insert_approval(&a, &recs)?;
                     return Ok(ApplyOutcome::NeedsApproval {
-                        plan: Box::new(plan),
+                        plan: Box::new(redact::plan(&plan)),
                         approval: a,
                     });
                 }
@@ -1112,7 +1124,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.finish(&mut plan, actor, Some(&event), None)?;
         if event.operation_status == OperationStatus::Success {
             Ok(ApplyOutcome::Applied {
-                plan: Box::new(plan),
+                plan: Box::new(redact::plan(&plan)),
                 event,
             })
         } else {

@@ -80,7 +80,7 @@ pub enum EngineError {
         operation: String,
         type_name: String,
         identifier: Option<String>,
-        source: CloudError,
+        source: Box<CloudError>,
     },
 
     /// A step of the token chain was skipped, forged, replayed or expired.
@@ -126,7 +126,7 @@ impl EngineError {
             | EngineError::ApprovalDecided { .. }
             | EngineError::NotHuman { .. }
             | EngineError::Chain(_) => ErrorKind::BadInput,
-            EngineError::Cloud { source, .. } => match source {
+            EngineError::Cloud { source, .. } => match source.as_ref() {
                 CloudError::Service { .. } => ErrorKind::Cloud,
                 _ => ErrorKind::Failure,
             },

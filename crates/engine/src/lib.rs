@@ -12,6 +12,7 @@
 //! - [`tags`]: the tag standard and how tags are written per type.
 //! - [`explain`]: plain-language explanation of a plan.
 //! - [`chain`]: the signed, single-use token chain agents walk over MCP.
+//! - [`redact`]: secrets masked in every plan handed to a caller.
 //! - [`actor`]: who asks and who decides; only humans approve.
 //!
 //! Not here: rendering (the CLI), protocol adapters (the MCP server), cloud
@@ -27,6 +28,7 @@ pub mod error;
 pub mod explain;
 pub mod gate;
 pub mod hash;
+pub mod redact;
 pub mod store;
 pub mod tags;
 
