@@ -132,6 +132,32 @@ pub fn build(items: &[ReportItem], thresholds: &[Money], month_label: &str) -> R
     }
 }
 
+/// `November 2026` for `2026-11-26` (or `2026-11`): the report's heading
+/// from the caller's clock. `None` for anything else.
+pub fn month_label(iso_date: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut parts = iso_date.trim().split('-');
+    let year = parts
+        .next()
+        .filter(|y| y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()))?;
+    let month: usize = parts.next().filter(|m| m.len() == 2)?.parse().ok()?;
+    let name = MONTHS.get(month.checked_sub(1)?)?;
+    Some(format!("{name} {year}"))
+}
+
 /// Read a `CostEstimate` tag back into money: `15.44 USD/month` (what
 /// infraguard writes), or the seed's `$0.25/month`. `None` for `unknown` or
 /// anything else, so the caller can mark the resource's cost unknown.
@@ -251,6 +277,15 @@ mod tests {
             identifier: format!("{ty}-{usd}"),
             monthly: Money::parse(usd).unwrap(),
             known: true,
+        }
+    }
+
+    #[test]
+    fn month_labels_come_from_iso_dates() {
+        assert_eq!(month_label("2026-11-26").as_deref(), Some("November 2026"));
+        assert_eq!(month_label("2026-01").as_deref(), Some("January 2026"));
+        for bad in ["2026-13-01", "2026-00-01", "26-11-01", "November", ""] {
+            assert_eq!(month_label(bad), None, "{bad}");
         }
     }
 
