@@ -87,7 +87,7 @@ pub fn build(items: &[ReportItem], thresholds: &[Money], month_label: &str) -> R
                 let label = service_label(&item.type_name);
                 match services.iter_mut().find(|s| s.0 == label) {
                     Some(line) => {
-                        line.1 = line.1 + item.monthly;
+                        line.1 = add(line.1, item.monthly);
                         line.2 += 1;
                         line.3 += usize::from(!item.known);
                     }
@@ -108,7 +108,9 @@ pub fn build(items: &[ReportItem], thresholds: &[Money], month_label: &str) -> R
                     unknown,
                 })
                 .collect();
-            let total: Money = services.iter().map(|s| s.monthly_usd).sum();
+            let total = services
+                .iter()
+                .fold(Money::ZERO, |t, s| add(t, s.monthly_usd));
             let unknown = services.iter().map(|s| s.unknown).sum();
             EnvReport {
                 env: env.to_string(),
@@ -121,7 +123,9 @@ pub fn build(items: &[ReportItem], thresholds: &[Money], month_label: &str) -> R
         })
         .collect();
 
-    let combined: Money = environments.iter().map(|e| e.total_usd).sum();
+    let combined = environments
+        .iter()
+        .fold(Money::ZERO, |t, e| add(t, e.total_usd));
     Report {
         month: month_label.to_string(),
         combined_alerts: crossed(combined, &thresholds),
@@ -168,7 +172,15 @@ pub fn parse_cost_tag(value: &str) -> Option<Money> {
         .or_else(|| v.strip_suffix("/month"))?
         .trim();
     let amount = amount.strip_prefix('$').unwrap_or(amount);
-    Money::parse(amount).filter(|m| !m.0.is_sign_negative())
+    // A tag is input like any other: a negative or absurd amount is not one
+    // infraguard wrote.
+    Money::parse(amount).filter(|m| !m.0.is_sign_negative() && m.0 <= crate::usage::MAX_USAGE)
+}
+
+/// Sums saturate instead of panicking: items can come from tags, which are
+/// input, and a sum that large is flagged by every threshold anyway.
+fn add(a: Money, b: Money) -> Money {
+    Money(a.0.saturating_add(b.0))
 }
 
 fn crossed(total: Money, thresholds: &[Money]) -> Vec<Money> {
@@ -296,6 +308,10 @@ mod tests {
         assert_eq!(parse_cost_tag("unknown"), None);
         assert_eq!(parse_cost_tag("-1 USD/month"), None);
         assert_eq!(parse_cost_tag("cheap/month"), None);
+        assert_eq!(
+            parse_cost_tag("79228162514264337593543950335 USD/month"),
+            None
+        );
         let e = crate::estimate(
             &infraguard_core::ResourceType::new("AWS::KMS::Key").unwrap(),
             &serde_json::json!({}),
@@ -307,6 +323,15 @@ mod tests {
             parse_cost_tag(&e.tag_value()),
             Some(e.monthly_usd.round_cents())
         );
+    }
+
+    #[test]
+    fn huge_items_saturate_instead_of_panicking() {
+        let mut big = item("dev", "AWS::S3::Bucket", "1");
+        big.monthly = Money(rust_decimal::Decimal::MAX);
+        let r = build(&[big.clone(), big], &crate::DEFAULT_ALERT_THRESHOLDS, "x");
+        assert_eq!(r.combined_total_usd, Money(rust_decimal::Decimal::MAX));
+        assert_eq!(r.combined_alerts.len(), 3);
     }
 
     #[test]
