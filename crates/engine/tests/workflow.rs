@@ -527,3 +527,41 @@ fn state_survives_reopening() {
         ApprovalStatus::Approved
     );
 }
+
+#[test]
+fn an_apply_interrupted_after_the_cloud_acted_finishes_without_acting_twice() {
+    use infraguard_core::cloud::Cloud;
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e.plan(bucket("dev", "crash", json!({}))).unwrap();
+    let stored = e.store().plan(&plan.id).unwrap().unwrap();
+    // The process sent the request (with the plan's client token) and died
+    // before recording the outcome: the cloud has the bucket, the plan says
+    // `applying`.
+    let t = infraguard_core::resource::ResourceType::new("AWS::S3::Bucket").unwrap();
+    e.cloud("dev")
+        .unwrap()
+        .create(
+            &t,
+            &stored.desired_state,
+            &format!("infraguard-{}", plan.id),
+        )
+        .unwrap();
+    let body = serde_json::to_string(&stored)
+        .unwrap()
+        .replace("\"status\":\"planned\"", "\"status\":\"applying\"");
+    e.store()
+        .tamper_for_tests(&format!(
+            "UPDATE plans SET status = 'applying', body = '{}' WHERE id = '{}'",
+            body.replace('\'', "''"),
+            plan.id
+        ))
+        .unwrap();
+    assert_eq!(e.plan_by_id(&plan.id).unwrap().status, PlanStatus::Applying);
+
+    // The next run re-sends the same client token: the cloud answers with
+    // the original request instead of creating a second bucket.
+    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    assert_eq!(count(&e, "dev"), 1);
+    assert_eq!(e.plan_by_id(&plan.id).unwrap().status, PlanStatus::Applied);
+}
