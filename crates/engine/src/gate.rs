@@ -34,7 +34,15 @@ pub fn decide(input: &GateInput<'_>) -> (GateDecision, Vec<String>) {
             "deletes a resource in {env}: deletes always need a human"
         ));
     }
-    if input.cost.known && input.cost.monthly_usd >= input.threshold {
+    // A delete saves money: its cost is not a reason for a human (the
+    // delete itself is).
+    // The cost crate decides, on the amount rounded to cents as shown:
+    // "$10.00" is never treated as under $10.
+    if input.operation != Operation::Delete
+        && input.cost.known
+        && infraguard_cost::threshold_decision(input.cost, input.threshold)
+            == infraguard_cost::ThresholdDecision::RequiresApproval
+    {
         reasons.push(format!(
             "costs {}/month, at or above the {} threshold",
             input.cost.monthly_usd, input.threshold
