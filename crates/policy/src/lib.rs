@@ -173,6 +173,13 @@ pub fn rules() -> Vec<RuleInfo> {
     all
 }
 
+/// Whether a resource type holds data that deleting it would lose (from
+/// cfn-lint's stateful-resources list): such resources want a
+/// `DeletionPolicy`.
+pub fn is_stateful(type_name: &str) -> bool {
+    data::is_stateful(type_name)
+}
+
 /// Runs every applicable rule over every resource of `template`.
 pub fn scan(template: &Template, options: &ScanOptions) -> ScanReport {
     rules::run(template, options)

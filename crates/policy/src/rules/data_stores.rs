@@ -486,12 +486,13 @@ fn deletion_policy(ctx: &Ctx<'_>, out: &mut Out) {
     if !data::is_stateful(ctx.type_name) {
         return;
     }
-    // RDS instances (outside a cluster) and clusters default to Snapshot when
-    // no DeletionPolicy is given, so their data survives a delete.
-    let rds_default_snapshot = ctx.type_name == "AWS::RDS::DBCluster"
-        || (ctx.type_name == "AWS::RDS::DBInstance"
-            && ctx.props.get("DBClusterIdentifier").is_none());
-    if rds_default_snapshot {
+    // RDS instances and clusters default to Snapshot when no DeletionPolicy
+    // is given, so their data survives a delete; an instance inside a cluster
+    // holds no data of its own.
+    if matches!(
+        ctx.type_name,
+        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster"
+    ) {
         return;
     }
     match ctx.entry.get("DeletionPolicy") {

@@ -277,16 +277,21 @@ fn locate(doc: &[Statement], hits: &[String], kind: Kind) -> Option<String> {
         })
         .collect();
     doc.iter().find_map(|st| {
-        if st.allow != Some(true) {
+        if st.allow != Some(true) || st.has_condition || st.unknown.is_some() {
             return None;
         }
         if st.not_action {
             return Some(format!("{}/NotAction", st.path));
         }
+        let star = st.resource_is_star() || st.not_resource;
+        // Only a statement that grants the action without a resource
+        // constraint is where the problem is.
+        let grants =
+            |w: &str| star || crate::data::iam_action(w).is_some_and(|a| !a.takes_resources());
         st.actions.iter().enumerate().find_map(|(i, p)| {
             wanted
                 .iter()
-                .any(|w| iam::glob(p, w))
+                .any(|w| iam::glob(p, w) && grants(w))
                 .then(|| st.action_path(i))
         })
     })

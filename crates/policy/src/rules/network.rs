@@ -190,14 +190,22 @@ fn port_range(rule: &Value) -> Option<(i64, i64)> {
 /// and all-port ranges.
 fn world_port(ctx: &Ctx<'_>, out: &mut Out, port: Option<i64>, service: &str) {
     for ing in ingress_rules(ctx, out) {
-        let mut scratch = Out::default();
-        let Some(cidr_path) = world_cidr(ing.rule, &ing.path, &mut scratch) else {
-            if port.is_some() {
-                out.unknown.extend(scratch.unknown);
+        let range = port_range(ing.rule);
+        // A rule that cannot reach the port is irrelevant, whatever its CIDR.
+        let relevant = match (range, port) {
+            (None, _) => true,
+            (Some((from, to)), Some(p)) => from <= p && p <= to,
+            (Some((from, to)), None) => {
+                (from <= 0 && to >= 65535) || SENSITIVE.iter().any(|(p, _)| from <= *p && *p <= to)
             }
+        };
+        if !relevant {
+            continue;
+        }
+        let Some(cidr_path) = world_cidr(ing.rule, &ing.path, out) else {
             continue;
         };
-        let Some((from, to)) = port_range(ing.rule) else {
+        let Some((from, to)) = range else {
             out.unknown(
                 format!("{}/FromPort", ing.path),
                 "port range set by an intrinsic function",
