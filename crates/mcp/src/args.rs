@@ -235,12 +235,16 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(a.generated_code_token.as_deref(), Some("ig1.x.y"));
-        assert_eq!(a.context.as_deref(), Some("S3 bucket creation for document storage"));
+        assert_eq!(
+            a.context.as_deref(),
+            Some("S3 bucket creation for document storage")
+        );
     }
 
     #[test]
     fn mutation_without_tokens_parses_so_the_refusal_can_name_the_step() {
-        let a: MutateArgs = serde_json::from_value(json!({"resource_type": "AWS::S3::Bucket"})).unwrap();
+        let a: MutateArgs =
+            serde_json::from_value(json!({"resource_type": "AWS::S3::Bucket"})).unwrap();
         assert!(a.credentials_token.is_none());
         assert!(a.explained_token.is_none());
         assert!(a.security_scan_token.is_none());
@@ -256,10 +260,18 @@ mod tests {
     fn schemas_carry_descriptions_of_every_argument() {
         let schema = serde_json::to_value(schemars::schema_for!(MutateArgs)).unwrap();
         let props = schema["properties"].as_object().unwrap();
-        for name in ["credentials_token", "explained_token", "security_scan_token", "environment"] {
+        for name in [
+            "credentials_token",
+            "explained_token",
+            "security_scan_token",
+            "environment",
+        ] {
             let d = props[name]["description"].as_str().unwrap_or("");
             assert!(!d.is_empty(), "{name} has no description");
         }
-        assert_eq!(props["environment"]["description"].as_str(), Some(environment_doc()));
+        assert_eq!(
+            props["environment"]["description"].as_str(),
+            Some(environment_doc())
+        );
     }
 }

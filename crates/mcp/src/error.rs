@@ -38,7 +38,11 @@ pub enum McpError {
     #[error(
         "region `{requested}` is not the region of environment `{env}` ({actual}): omit `region` or pass {actual}; another region needs its own environment in infraguard.toml"
     )]
-    OtherRegion { env: String, requested: String, actual: String },
+    OtherRegion {
+        env: String,
+        requested: String,
+        actual: String,
+    },
 
     #[error("{tool}: {message}")]
     BadArgument { tool: &'static str, message: String },

@@ -11,7 +11,7 @@
 //! - [`args`]: the typed arguments whose JSON schemas `tools/list` shows.
 //! - [`transport`]: stdio and HTTP serving, loopback-only addresses, logging
 //!   to stderr.
-//! - [`error`]: [`McpError`].
+//! - [`error`]: the crate's error type, [`McpError`].
 //!
 //! Not here: any guard. Tokens, the gate, approvals and the audit log are the
 //! engine's (`infraguard-engine`); a refusal the engine returns is passed to

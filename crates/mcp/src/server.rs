@@ -20,11 +20,14 @@ use infraguard_core::cloud::{Cloud, ProgressEvent};
 use infraguard_core::plan::Plan;
 use infraguard_core::resource::Operation;
 use infraguard_core::store::Store;
-use infraguard_engine::{Actor, ApplyOutcome, Engine, EngineError, ErrorKind, FindingsDecision, PlanRequest};
+use infraguard_engine::{
+    Actor, ApplyOutcome, Engine, EngineError, ErrorKind, FindingsDecision, PlanRequest,
+};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ElicitRequest, ElicitRequestParams,
-    ElicitationAction, Implementation, InputRequest, InputRequests, InputRequiredResult, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ProtocolVersion, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ElicitRequest,
+    ElicitRequestParams, ElicitationAction, Implementation, InputRequest, InputRequests,
+    InputRequiredResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ProtocolVersion, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::{ElicitationMode, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -49,7 +52,10 @@ pub struct InfraguardServer<C: Cloud + 'static, S: Store + 'static> {
 
 impl<C: Cloud + 'static, S: Store + 'static> Clone for InfraguardServer<C, S> {
     fn clone(&self) -> Self {
-        InfraguardServer { engine: self.engine.clone(), fixed_env: self.fixed_env.clone() }
+        InfraguardServer {
+            engine: self.engine.clone(),
+            fixed_env: self.fixed_env.clone(),
+        }
     }
 }
 
@@ -69,7 +75,10 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         if let Some(env) = &fixed_env
             && engine.config().environment(env).is_err()
         {
-            return Err(McpError::UnknownEnvironment { env: env.clone(), known: env_names(&engine) });
+            return Err(McpError::UnknownEnvironment {
+                env: env.clone(),
+                known: env_names(&engine),
+            });
         }
         Ok(InfraguardServer { engine, fixed_env })
     }
@@ -83,10 +92,19 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
     pub fn instructions(&self) -> String {
         let scope = match &self.fixed_env {
             Some(e) => {
-                let ro = self.engine.config().environment(e).map(|x| x.read_only).unwrap_or(false);
+                let ro = self
+                    .engine
+                    .config()
+                    .environment(e)
+                    .map(|x| x.read_only)
+                    .unwrap_or(false);
                 format!(
                     "This server serves environment `{e}`{}.",
-                    if ro { ", which is read-only: writes need a human's approval" } else { "" }
+                    if ro {
+                        ", which is read-only: writes need a human's approval"
+                    } else {
+                        ""
+                    }
                 )
             }
             None => format!(
@@ -124,7 +142,10 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         match (&self.fixed_env, requested) {
             (Some(f), None) => Ok(f.clone()),
             (Some(f), Some(r)) if r == f => Ok(f.clone()),
-            (Some(f), Some(r)) => Err(McpError::OtherEnvironment { served: f.clone(), requested: r.to_string() }),
+            (Some(f), Some(r)) => Err(McpError::OtherEnvironment {
+                served: f.clone(),
+                requested: r.to_string(),
+            }),
             (None, Some(r)) => Ok(r.to_string()),
             (None, None) => {
                 let names = env_names(&self.engine);
@@ -137,7 +158,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
     }
 
     fn check_region(&self, env: &str, region: Option<&str>) -> Result<(), McpError> {
-        let Some(requested) = region.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(()) };
+        let Some(requested) = region.map(str::trim).filter(|r| !r.is_empty()) else {
+            return Ok(());
+        };
         match self.engine.config().environment(env) {
             Ok(e) if e.region != requested => Err(McpError::OtherRegion {
                 env: env.into(),
@@ -150,14 +173,22 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
     }
 
     /// Run `f` on the blocking pool with the engine.
-    async fn blocking<R: Send + 'static>(&self, f: impl FnOnce(&Engine<C, S>) -> R + Send + 'static) -> Result<R, ErrorData> {
+    async fn blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Engine<C, S>) -> R + Send + 'static,
+    ) -> Result<R, ErrorData> {
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || f(&engine))
             .await
             .map_err(|e| ErrorData::internal_error(format!("the engine task failed: {e}"), None))
     }
 
-    async fn dispatch(&self, tool: ToolName, request: &CallToolRequestParams, context: &RequestContext<RoleServer>) -> ToolResult {
+    async fn dispatch(
+        &self,
+        tool: ToolName,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> ToolResult {
         let actor = Actor::agent(&client_name(context), "mcp");
         match tool {
             ToolName::CheckEnvironmentVariables => {
@@ -167,7 +198,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
                 let vars: BTreeMap<String, String> = std::env::vars().collect();
-                let r = self.blocking(move |e| e.check_environment(&env, &vars)).await?;
+                let r = self
+                    .blocking(move |e| e.check_environment(&env, &vars))
+                    .await?;
                 Ok(from_engine(r.map(|c| {
                     let mut v = to_value(&c);
                     let next = if c.ok {
@@ -185,7 +218,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Ok(e) => e,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
-                let r = self.blocking(move |e| e.session_info(&env, a.environment_token.as_deref())).await?;
+                let r = self
+                    .blocking(move |e| e.session_info(&env, a.environment_token.as_deref()))
+                    .await?;
                 Ok(from_engine(r.map(|s| {
                     let mut v = to_value(&s);
                     v["display"] = json!(format!(
@@ -209,7 +244,10 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     },
                 };
                 let reports = self.blocking(|e| e.environments()).await?;
-                let reports: Vec<_> = reports.into_iter().filter(|r| only.as_ref().is_none_or(|o| &r.env.name == o)).collect();
+                let reports: Vec<_> = reports
+                    .into_iter()
+                    .filter(|r| only.as_ref().is_none_or(|o| &r.env.name == o))
+                    .collect();
                 if let Some(o) = &only
                     && reports.is_empty()
                 {
@@ -227,7 +265,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Ok(e) => e,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
-                let r = self.blocking(move |e| e.explain_step(&env, a.generated_code_token.as_deref())).await?;
+                let r = self
+                    .blocking(move |e| e.explain_step(&env, a.generated_code_token.as_deref()))
+                    .await?;
                 Ok(from_engine(r.map(|x| {
                     let mut v = to_value(&x);
                     v["next_step"] = json!("show cloudformation_template and explanation to the user, then call run_checkov with this explained_token");
@@ -240,7 +280,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Ok(e) => e,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
-                let r = self.blocking(move |e| e.scan_step(&env, a.explained_token.as_deref())).await?;
+                let r = self
+                    .blocking(move |e| e.scan_step(&env, a.explained_token.as_deref()))
+                    .await?;
                 Ok(from_engine(r.map(|x| {
                     let mut v = to_value(&x);
                     let next = if x.scan_status == "PASSED" {
@@ -265,25 +307,49 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     other => {
                         return Ok(adapter_refusal(McpError::BadArgument {
                             tool: "approve_security_findings",
-                            message: format!("decision `{other}` is not one of fix, proceed, cancel"),
+                            message: format!(
+                                "decision `{other}` is not one of fix, proceed, cancel"
+                            ),
                         }));
                     }
                 };
                 let r = self
-                    .blocking(move |e| e.findings_decision(&env, a.security_scan_token.as_deref(), decision, a.reason.as_deref(), &actor))
+                    .blocking(move |e| {
+                        e.findings_decision(
+                            &env,
+                            a.security_scan_token.as_deref(),
+                            decision,
+                            a.reason.as_deref(),
+                            &actor,
+                        )
+                    })
                     .await?;
                 Ok(from_engine(r.map(|x| to_value(&x))))
             }
-            ToolName::CreateResource => self.mutate(tool, Operation::Create, request, context, actor).await,
-            ToolName::UpdateResource => self.mutate(tool, Operation::Update, request, context, actor).await,
-            ToolName::DeleteResource => self.mutate(tool, Operation::Delete, request, context, actor).await,
+            ToolName::CreateResource => {
+                self.mutate(tool, Operation::Create, request, context, actor)
+                    .await
+            }
+            ToolName::UpdateResource => {
+                self.mutate(tool, Operation::Update, request, context, actor)
+                    .await
+            }
+            ToolName::DeleteResource => {
+                self.mutate(tool, Operation::Delete, request, context, actor)
+                    .await
+            }
             ToolName::GetResource => {
                 let a: GetResourceArgs = parse(tool, request)?;
                 let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
                     Ok(e) => e,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
-                let r = self.blocking(move |e| e.get_resource(&env, &a.resource_type, &a.identifier).map(|d| (a.resource_type, d))).await?;
+                let r = self
+                    .blocking(move |e| {
+                        e.get_resource(&env, &a.resource_type, &a.identifier)
+                            .map(|d| (a.resource_type, d))
+                    })
+                    .await?;
                 Ok(from_engine(r.map(|(t, d)| {
                     // The seed reads properties such as `Tags` straight off the
                     // result, so they sit at the top level as well as under
@@ -305,7 +371,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Ok(e) => e,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
-                let r = self.blocking(move |e| e.list_page(&env, &a.resource_type, a.next_token.as_deref())).await?;
+                let r = self
+                    .blocking(move |e| e.list_page(&env, &a.resource_type, a.next_token.as_deref()))
+                    .await?;
                 Ok(from_engine(r.map(|page| {
                     json!({
                         "resource_type": page.type_name,
@@ -321,12 +389,16 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Ok(e) => e,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
-                let r = self.blocking(move |e| e.request_status(&env, &a.request_token)).await?;
+                let r = self
+                    .blocking(move |e| e.request_status(&env, &a.request_token))
+                    .await?;
                 Ok(from_engine(r.map(|ev| to_value(&ev))))
             }
             ToolName::GetResourceSchemaInformation => {
                 let a: SchemaArgs = parse(tool, request)?;
-                let r = self.blocking(move |e| e.schema(&a.resource_type).map(to_value)).await?;
+                let r = self
+                    .blocking(move |e| e.schema(&a.resource_type).map(to_value))
+                    .await?;
                 Ok(from_engine(r))
             }
             ToolName::EstimateCost => {
@@ -341,7 +413,11 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 };
                 let threshold = self.engine.config().cost_threshold;
                 let props = a.properties.unwrap_or_else(|| json!({}));
-                let r = self.blocking(move |e| e.estimate_only(&env, &a.resource_type, &props, usage.as_ref())).await?;
+                let r = self
+                    .blocking(move |e| {
+                        e.estimate_only(&env, &a.resource_type, &props, usage.as_ref())
+                    })
+                    .await?;
                 Ok(from_engine(r.map(|c| {
                     let mut lines = vec![
                         "💰 Cost Estimation:".to_string(),
@@ -369,7 +445,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                         Err(e) => return Ok(adapter_refusal(e)),
                     },
                 };
-                let r = self.blocking(|e| e.approvals(Some(ApprovalStatus::Pending))).await?;
+                let r = self
+                    .blocking(|e| e.approvals(Some(ApprovalStatus::Pending)))
+                    .await?;
                 Ok(from_engine(r.map(|list| {
                     let list: Vec<&Approval> = list.iter().filter(|a| only.as_ref().is_none_or(|o| &a.env == o)).collect();
                     json!({
@@ -387,7 +465,12 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         Ok(env)
     }
 
-    async fn generate(&self, tool: ToolName, request: &CallToolRequestParams, actor: Actor) -> ToolResult {
+    async fn generate(
+        &self,
+        tool: ToolName,
+        request: &CallToolRequestParams,
+        actor: Actor,
+    ) -> ToolResult {
         let a: GenerateArgs = parse(tool, request)?;
         let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
@@ -413,7 +496,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             actor,
         };
         let token = a.credentials_token;
-        let r = self.blocking(move |e| e.generate(req, token.as_deref())).await?;
+        let r = self
+            .blocking(move |e| e.generate(req, token.as_deref()))
+            .await?;
         Ok(from_engine(r.map(|g| {
             let p = &g.plan;
             json!({
@@ -483,7 +568,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     }
                     if !ignored.is_empty() {
                         v["ignored_arguments"] = json!(ignored);
-                        v["note"] = json!("the explained and scanned content was applied; the ignored arguments played no part");
+                        v["note"] = json!(
+                            "the explained and scanned content was applied; the ignored arguments played no part"
+                        );
                     }
                     return Ok(success(v));
                 }
@@ -502,7 +589,12 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 Ok(ApplyOutcome::NeedsApproval { plan, approval }) => {
                     if approved_by.is_some() {
                         // Approved, yet the gate still stops it: report, never loop.
-                        return Ok(approval_required(tool, &plan, &approval, "the approval was recorded but the gate still stops the plan"));
+                        return Ok(approval_required(
+                            tool,
+                            &plan,
+                            &approval,
+                            "the approval was recorded but the gate still stops the plan",
+                        ));
                     }
                     match self.ask_human(&plan, &approval, request, context).await? {
                         HumanAnswer::Approved(who) => approved_by = Some(who),
@@ -516,14 +608,21 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                                 json!({"status": "DENIED", "plan_id": plan.id, "approval_id": approval.id}),
                             ));
                         }
-                        HumanAnswer::AskAndRetry(input) => return Ok(CallToolResponse::InputRequired(input)),
-                        HumanAnswer::Unavailable(why) => return Ok(approval_required(tool, &plan, &approval, &why)),
+                        HumanAnswer::AskAndRetry(input) => {
+                            return Ok(CallToolResponse::InputRequired(input));
+                        }
+                        HumanAnswer::Unavailable(why) => {
+                            return Ok(approval_required(tool, &plan, &approval, &why));
+                        }
                     }
                 }
                 Err(e) => return Ok(from_engine::<Value>(Err(e))),
             }
         }
-        Err(ErrorData::internal_error("the apply loop ended without an outcome", None))
+        Err(ErrorData::internal_error(
+            "the apply loop ended without an outcome",
+            None,
+        ))
     }
 
     /// `apply_step` on the blocking pool, forwarding each Cloud Control
@@ -544,7 +643,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             let mut n = 0u32;
             while let Some(ev) = rx.recv().await {
                 n += 1;
-                let Some(token) = &progress_token else { continue };
+                let Some(token) = &progress_token else {
+                    continue;
+                };
                 let mut p = ProgressNotificationParam::new(token.clone(), f64::from(n));
                 p.message = Some(format!(
                     "{} {} {}: {}",
@@ -559,14 +660,26 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             }
         });
         let (env, actor) = (env.to_string(), actor.clone());
-        let (cred, expl, scan) = (a.credentials_token.clone(), a.explained_token.clone(), a.security_scan_token.clone());
+        let (cred, expl, scan) = (
+            a.credentials_token.clone(),
+            a.explained_token.clone(),
+            a.security_scan_token.clone(),
+        );
         let result = self
             .blocking(move |e| {
                 let mut progress = |ev: &ProgressEvent| {
                     // The receiver lives until this closure is dropped.
                     let _ = tx.send(ev.clone());
                 };
-                e.apply_step(&env, operation, cred.as_deref(), expl.as_deref(), scan.as_deref(), &actor, &mut progress)
+                e.apply_step(
+                    &env,
+                    operation,
+                    cred.as_deref(),
+                    expl.as_deref(),
+                    scan.as_deref(),
+                    &actor,
+                    &mut progress,
+                )
             })
             .await;
         // Deliver every progress notification before the result.
@@ -586,11 +699,22 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         let human = Actor::human(&format!("{}-user", client_name(context)), "mcp-elicitation");
         // A retried call carrying the answer (2026-07-28): only an answer to
         // this very approval counts.
-        if let Some(answer) = request.input_responses.as_ref().and_then(|r| r.get(APPROVAL_INPUT))
+        if let Some(answer) = request
+            .input_responses
+            .as_ref()
+            .and_then(|r| r.get(APPROVAL_INPUT))
             && request.request_state.as_deref() == Some(approval.id.as_str())
         {
-            let action = answer.get("action").and_then(Value::as_str).unwrap_or("cancel").to_string();
-            let note = answer.get("content").and_then(|c| c.get("note")).and_then(Value::as_str).map(str::to_string);
+            let action = answer
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("cancel")
+                .to_string();
+            let note = answer
+                .get("content")
+                .and_then(|c| c.get("note"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
             return self.record_answer(approval, &action, note, human).await;
         }
         let message = approval_prompt(plan, approval);
@@ -605,18 +729,37 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             }))
             .map_err(|e| ErrorData::internal_error(format!("approval form schema: {e}"), None))?,
         };
-        let new_protocol = context.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let new_protocol = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
         if new_protocol {
-            let can_elicit = context.client_capabilities().is_some_and(|c| c.elicitation.is_some());
+            let can_elicit = context
+                .client_capabilities()
+                .is_some_and(|c| c.elicitation.is_some());
             if !can_elicit {
-                return Ok(HumanAnswer::Unavailable("the client did not declare elicitation, so the server cannot ask the user".into()));
+                return Ok(HumanAnswer::Unavailable(
+                    "the client did not declare elicitation, so the server cannot ask the user"
+                        .into(),
+                ));
             }
             let mut requests = InputRequests::new();
-            requests.insert(APPROVAL_INPUT.to_string(), InputRequest::Elicitation(ElicitRequest::new(params)));
-            return Ok(HumanAnswer::AskAndRetry(InputRequiredResult::new(Some(requests), Some(approval.id.clone()))));
+            requests.insert(
+                APPROVAL_INPUT.to_string(),
+                InputRequest::Elicitation(ElicitRequest::new(params)),
+            );
+            return Ok(HumanAnswer::AskAndRetry(InputRequiredResult::new(
+                Some(requests),
+                Some(approval.id.clone()),
+            )));
         }
-        if !context.peer.supported_elicitation_modes().contains(&ElicitationMode::Form) {
-            return Ok(HumanAnswer::Unavailable("the client did not declare elicitation, so the server cannot ask the user".into()));
+        if !context
+            .peer
+            .supported_elicitation_modes()
+            .contains(&ElicitationMode::Form)
+        {
+            return Ok(HumanAnswer::Unavailable(
+                "the client did not declare elicitation, so the server cannot ask the user".into(),
+            ));
         }
         match context.peer.create_elicitation(params).await {
             Ok(result) => {
@@ -625,46 +768,80 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     ElicitationAction::Decline => "decline",
                     _ => "cancel",
                 };
-                let note = result.content.as_ref().and_then(|c| c.get("note")).and_then(Value::as_str).map(str::to_string);
+                let note = result
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.get("note"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 self.record_answer(approval, action, note, human).await
             }
-            Err(e) => Ok(HumanAnswer::Unavailable(format!("asking the user through the client failed ({e})"))),
+            Err(e) => Ok(HumanAnswer::Unavailable(format!(
+                "asking the user through the client failed ({e})"
+            ))),
         }
     }
 
-    async fn record_answer(&self, approval: &Approval, action: &str, note: Option<String>, human: Actor) -> Result<HumanAnswer, ErrorData> {
+    async fn record_answer(
+        &self,
+        approval: &Approval,
+        action: &str,
+        note: Option<String>,
+        human: Actor,
+    ) -> Result<HumanAnswer, ErrorData> {
         let id = approval.id.clone();
         let who = human.to_string();
         match action {
             "accept" => {
-                let r = self.blocking(move |e| e.approve(&id, &human, note.as_deref())).await?;
+                let r = self
+                    .blocking(move |e| e.approve(&id, &human, note.as_deref()))
+                    .await?;
                 Ok(match r {
                     Ok(_) => HumanAnswer::Approved(who),
-                    Err(err) => HumanAnswer::Unavailable(format!("the user's approval could not be recorded: {err}")),
+                    Err(err) => HumanAnswer::Unavailable(format!(
+                        "the user's approval could not be recorded: {err}"
+                    )),
                 })
             }
             "decline" => {
-                let r = self.blocking(move |e| e.deny(&id, &human, note.as_deref().or(Some("declined in the MCP client")))).await?;
+                let r = self
+                    .blocking(move |e| {
+                        e.deny(
+                            &id,
+                            &human,
+                            note.as_deref().or(Some("declined in the MCP client")),
+                        )
+                    })
+                    .await?;
                 Ok(match r {
                     Ok(_) => HumanAnswer::Denied(who),
-                    Err(err) => HumanAnswer::Unavailable(format!("the user's denial could not be recorded: {err}")),
+                    Err(err) => HumanAnswer::Unavailable(format!(
+                        "the user's denial could not be recorded: {err}"
+                    )),
                 })
             }
-            _ => Ok(HumanAnswer::Unavailable("the user dismissed the question without answering".into())),
+            _ => Ok(HumanAnswer::Unavailable(
+                "the user dismissed the question without answering".into(),
+            )),
         }
     }
 }
 
 impl<C: Cloud + 'static, S: Store + 'static> ServerHandler for InfraguardServer<C, S> {
     fn get_info(&self) -> ServerConfig {
-        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(self.instructions());
+        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_instructions(self.instructions());
         let mut implementation = Implementation::new("infraguard", env!("CARGO_PKG_VERSION"));
         implementation.title = Some("infraguard: guarded AWS infrastructure changes".into());
         info.server_info = implementation;
         info
     }
 
-    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(all_tools()))
     }
 
@@ -672,10 +849,17 @@ impl<C: Cloud + 'static, S: Store + 'static> ServerHandler for InfraguardServer<
         ToolName::parse(name).map(ToolName::tool)
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> ToolResult {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> ToolResult {
         let Some(tool) = ToolName::parse(&request.name) else {
             return Err(ErrorData::invalid_params(
-                format!("there is no tool `{}`: call tools/list for the tools of this server", request.name),
+                format!(
+                    "there is no tool `{}`: call tools/list for the tools of this server",
+                    request.name
+                ),
                 None,
             ));
         };
@@ -691,7 +875,12 @@ impl<C: Cloud + 'static, S: Store + 'static> ServerHandler for InfraguardServer<
 }
 
 fn env_names<C: Cloud, S: Store>(engine: &Engine<C, S>) -> Vec<String> {
-    engine.config().environments.iter().map(|e| e.name.clone()).collect()
+    engine
+        .config()
+        .environments
+        .iter()
+        .map(|e| e.name.clone())
+        .collect()
 }
 
 fn client_name(context: &RequestContext<RoleServer>) -> String {
@@ -703,14 +892,62 @@ fn client_name(context: &RequestContext<RoleServer>) -> String {
 }
 
 /// Parse a tool's arguments; a shape error is a malformed request.
-fn parse<T: DeserializeOwned>(tool: ToolName, request: &CallToolRequestParams) -> Result<T, ErrorData> {
+fn parse<T: DeserializeOwned>(
+    tool: ToolName,
+    request: &CallToolRequestParams,
+) -> Result<T, ErrorData> {
     let args = Value::Object(request.arguments.clone().unwrap_or_default());
-    serde_json::from_value(args).map_err(|e| {
-        ErrorData::invalid_params(format!("{}: the arguments do not fit its schema: {e}", tool.as_str()), None)
+    serde_json::from_value(args.clone()).map_err(|e| {
+        // serde names a missing field but not a mistyped one; the schema can.
+        let detail = mistyped_argument(tool, &args).unwrap_or_else(|| e.to_string());
+        ErrorData::invalid_params(
+            format!(
+                "{}: the arguments do not fit its schema: {detail}",
+                tool.as_str()
+            ),
+            None,
+        )
     })
 }
 
-fn parse_usage(tool: ToolName, usage: Option<&Value>) -> Result<Option<infraguard_cost::Usage>, McpError> {
+/// The first argument whose JSON type the tool's schema does not allow.
+fn mistyped_argument(tool: ToolName, args: &Value) -> Option<String> {
+    let schema = tool.tool().input_schema;
+    let props = schema.get("properties")?.as_object()?;
+    for (name, value) in args.as_object()? {
+        let Some(allowed) = props.get(name).and_then(|p| p.get("type")) else {
+            continue;
+        };
+        let allowed: Vec<&str> = match allowed {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => continue,
+        };
+        let actual = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let fits =
+            allowed.contains(&actual) || (actual == "integer" && allowed.contains(&"number"));
+        if !fits {
+            return Some(format!(
+                "`{name}` must be {}, got {value}",
+                allowed.join(" or ")
+            ));
+        }
+    }
+    None
+}
+
+fn parse_usage(
+    tool: ToolName,
+    usage: Option<&Value>,
+) -> Result<Option<infraguard_cost::Usage>, McpError> {
     let Some(v) = usage else { return Ok(None) };
     let text = match v {
         Value::String(s) => s.clone(),
@@ -719,12 +956,18 @@ fn parse_usage(tool: ToolName, usage: Option<&Value>) -> Result<Option<infraguar
     };
     infraguard_cost::parse_usage_arg(&text)
         .map(Some)
-        .map_err(|e| McpError::BadArgument { tool: tool.as_str(), message: format!("usage: {e}") })
+        .map_err(|e| McpError::BadArgument {
+            tool: tool.as_str(),
+            message: format!("usage: {e}"),
+        })
 }
 
 /// Which operation a generate call plans. A delete is never guessed.
 fn infer_operation(a: &GenerateArgs) -> Result<Operation, McpError> {
-    let bad = |message: String| McpError::BadArgument { tool: "generate_infrastructure_code", message };
+    let bad = |message: String| McpError::BadArgument {
+        tool: "generate_infrastructure_code",
+        message,
+    };
     match a.operation.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(op) => op.parse::<Operation>().map_err(bad),
         None if a.patch_document.is_some() => Ok(Operation::Update),
@@ -737,7 +980,8 @@ fn infer_operation(a: &GenerateArgs) -> Result<Operation, McpError> {
 }
 
 fn to_value<T: serde::Serialize + ?Sized>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or_else(|e| json!({"error": format!("result could not be serialized: {e}")}))
+    serde_json::to_value(v)
+        .unwrap_or_else(|e| json!({"error": format!("result could not be serialized: {e}")}))
 }
 
 /// A result the agent reads: structured content, and the same JSON as text.
@@ -783,7 +1027,12 @@ fn from_engine<T: Into<Value>>(r: Result<T, EngineError>) -> CallToolResponse {
     }
 }
 
-fn approval_required(tool: ToolName, plan: &Plan, approval: &Approval, why: &str) -> CallToolResponse {
+fn approval_required(
+    tool: ToolName,
+    plan: &Plan,
+    approval: &Approval,
+    why: &str,
+) -> CallToolResponse {
     let message = format!(
         "{} needs a human's approval ({}), and {why}. Nothing was changed. Ask the user to run `infraguard approve {}` in the project folder (or `infraguard deny {}`), then call {} again with the same credentials_token, explained_token and security_scan_token.",
         approval.summary,
@@ -814,19 +1063,37 @@ fn approval_prompt(plan: &Plan, approval: &Approval) -> String {
         format!("Why a human must decide: {}", approval.reasons.join("; ")),
         format!("💰 Monthly cost: {}", plan.cost.monthly_usd),
     ];
-    lines.extend(plan.cost.breakdown.iter().map(|b| format!("   - {}: {}", b.name, b.monthly_cost)));
+    lines.extend(
+        plan.cost
+            .breakdown
+            .iter()
+            .map(|b| format!("   - {}: {}", b.name, b.monthly_cost)),
+    );
     let open: Vec<_> = plan.open_findings().collect();
     if open.is_empty() {
         lines.push("Security scan: no open findings.".into());
     } else {
         lines.push(format!("Security scan: {} open finding(s):", open.len()));
-        lines.extend(open.iter().map(|f| format!("   - [{}] {} {}: {}", f.severity, f.rule, f.path, f.title)));
+        lines.extend(
+            open.iter()
+                .map(|f| format!("   - [{}] {} {}: {}", f.severity, f.rule, f.path, f.title)),
+        );
     }
     let template = plan.template.to_pretty_json();
     // Keep the prompt readable; the full template was shown by `explain`.
     let shown: String = template.chars().take(3000).collect();
-    lines.push(format!("CloudFormation template{}:\n{shown}", if shown.len() < template.len() { " (first 3000 characters)" } else { "" }));
-    lines.push(format!("Accept to approve {} (plan {}), decline to deny it.", approval.id, plan.id));
+    lines.push(format!(
+        "CloudFormation template{}:\n{shown}",
+        if shown.len() < template.len() {
+            " (first 3000 characters)"
+        } else {
+            ""
+        }
+    ));
+    lines.push(format!(
+        "Accept to approve {} (plan {}), decline to deny it.",
+        approval.id, plan.id
+    ));
     lines.join("\n")
 }
 
@@ -847,32 +1114,72 @@ mod tests {
 
     #[test]
     fn operation_is_inferred_but_a_delete_must_be_said() {
-        assert_eq!(infer_operation(&generate_args(true, false, false, None)).unwrap(), Operation::Create);
-        assert_eq!(infer_operation(&generate_args(false, true, true, None)).unwrap(), Operation::Update);
-        assert_eq!(infer_operation(&generate_args(false, false, true, Some("DELETE"))).unwrap(), Operation::Delete);
-        let err = infer_operation(&generate_args(false, false, true, None)).unwrap_err().to_string();
+        assert_eq!(
+            infer_operation(&generate_args(true, false, false, None)).unwrap(),
+            Operation::Create
+        );
+        assert_eq!(
+            infer_operation(&generate_args(false, true, true, None)).unwrap(),
+            Operation::Update
+        );
+        assert_eq!(
+            infer_operation(&generate_args(false, false, true, Some("DELETE"))).unwrap(),
+            Operation::Delete
+        );
+        let err = infer_operation(&generate_args(false, false, true, None))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("operation \"delete\""), "{err}");
         assert!(infer_operation(&generate_args(false, false, false, Some("replace"))).is_err());
     }
 
     #[test]
     fn usage_accepts_an_object_or_the_cli_form() {
-        let u = parse_usage(ToolName::EstimateCost, Some(&json!({"storage_gb": 50}))).unwrap().unwrap();
+        let u = parse_usage(ToolName::EstimateCost, Some(&json!({"storage_gb": 50})))
+            .unwrap()
+            .unwrap();
         assert!(u.get("storage_gb").is_some());
-        let u = parse_usage(ToolName::EstimateCost, Some(&json!("storage_gb=5"))).unwrap().unwrap();
+        let u = parse_usage(ToolName::EstimateCost, Some(&json!("storage_gb=5")))
+            .unwrap()
+            .unwrap();
         assert!(u.get("storage_gb").is_some());
         assert!(parse_usage(ToolName::EstimateCost, None).unwrap().is_none());
-        let err = parse_usage(ToolName::EstimateCost, Some(&json!({"storage_gb": "lots"}))).unwrap_err().to_string();
-        assert!(err.contains("estimate_cost") && err.contains("lots"), "{err}");
+        let err = parse_usage(ToolName::EstimateCost, Some(&json!({"storage_gb": "lots"})))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("estimate_cost") && err.contains("lots"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_mistyped_argument_is_named() {
+        let msg = mistyped_argument(
+            ToolName::GetResource,
+            &json!({"resource_type": "AWS::S3::Bucket", "identifier": 7}),
+        );
+        assert_eq!(msg.as_deref(), Some("`identifier` must be string, got 7"));
+        assert_eq!(
+            mistyped_argument(ToolName::GetResource, &json!({"identifier": "x"})),
+            None
+        );
     }
 
     #[test]
     fn refusals_are_tool_errors_with_the_message_as_text() {
-        let CallToolResponse::Complete(r) = refusal("chain_refused", "call explain first".into(), json!({"plan_id": "p"})) else {
+        let CallToolResponse::Complete(r) = refusal(
+            "chain_refused",
+            "call explain first".into(),
+            json!({"plan_id": "p"}),
+        ) else {
             panic!("not a complete result")
         };
         assert_eq!(r.is_error, Some(true));
-        assert_eq!(r.content[0].as_text().map(|t| t.text.as_str()), Some("call explain first"));
+        assert_eq!(
+            r.content[0].as_text().map(|t| t.text.as_str()),
+            Some("call explain first")
+        );
         let s = r.structured_content.unwrap();
         assert_eq!(s["error"], "chain_refused");
         assert_eq!(s["plan_id"], "p");
@@ -880,10 +1187,18 @@ mod tests {
 
     #[test]
     fn successes_carry_structured_content_and_the_same_json_as_text() {
-        let CallToolResponse::Complete(r) = success(json!({"explained_token": "t"})) else { panic!("not complete") };
+        let CallToolResponse::Complete(r) = success(json!({"explained_token": "t"})) else {
+            panic!("not complete")
+        };
         assert_eq!(r.is_error, Some(false));
-        let text = r.content[0].as_text().map(|t| t.text.clone()).unwrap_or_default();
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!({"explained_token": "t"}));
+        let text = r.content[0]
+            .as_text()
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            json!({"explained_token": "t"})
+        );
         assert_eq!(r.structured_content, Some(json!({"explained_token": "t"})));
     }
 }

@@ -175,32 +175,46 @@ impl ToolName {
             | ToolName::GetResourceRequestStatus
             | ToolName::GetResourceSchemaInformation
             | ToolName::EstimateCost
-            | ToolName::ListPendingApprovals => base.read_only(true).idempotent(true).open_world(false),
+            | ToolName::ListPendingApprovals => {
+                base.read_only(true).idempotent(true).open_world(false)
+            }
             // These issue tokens and record plans, but touch no cloud resource.
             ToolName::CheckEnvironmentVariables
             | ToolName::GetAwsSessionInfo
             | ToolName::GenerateInfrastructureCode
             | ToolName::Explain
             | ToolName::RunCheckov
-            | ToolName::ApproveSecurityFindings => base.read_only(false).destructive(false).idempotent(false).open_world(false),
-            ToolName::CreateResource => base.read_only(false).destructive(false).idempotent(false).open_world(true),
-            ToolName::UpdateResource | ToolName::DeleteResource => {
-                base.read_only(false).destructive(true).idempotent(false).open_world(true)
-            }
+            | ToolName::ApproveSecurityFindings => base
+                .read_only(false)
+                .destructive(false)
+                .idempotent(false)
+                .open_world(false),
+            ToolName::CreateResource => base
+                .read_only(false)
+                .destructive(false)
+                .idempotent(false)
+                .open_world(true),
+            ToolName::UpdateResource | ToolName::DeleteResource => base
+                .read_only(false)
+                .destructive(true)
+                .idempotent(false)
+                .open_world(true),
         }
     }
 
     fn input_schema(self) -> Arc<JsonObject> {
         match self {
-            ToolName::CheckEnvironmentVariables | ToolName::GetAwsAccountInfo | ToolName::ListPendingApprovals => {
-                schema::<EnvOnly>()
-            }
+            ToolName::CheckEnvironmentVariables
+            | ToolName::GetAwsAccountInfo
+            | ToolName::ListPendingApprovals => schema::<EnvOnly>(),
             ToolName::GetAwsSessionInfo => schema::<SessionInfoArgs>(),
             ToolName::GenerateInfrastructureCode => schema::<GenerateArgs>(),
             ToolName::Explain => schema::<ExplainArgs>(),
             ToolName::RunCheckov => schema::<ScanArgs>(),
             ToolName::ApproveSecurityFindings => schema::<FindingsArgs>(),
-            ToolName::CreateResource | ToolName::UpdateResource | ToolName::DeleteResource => schema::<MutateArgs>(),
+            ToolName::CreateResource | ToolName::UpdateResource | ToolName::DeleteResource => {
+                schema::<MutateArgs>()
+            }
             ToolName::GetResource => schema::<GetResourceArgs>(),
             ToolName::ListResources => schema::<ListResourcesArgs>(),
             ToolName::GetResourceRequestStatus => schema::<RequestStatusArgs>(),
@@ -210,13 +224,17 @@ impl ToolName {
     }
 
     pub fn tool(self) -> Tool {
-        Tool::new(self.as_str(), self.description(), self.input_schema()).annotate(self.annotations())
+        Tool::new(self.as_str(), self.description(), self.input_schema())
+            .annotate(self.annotations())
     }
 
     /// Tools that change the cloud: refused outright when no token chain
     /// stands behind them.
     pub fn mutates(self) -> bool {
-        matches!(self, ToolName::CreateResource | ToolName::UpdateResource | ToolName::DeleteResource)
+        matches!(
+            self,
+            ToolName::CreateResource | ToolName::UpdateResource | ToolName::DeleteResource
+        )
     }
 }
 
@@ -246,8 +264,17 @@ mod tests {
     #[test]
     fn every_tool_has_a_description_schema_and_hints() {
         for tool in all_tools() {
-            assert!(tool.description.as_deref().is_some_and(|d| d.len() > 40), "{}", tool.name);
-            assert_eq!(tool.input_schema.get("type").and_then(|v| v.as_str()), Some("object"), "{}", tool.name);
+            assert!(
+                tool.description.as_deref().is_some_and(|d| d.len() > 40),
+                "{}",
+                tool.name
+            );
+            assert_eq!(
+                tool.input_schema.get("type").and_then(|v| v.as_str()),
+                Some("object"),
+                "{}",
+                tool.name
+            );
             let a = tool.annotations.as_ref().expect("annotations");
             assert!(a.read_only_hint.is_some(), "{}", tool.name);
         }
@@ -259,15 +286,28 @@ mod tests {
         assert_eq!(hints(ToolName::GetResource).read_only_hint, Some(true));
         assert_eq!(hints(ToolName::CreateResource).read_only_hint, Some(false));
         assert_eq!(hints(ToolName::DeleteResource).destructive_hint, Some(true));
-        assert_eq!(hints(ToolName::CreateResource).destructive_hint, Some(false));
+        assert_eq!(
+            hints(ToolName::CreateResource).destructive_hint,
+            Some(false)
+        );
         assert!(ToolName::ALL.iter().filter(|t| t.mutates()).count() == 3);
     }
 
     #[test]
     fn generate_schema_names_the_seed_arguments() {
         let s = ToolName::GenerateInfrastructureCode.input_schema();
-        let props = s.get("properties").and_then(|p| p.as_object()).expect("properties");
-        for name in ["resource_type", "properties", "credentials_token", "identifier", "patch_document", "region"] {
+        let props = s
+            .get("properties")
+            .and_then(|p| p.as_object())
+            .expect("properties");
+        for name in [
+            "resource_type",
+            "properties",
+            "credentials_token",
+            "identifier",
+            "patch_document",
+            "region",
+        ] {
             assert!(props.contains_key(name), "{name} missing");
         }
         let required: Vec<&str> = s

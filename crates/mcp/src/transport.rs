@@ -37,7 +37,9 @@ pub fn loopback_addr(text: &str) -> Result<SocketAddr, McpError> {
         Ok(a) => a,
         Err(_) => match text.rsplit_once(':') {
             Some(("localhost", port)) => {
-                let port: u16 = port.parse().map_err(|_| McpError::BadAddress { addr: text.into() })?;
+                let port: u16 = port
+                    .parse()
+                    .map_err(|_| McpError::BadAddress { addr: text.into() })?;
                 SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)
             }
             Some((host, _)) if host.parse::<IpAddr>().is_err() && !host.is_empty() => {
@@ -64,7 +66,9 @@ pub fn init_logging() {
 }
 
 /// Serve over stdin/stdout until the client closes the connection.
-pub async fn serve_stdio<C: Cloud + 'static, S: Store + 'static>(server: InfraguardServer<C, S>) -> Result<(), McpError> {
+pub async fn serve_stdio<C: Cloud + 'static, S: Store + 'static>(
+    server: InfraguardServer<C, S>,
+) -> Result<(), McpError> {
     let running = server
         .serve(rmcp::transport::stdio())
         .await
@@ -86,7 +90,11 @@ pub async fn serve_http<C: Cloud + 'static, S: Store + 'static>(
     let config = StreamableHttpServerConfig::default();
     // Cancelling it ends open SSE streams, so shutdown does not wait on them.
     let sessions = config.cancellation_token.clone();
-    let service = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        LocalSessionManager::default().into(),
+        config,
+    );
     let router = axum::Router::new().nest_service(HTTP_PATH, service);
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
@@ -121,7 +129,10 @@ pub async fn shutdown_signal() {
 
 /// Build a runtime and serve until the client leaves (stdio) or a signal
 /// arrives (HTTP). The entry point of `infraguard serve`.
-pub fn run<C: Cloud + 'static, S: Store + 'static>(server: InfraguardServer<C, S>, transport: Transport) -> Result<(), McpError> {
+pub fn run<C: Cloud + 'static, S: Store + 'static>(
+    server: InfraguardServer<C, S>,
+    transport: Transport,
+) -> Result<(), McpError> {
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         // The engine's work runs on the blocking pool; two workers carry the protocol.
@@ -133,7 +144,9 @@ pub fn run<C: Cloud + 'static, S: Store + 'static>(server: InfraguardServer<C, S
         match transport {
             Transport::Stdio => serve_stdio(server).await,
             Transport::Http(addr) => {
-                let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| McpError::Bind { addr, source })?;
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| McpError::Bind { addr, source })?;
                 let local = listener.local_addr().unwrap_or(addr);
                 tracing::warn!("infraguard MCP server listening on http://{local}{HTTP_PATH}");
                 serve_http(server, listener, shutdown_signal()).await
@@ -150,14 +163,20 @@ mod tests {
     fn loopback_addresses_are_accepted() {
         assert_eq!(loopback_addr("127.0.0.1:8765").unwrap().port(), 8765);
         assert!(loopback_addr("[::1]:9000").unwrap().ip().is_loopback());
-        assert_eq!(loopback_addr("localhost:7000").unwrap(), "127.0.0.1:7000".parse().unwrap());
+        assert_eq!(
+            loopback_addr("localhost:7000").unwrap(),
+            "127.0.0.1:7000".parse().unwrap()
+        );
     }
 
     #[test]
     fn other_addresses_are_refused_with_the_fix() {
         for bad in ["0.0.0.0:8765", "192.168.1.4:80", "example.com:80", "[::]:1"] {
             let err = loopback_addr(bad).unwrap_err().to_string();
-            assert!(err.contains("loopback") && err.contains(bad), "{bad}: {err}");
+            assert!(
+                err.contains("loopback") && err.contains(bad),
+                "{bad}: {err}"
+            );
         }
         let err = loopback_addr("8765").unwrap_err().to_string();
         assert!(err.contains("HOST:PORT"), "{err}");

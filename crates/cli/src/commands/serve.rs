@@ -27,7 +27,9 @@ pub struct ServeArgs {
 pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
     // Check the address before opening anything, so a wrong flag fails fast.
     let transport = match &args.http {
-        Some(addr) => Transport::Http(infraguard_mcp::loopback_addr(addr).map_err(|e| BadInput(e.to_string()))?),
+        Some(addr) => Transport::Http(
+            infraguard_mcp::loopback_addr(addr).map_err(|e| BadInput(e.to_string()))?,
+        ),
         None => Transport::Stdio,
     };
     let root = project::find_root(&project::start_dir(dir)?)?;
@@ -35,7 +37,11 @@ pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
     if let Some(env) = &args.env {
         if config.environment(env).is_err() {
             let known: Vec<String> = config.environments.iter().map(|e| e.name.clone()).collect();
-            return Err(BadInput(format!("--env {env}: this project has no such environment; it has {}", known.join(", "))).into());
+            return Err(BadInput(format!(
+                "--env {env}: this project has no such environment; it has {}",
+                known.join(", ")
+            ))
+            .into());
         }
         // A server for one environment opens only that environment's cloud.
         config.environments.retain(|e| &e.name == env);
@@ -46,7 +52,8 @@ pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
         }
     }
     let engine = project::open_engine(&root, config)?;
-    let server = InfraguardServer::new(Arc::new(engine), args.env.clone()).map_err(|e| BadInput(e.to_string()))?;
+    let server = InfraguardServer::new(Arc::new(engine), args.env.clone())
+        .map_err(|e| BadInput(e.to_string()))?;
     infraguard_mcp::run(server, transport)?;
     Ok(exit::OK)
 }

@@ -1,0 +1,43 @@
+"""The MCP Inspector CLI (the version that runs on Node 20) lists the tools
+and calls one, over stdio."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from conftest import Project
+
+INSPECTOR = "@modelcontextprotocol/inspector@0.15.0"
+
+
+def inspector(project: Project, *method: str) -> dict:
+    if shutil.which("npx") is None:
+        pytest.skip("npx is not installed, so the MCP Inspector CLI cannot run")
+    p = subprocess.run(
+        ["npx", "-y", INSPECTOR, "--cli", project.bin, "serve", "--env", "dev", *method],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+    return json.loads(p.stdout)
+
+
+def test_inspector_lists_the_tools(project: Project) -> None:
+    listed = inspector(project, "--method", "tools/list")
+    names = [t["name"] for t in listed["tools"]]
+    assert len(names) == 16 and "create_resource" in names and "run_checkov" in names
+    create = next(t for t in listed["tools"] if t["name"] == "create_resource")
+    assert create["annotations"]["readOnlyHint"] is False
+    assert "security_scan_token" in create["inputSchema"]["properties"]
+
+
+def test_inspector_calls_a_tool(project: Project) -> None:
+    result = inspector(project, "--method", "tools/call", "--tool-name", "check_environment_variables")
+    assert result.get("isError") is not True
+    assert result["structuredContent"]["environment"] == "dev"
+    assert result["structuredContent"]["environment_token"].startswith("ig1.")
