@@ -5,6 +5,7 @@
 //!
 //! - [`engine`]: [`Engine`], plan → explain → scan → estimate → gate → apply → audit.
 //! - [`gate`]: the gate's decision table (who must approve what).
+//! - [`costs`]: monthly cost reports and billing alarm plans.
 //! - [`config`]: `infraguard.toml`, raw and resolved ([`ProjectConfig`]).
 //! - [`env_vars`]: every environment variable read, declared once.
 //! - [`store`]: [`SqliteStore`], the `Store` port over SQLite.
@@ -14,6 +15,10 @@
 //! - [`chain`]: the signed, single-use token chain agents walk over MCP.
 //! - [`redact`]: secrets masked in every plan handed to a caller.
 //! - [`actor`]: who asks and who decides; only humans approve.
+//! - [`promote`]: dev → prod promotion ([`Engine::promote`]).
+//! - [`sync`]: the dev/prod sync groups ([`Engine::sync_status`]).
+//! - [`drift`]: dev/prod and applied/live drift, and the deployment
+//!   preflight ([`Engine::drift`], [`Engine::preflight`]).
 //!
 //! Not here: rendering (the CLI), protocol adapters (the MCP server), cloud
 //! backends (`cloud-local`, `cloud-aws`).
@@ -22,19 +27,26 @@ pub mod actor;
 pub mod audit;
 pub mod chain;
 pub mod config;
+pub mod costs;
+pub mod drift;
 pub mod engine;
 pub mod env_vars;
 pub mod error;
 pub mod explain;
 pub mod gate;
 pub mod hash;
+pub mod promote;
 pub mod redact;
 pub mod store;
+pub mod sync;
 pub mod tags;
 
 pub use actor::{Actor, ActorKind};
 pub use chain::{FindingsDecision, TokenKind};
 pub use config::{ProjectConfig, RawConfig};
+pub use drift::{DriftReport, PreflightReport};
 pub use engine::{ApplyOutcome, Engine, EnvReport, PlanRequest, PollPolicy};
 pub use error::{EngineError, ErrorKind};
+pub use promote::{PromotionReport, PromotionState};
 pub use store::SqliteStore;
+pub use sync::SyncReport;

@@ -1,0 +1,654 @@
+//! Drift, and the deployment preflight built on it.
+//!
+//! Two kinds of drift (the seed's "Dev/Prod Drift Detection"):
+//!
+//! - **dev vs prod**: for every synced pair, the dev properties mapped to
+//!   prod the way promotion maps them (name suffix, `Environment` tag,
+//!   account ids, references to other resources' counterparts, generated
+//!   read-only attributes dropped) compared with prod's. The result is a
+//!   property-level diff and the RFC 6902 patch that would bring prod in
+//!   line; applying it is an ordinary gated prod update.
+//! - **applied vs live**: what infraguard last applied to a resource (the
+//!   store's `AppliedState`) compared with what the cloud has now, which
+//!   finds changes made outside infraguard and resources deleted behind its
+//!   back.
+//!
+//! [`Engine::preflight`] is the seed's deployment checklist as one call: no
+//! dev resource waiting for promotion, no drift, no unresolved findings.
+//!
+//! Everything is read through list pages (see `sync`); nothing is changed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use infraguard_core::approval::ApprovalStatus;
+use infraguard_core::cloud::Cloud;
+use infraguard_core::plan::{Plan, PlanStatus};
+use infraguard_core::resource::ResourceType;
+use infraguard_core::schema::ResourceSchema;
+use infraguard_core::store::Store;
+use infraguard_core::template::{Template, logical_id};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::promote::{PLAN_SCAN_LIMIT, TRACKING_TAGS, Workspace};
+use crate::sync::{
+    Classified, Inventory, ReadStats, SyncReport, escape, schema_of, sync_report, without_read_only,
+};
+use crate::tags;
+
+/// Tags that differ between environments by design: never drift.
+const ENV_SPECIFIC_TAGS: [&str; 5] = [
+    tags::ENVIRONMENT,
+    tags::CREATED_BY,
+    tags::CREATED_DATE,
+    tags::COST_ESTIMATE,
+    tags::MCP_SERVER_VERSION,
+];
+
+/// One property that differs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Difference {
+    /// JSON pointer into the properties (`/VersioningConfiguration/Status`,
+    /// `/Tags/Team` for a tag).
+    pub path: String,
+    /// dev vs prod: the dev value mapped to prod. applied vs live: what
+    /// infraguard applied. `None`: absent.
+    pub expected: Option<Value>,
+    /// dev vs prod: prod's value. applied vs live: the live value.
+    pub actual: Option<Value>,
+}
+
+/// A synced pair whose properties differ.
+#[derive(Clone, Debug, Serialize)]
+pub struct PairDrift {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub dev: String,
+    pub prod: String,
+    pub differences: Vec<Difference>,
+    /// RFC 6902 patch that brings prod in line with dev (plan it as a prod
+    /// update: `infraguard plan --env prod --operation update`).
+    pub patch: Value,
+    /// Create-only properties that differ: only a replacement changes them,
+    /// so the patch leaves them out.
+    pub needs_replacement: Vec<String>,
+    /// Dev references the mapping could not carry over (their target has no
+    /// prod counterpart).
+    pub unmapped_references: Vec<String>,
+}
+
+/// A resource changed (or deleted) outside infraguard since it last applied
+/// a plan to it.
+#[derive(Clone, Debug, Serialize)]
+pub struct OutOfBand {
+    pub env: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub identifier: String,
+    /// The plan whose result was recorded.
+    pub plan_id: String,
+    pub applied_at: String,
+    /// The resource no longer exists.
+    pub deleted: bool,
+    pub differences: Vec<Difference>,
+    /// RFC 6902 patch that restores what infraguard applied.
+    pub patch: Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DriftReport {
+    pub dev_env: String,
+    pub prod_env: String,
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    /// Synced pairs compared.
+    pub pairs_checked: usize,
+    pub pairs_in_sync: usize,
+    pub drifted: Vec<PairDrift>,
+    /// Resources with an applied record that were compared with live.
+    pub applied_checked: usize,
+    pub out_of_band: Vec<OutOfBand>,
+    pub stats: ReadStats,
+}
+
+impl DriftReport {
+    pub fn is_clean(&self) -> bool {
+        self.drifted.is_empty() && self.out_of_band.is_empty()
+    }
+}
+
+/// Tags as a `{key: value}` object without `ignored`, so that order and
+/// list/map style do not count and a tag difference has a readable path.
+fn normalize_tags(schema: &ResourceSchema, props: &Value, ignored: &[&str]) -> Value {
+    let mut out = props.clone();
+    if let Some(tp) = schema.tagging.property()
+        && let Value::Object(m) = &mut out
+        && m.contains_key(tp)
+    {
+        let t: serde_json::Map<String, Value> = tags::read(props, &schema.tagging)
+            .into_iter()
+            .filter(|(k, _)| !ignored.contains(&k.as_str()))
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        if t.is_empty() {
+            m.remove(tp);
+        } else {
+            m.insert(tp.to_string(), Value::Object(t));
+        }
+    }
+    out
+}
+
+/// Leaf-level differences between two property documents.
+fn compare(
+    expected: Option<&Value>,
+    actual: Option<&Value>,
+    at: &mut String,
+    out: &mut Vec<Difference>,
+) {
+    match (expected, actual) {
+        (Some(Value::Object(e)), Some(Value::Object(a))) => {
+            let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
+            for k in keys {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape(k));
+                compare(e.get(k), a.get(k), at, out);
+                at.truncate(len);
+            }
+        }
+        (Some(Value::Array(e)), Some(Value::Array(a))) if e.len() == a.len() => {
+            for (i, (x, y)) in e.iter().zip(a).enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                compare(Some(x), Some(y), at, out);
+                at.truncate(len);
+            }
+        }
+        (e, a) if e != a => out.push(Difference {
+            path: if at.is_empty() {
+                "/".into()
+            } else {
+                at.clone()
+            },
+            expected: e.cloned(),
+            actual: a.cloned(),
+        }),
+        _ => {}
+    }
+}
+
+/// Top-level patch operations turning `actual_raw` into `expected` for the
+/// properties where the normalized forms differ. The tag property is
+/// rewritten whole: the actual resource's `ignored` tags kept, the others
+/// taken from `expected`. Create-only properties are returned apart.
+fn top_level_patch(
+    schema: &ResourceSchema,
+    expected: &Value,
+    expected_norm: &Value,
+    actual_raw: &Value,
+    actual_norm: &Value,
+    ignored: &[&str],
+) -> (Value, Vec<String>) {
+    let empty = serde_json::Map::new();
+    let e = expected_norm.as_object().unwrap_or(&empty);
+    let a = actual_norm.as_object().unwrap_or(&empty);
+    let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
+    let mut ops = Vec::new();
+    let mut replacement = Vec::new();
+    for k in keys {
+        if e.get(k) == a.get(k) {
+            continue;
+        }
+        let path = format!("/{}", escape(k));
+        if schema.tagging.property() == Some(k.as_str()) {
+            let mut wanted: BTreeMap<String, String> = tags::read(actual_raw, &schema.tagging)
+                .into_iter()
+                .filter(|(key, _)| ignored.contains(&key.as_str()))
+                .collect();
+            wanted.extend(
+                tags::read(expected, &schema.tagging)
+                    .into_iter()
+                    .filter(|(key, _)| !ignored.contains(&key.as_str())),
+            );
+            if let Some(op) = tags::patch_op(actual_raw, &schema.tagging, &wanted) {
+                ops.push(op);
+            }
+            continue;
+        }
+        if schema.is_create_only(&path) {
+            replacement.push(k.clone());
+            continue;
+        }
+        match (expected.get(k), actual_raw.get(k)) {
+            (Some(v), Some(_)) => ops.push(json!({"op": "replace", "path": path, "value": v})),
+            (Some(v), None) => ops.push(json!({"op": "add", "path": path, "value": v})),
+            (None, Some(_)) => ops.push(json!({"op": "remove", "path": path})),
+            (None, None) => {}
+        }
+    }
+    (Value::Array(ops), replacement)
+}
+
+impl<C: Cloud, S: Store> Engine<C, S> {
+    /// Drift of every synced pair and of every resource infraguard applied
+    /// (the MCP tool `detect_drift`), for one type or all.
+    pub fn drift(&self, type_name: Option<&str>) -> Result<DriftReport, EngineError> {
+        let types = self.types_for(type_name)?;
+        let ws = Workspace::read(self, &types)?;
+        let c = self.classify(&ws.envs, &ws.dev, &ws.prod);
+        let mut report = self.pair_drift(&ws, &c, type_name, types.len());
+        for env in [ws.envs.dev.name.clone(), ws.envs.prod.name.clone()] {
+            let inv = if env == ws.envs.dev.name {
+                &ws.dev
+            } else {
+                &ws.prod
+            };
+            let (checked, found) = self.out_of_band(inv, &types)?;
+            report.applied_checked += checked;
+            report.out_of_band.extend(found);
+        }
+        Ok(report)
+    }
+
+    fn pair_drift(
+        &self,
+        ws: &Workspace,
+        c: &Classified,
+        type_name: Option<&str>,
+        types_read: usize,
+    ) -> DriftReport {
+        let mut ignored: Vec<&str> = ENV_SPECIFIC_TAGS.to_vec();
+        ignored.extend(TRACKING_TAGS);
+        let mut drifted = Vec::new();
+        for &(d, p, _) in &c.synced {
+            let dev = &ws.dev.items[d];
+            let prod = &ws.prod.items[p];
+            let Some(schema) = schema_of(&dev.type_name) else {
+                continue;
+            };
+            let mapped = ws.map(d);
+            let expected = mapped.props;
+            let actual = without_read_only(schema, &prod.properties);
+            let e_norm = normalize_tags(schema, &expected, &ignored);
+            let a_norm = normalize_tags(schema, &actual, &ignored);
+            if e_norm == a_norm {
+                continue;
+            }
+            let mut differences = Vec::new();
+            compare(
+                Some(&e_norm),
+                Some(&a_norm),
+                &mut String::new(),
+                &mut differences,
+            );
+            let (patch, needs_replacement) =
+                top_level_patch(schema, &expected, &e_norm, &actual, &a_norm, &ignored);
+            drifted.push(PairDrift {
+                type_name: dev.type_name.to_string(),
+                dev: dev.identifier.clone(),
+                prod: prod.identifier.clone(),
+                differences,
+                patch,
+                needs_replacement,
+                unmapped_references: mapped
+                    .missing
+                    .iter()
+                    .map(|m| {
+                        let target = &ws.dev.items[m.item];
+                        format!(
+                            "{} refers to {} `{}`, which has no {} counterpart",
+                            m.pointer, target.type_name, target.identifier, ws.envs.prod.name
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        DriftReport {
+            dev_env: ws.envs.dev.name.clone(),
+            prod_env: ws.envs.prod.name.clone(),
+            type_name: type_name.map(str::to_string),
+            pairs_checked: c.synced.len(),
+            pairs_in_sync: c.synced.len() - drifted.len(),
+            drifted,
+            applied_checked: 0,
+            out_of_band: Vec::new(),
+            stats: ReadStats {
+                types_read,
+                dev_resources: ws.dev.items.len(),
+                prod_resources: ws.prod.items.len(),
+                list_calls: ws.dev.list_calls + ws.prod.list_calls,
+            },
+        }
+    }
+
+    /// What infraguard applied in `inv`'s environment vs what is live there.
+    fn out_of_band(
+        &self,
+        inv: &Inventory,
+        types: &[ResourceType],
+    ) -> Result<(usize, Vec<OutOfBand>), EngineError> {
+        let wanted: BTreeSet<&str> = types.iter().map(ResourceType::as_str).collect();
+        let mut checked = 0;
+        let mut out = Vec::new();
+        for rec in self.store().applied(&inv.env)? {
+            if !wanted.contains(rec.type_name.as_str()) {
+                continue;
+            }
+            let Ok(t) = ResourceType::new(&rec.type_name) else {
+                continue;
+            };
+            let Some(schema) = schema_of(&t) else {
+                continue;
+            };
+            checked += 1;
+            let Some(i) = inv.index_of(&t, &rec.identifier) else {
+                out.push(OutOfBand {
+                    env: inv.env.clone(),
+                    type_name: rec.type_name.clone(),
+                    identifier: rec.identifier.clone(),
+                    plan_id: rec.plan_id.clone(),
+                    applied_at: rec.at.clone(),
+                    deleted: true,
+                    differences: Vec::new(),
+                    patch: json!([]),
+                });
+                continue;
+            };
+            let expected = without_read_only(schema, &rec.properties);
+            let actual = without_read_only(schema, &inv.items[i].properties);
+            let e_norm = normalize_tags(schema, &expected, &[]);
+            let a_norm = normalize_tags(schema, &actual, &[]);
+            if e_norm == a_norm {
+                continue;
+            }
+            let mut differences = Vec::new();
+            compare(
+                Some(&e_norm),
+                Some(&a_norm),
+                &mut String::new(),
+                &mut differences,
+            );
+            let (patch, _) = top_level_patch(schema, &expected, &e_norm, &actual, &a_norm, &[]);
+            out.push(OutOfBand {
+                env: inv.env.clone(),
+                type_name: rec.type_name.clone(),
+                identifier: rec.identifier.clone(),
+                plan_id: rec.plan_id.clone(),
+                applied_at: rec.at.clone(),
+                deleted: false,
+                differences,
+                patch,
+            });
+        }
+        Ok((checked, out))
+    }
+
+    /// The seed's deployment checklist for `env`: ready only when no dev
+    /// resource waits for promotion (when `env` is the promotion target), no
+    /// drift, and no unresolved security finding on its live resources.
+    pub fn preflight(&self, env: &str) -> Result<PreflightReport, EngineError> {
+        let environment = self.config().environment(env)?.clone();
+        let types = self.types_for(None)?;
+        let ws = Workspace::read(self, &types)?;
+        let is_target = ws.envs.prod.name == env;
+        let is_source = ws.envs.dev.name == env;
+        let c = self.classify(&ws.envs, &ws.dev, &ws.prod);
+        let sync: SyncReport = sync_report(&ws.envs, &ws.dev, &ws.prod, &c, None, types.len());
+        let mut checks = Vec::new();
+
+        if is_target {
+            let mut details: Vec<String> = sync
+                .dev_only
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} `{}` is {} in {}: `infraguard promote --type {} --id {}`",
+                        d.type_name,
+                        d.identifier,
+                        d.promotion_status.as_deref().unwrap_or("untracked"),
+                        ws.envs.dev.name,
+                        d.type_name,
+                        d.identifier
+                    )
+                })
+                .collect();
+            details.extend(sync.needs_review.iter().map(|n| {
+                format!(
+                    "{} `{}` needs review: {}",
+                    n.type_name,
+                    n.dev.as_deref().or(n.prod.as_deref()).unwrap_or("?"),
+                    n.reason
+                )
+            }));
+            checks.push(PreflightCheck {
+                key: "promotion".into(),
+                title: format!("No {} resource waiting for promotion", ws.envs.dev.name),
+                ok: details.is_empty(),
+                details,
+            });
+        }
+
+        let inv = if is_source { &ws.dev } else { &ws.prod };
+        let mut details = Vec::new();
+        if is_target || is_source {
+            let pairs = self.pair_drift(&ws, &c, None, types.len());
+            details.extend(pairs.drifted.iter().map(|d| {
+                format!(
+                    "{} `{}` differs from `{}` at {}",
+                    d.type_name,
+                    d.prod,
+                    d.dev,
+                    d.differences
+                        .iter()
+                        .map(|x| x.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }));
+        }
+        let env_inv = if is_target || is_source {
+            None
+        } else {
+            Some(Inventory::read(self, env, &types)?)
+        };
+        let inv = env_inv.as_ref().unwrap_or(inv);
+        let (_, oob) = self.out_of_band(inv, &types)?;
+        details.extend(oob.iter().map(|o| {
+            if o.deleted {
+                format!(
+                    "{} `{}` was deleted outside infraguard (last applied by plan {})",
+                    o.type_name, o.identifier, o.plan_id
+                )
+            } else {
+                format!(
+                    "{} `{}` was changed outside infraguard at {}",
+                    o.type_name,
+                    o.identifier,
+                    o.differences
+                        .iter()
+                        .map(|x| x.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        }));
+        checks.push(PreflightCheck {
+            key: "drift".into(),
+            title: "No drift (dev vs prod, or changes made outside infraguard)".into(),
+            ok: details.is_empty(),
+            details,
+        });
+
+        let details = if environment.scanning {
+            self.unresolved_findings(inv)?
+        } else {
+            vec![format!(
+                "security scanning is disabled for {env}: findings cannot be ruled out"
+            )]
+        };
+        checks.push(PreflightCheck {
+            key: "findings".into(),
+            title: "No unresolved security findings".into(),
+            ok: details.is_empty(),
+            details,
+        });
+
+        Ok(PreflightReport {
+            env: env.to_string(),
+            ready: checks.iter().all(|c| c.ok),
+            checks,
+        })
+    }
+
+    /// Open findings at or above the blocking severity on the live resources
+    /// of `inv`, unless the plan that last changed the resource had them
+    /// suppressed or approved by a human.
+    fn unresolved_findings(&self, inv: &Inventory) -> Result<Vec<String>, EngineError> {
+        let env = self.config().environment(&inv.env)?.clone();
+        let plans = self.plans(Some(&inv.env), PLAN_SCAN_LIMIT)?;
+        let mut latest: HashMap<(String, String), &Plan> = HashMap::new();
+        for p in plans.iter().filter(|p| p.status == PlanStatus::Applied) {
+            if let Some(id) = &p.identifier {
+                latest
+                    .entry((p.type_name.to_string(), id.clone()))
+                    .or_insert(p);
+            }
+        }
+        let options = infraguard_policy::ScanOptions {
+            today: self.clock().now().date(),
+            naming: Some(infraguard_policy::NamingContext {
+                prefix: self.config().prefix.clone(),
+                env: env.name.clone(),
+                iam_prefix: self.config().iam_prefix.clone(),
+            }),
+            ..Default::default()
+        };
+        let block_at = self.config().block_findings_at;
+        let mut out = Vec::new();
+        for item in &inv.items {
+            let Some(schema) = schema_of(&item.type_name) else {
+                continue;
+            };
+            let props = without_read_only(schema, &item.properties);
+            let policy =
+                infraguard_policy::is_stateful(item.type_name.as_str()).then(|| {
+                    match item.type_name.as_str() {
+                        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => "Snapshot",
+                        _ => "Retain",
+                    }
+                });
+            let template = Template::single(
+                &logical_id(
+                    &item.type_name,
+                    item.tags.get(tags::PURPOSE).map(String::as_str),
+                ),
+                &item.type_name,
+                &props,
+                "preflight scan of a live resource",
+                policy,
+            );
+            let findings = infraguard_policy::scan(&template, &options).findings;
+            let blocking: Vec<_> = findings
+                .iter()
+                .filter(|f| f.is_open() && f.severity >= block_at)
+                .collect();
+            if blocking.is_empty() {
+                continue;
+            }
+            let plan = latest.get(&(item.type_name.to_string(), item.identifier.clone()));
+            let approved = match plan {
+                Some(p) => self
+                    .store()
+                    .approval_for_plan(&p.id)?
+                    .is_some_and(|a| a.status == ApprovalStatus::Approved),
+                None => false,
+            };
+            for f in blocking {
+                let accepted = plan.is_some_and(|p| {
+                    p.findings
+                        .iter()
+                        .any(|pf| pf.rule == f.rule && (pf.suppressed.is_some() || approved))
+                });
+                if !accepted {
+                    out.push(format!(
+                        "{} `{}`: {} ({}) {} at {}",
+                        item.type_name, item.identifier, f.rule, f.severity, f.title, f.path
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PreflightCheck {
+    pub key: String,
+    pub title: String,
+    pub ok: bool,
+    /// What stands in the way, one line each.
+    pub details: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PreflightReport {
+    pub env: String,
+    pub ready: bool,
+    pub checks: Vec<PreflightCheck>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infraguard_core::schema::TagStyle;
+
+    fn bucket_schema() -> &'static ResourceSchema {
+        schema_of(&ResourceType::new("AWS::S3::Bucket").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn differences_are_leaf_paths_and_tags_compare_as_a_map() {
+        let s = bucket_schema();
+        let e = json!({"BucketName": "b-prod", "VersioningConfiguration": {"Status": "Enabled"},
+            "Tags": [{"Key": "Team", "Value": "docs"}, {"Key": "Environment", "Value": "production"}]});
+        let a = json!({"BucketName": "b-prod", "VersioningConfiguration": {"Status": "Suspended"},
+            "Tags": [{"Key": "Environment", "Value": "production"}, {"Key": "Team", "Value": "ops"}, {"Key": "CreatedBy", "Value": "x"}]});
+        let ignored = ENV_SPECIFIC_TAGS;
+        let (en, an) = (
+            normalize_tags(s, &e, &ignored),
+            normalize_tags(s, &a, &ignored),
+        );
+        let mut d = Vec::new();
+        compare(Some(&en), Some(&an), &mut String::new(), &mut d);
+        let paths: Vec<&str> = d.iter().map(|x| x.path.as_str()).collect();
+        assert_eq!(paths, ["/Tags/Team", "/VersioningConfiguration/Status"]);
+        assert_eq!(d[1].expected, Some(json!("Enabled")));
+        assert_eq!(d[1].actual, Some(json!("Suspended")));
+
+        let (patch, replace) = top_level_patch(s, &e, &en, &a, &an, &ignored);
+        assert!(replace.is_empty());
+        let mut fixed = a.clone();
+        let parsed: json_patch::Patch = serde_json::from_value(patch).unwrap();
+        json_patch::patch(&mut fixed, &parsed).unwrap();
+        let t = tags::read(&fixed, &TagStyle::List("Tags".into()));
+        assert_eq!(t["Team"], "docs");
+        assert_eq!(
+            t["CreatedBy"], "x",
+            "prod's own environment-specific tags stay"
+        );
+        assert_eq!(fixed["VersioningConfiguration"]["Status"], "Enabled");
+    }
+
+    #[test]
+    fn create_only_differences_need_replacement_not_a_patch() {
+        let s = bucket_schema();
+        let e = json!({"BucketName": "b-prod"});
+        let a = json!({"BucketName": "other"});
+        let (patch, replace) = top_level_patch(s, &e, &e, &a, &a, &[]);
+        assert_eq!(patch, json!([]));
+        assert_eq!(replace, ["BucketName"]);
+    }
+}
