@@ -1,0 +1,329 @@
+//! Shared harness for the backend's integration tests: the local cloud on
+//! its wire endpoint, a recording stub server for services the local cloud
+//! does not speak (STS, CloudFormation), and emulator processes (fakecloud,
+//! moto) started on loopback and killed on drop. Nothing here listens
+//! anywhere but 127.0.0.1.
+
+#![allow(dead_code)] // Each test binary uses a different part.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use infraguard_cloud_aws::{AwsCloud, ConnectOptions};
+use infraguard_cloud_local::{LocalAccount, LocalCloud};
+use infraguard_core::SystemClock;
+
+/// The local cloud served on `127.0.0.1:0` until dropped.
+pub struct Wire {
+    pub addr: SocketAddr,
+    pub cloud: Arc<LocalCloud>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Wire {
+    pub fn start(region: &str) -> Wire {
+        let local = LocalCloud::in_memory(
+            LocalAccount {
+                env: "dev".into(),
+                region: region.into(),
+            },
+            Arc::new(SystemClock),
+        )
+        .expect("local cloud");
+        let cloud = Arc::new(local);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, s) = (cloud.clone(), stop.clone());
+        let thread = thread::spawn(move || {
+            infraguard_cloud_local::wire::serve(c, listener, s).expect("wire serve");
+        });
+        Wire {
+            addr,
+            cloud,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One request as the stub saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub target: Option<String>,
+    pub authorization: Option<String>,
+    pub body: String,
+}
+
+impl Seen {
+    /// The region of the SigV4 credential scope (`Credential=AK/DATE/REGION/…`).
+    pub fn signed_region(&self) -> Option<String> {
+        let auth = self.authorization.as_deref()?;
+        let scope = auth.split("Credential=").nth(1)?;
+        scope.split('/').nth(2).map(str::to_string)
+    }
+}
+
+/// What the stub answers: status, content type, body.
+pub type Reply = (u16, &'static str, String);
+
+/// A loopback HTTP server that records every request and answers with
+/// `respond`; one request per connection.
+pub struct Stub {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Stub {
+    pub fn start(respond: impl Fn(&Seen) -> Reply + Send + 'static) -> Stub {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (log, s) = (seen.clone(), stop.clone());
+        let thread = thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        if let Some(req) = read_request(&stream) {
+                            let reply = respond(&req);
+                            log.lock().expect("log").push(req);
+                            write_reply(stream, reply);
+                        }
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        Stub {
+            addr,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().expect("log").clone()
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn read_request(stream: &TcpStream) -> Option<Seen> {
+    stream.set_nonblocking(false).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let (mut target, mut authorization, mut length) = (None, None, 0usize);
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let (name, value) = l.split_once(':')?;
+        let value = value.trim().to_string();
+        match name.to_ascii_lowercase().as_str() {
+            "x-amz-target" => target = Some(value),
+            "authorization" => authorization = Some(value),
+            "content-length" => length = value.parse().ok()?,
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Seen {
+        target,
+        authorization,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn write_reply(mut stream: TcpStream, (status, content_type, body): Reply) {
+    let head = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-RequestId: stub\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+}
+
+/// STS's GetCallerIdentity answer (awsQuery, XML).
+pub fn sts_identity_reply(account: &str) -> Reply {
+    let body = format!(
+        r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:user/stub</Arn><UserId>AIDASTUB</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>stub</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
+    );
+    (200, "text/xml", body)
+}
+
+/// CloudFormation's DescribeType answer carrying `schema`.
+pub fn describe_type_reply(type_name: &str, schema: &serde_json::Value) -> Reply {
+    let escaped = schema
+        .to_string()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    let body = format!(
+        r#"<DescribeTypeResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeTypeResult><TypeName>{type_name}</TypeName><Type>RESOURCE</Type><Schema>{escaped}</Schema></DescribeTypeResult><ResponseMetadata><RequestId>stub</RequestId></ResponseMetadata></DescribeTypeResponse>"#
+    );
+    (200, "text/xml", body)
+}
+
+/// An AWS query-protocol error reply.
+pub fn query_error_reply(code: &str, message: &str) -> Reply {
+    let body = format!(
+        r#"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>stub</RequestId></ErrorResponse>"#
+    );
+    (400, "text/xml", body)
+}
+
+/// The backend pointed at the wire endpoint for Cloud Control and at `sts`
+/// for identity.
+pub fn backend(wire: &Wire, sts: &Stub, region: &str) -> AwsCloud {
+    let mut opts = ConnectOptions::for_emulator("dev", region, &wire.url());
+    opts.service_endpoints.insert("sts".into(), sts.url());
+    AwsCloud::connect_with(opts).expect("connect")
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// An emulator process, killed (and reaped) on drop.
+pub struct Process {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A program from an explicit variable, else from PATH.
+pub fn find_program(var: &str, name: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(var).map(PathBuf::from) {
+        return p.is_file().then_some(p);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Start `program args…` and wait until `GET health_path` answers 200.
+pub fn start_process(
+    program: &PathBuf,
+    args: &[String],
+    port: u16,
+    health_path: &str,
+) -> Result<Process, String> {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+    let process = Process {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if http_status(port, health_path) == Some(200) {
+            return Ok(process);
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "{} did not answer GET {health_path} on port {port} within 60 s",
+        program.display()
+    ))
+}
+
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// POST with an empty body (emulator reset endpoints).
+pub fn http_post(url_port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", url_port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A prefix unique to this run, lowercase (bucket names).
+pub fn prefix(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{what}-{:x}{:x}",
+        std::process::id() % 0xfff,
+        nanos % 0xffff
+    )
+}
