@@ -70,6 +70,8 @@ pub enum Command {
         env: String,
         request_token: String,
     },
+    /// Monthly cost review per environment, with alert thresholds.
+    Costs(crate::commands::costs::CostsArgs),
     /// Promote a dev resource to prod (the normal gated chain in prod).
     Promote(crate::commands::promote::PromoteArgs),
     /// Which resources are dev-only, prod-only, synced or need review.

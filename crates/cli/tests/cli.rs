@@ -514,3 +514,75 @@ fn secrets_never_appear_in_output_or_the_audit_log() {
             .any(|f| f["path"].as_str().unwrap().contains("MasterUserPassword"))
     );
 }
+
+#[test]
+fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
+    let dir = project();
+    let d = dir.path();
+    let plan = json(
+        d,
+        &[
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--purpose",
+            "documents",
+            "--usage",
+            "storage_gb=100",
+        ],
+    );
+    // 100 GB × $0.023 + 10 × $0.005 + 10 × $0.0004 = $2.354
+    assert_eq!(plan["cost"]["monthly_usd"], "2.354");
+    ok(d, &["apply", plan["id"].as_str().unwrap()]);
+    let report = json(d, &["costs"]);
+    let envs = report["environments"].as_array().unwrap();
+    assert_eq!(envs.len(), 1, "{report}");
+    assert_eq!(envs[0]["env"], "aws-dev");
+    assert_eq!(envs[0]["resources"], 1);
+    assert_eq!(report["combined_alerts"].as_array().unwrap().len(), 0);
+    let text = ok(d, &["costs"]);
+    assert!(
+        text.contains("📊 Monthly AWS Costs") && text.contains("S3 Storage"),
+        "{text}"
+    );
+
+    let bad = run_in(
+        d,
+        &[
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--purpose",
+            "x",
+            "--usage",
+            "storage_gib=1",
+        ],
+    );
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("storage_gib"), "{}", stderr(&bad));
+
+    let alarms = json(d, &["costs", "--env", "prod", "--billing-alarm"]);
+    let alarms = alarms.as_array().unwrap();
+    assert_eq!(alarms.len(), 3, "one alarm per alert threshold");
+    for a in alarms {
+        assert_eq!(a["type"], "AWS::CloudWatch::Alarm");
+        assert_eq!(
+            a["gate"]["decision"], "refused",
+            "prod is read-only: the alarm waits for a human like any write"
+        );
+        assert_eq!(
+            a["template"]["Resources"]
+                .as_object()
+                .unwrap()
+                .values()
+                .next()
+                .unwrap()["Properties"]["MetricName"],
+            "EstimatedCharges"
+        );
+    }
+    assert_eq!(json(d, &["approvals"]).as_array().unwrap().len(), 3);
+}

@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches.
 
 pub mod approvals;
+pub mod costs;
 pub mod init;
 pub mod plan;
 pub mod promote;
@@ -36,6 +37,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         Command::Deny(a) => approvals::deny(cli, a),
         Command::Audit(a) => audit(cli, a.command.as_ref()),
         Command::Status { env, request_token } => status(cli, env, request_token),
+        Command::Costs(a) => costs::run(cli, a),
         Command::Promote(a) => promote::promote(cli, a),
         Command::Sync(a) => promote::sync(cli, a),
         Command::Drift(a) => promote::drift(cli, a),

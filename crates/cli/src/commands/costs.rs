@@ -1,0 +1,66 @@
+//! `infraguard costs`: the monthly cost review per environment, with alerts,
+//! and (on request) plans for the billing alarms.
+
+use anyhow::Result;
+
+use crate::args::{Cli, Output};
+use crate::exit::{self, BadInput};
+use crate::project;
+use crate::render;
+
+#[derive(clap::Args, Debug)]
+pub struct CostsArgs {
+    /// Only this environment (default: all, with a combined total).
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Plan one CloudWatch billing alarm on EstimatedCharges per alert
+    /// threshold in --env (applied with `infraguard apply`, through the gate).
+    #[arg(long, requires = "env")]
+    pub billing_alarm: bool,
+}
+
+pub fn run(cli: &Cli, args: &CostsArgs) -> Result<i32> {
+    let (_, engine) = project::open(cli.directory.as_deref())?;
+    if args.billing_alarm {
+        let env = args
+            .env
+            .as_deref()
+            .ok_or_else(|| BadInput("--billing-alarm needs --env".into()))?;
+        let plans = engine.plan_billing_alarms(env, &super::cli_requester())?;
+        if cli.output == Output::Json {
+            println!("{}", render::json(&plans));
+        } else {
+            for p in &plans {
+                println!(
+                    "Plan {}: {} `{}` in {}",
+                    p.id,
+                    p.type_name,
+                    p.identifier.as_deref().unwrap_or("?"),
+                    p.env
+                );
+                println!("{}\n", render::gate(p));
+            }
+        }
+        return Ok(exit::OK);
+    }
+    let report = engine.cost_report(args.env.as_deref())?;
+    if cli.output == Output::Json {
+        println!(
+            "{}",
+            render::json(&infraguard_cost::report::to_json(&report))
+        );
+    } else {
+        println!("{}", infraguard_cost::report::render_tree(&report));
+        println!(
+            "Tip: `infraguard costs --env prod --billing-alarm` plans CloudWatch billing alarms at {}.",
+            engine
+                .config()
+                .alert_thresholds
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(exit::OK)
+}
