@@ -68,7 +68,7 @@ pub fn findings(plan: &Plan) -> String {
         plan.findings.len()
     );
     let mut sorted: Vec<_> = plan.findings.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in sorted {
         let mark = match &f.suppressed {
             Some(sup) => format!(" [suppressed by {}: {}]", sup.source, sup.reason),
