@@ -508,7 +508,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     /// suppressed or approved by a human.
     fn unresolved_findings(&self, inv: &Inventory) -> Result<Vec<String>, EngineError> {
         let env = self.config().environment(&inv.env)?.clone();
-        let plans = self.plans(Some(&inv.env), PLAN_SCAN_LIMIT)?;
+        let plans = self.store().plans(Some(&inv.env), PLAN_SCAN_LIMIT)?;
         let mut latest: HashMap<(String, String), &Plan> = HashMap::new();
         for p in plans.iter().filter(|p| p.status == PlanStatus::Applied) {
             if let Some(id) = &p.identifier {

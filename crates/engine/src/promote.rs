@@ -765,7 +765,11 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 ws.envs.dev.name, ws.envs.dev.name
             ))
         })?;
-        let dev_plans = self.plans(Some(&ws.envs.dev.name), PLAN_SCAN_LIMIT)?;
+        // The stored plans, not the redacted copies callers get: write-only
+        // values are restored from them.
+        let dev_plans = self
+            .store()
+            .plans(Some(&ws.envs.dev.name), PLAN_SCAN_LIMIT)?;
         let order = if with_dependencies {
             self.dependency_order(&ws, target)?
         } else {
@@ -1368,7 +1372,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 Ok(r)
             }
             Err(e) => {
-                let now = self.plan_by_id(&plan.id)?;
+                let now = self.load_plan(&plan.id)?;
                 if now.status == PlanStatus::Failed {
                     r.status = PromotionState::Failed;
                     r.message = format!(
@@ -1507,8 +1511,13 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         }
         match found {
             Some(id) => {
-                let plan = self.plan_by_id(&id)?;
-                Ok((plan.status != PlanStatus::Failed).then_some(plan))
+                // An applied plan whose resource is gone (deleted in prod)
+                // cannot be continued: the promotion starts over.
+                let plan = self.load_plan(&id)?;
+                Ok(
+                    matches!(plan.status, PlanStatus::Planned | PlanStatus::Applying)
+                        .then_some(plan),
+                )
             }
             None => Ok(None),
         }

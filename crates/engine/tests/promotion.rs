@@ -1,0 +1,668 @@
+//! Promotion, sync status, drift and preflight end to end over two local
+//! clouds (one account each) and a real SQLite store.
+//!
+//! Out-of-band changes (a resource deleted or edited behind infraguard's
+//! back) are made straight through the cloud port, as a person with console
+//! access would; everything infraguard does goes through the engine.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use infraguard_cloud_local::{Faults, LocalAccount, LocalCloud};
+use infraguard_core::approval::ApprovalStatus;
+use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::cloud::{Cloud, OperationStatus};
+use infraguard_core::env::Backend;
+use infraguard_core::plan::GateDecision;
+use infraguard_core::resource::{Operation, ResourceType};
+use infraguard_core::store::Store;
+use infraguard_engine::promote::CheckStatus;
+use infraguard_engine::{
+    Actor, ApplyOutcome, Engine, PlanRequest, PollPolicy, ProjectConfig, PromotionReport,
+    PromotionState, RawConfig, SqliteStore,
+};
+use serde_json::{Value, json};
+
+type TestEngine = Engine<LocalCloud, SqliteStore>;
+
+fn engine_in(dir: &std::path::Path) -> TestEngine {
+    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut clouds = BTreeMap::new();
+    for env in ["dev", "prod"] {
+        let account = LocalAccount {
+            env: env.into(),
+            region: "us-east-1".into(),
+        };
+        clouds.insert(
+            env.to_string(),
+            LocalCloud::open(&dir.join(format!("cloud-{env}.db")), account, clock.clone()).unwrap(),
+        );
+    }
+    let store = SqliteStore::open(&dir.join("state.db")).unwrap();
+    Engine::new(config, clouds, store, clock)
+        .unwrap()
+        .with_poll_policy(PollPolicy {
+            max_polls: 20,
+            max_retries: 3,
+            sleep: Arc::new(|_| {}),
+        })
+}
+
+fn agent() -> Actor {
+    Actor::agent("test-agent", "test")
+}
+
+fn human() -> Actor {
+    Actor::human("alice", "test")
+}
+
+fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {
+    |_| {}
+}
+
+/// Plan and apply a create in dev (automatic there).
+fn create_dev(e: &TestEngine, t: &str, purpose: &str, props: Value) -> String {
+    let plan = e
+        .plan(PlanRequest::create("dev", t, Some(purpose), props, agent()))
+        .unwrap();
+    assert_eq!(
+        plan.gate.decision,
+        GateDecision::Auto,
+        "{:?}",
+        plan.gate.reasons
+    );
+    match e.apply(&plan.id, &agent(), &mut noop()).unwrap() {
+        ApplyOutcome::Applied { event, .. } => event.identifier.unwrap(),
+        other => panic!("dev create not applied: {other:?}"),
+    }
+}
+
+fn tags_of(e: &TestEngine, env: &str, t: &str, id: &str) -> BTreeMap<String, String> {
+    let live = e.get_resource(env, t, id).unwrap();
+    live.properties["Tags"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|t| {
+                    (
+                        t["Key"].as_str().unwrap().to_string(),
+                        t["Value"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn promote(e: &TestEngine, t: &str, id: &str, deps: bool) -> PromotionReport {
+    e.promote(t, id, deps, &agent(), &mut noop()).unwrap()
+}
+
+fn approval_of(r: &PromotionReport) -> String {
+    r.gate
+        .as_ref()
+        .and_then(|g| g.approval_id.clone())
+        .unwrap_or_else(|| panic!("no approval id in {r:#?}"))
+}
+
+/// Promote, approve as a human, promote again: the whole two-call path.
+fn promote_approved(e: &TestEngine, t: &str, id: &str) -> PromotionReport {
+    let first = promote(e, t, id, false);
+    assert_eq!(first.status, PromotionState::AwaitingApproval, "{first:#?}");
+    e.approve(&approval_of(&first), &human(), None).unwrap();
+    let second = promote(e, t, id, false);
+    assert_eq!(second.status, PromotionState::Synced, "{second:#?}");
+    second
+}
+
+const BUCKET: &str = "AWS::S3::Bucket";
+const ROLE: &str = "AWS::IAM::Role";
+const FUNCTION: &str = "AWS::Lambda::Function";
+
+#[test]
+fn a_bucket_waits_for_a_human_then_is_created_in_prod_and_dev_is_tagged_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let dev_id = create_dev(
+        &e,
+        BUCKET,
+        "documents",
+        json!({"VersioningConfiguration": {"Status": "Enabled"},
+               "Tags": [{"Key": "Team", "Value": "docs"}]}),
+    );
+    assert_eq!(dev_id, "synthcoreai-documents-dev");
+    let sync = e.sync_status(Some(BUCKET)).unwrap();
+    assert_eq!(sync.dev_only.len(), 1);
+    assert_eq!(
+        sync.dev_only[0].promotion_status.as_deref(),
+        Some("dev-only")
+    );
+
+    let prod_calls = e.cloud("prod").unwrap().calls();
+    let first = promote(&e, BUCKET, &dev_id, false);
+    assert_eq!(first.status, PromotionState::AwaitingApproval, "{first:#?}");
+    let approval = approval_of(&first);
+    let waiting: Vec<_> = first
+        .checklist
+        .iter()
+        .filter(|c| c.status == CheckStatus::Waiting)
+        .map(|c| c.key.as_str())
+        .collect();
+    assert_eq!(waiting, ["cost", "approval"]);
+    assert!(
+        first
+            .checklist
+            .iter()
+            .all(|c| c.status != CheckStatus::Failed)
+    );
+    let plan = e.plan_by_id(first.plan_id.as_deref().unwrap()).unwrap();
+    assert_eq!(plan.env, "prod");
+    assert_eq!(
+        plan.identifier.as_deref(),
+        Some("synthcoreai-documents-prod")
+    );
+    // Nothing was written to prod while waiting: only reads.
+    let prod = e.cloud("prod").unwrap();
+    assert_eq!(prod.calls() - prod_calls, prod_calls_for_reads(&e));
+
+    // A second call before the approval finds the same plan and approval.
+    let again = promote(&e, BUCKET, &dev_id, false);
+    assert_eq!(again.status, PromotionState::AwaitingApproval);
+    assert_eq!(approval_of(&again), approval);
+    assert_eq!(again.plan_id, first.plan_id);
+    assert_eq!(e.approvals(Some(ApprovalStatus::Pending)).unwrap().len(), 1);
+
+    // An agent cannot approve; a human can, and the next call creates.
+    assert!(e.approve(&approval, &agent(), None).is_err());
+    e.approve(&approval, &human(), Some("ship it")).unwrap();
+    let done = promote(&e, BUCKET, &dev_id, false);
+    assert_eq!(done.status, PromotionState::Synced, "{done:#?}");
+    assert_eq!(done.prod_id.as_deref(), Some("synthcoreai-documents-prod"));
+    assert!(
+        done.checklist
+            .iter()
+            .all(|c| c.status == CheckStatus::Passed),
+        "{:#?}",
+        done.checklist
+    );
+    let outcomes: Vec<(&str, &str)> = done
+        .dev_tags
+        .iter()
+        .map(|u| (u.promotion_status.as_str(), u.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("pending-prod", "applied"), ("synced", "applied")]
+    );
+
+    let prod_tags = tags_of(&e, "prod", BUCKET, "synthcoreai-documents-prod");
+    assert_eq!(prod_tags["Environment"], "production");
+    assert_eq!(prod_tags["Team"], "docs", "other tags are kept");
+    assert_eq!(prod_tags["DevCounterpart"], dev_id);
+    assert!(!prod_tags.contains_key("PromotionStatus"));
+    let prod_live = e
+        .get_resource("prod", BUCKET, "synthcoreai-documents-prod")
+        .unwrap();
+    assert_eq!(
+        prod_live.properties["VersioningConfiguration"]["Status"],
+        "Enabled"
+    );
+    let dev_tags = tags_of(&e, "dev", BUCKET, &dev_id);
+    assert_eq!(dev_tags["PromotionStatus"], "synced");
+    assert_eq!(dev_tags["ProdCounterpart"], "synthcoreai-documents-prod");
+    assert_eq!(dev_tags["Environment"], "development");
+
+    let sync = e.sync_status(None).unwrap();
+    assert!(sync.dev_only.is_empty() && sync.prod_only.is_empty() && sync.needs_review.is_empty());
+    assert_eq!(sync.synced.len(), 1);
+    assert_eq!(sync.synced[0].prod, "synthcoreai-documents-prod");
+    let drift = e.drift(None).unwrap();
+    assert!(drift.is_clean(), "{drift:#?}");
+    assert_eq!(drift.pairs_checked, 1);
+
+    // Promoting again is a no-op that says where it is.
+    let noop_again = promote(&e, BUCKET, &dev_id, false);
+    assert_eq!(noop_again.status, PromotionState::Synced);
+    assert!(noop_again.plan_id.is_none());
+
+    let actions: Vec<String> = e
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    for a in [
+        "promotion.planned",
+        "approval.granted",
+        "promotion.completed",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "{a} missing from {actions:?}"
+        );
+    }
+    assert!(e.audit_verify().unwrap().ok);
+}
+
+/// Cloud calls a promotion that stops before writing makes in prod: one
+/// list per supported type (all empty here, so one page each) and one
+/// identity call.
+fn prod_calls_for_reads(_e: &TestEngine) -> u64 {
+    infraguard_schema::Catalog::builtin().types().len() as u64 + 1
+}
+
+fn lambda_with_role(e: &TestEngine) -> (String, String) {
+    let role = create_dev(
+        e,
+        ROLE,
+        "worker",
+        json!({"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}),
+    );
+    let role_arn = e.get_resource("dev", ROLE, &role).unwrap().properties["Arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let function = create_dev(
+        e,
+        FUNCTION,
+        "worker",
+        json!({"Runtime": "python3.12", "Handler": "index.handler", "Role": role_arn,
+               "Code": {"ZipFile": "def handler(event, context):\n    return 'ok'\n"}}),
+    );
+    (role, function)
+}
+
+#[test]
+fn an_unpromoted_dependency_stops_the_promotion_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let (role, function) = lambda_with_role(&e);
+    let r = promote(&e, FUNCTION, &function, false);
+    assert_eq!(r.status, PromotionState::Blocked, "{r:#?}");
+    let failed = r.failed_item().expect("a failed checklist item");
+    assert_eq!(failed.key, "dependencies");
+    assert!(
+        failed.detail.contains(&role) && failed.detail.contains("/Role"),
+        "{}",
+        failed.detail
+    );
+    assert!(r.message.contains(&role), "{}", r.message);
+    assert!(r.plan_id.is_none());
+    assert!(
+        e.plans(Some("prod"), 10).unwrap().is_empty(),
+        "no prod plan was made"
+    );
+    assert!(e.approvals(None).unwrap().is_empty());
+    assert!(
+        e.audit_log()
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "promotion.blocked")
+    );
+}
+
+#[test]
+fn with_dependencies_the_role_is_promoted_before_the_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let (role, function) = lambda_with_role(&e);
+
+    // Call 1: the role's prod plan waits for a human; the function waits on it.
+    let r1 = promote(&e, FUNCTION, &function, true);
+    assert_eq!(r1.status, PromotionState::AwaitingApproval, "{r1:#?}");
+    let waiting = r1.waiting_on.as_ref().expect("waits on the role");
+    assert_eq!(
+        (waiting.type_name.as_str(), waiting.identifier.as_str()),
+        (ROLE, role.as_str())
+    );
+    assert_eq!(r1.dependencies.len(), 1);
+    assert_eq!(r1.dependencies[0].type_name, ROLE);
+    e.approve(&approval_of(&r1), &human(), None).unwrap();
+
+    // Call 2: the role is created; the function's plan now waits.
+    let r2 = promote(&e, FUNCTION, &function, true);
+    assert_eq!(r2.dependencies[0].status, PromotionState::Synced, "{r2:#?}");
+    assert_eq!(r2.status, PromotionState::AwaitingApproval, "{r2:#?}");
+    assert!(r2.waiting_on.is_none(), "the function's own approval now");
+    let prod_role = e
+        .get_resource("prod", ROLE, "synthcoreai-worker-prod")
+        .unwrap();
+    let prod_role_arn = prod_role.properties["Arn"].as_str().unwrap().to_string();
+    let prod_account = e.cloud("prod").unwrap().account_id().to_string();
+    assert!(prod_role_arn.contains(&prod_account));
+    let mapped: Vec<_> = r2
+        .references
+        .iter()
+        .filter(|m| m.kind == "resource")
+        .collect();
+    assert_eq!(mapped.len(), 1, "{:?}", r2.references);
+    assert_eq!(mapped[0].pointer, "/Role");
+    assert_eq!(mapped[0].prod_value, prod_role_arn);
+    e.approve(&approval_of(&r2), &human(), None).unwrap();
+
+    // Call 3: the function is created, pointing at the prod role.
+    let r3 = promote(&e, FUNCTION, &function, true);
+    assert_eq!(r3.status, PromotionState::Synced, "{r3:#?}");
+    let prod_fn = e
+        .get_resource("prod", FUNCTION, "synthcoreai-worker-prod")
+        .unwrap();
+    assert_eq!(prod_fn.properties["Role"], prod_role_arn.as_str());
+    // The write-only code was restored from the dev create plan.
+    // (The stored plan: plans handed to callers are redacted.)
+    let plan = e
+        .store()
+        .plan(r3.plan_id.as_deref().unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(
+        plan.desired_state["Code"]["ZipFile"]
+            .as_str()
+            .unwrap()
+            .contains("return 'ok'")
+    );
+    let shown = e.plan_by_id(&plan.id).unwrap();
+    assert!(
+        !shown.desired_state["Code"]["ZipFile"]
+            .as_str()
+            .unwrap()
+            .contains("return")
+    );
+
+    // Prod creates happened role first, then function.
+    let creates: Vec<String> = e
+        .plans(Some("prod"), 10)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .filter(|p| p.operation == Operation::Create)
+        .map(|p| p.type_name.to_string())
+        .collect();
+    assert_eq!(creates, [ROLE, FUNCTION]);
+    let sync = e.sync_status(None).unwrap();
+    assert_eq!(sync.synced.len(), 2);
+    assert!(sync.dev_only.is_empty(), "{:?}", sync.dev_only);
+    let drift = e.drift(None).unwrap();
+    assert!(drift.is_clean(), "{drift:#?}");
+}
+
+#[test]
+fn deleted_counterparts_need_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let a = create_dev(&e, BUCKET, "alpha", json!({}));
+    let b = create_dev(&e, BUCKET, "beta", json!({}));
+    let a_prod = promote_approved(&e, BUCKET, &a).prod_id.unwrap();
+    let b_prod = promote_approved(&e, BUCKET, &b).prod_id.unwrap();
+    let t = ResourceType::new(BUCKET).unwrap();
+    // Someone deletes alpha's prod copy, and beta's dev source, by hand.
+    let ev = e
+        .cloud("prod")
+        .unwrap()
+        .delete(&t, &a_prod, "oob-1")
+        .unwrap();
+    assert_eq!(ev.operation_status, OperationStatus::Success);
+    let ev = e.cloud("dev").unwrap().delete(&t, &b, "oob-2").unwrap();
+    assert_eq!(ev.operation_status, OperationStatus::Success);
+
+    let sync = e.sync_status(Some(BUCKET)).unwrap();
+    assert!(sync.synced.is_empty() && sync.dev_only.is_empty() && sync.prod_only.is_empty());
+    assert_eq!(sync.needs_review.len(), 2, "{:#?}", sync.needs_review);
+    let dev_side = sync
+        .needs_review
+        .iter()
+        .find(|n| n.dev.as_deref() == Some(a.as_str()))
+        .unwrap();
+    assert_eq!(dev_side.expected_prod.as_deref(), Some(a_prod.as_str()));
+    let prod_side = sync
+        .needs_review
+        .iter()
+        .find(|n| n.prod.as_deref() == Some(b_prod.as_str()))
+        .unwrap();
+    assert!(prod_side.reason.contains(&b), "{}", prod_side.reason);
+    let v = serde_json::to_value(&sync).unwrap();
+    for key in ["dev_only", "prod_only", "synced", "needs_review"] {
+        assert!(v[key].is_array(), "JSON key {key}");
+    }
+
+    // Both deletions are also out-of-band drift against what was applied.
+    let drift = e.drift(Some(BUCKET)).unwrap();
+    let deleted: Vec<&str> = drift
+        .out_of_band
+        .iter()
+        .filter(|o| o.deleted)
+        .map(|o| o.identifier.as_str())
+        .collect();
+    assert!(
+        deleted.contains(&a_prod.as_str()) && deleted.contains(&b.as_str()),
+        "{deleted:?}"
+    );
+
+    // Promoting alpha again recreates its prod copy.
+    let again = promote(&e, BUCKET, &a, false);
+    assert!(
+        again.notes.iter().any(|n| n.contains("no longer exists")),
+        "{:?}",
+        again.notes
+    );
+    assert_eq!(again.status, PromotionState::AwaitingApproval);
+}
+
+#[test]
+fn an_out_of_band_change_is_drift_and_fixing_it_is_a_gated_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let dev = create_dev(
+        &e,
+        BUCKET,
+        "reports",
+        json!({"VersioningConfiguration": {"Status": "Enabled"}}),
+    );
+    let prod = promote_approved(&e, BUCKET, &dev).prod_id.unwrap();
+    let t = ResourceType::new(BUCKET).unwrap();
+    let patch =
+        json!([{"op": "replace", "path": "/VersioningConfiguration/Status", "value": "Suspended"}]);
+    let ev = e
+        .cloud("prod")
+        .unwrap()
+        .update(&t, &prod, &patch, "console-edit")
+        .unwrap();
+    assert_eq!(ev.operation_status, OperationStatus::Success);
+
+    let drift = e.drift(None).unwrap();
+    assert_eq!(drift.drifted.len(), 1, "{drift:#?}");
+    let d = &drift.drifted[0];
+    assert_eq!(
+        (d.dev.as_str(), d.prod.as_str()),
+        (dev.as_str(), prod.as_str())
+    );
+    let paths: Vec<&str> = d.differences.iter().map(|x| x.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/VersioningConfiguration/Status"],
+        "names, Environment tag and ARNs do not count"
+    );
+    assert_eq!(d.differences[0].expected, Some(json!("Enabled")));
+    assert_eq!(d.differences[0].actual, Some(json!("Suspended")));
+    assert!(d.needs_replacement.is_empty());
+    assert_eq!(drift.out_of_band.len(), 1, "{:#?}", drift.out_of_band);
+    assert_eq!(drift.out_of_band[0].env, "prod");
+    assert_eq!(
+        drift.out_of_band[0].differences[0].path,
+        "/VersioningConfiguration/Status"
+    );
+
+    let preflight = e.preflight("prod").unwrap();
+    assert!(!preflight.ready);
+    let check = preflight.checks.iter().find(|c| c.key == "drift").unwrap();
+    assert!(
+        !check.ok && check.details.iter().any(|l| l.contains(&prod)),
+        "{check:?}"
+    );
+
+    // The fix is an ordinary prod update: a human approves it.
+    let plan = e
+        .plan(PlanRequest {
+            env: "prod".into(),
+            operation: Operation::Update,
+            type_name: BUCKET.into(),
+            purpose: None,
+            properties: None,
+            identifier: Some(prod.clone()),
+            patch: Some(d.patch.clone()),
+            usage: None,
+            actor: agent(),
+        })
+        .unwrap();
+    assert_eq!(plan.gate.decision, GateDecision::Refused);
+    e.approve(plan.gate.approval_id.as_deref().unwrap(), &human(), None)
+        .unwrap();
+    assert!(matches!(
+        e.apply(&plan.id, &agent(), &mut noop()).unwrap(),
+        ApplyOutcome::Applied { .. }
+    ));
+    let drift = e.drift(None).unwrap();
+    assert!(drift.is_clean(), "{drift:#?}");
+    let preflight = e.preflight("prod").unwrap();
+    assert!(preflight.ready, "{preflight:#?}");
+}
+
+#[test]
+fn an_approved_create_that_does_not_finish_leaves_dev_pending_prod_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let dev = create_dev(&e, BUCKET, "slow", json!({}));
+    let first = promote(&e, BUCKET, &dev, false);
+    e.approve(&approval_of(&first), &human(), None).unwrap();
+    // Prod keeps the create IN_PROGRESS for longer than the engine polls.
+    let prod = e.cloud("prod").unwrap();
+    prod.set_faults(&Faults {
+        pending_polls: 25,
+        ..Faults::default()
+    })
+    .unwrap();
+    let stuck = promote(&e, BUCKET, &dev, false);
+    assert_eq!(stuck.status, PromotionState::PendingProd, "{stuck:#?}");
+    assert_eq!(
+        tags_of(&e, "dev", BUCKET, &dev)["PromotionStatus"],
+        "pending-prod"
+    );
+    let sync = e.sync_status(Some(BUCKET)).unwrap();
+    assert_eq!(
+        sync.dev_only[0].promotion_status.as_deref(),
+        Some("pending-prod")
+    );
+    let preflight = e.preflight("prod").unwrap();
+    let check = preflight
+        .checks
+        .iter()
+        .find(|c| c.key == "promotion")
+        .unwrap();
+    assert!(
+        check.details.iter().any(|l| l.contains("pending-prod")),
+        "{check:?}"
+    );
+
+    prod.set_faults(&Faults::default()).unwrap();
+    let done = promote(&e, BUCKET, &dev, false);
+    assert_eq!(done.status, PromotionState::Synced, "{done:#?}");
+    assert_eq!(done.plan_id, first.plan_id, "the same plan resumed");
+    assert_eq!(
+        tags_of(&e, "dev", BUCKET, &dev)["PromotionStatus"],
+        "synced"
+    );
+    assert_eq!(e.list_resources("prod", Some(BUCKET)).unwrap().len(), 1);
+}
+
+#[test]
+fn a_denied_promotion_stays_denied_for_the_same_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let dev = create_dev(&e, BUCKET, "nope", json!({}));
+    let first = promote(&e, BUCKET, &dev, false);
+    e.deny(&approval_of(&first), &human(), Some("not this quarter"))
+        .unwrap();
+    let r = promote(&e, BUCKET, &dev, false);
+    assert_eq!(r.status, PromotionState::Denied, "{r:#?}");
+    assert!(r.message.contains("not this quarter"), "{}", r.message);
+    assert!(e.list_resources("prod", None).unwrap().is_empty());
+    assert_eq!(
+        tags_of(&e, "dev", BUCKET, &dev)["PromotionStatus"],
+        "dev-only"
+    );
+}
+
+#[test]
+fn unaccepted_findings_stop_the_promotion_and_its_approval_is_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    // Made outside infraguard: no encryption, public access not blocked.
+    let t = ResourceType::new(BUCKET).unwrap();
+    let props = json!({"BucketName": "synthcoreai-legacy-dev",
+        "PublicAccessBlockConfiguration": {"BlockPublicAcls": false, "BlockPublicPolicy": false,
+            "IgnorePublicAcls": false, "RestrictPublicBuckets": false},
+        "Tags": [{"Key": "Environment", "Value": "development"}]});
+    e.cloud("dev")
+        .unwrap()
+        .create(&t, &props, "console-create")
+        .unwrap();
+    let r = promote(&e, BUCKET, "synthcoreai-legacy-dev", false);
+    assert_eq!(r.status, PromotionState::Blocked, "{r:#?}");
+    let failed = r.failed_item().unwrap();
+    assert_eq!(failed.key, "security_scan");
+    assert!(failed.detail.contains("IG-"), "{}", failed.detail);
+    let approval = approval_of(&r);
+    let a = e
+        .approvals(None)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == approval)
+        .unwrap();
+    assert_eq!(
+        a.status,
+        ApprovalStatus::Denied,
+        "nobody can approve a failed checklist"
+    );
+    let again = promote(&e, BUCKET, "synthcoreai-legacy-dev", false);
+    assert_eq!(again.status, PromotionState::Blocked);
+    assert!(e.list_resources("prod", None).unwrap().is_empty());
+
+    // Preflight of dev sees the same findings.
+    let preflight = e.preflight("dev").unwrap();
+    let check = preflight
+        .checks
+        .iter()
+        .find(|c| c.key == "findings")
+        .unwrap();
+    assert!(
+        !check.ok
+            && check
+                .details
+                .iter()
+                .any(|l| l.contains("synthcoreai-legacy-dev")),
+        "{check:?}"
+    );
+}
+
+#[test]
+fn preflight_is_ready_only_when_nothing_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let empty = e.preflight("prod").unwrap();
+    assert!(empty.ready, "{empty:#?}");
+    let dev = create_dev(&e, BUCKET, "ledger", json!({}));
+    let waiting = e.preflight("prod").unwrap();
+    assert!(!waiting.ready);
+    let check = waiting
+        .checks
+        .iter()
+        .find(|c| c.key == "promotion")
+        .unwrap();
+    assert!(check.details.iter().any(|l| l.contains(&dev)), "{check:?}");
+    promote_approved(&e, BUCKET, &dev);
+    let ready = e.preflight("prod").unwrap();
+    assert!(ready.ready, "{ready:#?}");
+    assert!(e.preflight("stage").is_err());
+}
