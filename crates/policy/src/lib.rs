@@ -35,6 +35,7 @@ pub mod checkov;
 mod data;
 pub mod fix;
 mod iam;
+pub mod iam_tools;
 pub mod parse;
 pub mod report;
 mod rules;

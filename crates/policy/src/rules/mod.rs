@@ -247,17 +247,23 @@ impl Expect<'_> {
     ) {
         let v = ctx.prop(self.path);
         let path = prop_path(self.path);
+        let name = self.path.last().copied().unwrap_or("");
         match v {
-            Val::Unknown(name) => out.unknown(path, format!("set by {name}")),
+            Val::Unknown(by) => out.unknown(path, format!("set by {by}")),
             _ if v.is_absent() => {
                 if !self.absent_passes {
-                    push(out, path, format!("{message} (not set)"), fix);
+                    push(out, path, format!("{message} ({name} is not set)"), fix);
                 }
             }
             _ => match v.as_bool() {
                 Some(true) => {}
-                Some(false) => push(out, path, format!("{message} (false)"), fix),
-                None => push(out, path, format!("{message} (not a boolean)"), fix),
+                Some(false) => push(out, path, format!("{message} ({name} is false)"), fix),
+                None => push(
+                    out,
+                    path,
+                    format!("{message} ({name} is not a boolean)"),
+                    fix,
+                ),
             },
         }
     }

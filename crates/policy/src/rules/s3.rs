@@ -168,12 +168,7 @@ fn pab(ctx: &Ctx<'_>, out: &mut Out, flag: &str, consequence: &str) {
         path: &path,
         absent_passes: false,
     }
-    .bool_true(
-        ctx,
-        out,
-        &format!("{flag} is not true: {consequence}"),
-        Some(fix),
-    );
+    .bool_true(ctx, out, consequence, Some(fix));
 }
 
 fn encryption(ctx: &Ctx<'_>, out: &mut Out) {
