@@ -30,7 +30,10 @@ pub struct Expansion {
 pub fn expand_action(pattern: &str) -> Expansion {
     let lower = pattern.trim().to_ascii_lowercase();
     let actions: Vec<String> = if lower == "*" {
-        data::iam_actions().iter().map(|a| a.name.to_string()).collect()
+        data::iam_actions()
+            .iter()
+            .map(|a| a.name.to_string())
+            .collect()
     } else {
         iam::expand(&lower)
             .iter()
@@ -104,7 +107,10 @@ fn nearest_services(service: &str) -> Vec<String> {
         }
     }
     seen.sort();
-    seen.into_iter().take(3).map(|(_, s)| s.to_string()).collect()
+    seen.into_iter()
+        .take(3)
+        .map(|(_, s)| s.to_string())
+        .collect()
 }
 
 /// How many edits a name of this length may be off and still be a likely
@@ -139,8 +145,8 @@ fn restore_case(raw: &str, candidate: &str) -> String {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=m {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=n {
         for j in 1..=m {

@@ -11,27 +11,83 @@
 const TEMPLATES: &[(&str, &str, &str)] = &[
     ("s3", "bucket", "arn:aws:s3:::{name}"),
     ("s3", "object", "arn:aws:s3:::{name}/*"),
-    ("dynamodb", "table", "arn:aws:dynamodb:{region}:{account}:table/{name}"),
-    ("dynamodb", "index", "arn:aws:dynamodb:{region}:{account}:table/{name}/index/*"),
+    (
+        "dynamodb",
+        "table",
+        "arn:aws:dynamodb:{region}:{account}:table/{name}",
+    ),
+    (
+        "dynamodb",
+        "index",
+        "arn:aws:dynamodb:{region}:{account}:table/{name}/index/*",
+    ),
     ("sqs", "queue", "arn:aws:sqs:{region}:{account}:{name}"),
     ("sns", "topic", "arn:aws:sns:{region}:{account}:{name}"),
-    ("lambda", "function", "arn:aws:lambda:{region}:{account}:function:{name}"),
+    (
+        "lambda",
+        "function",
+        "arn:aws:lambda:{region}:{account}:function:{name}",
+    ),
     // Secret ARNs end in a random six-character suffix.
-    ("secretsmanager", "secret", "arn:aws:secretsmanager:{region}:{account}:secret:{name}-*"),
-    ("logs", "log-group", "arn:aws:logs:{region}:{account}:log-group:{name}"),
-    ("logs", "log-stream", "arn:aws:logs:{region}:{account}:log-group:{name}:log-stream:*"),
-    ("ses", "identity", "arn:aws:ses:{region}:{account}:identity/{name}"),
-    ("ses", "template", "arn:aws:ses:{region}:{account}:template/{name}"),
-    ("ses", "configuration-set", "arn:aws:ses:{region}:{account}:configuration-set/{name}"),
+    (
+        "secretsmanager",
+        "secret",
+        "arn:aws:secretsmanager:{region}:{account}:secret:{name}-*",
+    ),
+    (
+        "logs",
+        "log-group",
+        "arn:aws:logs:{region}:{account}:log-group:{name}",
+    ),
+    (
+        "logs",
+        "log-stream",
+        "arn:aws:logs:{region}:{account}:log-group:{name}:log-stream:*",
+    ),
+    (
+        "ses",
+        "identity",
+        "arn:aws:ses:{region}:{account}:identity/{name}",
+    ),
+    (
+        "ses",
+        "template",
+        "arn:aws:ses:{region}:{account}:template/{name}",
+    ),
+    (
+        "ses",
+        "configuration-set",
+        "arn:aws:ses:{region}:{account}:configuration-set/{name}",
+    ),
     ("iam", "role", "arn:aws:iam::{account}:role/{name}"),
     ("iam", "user", "arn:aws:iam::{account}:user/{name}"),
     ("kms", "key", "arn:aws:kms:{region}:{account}:key/{name}"),
-    ("cognito-idp", "userpool", "arn:aws:cognito-idp:{region}:{account}:userpool/{name}"),
+    (
+        "cognito-idp",
+        "userpool",
+        "arn:aws:cognito-idp:{region}:{account}:userpool/{name}",
+    ),
     ("rds", "db", "arn:aws:rds:{region}:{account}:db:{name}"),
-    ("rds", "cluster", "arn:aws:rds:{region}:{account}:cluster:{name}"),
-    ("states", "statemachine", "arn:aws:states:{region}:{account}:stateMachine:{name}"),
-    ("ecr", "repository", "arn:aws:ecr:{region}:{account}:repository/{name}"),
-    ("ssm", "parameter", "arn:aws:ssm:{region}:{account}:parameter/{name}"),
+    (
+        "rds",
+        "cluster",
+        "arn:aws:rds:{region}:{account}:cluster:{name}",
+    ),
+    (
+        "states",
+        "statemachine",
+        "arn:aws:states:{region}:{account}:stateMachine:{name}",
+    ),
+    (
+        "ecr",
+        "repository",
+        "arn:aws:ecr:{region}:{account}:repository/{name}",
+    ),
+    (
+        "ssm",
+        "parameter",
+        "arn:aws:ssm:{region}:{account}:parameter/{name}",
+    ),
 ];
 
 /// Resource types whose identifiers are generated ids, not names the
@@ -132,11 +188,11 @@ mod tests {
             "arn:aws:kms:us-east-1:123456789012:key/*"
         );
         let unknown = ArnContext::new("p", None, Some(" "));
-        assert_eq!(
-            exact(t, "x", &unknown),
-            "arn:aws:dynamodb:*:*:table/x"
-        );
+        assert_eq!(exact(t, "x", &unknown), "arn:aws:dynamodb:*:*:table/x");
         assert!(template("s3", "nosuchtype").is_none());
-        assert_eq!(template("secretsmanager", "Secret").map(|t| t.contains("-*")), Some(true));
+        assert_eq!(
+            template("secretsmanager", "Secret").map(|t| t.contains("-*")),
+            Some(true)
+        );
     }
 }

@@ -462,7 +462,14 @@ pub const CAPABILITIES: &[Capability] = &[
         resource_kind: "user pool id",
         service_words: COGNITO,
         verb_groups: &[&[
-            "manage", "create", "delete", "disable", "enable", "administer", "admin", "update",
+            "manage",
+            "create",
+            "delete",
+            "disable",
+            "enable",
+            "administer",
+            "admin",
+            "update",
         ]],
         statements: &[CapabilityStatement {
             actions: &[
@@ -550,9 +557,9 @@ fn stem(w: &str) -> String {
 /// How well a capability matches the phrase's words: `None` when it does
 /// not; otherwise (verb groups matched, service words matched).
 pub(crate) fn score(c: &Capability, words: &[String]) -> Option<(usize, usize)> {
-    let has = |w: &&str| words.iter().any(|x| x == &stem(w));
-    let service = c.service_words.iter().filter(has).count();
-    if service == 0 || !c.verb_groups.iter().all(|g| g.iter().any(has)) {
+    let has = |w: &str| words.iter().any(|x| *x == stem(w));
+    let service = c.service_words.iter().filter(|w| has(w)).count();
+    if service == 0 || !c.verb_groups.iter().all(|g| g.iter().any(|w| has(w))) {
         return None;
     }
     Some((c.verb_groups.len(), service))
@@ -579,7 +586,9 @@ mod tests {
                     s.resource
                 );
                 for a in s.actions {
-                    let resources = crate::data::iam_action(a).map(|x| x.resources).unwrap_or("");
+                    let resources = crate::data::iam_action(a)
+                        .map(|x| x.resources)
+                        .unwrap_or("");
                     assert!(
                         resources
                             .split(',')

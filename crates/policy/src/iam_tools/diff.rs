@@ -57,18 +57,10 @@ impl PermissionDiff {
             let _ = writeln!(s, "  (no permissions today)");
         }
         for g in &self.current {
-            let _ = writeln!(
-                s,
-                "  {:<width$}  {}  ({})",
-                g.action, g.resource, g.policy
-            );
+            let _ = writeln!(s, "  {:<width$}  {}  ({})", g.action, g.resource, g.policy);
         }
         for g in &self.added {
-            let _ = writeln!(
-                s,
-                "+ {:<width$}  {}  ({})",
-                g.action, g.resource, g.policy
-            );
+            let _ = writeln!(s, "+ {:<width$}  {}  ({})", g.action, g.resource, g.policy);
         }
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
@@ -130,7 +122,8 @@ pub fn permission_diff(
     let wanted = match iam::parse_document(proposed, "") {
         Ok(w) => w,
         Err(why) => {
-            diff.notes.push(format!("the proposed policy cannot be read: {why}"));
+            diff.notes
+                .push(format!("the proposed policy cannot be read: {why}"));
             return diff;
         }
     };
@@ -143,9 +136,9 @@ pub fn permission_diff(
                     resource: r.clone(),
                     policy: proposed_name.to_string(),
                 };
-                let by = statements
-                    .iter()
-                    .find(|(_, st)| st.unknown.is_none() && st.allow == Some(true) && grants(st, a, r));
+                let by = statements.iter().find(|(_, st)| {
+                    st.unknown.is_none() && st.allow == Some(true) && grants(st, a, r)
+                });
                 match by {
                     Some((name, st)) => {
                         conditioned |= st.has_condition;
@@ -195,7 +188,34 @@ fn grants(st: &Statement, action: &str, resource: &str) -> bool {
 /// A resource pattern covers a wanted resource (which may itself be a
 /// pattern such as `arn:aws:s3:::synthcoreai-*/*`: `*` covers `*`).
 fn resource_glob(pattern: &str, wanted: &str) -> bool {
-    pattern == "*" || iam::glob(pattern, wanted)
+    pattern == "*" || wildcard_match(pattern.as_bytes(), wanted.as_bytes())
+}
+
+/// Glob where `*` and `?` in the pattern are always wildcards, even where
+/// the text has the same character (the wanted ARN is often a pattern too).
+fn wildcard_match(p: &[u8], n: &[u8]) -> bool {
+    let (mut pi, mut ni) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ni < n.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if pi < p.len() && (p[pi] == b'?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
 }
 
 #[cfg(test)]
@@ -250,6 +270,24 @@ mod tests {
             json!({"Statement": {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}}),
         );
         let d = permission_diff(&[deny], "New", &upload());
-        assert!(d.notes.iter().any(|n| n.contains("denies s3:PutObject")), "{:?}", d.notes);
+        assert!(
+            d.notes.iter().any(|n| n.contains("denies s3:PutObject")),
+            "{:?}",
+            d.notes
+        );
+    }
+
+    #[test]
+    fn resource_patterns_cover_narrower_patterns() {
+        assert!(resource_glob(
+            "arn:aws:s3:::synthcoreai-*",
+            "arn:aws:s3:::synthcoreai-*/*"
+        ));
+        assert!(resource_glob("*", "anything"));
+        assert!(!resource_glob(
+            "arn:aws:s3:::other/*",
+            "arn:aws:s3:::synthcoreai-*/*"
+        ));
+        assert!(resource_glob("arn:aws:s3:::a?c/*", "arn:aws:s3:::abc/x"));
     }
 }

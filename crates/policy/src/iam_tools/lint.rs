@@ -164,13 +164,14 @@ pub fn lint_text(text: &str, options: &LintOptions) -> Result<LintReport, Policy
             // policy document.
             match crate::parse_template(text) {
                 Ok(t) => return Ok(lint_template(&t, options)),
-                Err(PolicyError::NotATemplate(_)) => serde_yaml::from_str::<Value>(text)
-                    .map_err(|_| PolicyError::Syntax {
+                Err(PolicyError::NotATemplate(_)) => {
+                    serde_yaml::from_str::<Value>(text).map_err(|_| PolicyError::Syntax {
                         format: "JSON",
                         line: json_err.line(),
                         column: json_err.column(),
                         message: json_err.to_string(),
-                    })?,
+                    })?
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -451,7 +452,13 @@ impl<'o> Linter<'o> {
                 } else {
                     format!("did you mean {}?", near.join(", "))
                 };
-                self.push(t, UNKNOWN, &st.action_path(i), format!("{why}: {risk}; {hint}"), fix);
+                self.push(
+                    t,
+                    UNKNOWN,
+                    &st.action_path(i),
+                    format!("{why}: {risk}; {hint}"),
+                    fix,
+                );
             } else if raw.contains(['*', '?']) && raw != "*" {
                 self.wildcard(t, c, i, raw);
             }
@@ -469,7 +476,12 @@ impl<'o> Linter<'o> {
                 "allows every action on every resource: whoever holds this policy can do anything in the account, including granting themselves and others more".into(),
                 None,
             );
-        } else if let Some(i) = st.actions.iter().position(|a| a == "*").filter(|_| !st.not_action) {
+        } else if let Some(i) = st
+            .actions
+            .iter()
+            .position(|a| a == "*")
+            .filter(|_| !st.not_action)
+        {
             let on = if star_resource {
                 "every resource".to_string()
             } else {
@@ -588,10 +600,11 @@ impl<'o> Linter<'o> {
         } else {
             st.actions.iter().any(|p| iam::glob(p, "iam:passrole"))
         };
-        let constrained_service = c
-            .raw
-            .get("Condition")
-            .is_some_and(|cond| cond.to_string().to_ascii_lowercase().contains("iam:passedtoservice"));
+        let constrained_service = c.raw.get("Condition").is_some_and(|cond| {
+            cond.to_string()
+                .to_ascii_lowercase()
+                .contains("iam:passedtoservice")
+        });
         if !passes || !star_resource || constrained_service {
             return;
         }
@@ -645,7 +658,8 @@ impl<'o> Linter<'o> {
                     .resources
                     .split(',')
                     .filter_map(|r| {
-                        arns::template(service, r).map(|tpl| arns::project_scoped(service, r, tpl, ctx))
+                        arns::template(service, r)
+                            .map(|tpl| arns::project_scoped(service, r, tpl, ctx))
                     })
                     .collect(),
                 None => Vec::new(),
@@ -680,11 +694,20 @@ impl<'o> Linter<'o> {
             if let Some(obj) = scoped.as_object_mut() {
                 obj.insert(
                     "Action".into(),
-                    json!(fixed_actions.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>()),
+                    json!(
+                        fixed_actions
+                            .iter()
+                            .map(|(a, _)| a.clone())
+                            .collect::<Vec<_>>()
+                    ),
                 );
                 obj.insert(
                     "Resource".into(),
-                    if resources.len() == 1 { json!(resources[0]) } else { json!(resources) },
+                    if resources.len() == 1 {
+                        json!(resources[0])
+                    } else {
+                        json!(resources)
+                    },
                 );
                 obj.remove("NotResource");
             }
@@ -697,7 +720,12 @@ impl<'o> Linter<'o> {
                 }
                 new.push(rest);
             }
-            Some(replace_statement(&self.pointer(t, &c.st.path), new, c.listed, c.index))
+            Some(replace_statement(
+                &self.pointer(t, &c.st.path),
+                new,
+                c.listed,
+                c.index,
+            ))
         } else {
             None
         };
@@ -754,21 +782,23 @@ struct StatementCtx<'a> {
 
 /// A patch that replaces one statement with `new` (one or more).
 fn replace_statement(pointer: &str, new: Vec<Value>, listed: bool, index: usize) -> Value {
-    if !listed || new.len() == 1 {
-        let value = if listed || new.len() == 1 {
+    if !listed {
+        // A single statement object becomes a list when it is split.
+        let value = if new.len() == 1 {
             new[0].clone()
         } else {
             json!(new)
         };
-        if listed {
-            return json!([{"op": "replace", "path": pointer, "value": value}]);
-        }
-        return json!([{"op": "replace", "path": pointer, "value": if new.len() == 1 { value } else { json!(new) }}]);
+        return json!([{"op": "replace", "path": pointer, "value": value}]);
     }
     let parent = pointer.rsplit_once('/').map_or("", |(p, _)| p);
-    let mut ops = vec![json!({"op": "replace", "path": pointer, "value": new[0]})];
-    for (k, v) in new.iter().enumerate().skip(1) {
-        ops.push(json!({"op": "add", "path": format!("{parent}/{}", index + k), "value": v}));
+    let mut ops = Vec::new();
+    for (k, v) in new.into_iter().enumerate() {
+        if k == 0 {
+            ops.push(json!({"op": "replace", "path": pointer, "value": v}));
+        } else {
+            ops.push(json!({"op": "add", "path": format!("{parent}/{}", index + k), "value": v}));
+        }
     }
     json!(ops)
 }
@@ -810,9 +840,23 @@ mod tests {
     fn the_seeds_over_permissive_example_is_flagged_and_its_good_one_scoped() {
         let bad = json!({"Statement": [{"Effect": "Allow", "Action": "ses:*", "Resource": "*"}]});
         let r = lint_document(&bad, &opts());
-        assert!(rules_of(&r).contains(&SERVICE_WILDCARD), "{:?}", rules_of(&r));
-        let f = r.report.findings.iter().find(|f| f.rule == SERVICE_WILDCARD).unwrap();
-        assert!(f.message.contains("ses:SendEmail, ses:SendRawEmail (ses-send)"), "{}", f.message);
+        assert!(
+            rules_of(&r).contains(&SERVICE_WILDCARD),
+            "{:?}",
+            rules_of(&r)
+        );
+        let f = r
+            .report
+            .findings
+            .iter()
+            .find(|f| f.rule == SERVICE_WILDCARD)
+            .unwrap();
+        assert!(
+            f.message
+                .contains("ses:SendEmail, ses:SendRawEmail (ses-send)"),
+            "{}",
+            f.message
+        );
         assert_eq!(f.path, "Statement/0/Action");
         let good = json!({"Statement": [{"Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"], "Resource": "*"}]});
         let r = lint_document(&good, &opts());
@@ -832,17 +876,32 @@ mod tests {
     #[test]
     fn replace_statement_handles_lists_and_single_objects() {
         let one = replace_statement("/Statement", vec![json!(1), json!(2)], false, 0);
-        assert_eq!(one, json!([{"op": "replace", "path": "/Statement", "value": [1, 2]}]));
+        assert_eq!(
+            one,
+            json!([{"op": "replace", "path": "/Statement", "value": [1, 2]}])
+        );
         let list = replace_statement("/Statement/3", vec![json!(1), json!(2)], true, 3);
-        assert_eq!(list[1], json!({"op": "add", "path": "/Statement/4", "value": 2}));
+        assert_eq!(
+            list[1],
+            json!({"op": "add", "path": "/Statement/4", "value": 2})
+        );
         let single = replace_statement("/Statement/0", vec![json!(1)], true, 0);
-        assert_eq!(single, json!([{"op": "replace", "path": "/Statement/0", "value": 1}]));
+        assert_eq!(
+            single,
+            json!([{"op": "replace", "path": "/Statement/0", "value": 1}])
+        );
     }
 
     #[test]
     fn wildcard_principals_are_found() {
         assert_eq!(wildcard_principal(&json!("*")), Some(String::new()));
-        assert_eq!(wildcard_principal(&json!({"AWS": ["arn:x", "*"]})), Some("/AWS/1".into()));
-        assert_eq!(wildcard_principal(&json!({"Service": "lambda.amazonaws.com"})), None);
+        assert_eq!(
+            wildcard_principal(&json!({"AWS": ["arn:x", "*"]})),
+            Some("/AWS/1".into())
+        );
+        assert_eq!(
+            wildcard_principal(&json!({"Service": "lambda.amazonaws.com"})),
+            None
+        );
     }
 }

@@ -98,7 +98,7 @@ pub fn suggest(req: &SuggestRequest, ctx: &SuggestContext) -> Suggestion {
         .iter()
         .filter_map(|c| catalog::score(c, &words).map(|s| (s, c)))
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scored.as_slice() {
         [] => Suggestion::Unknown {
             capability: phrase.to_string(),
@@ -299,7 +299,10 @@ mod tests {
             ]
         );
         let arn = ask("upload files to s3", &["arn:aws:s3:::my-bucket"]);
-        assert_eq!(arn.policy().unwrap().resources, ["arn:aws:s3:::my-bucket/*"]);
+        assert_eq!(
+            arn.policy().unwrap().resources,
+            ["arn:aws:s3:::my-bucket/*"]
+        );
     }
 
     #[test]
@@ -330,6 +333,10 @@ mod tests {
             json!({"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/synthcoreai-*"}})
         );
         let exact = ask("kms-decrypt", &["1234abcd-12ab-34cd-56ef-1234567890ab"]);
-        assert!(exact.policy().unwrap().document["Statement"][0].get("Condition").is_none());
+        assert!(
+            exact.policy().unwrap().document["Statement"][0]
+                .get("Condition")
+                .is_none()
+        );
     }
 }
