@@ -80,6 +80,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 known: env_names(&engine),
             });
         }
+        crate::tools::prepare();
         Ok(InfraguardServer { engine, fixed_env })
     }
 

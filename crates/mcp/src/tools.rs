@@ -5,7 +5,7 @@
 //! tool sits in the chain and which token it needs, because that is what an
 //! agent must know to call the next one.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::handler::server::common::schema_for_type;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
@@ -242,9 +242,26 @@ fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     schema_for_type::<T>()
 }
 
-/// The full list, in the order of the workflow.
+static TOOLS: OnceLock<Vec<Tool>> = OnceLock::new();
+
+/// The full list, in the order of the workflow. Built once: generating the
+/// schemas costs milliseconds, which `tools/list` should not pay each time.
 pub fn all_tools() -> Vec<Tool> {
-    ToolName::ALL.into_iter().map(ToolName::tool).collect()
+    TOOLS
+        .get_or_init(|| ToolName::ALL.into_iter().map(ToolName::tool).collect())
+        .clone()
+}
+
+/// Build the list on another thread while the server starts, so the first
+/// `tools/list` does not wait for it.
+pub fn prepare() {
+    if TOOLS.get().is_none() {
+        let _ = std::thread::Builder::new()
+            .name("tool-schemas".into())
+            .spawn(|| {
+                let _ = all_tools();
+            });
+    }
 }
 
 #[cfg(test)]
