@@ -237,15 +237,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     /// (the MCP tool `detect_drift`), for one type or all.
     pub fn drift(&self, type_name: Option<&str>) -> Result<DriftReport, EngineError> {
         let types = self.types_for(type_name)?;
-        let ws = Workspace::read(self, &types)?;
-        let c = self.classify(&ws.envs, &ws.dev, &ws.prod);
-        let mut report = self.pair_drift(&ws, &c, type_name, types.len());
-        for env in [ws.envs.dev.name.clone(), ws.envs.prod.name.clone()] {
-            let inv = if env == ws.envs.dev.name {
-                &ws.dev
-            } else {
-                &ws.prod
-            };
+        // Every type is read even for one: a reference to a resource of
+        // another type (a function's role) maps through that resource's
+        // counterpart, and without it the mapped value would look like drift.
+        let all = self.types_for(None)?;
+        let ws = Workspace::read(self, &all)?;
+        let mut c = self.classify(&ws.envs, &ws.dev, &ws.prod);
+        c.synced
+            .retain(|&(d, _, _)| types.contains(&ws.dev.items[d].type_name));
+        let mut report = self.pair_drift(&ws, &c, type_name, all.len());
+        for inv in [&ws.dev, &ws.prod] {
             let (checked, found) = self.out_of_band(inv, &types)?;
             report.applied_checked += checked;
             report.out_of_band.extend(found);

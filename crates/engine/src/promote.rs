@@ -49,7 +49,7 @@ use infraguard_core::store::Store;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::actor::{Actor, ActorKind};
+use crate::actor::Actor;
 use crate::engine::{ApplyOutcome, Engine, PlanRequest};
 use crate::error::EngineError;
 use crate::hash::content_hash;
@@ -836,11 +836,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         } else {
             CheckStatus::Failed
         };
-        r.check(
-            "tested_in_dev",
-            CheckStatus::Passed,
-            "checked when its turn comes",
-        );
+        // The other items are checked when its turn comes.
         r.check("dependencies", status, detail);
         r.dependencies = done;
         r
@@ -1295,8 +1291,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     CheckStatus::Failed,
                     format!("approval {} denied by {by}: {why}", a.id),
                 );
-                let by_system = by.starts_with(&format!("{}:", actor_kind_name(ActorKind::System)));
-                r.status = if by_system {
+                // Denied by the checklist (a failed item, a superseded plan),
+                // not by a person.
+                r.status = if by == Actor::system().to_string() {
                     PromotionState::Blocked
                 } else {
                     PromotionState::Denied
@@ -1565,6 +1562,26 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             return Ok(update);
         };
         let system = Actor::system();
+        // An earlier tag update of this resource still waiting for a human
+        // would, if approved later, write stale tags: this one replaces it.
+        for a in self.approvals(Some(ApprovalStatus::Pending))? {
+            if a.env != ws.envs.dev.name || a.requested_by != system.to_string() {
+                continue;
+            }
+            let earlier = self.load_plan(&a.plan_id)?;
+            if earlier.operation == Operation::Update
+                && earlier.type_name == item.type_name
+                && earlier.identifier.as_deref() == Some(item.identifier.as_str())
+            {
+                self.deny(
+                    &a.id,
+                    &system,
+                    Some(&format!(
+                        "superseded by the tag update to PromotionStatus={status}"
+                    )),
+                )?;
+            }
+        }
         let plan = self.plan(PlanRequest {
             env: ws.envs.dev.name.clone(),
             operation: Operation::Update,
@@ -1600,15 +1617,6 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
         }
         Ok(update)
-    }
-}
-
-/// How `Actor`'s `Display` names a kind (`system:infraguard via engine`).
-fn actor_kind_name(kind: ActorKind) -> &'static str {
-    match kind {
-        ActorKind::Human => "human",
-        ActorKind::Agent => "agent",
-        ActorKind::System => "system",
     }
 }
 

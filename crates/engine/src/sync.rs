@@ -265,17 +265,30 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 Counterpart::Missing { expected } => out.missing.push((i, expected)),
             }
         }
+        let mut dev_only = vec![false; dev.items.len()];
+        for &d in &out.dev_only {
+            dev_only[d] = true;
+        }
         for (p, item) in prod.items.iter().enumerate() {
             if claimed[p] {
                 continue;
             }
-            match item.tags.get(DEV_COUNTERPART) {
-                Some(src) if dev.find(&item.type_name, src).is_none() => {
-                    out.orphans.push((p, src.clone()))
+            let Some(src) = item.tags.get(DEV_COUNTERPART) else {
+                out.prod_only.push(p);
+                continue;
+            };
+            match dev.find(&item.type_name, src) {
+                None => out.orphans.push((p, src.clone())),
+                // Promoted from a dev resource whose tags never learned it
+                // (its tag update waits for approval, or failed).
+                Some(d) if dev_only[d] => {
+                    dev_only[d] = false;
+                    out.untagged.push((d, p));
                 }
-                _ => out.prod_only.push(p),
+                Some(_) => out.prod_only.push(p),
             }
         }
+        out.dev_only.retain(|&d| dev_only[d]);
         out
     }
 
@@ -302,6 +315,8 @@ pub(crate) struct Classified {
     pub prod_only: Vec<usize>,
     /// Prod resources promoted from a dev resource that no longer exists.
     pub orphans: Vec<(usize, String)>,
+    /// (dev, prod): prod was promoted from dev, but dev's tags lack the link.
+    pub untagged: Vec<(usize, usize)>,
 }
 
 /// A resource by type and identifier.
@@ -424,6 +439,19 @@ pub(crate) fn sync_report(
             reason: format!(
                 "promoted from {} resource `{src}`, which no longer exists there: delete it from {} or recreate its source in {}",
                 envs.dev.name, envs.prod.name, envs.dev.name
+            ),
+        }
+    }));
+    needs_review.extend(c.untagged.iter().map(|&(d, p)| {
+        let (dev_item, prod_item) = (&dev.items[d], &prod.items[p]);
+        NeedsReview {
+            type_name: dev_item.type_name.to_string(),
+            dev: Some(dev_item.identifier.clone()),
+            prod: Some(prod_item.identifier.clone()),
+            expected_prod: None,
+            reason: format!(
+                "`{}` in {} was promoted from it, but its tags do not say so: `infraguard promote --type {} --id {}` tags it synced",
+                prod_item.identifier, envs.prod.name, dev_item.type_name, dev_item.identifier
             ),
         }
     }));

@@ -386,6 +386,10 @@ fn with_dependencies_the_role_is_promoted_before_the_function() {
     assert!(sync.dev_only.is_empty(), "{:?}", sync.dev_only);
     let drift = e.drift(None).unwrap();
     assert!(drift.is_clean(), "{drift:#?}");
+    // One type alone still maps the role reference through its counterpart.
+    let drift = e.drift(Some(FUNCTION)).unwrap();
+    assert_eq!(drift.pairs_checked, 1);
+    assert!(drift.is_clean(), "{drift:#?}");
 }
 
 #[test]
@@ -665,4 +669,88 @@ fn preflight_is_ready_only_when_nothing_waits() {
     let ready = e.preflight("prod").unwrap();
     assert!(ready.ready, "{ready:#?}");
     assert!(e.preflight("stage").is_err());
+}
+
+#[test]
+fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_in_review() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every change needs a human here, dev tag updates included.
+    let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+    raw.approval.cost_threshold_usd = "0.00".into();
+    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut clouds = BTreeMap::new();
+    for env in ["dev", "prod"] {
+        let account = LocalAccount {
+            env: env.into(),
+            region: "us-east-1".into(),
+        };
+        clouds.insert(
+            env.to_string(),
+            LocalCloud::in_memory(account, clock.clone()).unwrap(),
+        );
+    }
+    let e = Engine::new(config, clouds, SqliteStore::in_memory().unwrap(), clock).unwrap();
+    let plan = e
+        .plan(PlanRequest::create(
+            "dev",
+            BUCKET,
+            Some("costly"),
+            json!({}),
+            agent(),
+        ))
+        .unwrap();
+    e.approve(plan.gate.approval_id.as_deref().unwrap(), &human(), None)
+        .unwrap();
+    e.apply(&plan.id, &agent(), &mut noop()).unwrap();
+    let dev = "synthcoreai-costly-dev";
+
+    let first = promote(&e, BUCKET, dev, false);
+    e.approve(&approval_of(&first), &human(), None).unwrap();
+    let done = promote(&e, BUCKET, dev, false);
+    assert_eq!(done.status, PromotionState::Synced, "{done:#?}");
+    let synced_update = done.dev_tags.last().unwrap();
+    assert_eq!(synced_update.outcome, "awaiting_approval", "{done:#?}");
+    assert_eq!(
+        tags_of(&e, "dev", BUCKET, dev)["PromotionStatus"],
+        "dev-only"
+    );
+
+    // Prod knows where it came from, so the pair is flagged, not split.
+    let sync = e.sync_status(None).unwrap();
+    assert!(
+        sync.dev_only.is_empty() && sync.prod_only.is_empty(),
+        "{sync:#?}"
+    );
+    assert_eq!(sync.needs_review.len(), 1);
+    assert_eq!(
+        sync.needs_review[0].prod.as_deref(),
+        Some("synthcoreai-costly-prod")
+    );
+    assert!(sync.needs_review[0].reason.contains("tags do not say so"));
+
+    // The earlier pending-prod update was superseded, not left to approve.
+    let pending: Vec<_> = e
+        .approvals(Some(ApprovalStatus::Pending))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(pending, [synced_update.approval_id.clone().unwrap()]);
+    // A human lets the tag update through; then the pair is synced.
+    e.approve(
+        synced_update.approval_id.as_deref().unwrap(),
+        &human(),
+        None,
+    )
+    .unwrap();
+    e.apply(
+        synced_update.plan_id.as_deref().unwrap(),
+        &agent(),
+        &mut noop(),
+    )
+    .unwrap();
+    let sync = e.sync_status(None).unwrap();
+    assert_eq!(sync.synced.len(), 1, "{sync:#?}");
+    assert!(sync.needs_review.is_empty());
 }
