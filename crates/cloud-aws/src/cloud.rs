@@ -646,34 +646,41 @@ impl Cloud for AwsCloud {
         {
             return Ok(id.clone());
         }
-        let auth_kind = match (&self.credentials, self.static_credentials) {
-            (_, true) => auth::STATIC.to_string(),
-            (Some(provider), false) => {
+        // Resolve once, name the kind from how it resolved, and sign the
+        // STS call with exactly those credentials: the answer then describes
+        // the credentials we reported, and an SSO login is not asked twice.
+        let resolved = match &self.credentials {
+            Some(provider) => {
                 let provider = provider.clone();
-                let resolved = self.run("resolve credentials", async move {
+                let result = self.run("resolve credentials", async move {
                     provider.provide_credentials().await
                 })?;
-                match resolved {
-                    Ok(c) => auth::auth_kind(&c),
-                    Err(e) => {
-                        return Err(CloudError::service(
-                            infraguard_core::ErrorCode::InvalidCredentials,
-                            convert::with_hint(
-                                &infraguard_core::ErrorCode::InvalidCredentials,
-                                &format!("no usable AWS credentials: {e}"),
-                                &self.context("sts:GetCallerIdentity", None),
-                            ),
-                        ));
-                    }
-                }
+                Some(result.map_err(|e| {
+                    let code = infraguard_core::ErrorCode::InvalidCredentials;
+                    let message =
+                        format!("no usable AWS credentials: {}", convert::error_chain(&e));
+                    let hint = convert::with_hint(
+                        &code,
+                        &message,
+                        &self.context("sts:GetCallerIdentity", None),
+                    );
+                    CloudError::service(code, hint)
+                })?)
             }
+            None => None,
+        };
+        let auth_kind = match (&resolved, self.static_credentials) {
+            (_, true) => auth::STATIC.to_string(),
+            (Some(c), false) => auth::auth_kind(c),
             (None, false) => "None".to_string(),
         };
-        let client = self.sts.clone();
+        let mut request = self.sts.get_caller_identity().customize();
+        if let Some(c) = resolved {
+            request = request
+                .config_override(aws_sdk_sts::config::Builder::default().credentials_provider(c));
+        }
         let out = self
-            .run("GetCallerIdentity", async move {
-                client.get_caller_identity().send().await
-            })?
+            .run("GetCallerIdentity", request.send())?
             .map_err(|e| convert::sdk_error(e, &self.context("sts:GetCallerIdentity", None)))?;
         let identity = Identity {
             account_id: out.account().unwrap_or_default().to_string(),

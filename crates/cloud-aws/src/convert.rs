@@ -117,7 +117,7 @@ where
 
 /// The error and its sources on one line: the SDK's top-level messages
 /// ("dispatch failure") only make sense with their causes.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

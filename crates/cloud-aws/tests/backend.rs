@@ -427,3 +427,182 @@ fn conformance_suite_against_fakecloud() {
     let n = run_all(&cloud, &fixture).unwrap_or_else(|e| panic!("{e}"));
     assert!(n >= 11);
 }
+
+/// Set in the child processes of `auth_kind_and_region_follow_how_credentials_resolved`.
+const CHILD: &str = "INFRAGUARD_AWS_TEST_CHILD";
+
+/// Run in a child process with a prepared environment (the test binary
+/// itself, re-run with `--exact`), because credential variables and
+/// profile files are read from the process and tests cannot set those on
+/// themselves. Prints one line the parent reads.
+#[test]
+fn child_reports_identity() {
+    let Ok(sts_url) = std::env::var(CHILD) else {
+        eprintln!(
+            "SKIPPED child_reports_identity: only runs as a child of auth_kind_and_region_follow_how_credentials_resolved"
+        );
+        return;
+    };
+    let vars: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let mut opts = ConnectOptions::for_emulator("dev", "unused", &sts_url);
+    opts.endpoint_url = None; // AWS_ENDPOINT_URL from the environment, as users set it
+    opts.region = None;
+    opts.credentials = None;
+    opts.vars = vars;
+    let cloud = AwsCloud::connect_with(opts).unwrap_or_else(|e| panic!("connect: {e}"));
+    let id = match cloud.identity() {
+        Ok(id) => id,
+        Err(e) => {
+            // One line, so the parent can read it among the harness output.
+            println!(
+                "IDENTITY error code={:?}|{}",
+                e.code(),
+                e.to_string().replace('\n', " ")
+            );
+            return;
+        }
+    };
+    println!(
+        "IDENTITY kind={}|region={}|profile={}|account={}",
+        id.auth_kind,
+        id.region,
+        id.profile.as_deref().unwrap_or("-"),
+        id.account_id
+    );
+}
+
+#[test]
+fn auth_kind_and_region_follow_how_credentials_resolved() {
+    let sts = Stub::start(|_| sts_identity_reply("123456789012"));
+    // SSO's GetRoleCredentials (restJson), as the SSO portal would answer.
+    let sso = Stub::start(|_| {
+        let body = json!({"roleCredentials": {"accessKeyId": "ASIASSOKEYVALUE", "secretAccessKey": "sso-secret-value",
+            "sessionToken": "sso-session-value", "expiration": 4_102_444_800_000u64}});
+        (200, "application/json", body.to_string())
+    });
+    let home = tempfile::tempdir().expect("home");
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(aws.join("sso/cache")).expect("dirs");
+    std::fs::write(
+        aws.join("config"),
+        "[profile ci]\nregion = eu-west-3\n\n[profile dev-sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = ap-northeast-3\n",
+    )
+    .expect("config");
+    std::fs::write(
+        aws.join("credentials"),
+        "[ci]\naws_access_key_id = AKIAPROFILEKEYVALUE\naws_secret_access_key = profile-secret-value\n",
+    )
+    .expect("credentials");
+    // The token `aws sso login` caches, named by the SHA-1 of the start URL.
+    std::fs::write(
+        aws.join("sso/cache/e8be5486177c5b5392bd9aa76563515b29358e6e.json"),
+        json!({"accessToken": "sso-access-token-value", "expiresAt": "2099-01-01T00:00:00Z",
+            "region": "us-east-1", "startUrl": "https://example.awsapps.com/start"})
+        .to_string(),
+    )
+    .expect("token");
+
+    let run = |extra: &[(&str, String)]| -> String {
+        let exe = std::env::current_exe().expect("test binary");
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args([
+            "--exact",
+            "child_reports_identity",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env(CHILD, sts.url())
+        // Every AWS call of the child goes to loopback: STS to its stub,
+        // SSO to its stub, anything else to the STS stub; and never to
+        // instance metadata.
+        .env("AWS_ENDPOINT_URL", sts.url())
+        .env("AWS_ENDPOINT_URL_SSO", sso.url())
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("child");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+        for secret in [
+            "AKIAENVKEYVALUE",
+            "env-secret",
+            "AKIAPROFILEKEYVALUE",
+            "profile-secret",
+            "ASIASSOKEYVALUE",
+            "sso-secret",
+            "sso-session-value",
+            "sso-access-token",
+        ] {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "{secret} leaked:\n{stdout}\n{stderr}"
+            );
+        }
+        stdout
+            .lines()
+            .find_map(|l| l.split_once("IDENTITY ").map(|(_, rest)| rest))
+            .unwrap_or_else(|| panic!("no IDENTITY line in:\n{stdout}\n{stderr}"))
+            .to_string()
+    };
+
+    let env_keys = run(&[
+        ("AWS_ACCESS_KEY_ID", "AKIAENVKEYVALUE".into()),
+        ("AWS_SECRET_ACCESS_KEY", "env-secret-value".into()),
+        ("AWS_DEFAULT_REGION", "ca-central-1".into()),
+    ]);
+    assert_eq!(
+        env_keys,
+        "kind=Environment Variables|region=ca-central-1|profile=-|account=123456789012"
+    );
+
+    // No region in the environment or the variables: the profile's.
+    let profile = run(&[("AWS_PROFILE", "ci".into())]);
+    assert_eq!(
+        profile,
+        "kind=Profile|region=eu-west-3|profile=ci|account=123456789012"
+    );
+    // AWS_REGION still goes before the profile.
+    let profile = run(&[
+        ("AWS_PROFILE", "ci".into()),
+        ("AWS_REGION", "us-west-1".into()),
+    ]);
+    assert_eq!(
+        profile,
+        "kind=Profile|region=us-west-1|profile=ci|account=123456789012"
+    );
+
+    let sso_profile = run(&[("AWS_PROFILE", "dev-sso".into())]);
+    assert_eq!(
+        sso_profile,
+        "kind=AWS SSO Profile|region=ap-northeast-3|profile=dev-sso|account=123456789012"
+    );
+    assert_eq!(sso.seen().len(), 1, "one GetRoleCredentials call");
+
+    // A named profile that does not exist: refused before any STS call, with
+    // the code and what to do.
+    let before = sts.seen().len();
+    let missing = run(&[
+        ("AWS_PROFILE", "nope".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ]);
+    assert!(
+        missing.starts_with("error code=Some(InvalidCredentials)|"),
+        "{missing}"
+    );
+    assert!(missing.contains("profile `nope`"), "{missing}");
+    assert_eq!(sts.seen().len(), before);
+    // The STS call was signed with the SSO role's keys, for the profile's region.
+    let last = sts.seen().pop().expect("sts call");
+    assert!(
+        last.authorization
+            .as_deref()
+            .is_some_and(|a| a.contains("Credential=ASIASSOKEYVALUE/"))
+    );
+    assert_eq!(last.signed_region().as_deref(), Some("ap-northeast-3"));
+}
