@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need
-# (a Python venv with pinned test clients), builds, and runs every test.
+# (a Python venv with pinned test clients, the fakecloud emulator), builds,
+# and runs every test.
 #
-#   scripts/test.sh            everything
-#   SKIP_PYTHON=1 scripts/test.sh   Rust tests only
+#   scripts/test.sh                  everything
+#   SKIP_EMULATORS=1 scripts/test.sh   without building fakecloud (its tests then say they skipped)
 #
 # Everything the tests start listens on 127.0.0.1 and stops by itself.
 set -euo pipefail
@@ -12,25 +13,27 @@ root=$(pwd)
 
 say() { printf '\n==> %s\n' "$*"; }
 
-say "Rust: format, lints, tests (cargo test --workspace)"
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
-
-if [ "${SKIP_PYTHON:-0}" = "1" ]; then
-  say "SKIP_PYTHON=1: skipping the real-client tests"
-  exit 0
-fi
-
-say "Python test clients: .venv with pinned packages (tests/requirements.txt)"
+say "Test clients: .venv with pinned packages (tests/requirements.txt: mcp, pytest, boto3, moto)"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+export MOTO_SERVER_BIN="$root/.venv/bin/moto_server"
 
-say "Building the infraguard binary for the real-client tests"
+if [ "${SKIP_EMULATORS:-0}" != "1" ]; then
+  say "Emulators: fakecloud 0.51.0 (built once with cargo install when missing: about 45 minutes on 2 cores)"
+  FAKECLOUD_BIN=$(scripts/emulators.sh ensure-fakecloud | tail -1)
+  export FAKECLOUD_BIN
+fi
+
+say "Rust: format, lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "Rust: tests (cargo test --workspace)"
+cargo test --workspace --locked
+
+say "Real-client tests (pytest tests/: Python MCP SDK, MCP Inspector CLI, boto3)"
 cargo build --locked -p infraguard-cli
 export INFRAGUARD_BIN="$root/target/debug/infraguard"
-
-say "Real-client tests (pytest tests/)"
 .venv/bin/python -m pytest -q tests
