@@ -51,10 +51,20 @@ pub(crate) fn iam_actions() -> &'static [IamAction] {
 
 /// The actions whose lower-case name starts with `prefix`.
 pub(crate) fn iam_actions_with_prefix(prefix: &str) -> &'static [IamAction] {
+    &iam_actions()[iam_prefix_range(prefix)]
+}
+
+/// Indices into [`iam_actions`] of the actions starting with `prefix`.
+pub(crate) fn iam_prefix_range(prefix: &str) -> std::ops::Range<usize> {
     let all = iam_actions();
     let start = all.partition_point(|a| a.name < prefix);
     let len = all[start..].partition_point(|a| a.name.starts_with(prefix));
-    &all[start..start + len]
+    start..start + len
+}
+
+/// Index into [`iam_actions`] of an exact lower-case name.
+pub(crate) fn iam_action_index(lower: &str) -> Option<usize> {
+    iam_actions().binary_search_by(|a| a.name.cmp(lower)).ok()
 }
 
 /// Whether a service prefix (`s3`) exists at all.

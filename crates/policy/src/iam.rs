@@ -13,8 +13,6 @@
 //! not AWS's access levels. That is an approximation; the rules that use it say
 //! so in their remediation and the comparison with Checkov measures it.
 
-use std::collections::BTreeSet;
-
 use serde_json::Value;
 
 use crate::data::{self, IamAction};
@@ -265,23 +263,68 @@ pub(crate) fn unknown_action(raw: &str) -> Option<String> {
     None
 }
 
+/// A set of IAM actions as bits over the embedded action list: "*" is 22,000
+/// actions, and sets of that size must stay cheap to build and query.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ActionSet(Vec<u64>);
+
+impl ActionSet {
+    fn new() -> Self {
+        ActionSet(vec![0; data::iam_actions().len().div_ceil(64)])
+    }
+
+    fn insert(&mut self, i: usize) -> bool {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        let fresh = self.0[w] & b == 0;
+        self.0[w] |= b;
+        fresh
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0
+            .get(i / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
+
+    fn remove_all(&mut self, other: &ActionSet) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= !b;
+        }
+    }
+
+    /// The names in the set, in sorted order.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let all = data::iam_actions();
+        self.0.iter().enumerate().flat_map(move |(w, bits)| {
+            (0..64)
+                .filter(move |b| bits & (1u64 << b) != 0)
+                .filter_map(move |b| all.get(w * 64 + b).map(|a| a.name))
+        })
+    }
+}
+
 /// What a set of statements allows without a resource constraint.
 #[derive(Debug, Default)]
 pub(crate) struct Grants {
     /// Allowed with no condition, and either on `Resource: "*"` or an action
     /// that cannot be scoped to a resource at all.
-    pub unconstrained: BTreeSet<&'static str>,
+    unconstrained: ActionSet,
     /// Actions that could be scoped to a resource but are allowed on `*`
     /// without a condition.
-    pub scopable_on_star: BTreeSet<&'static str>,
+    scopable_on_star: ActionSet,
     /// Statements whose parts are intrinsics: the grants may be larger.
     pub unknown: Option<String>,
 }
 
 impl Grants {
     pub(crate) fn of(statements: &[Statement]) -> Grants {
-        let mut g = Grants::default();
-        let mut denied: BTreeSet<&'static str> = BTreeSet::new();
+        let all = data::iam_actions();
+        let mut g = Grants {
+            unconstrained: ActionSet::new(),
+            scopable_on_star: ActionSet::new(),
+            unknown: None,
+        };
+        let mut denied = ActionSet::new();
         for st in statements {
             if let Some(why) = &st.unknown {
                 g.unknown.get_or_insert_with(|| why.clone());
@@ -291,56 +334,80 @@ impl Grants {
             match st.allow {
                 Some(true) if !st.has_condition => {
                     let star = st.resource_is_star() || st.not_resource;
-                    for a in matched {
+                    for i in matched {
+                        let scopable = all[i].takes_resources();
                         if star {
-                            g.unconstrained.insert(a.name);
-                            if a.takes_resources() {
-                                g.scopable_on_star.insert(a.name);
+                            g.unconstrained.insert(i);
+                            if scopable {
+                                g.scopable_on_star.insert(i);
                             }
-                        } else if !a.takes_resources() {
-                            g.unconstrained.insert(a.name);
+                        } else if !scopable {
+                            g.unconstrained.insert(i);
                         }
                     }
                 }
                 Some(false) if !st.has_condition && st.resource_is_star() => {
-                    denied.extend(matched.iter().map(|a| a.name));
+                    for i in matched {
+                        denied.insert(i);
+                    }
                 }
                 _ => {}
             }
         }
-        g.unconstrained.retain(|a| !denied.contains(a));
-        g.scopable_on_star.retain(|a| !denied.contains(a));
+        g.unconstrained.remove_all(&denied);
+        g.scopable_on_star.remove_all(&denied);
         g
     }
 
+    /// Whether a lower-case action is allowed without a constraint.
     pub(crate) fn allows(&self, action: &str) -> bool {
-        self.unconstrained.contains(action)
+        data::iam_action_index(action).is_some_and(|i| self.unconstrained.contains(i))
+    }
+
+    /// Scopable actions allowed on every resource, sorted.
+    pub(crate) fn scopable_on_star(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.scopable_on_star.names()
     }
 }
 
-fn matched_actions(st: &Statement) -> Vec<IamAction> {
-    let mut set: BTreeSet<&'static str> = BTreeSet::new();
+/// Indices of the known actions a statement's `Action` (or, for
+/// `NotAction`, everything else) covers, without duplicates.
+fn matched_actions(st: &Statement) -> Vec<usize> {
+    let mut seen = ActionSet::new();
     let mut out = Vec::new();
-    let mut push = |a: IamAction, out: &mut Vec<IamAction>| {
-        if set.insert(a.name) {
-            out.push(a);
-        }
-    };
     if st.not_action {
-        let excluded: Vec<&String> = st.actions.iter().collect();
-        for a in data::iam_actions() {
-            if !excluded.iter().any(|p| glob(p, a.name)) {
-                push(*a, &mut out);
+        let mut excluded = ActionSet::new();
+        for p in &st.actions {
+            for i in expand_indices(p) {
+                excluded.insert(i);
             }
         }
+        out.extend((0..data::iam_actions().len()).filter(|i| !excluded.contains(*i)));
     } else {
         for p in &st.actions {
-            for a in expand(p) {
-                push(a, &mut out);
+            for i in expand_indices(p) {
+                if seen.insert(i) {
+                    out.push(i);
+                }
             }
         }
     }
     out
+}
+
+/// Indices of the known actions a lower-case pattern matches.
+fn expand_indices(pattern: &str) -> Vec<usize> {
+    let literal_prefix = pattern.split(['*', '?']).next().unwrap_or("");
+    if literal_prefix.len() == pattern.len() {
+        return data::iam_action_index(pattern).into_iter().collect();
+    }
+    let all = data::iam_actions();
+    let range = data::iam_prefix_range(literal_prefix);
+    // A trailing "*" after the literal prefix matches the whole range.
+    if pattern.len() == literal_prefix.len() + 1 && pattern.ends_with('*') {
+        return range.collect();
+    }
+    range.filter(|i| glob(pattern, all[*i].name)).collect()
 }
 
 /// The verb of an action (`putbucketpolicy` for `s3:PutBucketPolicy`).
@@ -596,7 +663,7 @@ mod tests {
             "cannot be scoped, so unconstrained"
         );
         assert!(g.allows("ses:sendemail"));
-        assert!(g.scopable_on_star.contains("ses:sendemail"));
+        assert!(g.scopable_on_star().any(|a| a == "ses:sendemail"));
         assert!(!g.allows("iam:passrole"), "conditioned");
     }
 

@@ -93,7 +93,13 @@ pub(crate) fn apply(template: &Template, options: &ScanOptions, report: &mut Sca
     let mut rejected = Vec::new();
     for res in template.resources() {
         let mut entries = template_entries(res.entry);
-        for s in &options.suppressions {
+        // Outside suppressions without a reason are rejected once, below,
+        // not once per resource they would have matched.
+        for s in options
+            .suppressions
+            .iter()
+            .filter(|s| !s.reason.trim().is_empty())
+        {
             if s.resource == "*" || s.resource == res.logical_id {
                 entries.push(Entry {
                     rule: s.rule.clone(),
@@ -108,11 +114,7 @@ pub(crate) fn apply(template: &Template, options: &ScanOptions, report: &mut Sca
                 rejected.push(reject(
                     res.logical_id,
                     res.type_name,
-                    if e.path.is_empty() {
-                        "(scan options)".to_string()
-                    } else {
-                        e.path.clone()
-                    },
+                    e.path.clone(),
                     &e.rule,
                 ));
                 continue;
@@ -131,17 +133,23 @@ pub(crate) fn apply(template: &Template, options: &ScanOptions, report: &mut Sca
             }
         }
     }
-    // An outside suppression naming a resource the template lacks is most
-    // likely a typo; reject it visibly only when it also lacks a reason.
-    for s in &options.suppressions {
-        let known = s.resource == "*"
-            || template
-                .resources()
-                .iter()
-                .any(|r| r.logical_id == s.resource);
-        if !known && s.reason.trim().is_empty() {
-            rejected.push(reject(&s.resource, "", "(scan options)".into(), &s.rule));
-        }
+    for s in options
+        .suppressions
+        .iter()
+        .filter(|s| s.reason.trim().is_empty())
+    {
+        let type_name = template
+            .resources()
+            .iter()
+            .find(|r| r.logical_id == s.resource)
+            .map(|r| r.type_name.to_string())
+            .unwrap_or_default();
+        rejected.push(reject(
+            &s.resource,
+            &type_name,
+            "(scan options)".into(),
+            &s.rule,
+        ));
     }
     report.findings.extend(rejected);
 }

@@ -38,9 +38,13 @@ pub struct ScanArgs {
     pub paths: Vec<PathBuf>,
 
     /// Report format: table for people, json for programs, sarif for GitHub code scanning.
-    /// (`--output` is the global table/json switch; `--format` adds sarif.)
+    /// Overrides the global --output (which offers table and json only).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<ScanFormat>,
+
+    /// The global `--output`, read here so `infraguard scan --output json` works.
+    #[arg(from_global)]
+    pub output: crate::args::Output,
 
     /// Exit 1 when an open finding is at or above this severity (info, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
@@ -153,7 +157,11 @@ pub fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<i32> {
     if args.fix {
         return print_fixed(&scanned, &options, args.fail_on, out);
     }
-    match args.format.unwrap_or(ScanFormat::Table) {
+    let format = args.format.unwrap_or(match args.output {
+        crate::args::Output::Table => ScanFormat::Table,
+        crate::args::Output::Json => ScanFormat::Json,
+    });
+    match format {
         ScanFormat::Table => {
             for s in &scanned {
                 if scanned.len() > 1 {
@@ -368,6 +376,7 @@ mod tests {
         ScanArgs {
             paths,
             format: Some(ScanFormat::Json),
+            output: crate::args::Output::Table,
             fail_on: Severity::High,
             fix: false,
             checkov: false,

@@ -239,14 +239,12 @@ fn grant_rule(ctx: &Ctx<'_>, out: &mut Out, kind: Kind) {
                 .map(|a| a.to_string())
                 .collect(),
             Kind::PermissionsManagement => grants
-                .scopable_on_star
-                .iter()
+                .scopable_on_star()
                 .filter(|a| iam::is_permissions_management(a))
                 .map(|a| a.to_string())
                 .collect(),
             Kind::Write => grants
-                .scopable_on_star
-                .iter()
+                .scopable_on_star()
                 .filter(|a| iam::is_write(a))
                 .map(|a| a.to_string())
                 .collect(),

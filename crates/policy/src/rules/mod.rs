@@ -21,7 +21,9 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use crate::value::{Val, pointer_escape};
-use crate::{Finding, RuleInfo, ScanOptions, ScanReport, Template, Undetermined, suppress};
+use crate::{
+    Finding, RuleInfo, ScanOptions, ScanReport, Severity, Template, Undetermined, suppress,
+};
 
 /// One rule: what it is and how it checks a resource.
 pub(crate) struct Rule {
@@ -210,12 +212,21 @@ pub(crate) fn run(template: &Template, options: &ScanOptions) -> ScanReport {
         }
     }
     suppress::apply(template, options, &mut report);
-    // Grouped by resource in template order, worst first within a resource.
+    // Grouped by resource, the resource with the worst open finding first
+    // (then template order), and worst first within a resource.
     let order: Vec<&str> = resources.iter().map(|r| r.logical_id).collect();
     let pos = |id: &str| order.iter().position(|o| *o == id).unwrap_or(usize::MAX);
+    let mut worst: std::collections::BTreeMap<String, Severity> = std::collections::BTreeMap::new();
+    for f in report.findings.iter().filter(|f| f.is_open()) {
+        let w = worst.entry(f.resource.clone()).or_insert(f.severity);
+        *w = (*w).max(f.severity);
+    }
+    let rank = |id: &str| std::cmp::Reverse(worst.get(id).copied());
     report.findings.sort_by(|a, b| {
-        pos(&a.resource)
-            .cmp(&pos(&b.resource))
+        rank(&a.resource)
+            .cmp(&rank(&b.resource))
+            .then(pos(&a.resource).cmp(&pos(&b.resource)))
+            .then(a.resource.cmp(&b.resource))
             .then(b.severity.cmp(&a.severity))
             .then(a.rule.cmp(&b.rule))
             .then(a.path.cmp(&b.path))
@@ -324,6 +335,25 @@ mod tests {
             template: t,
             options: Box::leak(Box::new(ScanOptions::default())),
         }
+    }
+
+    #[test]
+    fn resources_with_the_worst_findings_come_first() {
+        let t = parse_template(
+            r#"{"Resources":{
+                "A":{"Type":"AWS::SNS::Topic","Properties":{}},
+                "B":{"Type":"AWS::S3::Bucket","DeletionPolicy":"Retain","Properties":{"AccessControl":"PublicReadWrite"}}}}"#,
+        )
+        .unwrap();
+        let r = run(&t, &ScanOptions::default());
+        assert_eq!(r.findings[0].resource, "B");
+        assert_eq!(r.findings[0].severity, Severity::Critical);
+        assert_eq!(r.findings.last().unwrap().resource, "A");
+        assert!(
+            r.findings
+                .windows(2)
+                .all(|w| w[0].resource != w[1].resource || w[0].severity >= w[1].severity)
+        );
     }
 
     #[test]

@@ -1,0 +1,171 @@
+//! `infraguard scan` as a user runs it: the built binary, real files, exit
+//! codes and the three output formats.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn infraguard(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_infraguard"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run infraguard")
+}
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policy/tests/fixtures")
+}
+
+const PUBLIC_BUCKET: &str = r#"{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Resources": {
+    "DocsBucket": {
+      "Type": "AWS::S3::Bucket",
+      "Properties": {"BucketName": "synthcoreai-documents-dev", "AccessControl": "PublicRead"}
+    }
+  }
+}"#;
+
+#[test]
+fn help_lists_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = infraguard(&["scan", "--help"], dir.path());
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--fail-on", "--fix", "--checkov", "--format"] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn json_report_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.json"), PUBLIC_BUCKET).unwrap();
+    let out = infraguard(&["scan", "t.json", "--output", "json"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "IG-S3-006")
+        .expect("public read finding");
+    assert_eq!(f["resource"], "DocsBucket");
+    assert_eq!(f["type"], "AWS::S3::Bucket");
+    assert_eq!(f["checkov_id"], "CKV_AWS_20");
+    assert_eq!(f["severity"], "HIGH");
+    assert_eq!(f["path"], "Properties/AccessControl");
+    assert!(f["message"].as_str().unwrap().contains("PublicRead"));
+    // Nothing CRITICAL here, so --fail-on critical passes.
+    let out = infraguard(&["scan", "t.json", "--fail-on", "critical"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn bad_input_is_exit_2_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = infraguard(&["scan", "missing.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.yaml"));
+    std::fs::write(dir.path().join("broken.yaml"), "Resources:\n  A: [oops\n").unwrap();
+    let out = infraguard(&["scan", "broken.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.yaml") && err.contains("line"), "{err}");
+    let out = infraguard(&["scan", "x.json", "--fail-on", "severe"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown severity is bad input"
+    );
+}
+
+#[test]
+fn sarif_for_code_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.json"), PUBLIC_BUCKET).unwrap();
+    let out = infraguard(&["scan", "t.json", "--format", "sarif"], dir.path());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"].as_str().unwrap().contains("sarif"));
+    let run = &v["runs"][0];
+    assert!(
+        !run["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let r = &run["results"][0];
+    assert!(r["ruleId"].is_string() && r["level"].is_string());
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "t.json"
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        4
+    );
+}
+
+#[test]
+fn fix_prints_a_template_that_rescans_clean_for_the_fixed_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.json"), PUBLIC_BUCKET).unwrap();
+    let before: Value = serde_json::from_slice(
+        &infraguard(&["scan", "t.json", "--output", "json"], dir.path()).stdout,
+    )
+    .unwrap();
+    let fixable: Vec<String> = before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("fix").is_some())
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert!(fixable.len() >= 5, "{fixable:?}");
+    let out = infraguard(&["scan", "t.json", "--fix"], dir.path());
+    std::fs::write(dir.path().join("fixed.json"), &out.stdout).unwrap();
+    let after: Value = serde_json::from_slice(
+        &infraguard(&["scan", "fixed.json", "--output", "json"], dir.path()).stdout,
+    )
+    .unwrap();
+    for f in after["findings"].as_array().unwrap() {
+        assert!(
+            !fixable.contains(&f["rule"].as_str().unwrap().to_string()),
+            "{f} survived --fix"
+        );
+    }
+}
+
+#[test]
+fn a_directory_is_scanned_recursively_and_findings_name_their_file() {
+    let out = infraguard(
+        &[
+            "scan",
+            corpus().to_str().unwrap(),
+            "--output",
+            "json",
+            "--today",
+            "2026-11-26",
+        ],
+        &corpus(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["summary"]["files"].as_u64().unwrap() >= 7);
+    let files: std::collections::BTreeSet<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert!(files.iter().any(|f| f.ends_with("iam.json")));
+    assert!(files.iter().any(|f| f.ends_with(".yaml")));
+}
