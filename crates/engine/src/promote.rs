@@ -275,6 +275,12 @@ impl Workspace {
 
     /// The dev item's properties as they should be in prod.
     pub fn map(&self, idx: usize) -> Mapped {
+        self.map_props(idx, &self.dev.items[idx].properties)
+    }
+
+    /// `map` of the dev item with `source` as its properties (the listed
+    /// ones with write-only values restored, for a promotion).
+    pub fn map_props(&self, idx: usize, source: &Value) -> Mapped {
         let item = &self.dev.items[idx];
         let mut out = Mapped {
             props: Value::Null,
@@ -283,11 +289,11 @@ impl Workspace {
             notes: Vec::new(),
         };
         let Some(schema) = schema_of(&item.type_name) else {
-            out.props = item.properties.clone();
+            out.props = source.clone();
             return out;
         };
         let (from, to) = (self.envs.dev.name.as_str(), self.envs.prod.name.as_str());
-        let mut props = without_read_only(schema, &item.properties);
+        let mut props = without_read_only(schema, source);
 
         // The resource's own name, by the naming convention.
         let mut own_names: Vec<(String, String)> = Vec::new();
@@ -703,6 +709,27 @@ fn restore_write_only(schema: &ResourceSchema, source: &Value, target: &mut Valu
     copied
 }
 
+/// The dev item's listed properties with the write-only values infraguard
+/// set restored, and the pointers restored (`None`: infraguard has no
+/// record of creating it, so they cannot be known).
+fn with_write_only(
+    schema: &ResourceSchema,
+    listed: &Value,
+    hist: &[&Plan],
+) -> (Value, Option<Vec<String>>) {
+    let mut props = listed.clone();
+    if schema.write_only.is_empty() {
+        return (props, Some(Vec::new()));
+    }
+    match reconstructed_state(hist) {
+        Some(state) => {
+            let copied = restore_write_only(schema, &state, &mut props);
+            (props, Some(copied))
+        }
+        None => (props, None),
+    }
+}
+
 /// Rules a human (or a suppression) accepted for this resource in dev.
 fn accepted_rules<C: Cloud, S: Store>(
     engine: &Engine<C, S>,
@@ -771,7 +798,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             .store()
             .plans(Some(&ws.envs.dev.name), PLAN_SCAN_LIMIT)?;
         let order = if with_dependencies {
-            self.dependency_order(&ws, target)?
+            self.dependency_order(&ws, target, &dev_plans)?
         } else {
             vec![target]
         };
@@ -844,9 +871,15 @@ impl<C: Cloud, S: Store> Engine<C, S> {
 
     /// Dev resources to promote so that `target` can be: dependencies
     /// first, each once, `target` last.
-    fn dependency_order(&self, ws: &Workspace, target: usize) -> Result<Vec<usize>, EngineError> {
+    fn dependency_order(
+        &self,
+        ws: &Workspace,
+        target: usize,
+        dev_plans: &[Plan],
+    ) -> Result<Vec<usize>, EngineError> {
         fn visit(
             ws: &Workspace,
+            dev_plans: &[Plan],
             idx: usize,
             stack: &mut Vec<usize>,
             done: &mut Vec<usize>,
@@ -871,18 +904,25 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 )));
             }
             stack.push(idx);
-            let mapped = ws.map(idx);
+            let item = &ws.dev.items[idx];
+            let mapped = match schema_of(&item.type_name) {
+                Some(schema) => {
+                    let hist = history(dev_plans, &item.type_name, &item.identifier);
+                    ws.map_props(idx, &with_write_only(schema, &item.properties, &hist).0)
+                }
+                None => ws.map(idx),
+            };
             let mut deps: Vec<usize> = mapped.missing.iter().map(|m| m.item).collect();
             deps.dedup();
             for d in deps {
-                visit(ws, d, stack, done)?;
+                visit(ws, dev_plans, d, stack, done)?;
             }
             stack.pop();
             done.push(idx);
             Ok(())
         }
         let mut done = Vec::new();
-        visit(ws, target, &mut Vec::new(), &mut done)?;
+        visit(ws, dev_plans, target, &mut Vec::new(), &mut done)?;
         Ok(done)
     }
 
@@ -975,8 +1015,21 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             ),
         }
 
-        // 2. Dependencies: every referenced dev resource has a prod counterpart.
-        let mapped = ws.map(idx);
+        // 2. Dependencies: every referenced dev resource has a prod
+        // counterpart (write-only values count: a function's code bucket).
+        let (full, restored) = with_write_only(schema, &item.properties, &hist);
+        match &restored {
+            Some(copied) if !copied.is_empty() => r.notes.push(format!(
+                "write-only {} restored from the plan that set them in {dev_env} (the cloud never returns them)",
+                copied.join(", ")
+            )),
+            Some(_) => {}
+            None => r.notes.push(format!(
+                "write-only properties ({}) cannot be read back and infraguard did not create this resource: they are left out",
+                schema.write_only.join(", ")
+            )),
+        }
+        let mapped = ws.map_props(idx, &full);
         r.references = mapped.references.clone();
         r.notes.extend(mapped.notes.iter().cloned());
         if !mapped.missing.is_empty() {
@@ -1029,25 +1082,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             },
         );
 
-        // 3. Properties: write-only values restored, the whole valid.
+        // 3. Properties: complete and valid.
         let mut props = mapped.props;
-        if !schema.write_only.is_empty() {
-            match reconstructed_state(&hist) {
-                Some(state) => {
-                    let copied = restore_write_only(schema, &state, &mut props);
-                    if !copied.is_empty() {
-                        r.notes.push(format!(
-                            "write-only {} restored from the plan that set them in {dev_env} (the cloud never returns them)",
-                            copied.join(", ")
-                        ));
-                    }
-                }
-                None => r.notes.push(format!(
-                    "write-only properties ({}) cannot be read back and infraguard did not create this resource: they are left out",
-                    schema.write_only.join(", ")
-                )),
-            }
-        }
         // Tags the tag standard sets afresh in prod would only be replaced.
         if let Some(tp) = schema.tagging.property() {
             let mut tg = tags::read(&props, &schema.tagging);
@@ -1792,6 +1828,34 @@ mod tests {
                 && kinds.contains(&"account"),
             "{kinds:?}"
         );
+    }
+
+    #[test]
+    fn restored_write_only_values_are_mapped_too() {
+        let bucket = (
+            "AWS::S3::Bucket",
+            json!({"BucketName": "synthcoreai-artifacts-dev"}),
+        );
+        let prod_bucket = (
+            "AWS::S3::Bucket",
+            json!({"BucketName": "synthcoreai-artifacts-prod"}),
+        );
+        let (_, f) = function();
+        let dev = inventory("dev", &[bucket, ("AWS::Lambda::Function", f.clone())]);
+        let prod = inventory("prod", &[prod_bucket]);
+        let links = vec![
+            Counterpart::Found {
+                prod: 0,
+                linked_by: "tag",
+            },
+            Counterpart::None,
+        ];
+        let ws = workspace(dev, prod, links);
+        let mut full = f;
+        full["Code"] = json!({"S3Bucket": "synthcoreai-artifacts-dev", "S3Key": "worker.zip"});
+        let m = ws.map_props(1, &full);
+        assert_eq!(m.props["Code"]["S3Bucket"], "synthcoreai-artifacts-prod");
+        assert!(m.references.iter().any(|r| r.pointer == "/Code/S3Bucket"));
     }
 
     #[test]

@@ -673,7 +673,6 @@ fn preflight_is_ready_only_when_nothing_waits() {
 
 #[test]
 fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_in_review() {
-    let dir = tempfile::tempdir().unwrap();
     // Every change needs a human here, dev tag updates included.
     let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
     raw.approval.cost_threshold_usd = "0.00".into();
