@@ -1,0 +1,231 @@
+//! The server in-process, over an in-memory duplex stream with rmcp's own
+//! client: the token chain end to end, a refused mutation that never reaches
+//! the cloud, and an approval answered through elicitation. The real-client
+//! tests (Python SDK, Inspector) are in tests/mcp at the repo root.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use infraguard_cloud_local::{LocalAccount, LocalCloud};
+use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::cloud::Cloud;
+use infraguard_core::env::Backend;
+use infraguard_engine::{Engine, ProjectConfig, RawConfig, SqliteStore};
+use infraguard_mcp::InfraguardServer;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
+    ElicitResult, ElicitationAction, Implementation,
+};
+use rmcp::service::{RequestContext, RunningService};
+use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+type TestEngine = Engine<LocalCloud, SqliteStore>;
+
+fn engine(dir: &std::path::Path) -> TestEngine {
+    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).expect("config");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut clouds = BTreeMap::new();
+    for env in &config.environments {
+        let account = LocalAccount {
+            env: env.name.clone(),
+            region: env.region.clone(),
+        };
+        let cloud = LocalCloud::open(
+            &dir.join(format!("cloud-{}.db", env.name)),
+            account,
+            clock.clone(),
+        )
+        .expect("cloud");
+        clouds.insert(env.name.clone(), cloud);
+    }
+    let store = SqliteStore::open(&dir.join("state.db")).expect("store");
+    let key = store.secret().expect("secret");
+    Engine::new(config, clouds, store, clock)
+        .expect("engine")
+        .with_signing_key(key)
+}
+
+/// A client whose user answers every prompt with `answer`.
+#[derive(Clone)]
+struct User {
+    answer: ElicitationAction,
+    prompts: Arc<Mutex<Vec<String>>>,
+}
+
+impl ClientHandler for User {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::builder().enable_elicitation().build(),
+            Implementation::new("in-process", "0"),
+        )
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        if let ElicitRequestParams::FormElicitationParams { message, .. } = &request
+            && let Ok(mut p) = self.prompts.lock()
+        {
+            p.push(message.clone());
+        }
+        Ok(ElicitResult::new(self.answer.clone()).with_content(json!({})))
+    }
+}
+
+async fn connect(
+    engine: Arc<TestEngine>,
+    env: &str,
+    user: User,
+) -> RunningService<RoleClient, User> {
+    let server = InfraguardServer::new(engine, Some(env.to_string())).expect("server");
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    user.serve(client_io).await.expect("client")
+}
+
+async fn call(
+    client: &RunningService<RoleClient, User>,
+    name: &'static str,
+    args: Value,
+) -> CallToolResult {
+    let mut params = CallToolRequestParams::new(name);
+    params.arguments = args.as_object().cloned();
+    client.call_tool(params).await.expect("call")
+}
+
+fn ok(r: &CallToolResult) -> Value {
+    assert_eq!(r.is_error, Some(false), "refused: {:?}", r.content);
+    r.structured_content.clone().expect("structured content")
+}
+
+fn text(r: &CallToolResult) -> String {
+    r.content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
+
+/// Steps 1-5; returns (credentials, explained, scan) tokens.
+async fn chain(
+    client: &RunningService<RoleClient, User>,
+    props: Value,
+) -> (String, String, String) {
+    let check = ok(&call(client, "check_environment_variables", json!({})).await);
+    let info = ok(&call(
+        client,
+        "get_aws_session_info",
+        json!({"environment_token": check["environment_token"]}),
+    )
+    .await);
+    let creds = info["credentials_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let generated = ok(&call(
+        client,
+        "generate_infrastructure_code",
+        json!({"resource_type": "AWS::S3::Bucket", "credentials_token": creds, "properties": props}),
+    )
+    .await);
+    let explained = ok(&call(
+        client,
+        "explain",
+        json!({"generated_code_token": generated["properties_token"]}),
+    )
+    .await);
+    let scanned = ok(&call(
+        client,
+        "run_checkov",
+        json!({"explained_token": explained["explained_token"]}),
+    )
+    .await);
+    (
+        creds,
+        explained["explained_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        scanned["security_scan_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+fn user(answer: ElicitationAction) -> User {
+    User {
+        answer,
+        prompts: Arc::new(Mutex::new(Vec::new())),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_creates_and_a_replay_is_refused_without_a_cloud_call() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Arc::new(engine(dir.path()));
+    let client = connect(engine.clone(), "dev", user(ElicitationAction::Decline)).await;
+
+    let tools = client.list_tools(None).await.expect("tools");
+    assert_eq!(tools.tools.len(), 16);
+
+    let (creds, explained, scan) =
+        chain(&client, json!({"BucketName": "synthcoreai-inproc-dev"})).await;
+    let args = json!({"credentials_token": creds, "explained_token": explained, "security_scan_token": scan});
+    let created = ok(&call(&client, "create_resource", args.clone()).await);
+    assert_eq!(created["identifier"], "synthcoreai-inproc-dev");
+
+    let cloud = engine.cloud("dev").expect("dev");
+    let before = cloud
+        .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
+        .expect("list")
+        .resources
+        .len();
+    let replay = call(&client, "create_resource", args).await;
+    assert_eq!(replay.is_error, Some(true));
+    assert!(text(&replay).contains("already used"), "{}", text(&replay));
+    let after = cloud
+        .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
+        .expect("list")
+        .resources
+        .len();
+    assert_eq!(before, after);
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prod_write_asks_the_user_and_a_decline_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Arc::new(engine(dir.path()));
+    let declining = user(ElicitationAction::Decline);
+    let prompts = declining.prompts.clone();
+    let client = connect(engine.clone(), "prod", declining).await;
+
+    let (creds, explained, scan) =
+        chain(&client, json!({"BucketName": "synthcoreai-inproc-prod"})).await;
+    let r = call(&client, "create_resource", json!({"credentials_token": creds, "explained_token": explained, "security_scan_token": scan})).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("declined"), "{}", text(&r));
+    let asked = prompts.lock().map(|p| p.clone()).unwrap_or_default();
+    assert_eq!(asked.len(), 1);
+    assert!(
+        asked[0].contains("synthcoreai-inproc-prod") && asked[0].contains("Monthly cost"),
+        "{}",
+        asked[0]
+    );
+    let listed = engine
+        .cloud("prod")
+        .expect("prod")
+        .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
+        .expect("list");
+    assert!(listed.resources.is_empty());
+    client.cancel().await.expect("close");
+}
