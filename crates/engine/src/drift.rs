@@ -141,6 +141,61 @@ fn normalize_tags(schema: &ResourceSchema, props: &Value, ignored: &[&str]) -> V
     out
 }
 
+/// Whether two property documents are the same once read-only properties,
+/// `ignored` tags and tag order are set aside, decided without copying
+/// either (most pairs are in sync, and copying 10,000 documents is what
+/// would make drift slow). `None` when a read-only property nested inside
+/// a compared one makes the quick answer unsafe.
+fn same_ignoring(
+    schema: &ResourceSchema,
+    expected: &Value,
+    actual: &Value,
+    ignored: &[&str],
+) -> Option<bool> {
+    let (Some(e), Some(a)) = (expected.as_object(), actual.as_object()) else {
+        return Some(expected == actual);
+    };
+    let tag_prop = schema.tagging.property();
+    let read_only = |k: &str| {
+        schema
+            .read_only
+            .iter()
+            .any(|p| p.len() == k.len() + 1 && p.ends_with(k) && p.starts_with('/'))
+    };
+    let nested_read_only = |k: &str| {
+        schema.read_only.iter().any(|p| {
+            p.strip_prefix('/')
+                .and_then(|rest| rest.strip_prefix(k))
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    for k in e.keys().chain(a.keys().filter(|k| !e.contains_key(*k))) {
+        if read_only(k) {
+            continue;
+        }
+        if Some(k.as_str()) == tag_prop {
+            let keep = |m: BTreeMap<String, String>| -> Vec<(String, String)> {
+                m.into_iter()
+                    .filter(|(key, _)| !ignored.contains(&key.as_str()))
+                    .collect()
+            };
+            if keep(tags::read(expected, &schema.tagging))
+                != keep(tags::read(actual, &schema.tagging))
+            {
+                return Some(false);
+            }
+            continue;
+        }
+        if e.get(k) != a.get(k) {
+            if nested_read_only(k) {
+                return None;
+            }
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
 /// Leaf-level differences between two property documents.
 fn compare(
     expected: Option<&Value>,
@@ -272,6 +327,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             };
             let mapped = ws.map(d);
             let expected = mapped.props;
+            if same_ignoring(schema, &expected, &prod.properties, &ignored) == Some(true) {
+                continue;
+            }
             let actual = without_read_only(schema, &prod.properties);
             let e_norm = normalize_tags(schema, &expected, &ignored);
             let a_norm = normalize_tags(schema, &actual, &ignored);
@@ -358,6 +416,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 });
                 continue;
             };
+            if same_ignoring(schema, &rec.properties, &inv.items[i].properties, &[]) == Some(true) {
+                continue;
+            }
             let expected = without_read_only(schema, &rec.properties);
             let actual = without_read_only(schema, &inv.items[i].properties);
             let e_norm = normalize_tags(schema, &expected, &[]);
@@ -641,6 +702,26 @@ mod tests {
             "prod's own environment-specific tags stay"
         );
         assert_eq!(fixed["VersioningConfiguration"]["Status"], "Enabled");
+    }
+
+    #[test]
+    fn the_quick_comparison_agrees_with_the_full_one() {
+        let s = bucket_schema();
+        let e = json!({"BucketName": "b", "Tags": [{"Key": "A", "Value": "1"}, {"Key": "Environment", "Value": "production"}]});
+        let same = json!({"BucketName": "b", "Arn": "arn:aws:s3:::b",
+            "Tags": [{"Key": "Environment", "Value": "development"}, {"Key": "A", "Value": "1"}]});
+        assert_eq!(same_ignoring(s, &e, &same, &ENV_SPECIFIC_TAGS), Some(true));
+        let other_tag = json!({"BucketName": "b", "Tags": [{"Key": "A", "Value": "2"}]});
+        assert_eq!(
+            same_ignoring(s, &e, &other_tag, &ENV_SPECIFIC_TAGS),
+            Some(false)
+        );
+        let extra = json!({"BucketName": "b", "AccelerateConfiguration": {},
+            "Tags": [{"Key": "A", "Value": "1"}]});
+        assert_eq!(
+            same_ignoring(s, &e, &extra, &ENV_SPECIFIC_TAGS),
+            Some(false)
+        );
     }
 
     #[test]

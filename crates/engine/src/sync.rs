@@ -50,8 +50,10 @@ pub(crate) struct Item {
 pub(crate) struct Inventory {
     pub env: String,
     pub items: Vec<Item>,
-    by_id: HashMap<(ResourceType, String), usize>,
-    by_name: HashMap<(ResourceType, String), usize>,
+    // Keyed by type name, then identifier (or name): lookups by `&str`
+    // allocate nothing, which counts at 10,000 resources.
+    by_id: HashMap<String, HashMap<String, usize>>,
+    by_name: HashMap<String, HashMap<String, usize>>,
     /// `list` calls made to build it.
     pub list_calls: u64,
 }
@@ -113,7 +115,7 @@ impl Inventory {
         identifier: String,
         properties: Value,
     ) -> usize {
-        let t = schema.type_name.clone();
+        let t = &schema.type_name;
         let item = Item {
             tags: tags::read(&properties, &schema.tagging),
             type_name: t.clone(),
@@ -121,7 +123,8 @@ impl Inventory {
             properties,
         };
         let name = name_of(schema, &item.properties).map(str::to_string);
-        let idx = match self.by_id.get(&(t.clone(), identifier.clone())) {
+        let ids = self.by_id.entry(t.as_str().to_string()).or_default();
+        let idx = match ids.get(&identifier) {
             Some(&i) => {
                 self.items[i] = item;
                 i
@@ -131,25 +134,25 @@ impl Inventory {
                 self.items.len() - 1
             }
         };
-        self.by_id.insert((t.clone(), identifier), idx);
+        ids.insert(identifier, idx);
         if let Some(n) = name {
-            self.by_name.insert((t, n), idx);
+            self.by_name
+                .entry(t.as_str().to_string())
+                .or_default()
+                .insert(n, idx);
         }
         idx
     }
 
     pub fn index_of(&self, t: &ResourceType, id: &str) -> Option<usize> {
-        self.by_id.get(&(t.clone(), id.to_string())).copied()
+        self.by_id.get(t.as_str())?.get(id).copied()
     }
 
     /// By identifier, else by name (a `ProdCounterpart` tag written by hand
     /// may hold the name, as the seed's example does).
     pub fn find(&self, t: &ResourceType, id_or_name: &str) -> Option<usize> {
-        let key = (t.clone(), id_or_name.to_string());
-        self.by_id
-            .get(&key)
-            .or_else(|| self.by_name.get(&key))
-            .copied()
+        self.index_of(t, id_or_name)
+            .or_else(|| self.by_name.get(t.as_str())?.get(id_or_name).copied())
     }
 }
 
