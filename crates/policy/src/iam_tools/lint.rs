@@ -184,7 +184,7 @@ pub fn lint_text(text: &str, options: &LintOptions) -> Result<LintReport, Policy
         return Ok(lint_document(&value, options));
     }
     if let Some(doc) = value.get("PolicyDocument") {
-        let mut report = lint_at(doc, "/PolicyDocument", "PolicyDocument", options);
+        let mut report = lint_at(doc, "", "PolicyDocument", options);
         report.report.resources = 1;
         return Ok(report);
     }
@@ -428,8 +428,15 @@ impl<'o> Linter<'o> {
             };
             self.statement(t, &ctx, kind);
         }
-        if kind == Kind::Identity {
-            self.escalation(t, path, &statements);
+        // Administrator access already says everything escalation would.
+        let admin = statements.iter().any(|st| {
+            st.allow == Some(true)
+                && !st.not_action
+                && st.actions.iter().any(|a| a == "*")
+                && (st.resource_is_star() || st.not_resource)
+        });
+        if kind == Kind::Identity && !admin {
+            self.escalation(t, &format!("{path}/Statement"), &statements);
         }
     }
 
@@ -533,7 +540,16 @@ impl<'o> Linter<'o> {
     fn wildcard(&mut self, t: &Target<'_>, c: &StatementCtx<'_>, i: usize, raw: &str) {
         let e = expand_action(raw);
         let count = e.actions.len();
-        let sample: Vec<&str> = e.actions.iter().take(6).map(String::as_str).collect();
+        // Show the actions that hand out data, credentials or permissions
+        // first: they are what makes a wildcard dangerous.
+        let mut ordered: Vec<&str> = e.actions.iter().map(String::as_str).collect();
+        ordered.sort_by_key(|a| {
+            let sensitive = iam::EXFILTRATION_ACTIONS.contains(a)
+                || iam::CREDENTIAL_ACTIONS.contains(a)
+                || iam::is_permissions_management(a);
+            (!sensitive, *a)
+        });
+        let sample: Vec<&str> = ordered.into_iter().take(6).collect();
         let lower = raw.to_ascii_lowercase();
         if self.seen_patterns.insert(lower.clone()) {
             self.expansions.push(e.clone());
