@@ -68,10 +68,12 @@ fn every_finding_kind_fails_its_fixture_and_passes_its_counterpart() {
     }
 }
 
+/// rule, path, severity, a phrase of the message, whether a fix exists.
+type Expected = (&'static str, &'static str, Severity, &'static str, bool);
+
 #[test]
 fn exact_findings_of_the_failing_fixtures() {
-    // rule, path, severity, a phrase of the message, whether a fix exists.
-    let expect: &[(&str, &[(&str, &str, Severity, &str, bool)])] = &[
+    let expect: &[(&str, &[Expected])] = &[
         (
             "001-unknown-action",
             &[(
