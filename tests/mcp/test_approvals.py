@@ -161,3 +161,34 @@ def test_findings_decisions_are_recorded(project: Project) -> None:
     anyio.run(run)
     assert project.resources("dev") == {}
     assert any(e["action"] == "findings.decision" for e in project.audit())
+
+
+def test_an_unsolicited_answer_does_not_approve(project: Project) -> None:
+    """On 2026-07-28 the answer comes back in a retried call. A call that
+    carries an 'accept' the server never asked for (here with the approval id
+    the agent can read, as request state) is not an approval: the server asks."""
+    from mcp_types import InputRequiredResult
+
+    async def run() -> None:
+        # The client can elicit, so the server's answer to a call it cannot
+        # trust is to ask; this user would decline, but is never reached.
+        async with Client(project.stdio("--env", "dev"), mode="2026-07-28", elicitation_callback=User()) as client:
+            creds = await session(client)
+            chain = await walk(client, creds, RDS, properties=RDS_PROPS)
+            approval_id = chain.generated["gate"]["approval_id"]
+            for state in (approval_id, f"{approval_id}.00000000000000000000000000000000"):
+                r = await client.session.call_tool(
+                    "create_resource",
+                    chain.mutation_args(),
+                    input_responses={"approval": {"action": "accept", "content": {}}},
+                    request_state=state,
+                    allow_input_required=True,
+                )
+                assert isinstance(r, InputRequiredResult), r
+                assert "approval" in (r.input_requests or {})
+            pending = ok(await client.call_tool("list_pending_approvals", {}))["approvals"]
+            assert [a["id"] for a in pending] == [approval_id]
+
+    anyio.run(run)
+    assert project.resources("dev", RDS) == {}
+    assert not any(e["action"] == "approval.granted" for e in project.audit())

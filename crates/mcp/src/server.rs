@@ -12,8 +12,8 @@
 //! The engine is synchronous (SQLite and the local cloud), so every call runs
 //! on tokio's blocking pool.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::cloud::{Cloud, ProgressEvent};
@@ -48,6 +48,11 @@ pub struct InfraguardServer<C: Cloud + 'static, S: Store + 'static> {
     engine: Arc<Engine<C, S>>,
     /// `Some(env)` for `serve --env ENV`: only that environment is served.
     fixed_env: Option<String>,
+    /// Approval questions sent in the input-required form, by approval id,
+    /// with the nonce their `requestState` carries. Only an answer to a
+    /// question the server asked counts; shared by every clone, so the HTTP
+    /// server's per-request instances see the same questions.
+    asked: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl<C: Cloud + 'static, S: Store + 'static> Clone for InfraguardServer<C, S> {
@@ -55,6 +60,7 @@ impl<C: Cloud + 'static, S: Store + 'static> Clone for InfraguardServer<C, S> {
         InfraguardServer {
             engine: self.engine.clone(),
             fixed_env: self.fixed_env.clone(),
+            asked: self.asked.clone(),
         }
     }
 }
@@ -81,7 +87,11 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             });
         }
         crate::tools::prepare();
-        Ok(InfraguardServer { engine, fixed_env })
+        Ok(InfraguardServer {
+            engine,
+            fixed_env,
+            asked: Arc::default(),
+        })
     }
 
     pub fn engine(&self) -> &Arc<Engine<C, S>> {
@@ -699,12 +709,13 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
     ) -> Result<HumanAnswer, ErrorData> {
         let human = Actor::human(&format!("{}-user", client_name(context)), "mcp-elicitation");
         // A retried call carrying the answer (2026-07-28): only an answer to
-        // this very approval counts.
+        // the question this server asked about this very approval counts.
         if let Some(answer) = request
             .input_responses
             .as_ref()
             .and_then(|r| r.get(APPROVAL_INPUT))
-            && request.request_state.as_deref() == Some(approval.id.as_str())
+            && let Some(state) = request.request_state.as_deref()
+            && self.take_question(&approval.id, state)
         {
             let action = answer
                 .get("action")
@@ -743,6 +754,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                         .into(),
                 ));
             }
+            let state = self.ask_question(&approval.id)?;
             let mut requests = InputRequests::new();
             requests.insert(
                 APPROVAL_INPUT.to_string(),
@@ -750,7 +762,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             );
             return Ok(HumanAnswer::AskAndRetry(InputRequiredResult::new(
                 Some(requests),
-                Some(approval.id.clone()),
+                Some(state),
             )));
         }
         if !context
@@ -780,6 +792,38 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             Err(e) => Ok(HumanAnswer::Unavailable(format!(
                 "asking the user through the client failed ({e})"
             ))),
+        }
+    }
+
+    /// Remember an approval question; the returned `requestState` names it.
+    fn ask_question(&self, approval_id: &str) -> Result<String, ErrorData> {
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(|e| {
+            ErrorData::internal_error(
+                format!("no randomness for the approval question: {e}"),
+                None,
+            )
+        })?;
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let mut asked = self.asked.lock().map_err(|_| {
+            ErrorData::internal_error("the approval question table is poisoned", None)
+        })?;
+        asked.insert(approval_id.to_string(), nonce.clone());
+        Ok(format!("{approval_id}.{nonce}"))
+    }
+
+    /// Whether `state` answers the open question about `approval_id`; the
+    /// question is closed either way it is answered, so an answer counts once.
+    fn take_question(&self, approval_id: &str, state: &str) -> bool {
+        let Ok(mut asked) = self.asked.lock() else {
+            return false;
+        };
+        let expected = asked.get(approval_id).map(|n| format!("{approval_id}.{n}"));
+        if expected.as_deref() == Some(state) {
+            asked.remove(approval_id);
+            true
+        } else {
+            false
         }
     }
 
