@@ -54,3 +54,16 @@ def test_http_refuses_non_loopback_addresses(project: Project) -> None:
 def test_unknown_environment_fails_at_start(project: Project) -> None:
     p = project.cli("serve", "--env", "staging", check=False)
     assert p.returncode == 2 and "dev, prod" in p.stderr, p.stderr
+
+
+def test_every_handshake_version_rmcp_negotiates_is_answered(project: Project) -> None:
+    for version in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"):
+        init = rpc(1, "initialize", {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}})
+        p = subprocess.run(
+            [project.bin, "-C", str(project.root), "serve", "--env", "dev"],
+            input=init + json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n" + rpc(2, "tools/list", {}),
+            capture_output=True, text=True, timeout=60,
+        )
+        replies = {m.get("id"): m for m in map(json.loads, p.stdout.splitlines())}
+        assert replies[1]["result"]["protocolVersion"] == version, replies[1]
+        assert len(replies[2]["result"]["tools"]) == 16

@@ -891,7 +891,7 @@ impl<C: Cloud + 'static, S: Store + 'static> ServerHandler for InfraguardServer<
     }
 
     fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
-        ToolName::parse(name).map(ToolName::tool)
+        crate::tools::find_tool(name)
     }
 
     async fn call_tool(

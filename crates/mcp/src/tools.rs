@@ -247,9 +247,16 @@ static TOOLS: OnceLock<Vec<Tool>> = OnceLock::new();
 /// The full list, in the order of the workflow. Built once: generating the
 /// schemas costs milliseconds, which `tools/list` should not pay each time.
 pub fn all_tools() -> Vec<Tool> {
-    TOOLS
-        .get_or_init(|| ToolName::ALL.into_iter().map(ToolName::tool).collect())
-        .clone()
+    built().to_vec()
+}
+
+fn built() -> &'static [Tool] {
+    TOOLS.get_or_init(|| ToolName::ALL.into_iter().map(ToolName::tool).collect())
+}
+
+/// One tool of the list, by name.
+pub fn find_tool(name: &str) -> Option<Tool> {
+    built().iter().find(|t| t.name == name).cloned()
 }
 
 /// Build the list on another thread while the server starts, so the first
@@ -308,6 +315,13 @@ mod tests {
             Some(false)
         );
         assert!(ToolName::ALL.iter().filter(|t| t.mutates()).count() == 3);
+    }
+
+    #[test]
+    fn the_cached_list_is_the_catalog() {
+        assert_eq!(all_tools().len(), ToolName::ALL.len());
+        assert_eq!(find_tool("explain").map(|t| t.name), Some("explain".into()));
+        assert!(find_tool("apply").is_none());
     }
 
     #[test]
