@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from conftest import RDS, RDS_PROPS, S3, Project, http_server, ok, refused, session, walk
+from mcp_harness import RDS, RDS_PROPS, S3, Project, http_server, ok, refused, session, walk
 from mcp import Client
 from mcp_types import ElicitResult
 

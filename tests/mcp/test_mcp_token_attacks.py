@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import S3, Chain, Project, ok, refused, session, walk
+from mcp_harness import S3, Chain, Project, ok, refused, session, walk
 from mcp import Client
 from mcp_types import ElicitResult
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import Project
+from mcp_harness import Project
 
 INSPECTOR = "@modelcontextprotocol/inspector@0.15.0"
 

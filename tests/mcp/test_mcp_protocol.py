@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from conftest import Project
+from mcp_harness import Project
 
 
 def rpc(id_: int, method: str, params: dict) -> str:

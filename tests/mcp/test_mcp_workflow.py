@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from conftest import S3, SEED_TAGS, Project, http_server, ok, session, walk
+from mcp_harness import S3, SEED_TAGS, Project, http_server, ok, session, walk
 from mcp import Client
 
 MUTATORS = {"create_resource", "update_resource", "delete_resource"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 
 import anyio
-from conftest import S3, Project, ok, refused, session, walk
+from mcp_harness import S3, Project, ok, refused, session, walk
 from mcp import Client
 
 
