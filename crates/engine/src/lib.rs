@@ -35,6 +35,7 @@ pub mod error;
 pub mod explain;
 pub mod gate;
 pub mod hash;
+pub mod iam;
 pub mod promote;
 pub mod redact;
 pub mod store;
