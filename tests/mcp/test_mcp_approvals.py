@@ -52,7 +52,7 @@ def test_rds_over_the_threshold_asks_the_user_decline_then_accept(project: Proje
     anyio.run(run)
     assert len(user.prompts) == 2
     # The prompt shows the change, the cost and the findings.
-    assert "synthcoreai-db-dev" in user.prompts[0] and "Monthly cost" in user.prompts[0] and "$10.00" in user.prompts[0]
+    assert "synthcoreai-db-dev" in user.prompts[0] and "Monthly Cost" in user.prompts[0] and "$10.00" in user.prompts[0]
     assert "security finding" in user.prompts[0].lower() or "Security scan" in user.prompts[0]
     assert list(project.resources("dev", RDS)) == ["synthcoreai-db-dev"]
     decided = {e["action"]: e["actor"] for e in project.audit() if e["action"] in ("approval.denied", "approval.granted")}

@@ -93,7 +93,8 @@ async def seed_s3_workflow(client: Client, project: Project, bucket: str) -> Non
 def test_seed_s3_workflow_over_stdio(project: Project, mode: str) -> None:
     async def run() -> None:
         async with Client(project.stdio("--env", "dev"), mode=mode) as client:
-            assert client.session.protocol_version == ("2026-07-28" if mode != "legacy" else client.session.protocol_version)
+            # legacy: the newest handshake version; otherwise handshake-free.
+            assert client.session.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
             await seed_s3_workflow(client, project, "synthcoreai-documents-dev")
 
     anyio.run(run)

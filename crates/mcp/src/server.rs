@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::cloud::{Cloud, ProgressEvent};
+use infraguard_core::money::Money;
 use infraguard_core::plan::Plan;
 use infraguard_core::resource::Operation;
 use infraguard_core::store::Store;
@@ -134,13 +135,15 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
              5. run_checkov(explained_token) -> scan_status, summary, findings, security_scan_token; on FAILED ask the user (fix / proceed / cancel) and call approve_security_findings\n\
              6. create_resource / update_resource / delete_resource(credentials_token, explained_token, security_scan_token)\n\
              The server applies the content it explained and scanned; properties passed to step 6 are ignored. \
-             Step tokens are single-use, bound to their content and environment, and expire ({} s). \
-             A human must approve changes costing {threshold}/month or more, writes to read-only environments (prod), deletes \
-             and accepted findings: the server asks the user through the client when it can; otherwise the result names an \
+             Tokens are signed, bound to their environment (and, from step 3 on, to the exact content) and expire after {} s; \
+             the credentials_token serves the whole session, every other token works once. \
+             A human must approve changes costing {threshold}/month or more, writes to read-only environments (prod), deletes, \
+             and plans with open security findings of severity {block} or higher: the server asks the user through the client when it can; otherwise the result names an \
              approval id and the user runs `infraguard approve ID`, after which the same call with the same tokens proceeds. \
              The agent cannot approve. Read-only tools: get_aws_account_info, get_resource, list_resources, \
              get_resource_request_status, get_resource_schema_information, estimate_cost, list_pending_approvals.",
-            self.engine.config().token_ttl_seconds
+            self.engine.config().token_ttl_seconds,
+            block = self.engine.config().block_findings_at,
         )
     }
 
@@ -430,20 +433,14 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     })
                     .await?;
                 Ok(from_engine(r.map(|c| {
-                    let mut lines = vec![
-                        "💰 Cost Estimation:".to_string(),
-                        format!("   Monthly Cost: {}", c.monthly_usd),
-                        "   Breakdown:".to_string(),
-                    ];
-                    lines.extend(c.breakdown.iter().map(|b| format!("   - {}: {}", b.name, b.monthly_cost)));
-                    let over = c.monthly_usd >= threshold;
-                    if over {
-                        lines.push(format!("   ⚠️ This reaches the {threshold}/month threshold: a human must approve the change."));
-                    }
-                    let mut v = to_value(&c);
-                    v["threshold_usd"] = json!(threshold);
-                    v["requires_approval"] = json!(over || !c.known);
-                    v["display"] = json!(lines.join("\n"));
+                    // The cost crate's own decision and display, so the tool
+                    // says exactly what the gate will decide.
+                    let mut v = infraguard_cost::estimate_json(&c, threshold);
+                    v["requires_approval"] = json!(
+                        infraguard_cost::threshold_decision(&c, threshold)
+                            == infraguard_cost::ThresholdDecision::RequiresApproval
+                    );
+                    v["display"] = json!(infraguard_cost::render_estimate(&c, threshold));
                     v
                 })))
             }
@@ -729,7 +726,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 .map(str::to_string);
             return self.record_answer(approval, &action, note, human).await;
         }
-        let message = approval_prompt(plan, approval);
+        let message = approval_prompt(plan, approval, self.engine.config().cost_threshold);
         let params = ElicitRequestParams::FormElicitationParams {
             meta: None,
             message,
@@ -1102,18 +1099,14 @@ fn approval_required(
 
 /// What the user sees when asked: the change, why a human is needed, the
 /// cost with its breakdown, the open findings and the template.
-fn approval_prompt(plan: &Plan, approval: &Approval) -> String {
+fn approval_prompt(plan: &Plan, approval: &Approval, threshold: Money) -> String {
     let mut lines = vec![
         format!("infraguard asks for your approval: {}", approval.summary),
         format!("Why a human must decide: {}", approval.reasons.join("; ")),
-        format!("💰 Monthly cost: {}", plan.cost.monthly_usd),
+        infraguard_cost::render_estimate(&plan.cost, threshold)
+            .trim_end()
+            .to_string(),
     ];
-    lines.extend(
-        plan.cost
-            .breakdown
-            .iter()
-            .map(|b| format!("   - {}: {}", b.name, b.monthly_cost)),
-    );
     let open: Vec<_> = plan.open_findings().collect();
     if open.is_empty() {
         lines.push("Security scan: no open findings.".into());

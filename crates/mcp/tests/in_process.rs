@@ -217,7 +217,7 @@ async fn a_prod_write_asks_the_user_and_a_decline_creates_nothing() {
     let asked = prompts.lock().map(|p| p.clone()).unwrap_or_default();
     assert_eq!(asked.len(), 1);
     assert!(
-        asked[0].contains("synthcoreai-inproc-prod") && asked[0].contains("Monthly cost"),
+        asked[0].contains("synthcoreai-inproc-prod") && asked[0].contains("Monthly Cost"),
         "{}",
         asked[0]
     );
