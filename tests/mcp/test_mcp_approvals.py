@@ -60,16 +60,18 @@ def test_rds_over_the_threshold_asks_the_user_decline_then_accept(project: Proje
     assert decided["approval.granted"].startswith("human:") and "mcp-elicitation" in decided["approval.granted"]
 
 
-def test_rds_over_http_with_elicitation(project: Project) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+def test_rds_over_http_with_elicitation(project: Project, mode: str) -> None:
     user = User("accept")
     with http_server(project, "--env", "dev") as url:
         async def run() -> None:
-            async with Client(url, mode="legacy", elicitation_callback=user) as client:
+            async with Client(url, mode=mode, elicitation_callback=user) as client:
                 creds = await session(client)
                 chain = await walk(client, creds, RDS, properties=RDS_PROPS)
                 ok(await client.call_tool("create_resource", chain.mutation_args()))
 
         anyio.run(run)
+    assert len(user.prompts) == 1
     assert list(project.resources("dev", RDS)) == ["synthcoreai-db-dev"]
 
 
