@@ -606,3 +606,23 @@ fn auth_kind_and_region_follow_how_credentials_resolved() {
     );
     assert_eq!(last.signed_region().as_deref(), Some("ap-northeast-3"));
 }
+
+#[test]
+fn connecting_an_environment_makes_no_call_and_uses_its_region() {
+    // `open_engine` connects every environment at start-up; that must be
+    // cheap and offline (credentials resolve lazily, on the first call).
+    let env = infraguard_core::Environment {
+        name: "prod".into(),
+        tag_value: "production".into(),
+        backend: infraguard_core::Backend::Aws,
+        profile: None,
+        region: "eu-south-1".into(),
+        read_only: true,
+        scanning: true,
+    };
+    let started = std::time::Instant::now();
+    let cloud = AwsCloud::connect(&env).expect("connect");
+    assert_eq!(cloud.region(), "eu-south-1");
+    assert_eq!(cloud.calls(), 0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
