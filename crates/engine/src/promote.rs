@@ -1135,10 +1135,15 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         let source_hash = content_hash(&json!({"type": t, "dev": id, "properties": props}));
 
         // 4. No unrelated prod resource holds the name.
-        let prod_identifier = schema.identifier_of(&props);
-        if let Some(pid) = &prod_identifier
-            && let Some(p) = ws.prod.index_of(&t, pid)
+        // By identifier, or by name where prod generates the identifier
+        // (an SQS queue's URL): a queue of that name would make the create fail.
+        let prod_identifier = schema
+            .identifier_of(&props)
+            .or_else(|| name_of(schema, &props).map(str::to_string));
+        if let Some(key) = &prod_identifier
+            && let Some(p) = ws.prod.find(&t, key)
         {
+            let pid = &ws.prod.items[p].identifier.clone();
             if ws.prod.items[p].tags.get(DEV_COUNTERPART) == Some(&id) {
                 // Created by an earlier promotion whose dev tag update did
                 // not happen: only the tags are missing.
@@ -1165,8 +1170,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             "no_conflict",
             CheckStatus::Passed,
             match &prod_identifier {
-                Some(pid) => format!("no {t} `{pid}` in {prod_env} yet"),
-                None => format!("{prod_env} generates the identifier"),
+                Some(key) => format!("no {t} `{key}` in {prod_env} yet"),
+                None => format!("{prod_env} generates the name"),
             },
         );
 

@@ -753,3 +753,35 @@ fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_in_review() {
     assert_eq!(sync.synced.len(), 1, "{sync:#?}");
     assert!(sync.needs_review.is_empty());
 }
+
+#[test]
+fn a_queue_whose_identifier_is_generated_links_by_its_prod_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let dev = create_dev(
+        &e,
+        "AWS::SQS::Queue",
+        "jobs",
+        json!({"VisibilityTimeout": 45}),
+    );
+    let dev_account = e.cloud("dev").unwrap().account_id().to_string();
+    assert!(
+        dev.contains(&dev_account),
+        "the identifier is the queue URL: {dev}"
+    );
+    let done = promote_approved(&e, "AWS::SQS::Queue", &dev);
+    let prod = done.prod_id.unwrap();
+    let prod_account = e.cloud("prod").unwrap().account_id().to_string();
+    assert!(
+        prod.contains(&prod_account) && prod.ends_with("synthcoreai-jobs-prod"),
+        "{prod}"
+    );
+    assert_eq!(
+        tags_of(&e, "dev", "AWS::SQS::Queue", &dev)["ProdCounterpart"],
+        prod
+    );
+    let sync = e.sync_status(Some("AWS::SQS::Queue")).unwrap();
+    assert_eq!(sync.synced.len(), 1, "{sync:#?}");
+    let drift = e.drift(Some("AWS::SQS::Queue")).unwrap();
+    assert!(drift.is_clean(), "{drift:#?}");
+}
