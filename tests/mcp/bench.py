@@ -7,7 +7,9 @@ build, target/release/infraguard):
    min / p90) over 30 runs, raw JSON-RPC over the process's pipes;
 2. the seed's S3 workflow end to end through the Python `mcp` client
    (check -> session -> generate -> explain -> scan -> create), median of 10;
-3. idle RSS of a server that has answered `initialize`, from /proc/PID/status.
+3. idle RSS of a server that has answered `initialize`, from /proc/PID/status;
+4. for reference, spawn -> exit of `infraguard --version` (process start-up
+   alone) and the load average, since the machine may be shared.
 
 Run from the repo root:  python tests/mcp/bench.py [--runs 30] [--json]
 Each run uses a fresh `infraguard init` project in a temporary folder.
@@ -74,6 +76,14 @@ def spawn_once(bin_: str, root: Path) -> tuple[float, float]:
     return (t_init - t0) * 1000, (t_list - t0) * 1000
 
 
+def version_once(bin_: str) -> float:
+    """Milliseconds to spawn and finish `infraguard --version`: the floor set by
+    process start-up on this machine, for reading the numbers above."""
+    t0 = time.perf_counter()
+    subprocess.run([bin_, "--version"], check=True, capture_output=True, timeout=60)
+    return (time.perf_counter() - t0) * 1000
+
+
 def idle_rss_kb(bin_: str, root: Path) -> int:
     p = subprocess.Popen([bin_, "-C", str(root), "serve", "--env", "dev"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -133,6 +143,7 @@ def main() -> int:
         root = make_project(bin_, Path(tmp), "bench")
         spawn_once(bin_, root)  # warm the page cache and create the state files
         inits, lists = zip(*(spawn_once(bin_, root) for _ in range(args.runs)))
+        floor = [version_once(bin_) for _ in range(args.runs)]
         rss = idle_rss_kb(bin_, root)
         flows = [anyio.run(seed_workflow, bin_, root, f"synthcoreai-bench{i}-dev") for i in range(args.workflow_runs)]
     result = {
@@ -140,6 +151,8 @@ def main() -> int:
         "runs": args.runs,
         "spawn_to_initialize_ms": {"median": statistics.median(inits), "min": min(inits), "p90": pct(list(inits), 0.9)},
         "spawn_to_tools_list_ms": {"median": statistics.median(lists), "min": min(lists), "p90": pct(list(lists), 0.9)},
+        "spawn_to_exit_of_version_ms": {"median": statistics.median(floor), "min": min(floor)},
+        "load_average_1m": os.getloadavg()[0],
         "seed_s3_workflow_s": {"median": statistics.median(flows), "min": min(flows), "max": max(flows), "runs": len(flows)},
         "idle_rss_mb": round(rss / 1024, 1),
     }
@@ -150,6 +163,8 @@ def main() -> int:
         print(f"binary: {bin_}")
         print(f"spawn -> initialize reply: median {i['median']:.2f} ms (min {i['min']:.2f}, p90 {i['p90']:.2f}) over {args.runs} runs")
         print(f"spawn -> tools/list reply: median {l['median']:.2f} ms (min {l['min']:.2f}, p90 {l['p90']:.2f}) over {args.runs} runs")
+        v = result["spawn_to_exit_of_version_ms"]
+        print(f"floor: spawn -> exit of `infraguard --version`: median {v['median']:.2f} ms (min {v['min']:.2f}); load average {result['load_average_1m']:.2f}")
         print(f"seed S3 workflow, Python client, spawn included: median {f['median'] * 1000:.1f} ms over {f['runs']} runs")
         print(f"idle RSS: {result['idle_rss_mb']} MB")
     return 0
