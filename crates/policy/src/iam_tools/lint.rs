@@ -16,7 +16,9 @@
 //! paths from the document (`Statement/0/Action/1`); in a template, the
 //! logical id and paths from the resource entry, as the scan has them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+
+type WildcardFinding = (Expansion, Option<(&'static str, String)>);
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -289,6 +291,10 @@ struct Linter<'o> {
     undetermined: Vec<Undetermined>,
     expansions: Vec<Expansion>,
     seen_patterns: BTreeSet<String>,
+    /// Per raw spelling: a pattern or misspelling met in many statements is
+    /// worked out once.
+    wildcard_cache: HashMap<String, WildcardFinding>,
+    nearest_cache: HashMap<String, Vec<String>>,
     documents: usize,
     statements: usize,
     rules_run: usize,
@@ -303,6 +309,8 @@ impl<'o> Linter<'o> {
             undetermined: Vec::new(),
             expansions: Vec::new(),
             seen_patterns: BTreeSet::new(),
+            wildcard_cache: HashMap::new(),
+            nearest_cache: HashMap::new(),
             documents: 0,
             statements: 0,
             rules_run: 0,
@@ -445,7 +453,11 @@ impl<'o> Linter<'o> {
         // Misspellings count in Allow and Deny alike.
         for (i, raw) in st.actions_raw.iter().enumerate() {
             if let Some(why) = iam::unknown_action(raw) {
-                let near = nearest_actions(raw, 3);
+                let near = self
+                    .nearest_cache
+                    .entry(raw.clone())
+                    .or_insert_with(|| nearest_actions(raw, 3))
+                    .clone();
                 let fix = (c.patchable && !near.is_empty()).then(|| {
                     json!([{"op": "replace", "path": self.pointer(t, &st.action_path(i)), "value": near[0]}])
                 });
@@ -538,74 +550,24 @@ impl<'o> Linter<'o> {
     /// `ses:*` and `s3:Get*`: what they grant, and what a narrower spelling
     /// would be.
     fn wildcard(&mut self, t: &Target<'_>, c: &StatementCtx<'_>, i: usize, raw: &str) {
-        let e = expand_action(raw);
-        let count = e.actions.len();
-        // Show the actions that hand out data, credentials or permissions
-        // first: they are what makes a wildcard dangerous.
-        let mut ordered: Vec<&str> = e.actions.iter().map(String::as_str).collect();
-        ordered.sort_by_key(|a| {
-            let sensitive = iam::EXFILTRATION_ACTIONS.contains(a)
-                || iam::CREDENTIAL_ACTIONS.contains(a)
-                || iam::is_permissions_management(a);
-            (!sensitive, *a)
-        });
-        let sample: Vec<&str> = ordered.into_iter().take(6).collect();
-        let lower = raw.to_ascii_lowercase();
-        if self.seen_patterns.insert(lower.clone()) {
-            self.expansions.push(e.clone());
+        // The same pattern in many statements is expanded once.
+        let (e, finding) = match self.wildcard_cache.get(raw) {
+            Some(hit) => hit.clone(),
+            None => {
+                let computed = wildcard_finding(raw);
+                self.wildcard_cache
+                    .insert(raw.to_string(), computed.clone());
+                computed
+            }
+        };
+        if self.seen_patterns.insert(raw.to_ascii_lowercase()) {
+            self.expansions.push(e);
         }
         if c.st.allow != Some(true) || c.st.not_action {
             return;
         }
-        let (service, action) = lower.split_once(':').unwrap_or(("", ""));
-        if action == "*" {
-            let sensitive: Vec<&str> = e
-                .actions
-                .iter()
-                .filter(|a| iam::is_permissions_management(a))
-                .take(4)
-                .map(String::as_str)
-                .collect();
-            let alternatives: Vec<String> = CAPABILITIES
-                .iter()
-                .filter(|cap| cap.service() == service)
-                .map(|cap| format!("{} ({})", cap.actions().join(", "), cap.id))
-                .collect();
-            let narrower = if alternatives.is_empty() {
-                "list only the actions the workload calls".to_string()
-            } else {
-                format!("narrower, by intent: {}", alternatives.join("; or "))
-            };
-            self.push(
-                t,
-                SERVICE_WILDCARD,
-                &c.st.action_path(i),
-                format!(
-                    "`{raw}` allows all {count} actions of {service}{}, and any it gains later; {narrower}",
-                    if sensitive.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", including permission changes such as {}", sensitive.join(", "))
-                    }
-                ),
-                None,
-            );
-        } else {
-            self.push(
-                t,
-                PARTIAL_WILDCARD,
-                &c.st.action_path(i),
-                format!(
-                    "`{raw}` grants {count} action(s): {}{}",
-                    sample.join(", "),
-                    if count > sample.len() {
-                        format!(" and {} more (see expansions)", count - sample.len())
-                    } else {
-                        String::new()
-                    }
-                ),
-                None,
-            );
+        if let Some((rule, message)) = finding {
+            self.push(t, rule, &c.st.action_path(i), message, None);
         }
     }
 
@@ -785,6 +747,65 @@ impl<'o> Linter<'o> {
             None,
         );
     }
+}
+
+/// A wildcard's expansion and its finding (service-wide or partial).
+fn wildcard_finding(raw: &str) -> WildcardFinding {
+    let e = expand_action(raw);
+    let count = e.actions.len();
+    let lower = raw.to_ascii_lowercase();
+    let (service, action) = lower.split_once(':').unwrap_or(("", ""));
+    if action == "*" {
+        let sensitive: Vec<&str> = e
+            .actions
+            .iter()
+            .filter(|a| iam::is_permissions_management(a))
+            .take(4)
+            .map(String::as_str)
+            .collect();
+        let alternatives: Vec<String> = CAPABILITIES
+            .iter()
+            .filter(|cap| cap.service() == service)
+            .map(|cap| format!("{} ({})", cap.actions().join(", "), cap.id))
+            .collect();
+        let narrower = if alternatives.is_empty() {
+            "list only the actions the workload calls".to_string()
+        } else {
+            format!("narrower, by intent: {}", alternatives.join("; or "))
+        };
+        let message = format!(
+            "`{raw}` allows all {count} actions of {service}{}, and any it gains later; {narrower}",
+            if sensitive.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", including permission changes such as {}",
+                    sensitive.join(", ")
+                )
+            }
+        );
+        return (e, Some((SERVICE_WILDCARD, message)));
+    }
+    // Show the actions that hand out data, credentials or permissions
+    // first: they are what makes a wildcard dangerous.
+    let mut ordered: Vec<&str> = e.actions.iter().map(String::as_str).collect();
+    ordered.sort_by_key(|a| {
+        let sensitive = iam::EXFILTRATION_ACTIONS.contains(a)
+            || iam::CREDENTIAL_ACTIONS.contains(a)
+            || iam::is_permissions_management(a);
+        (!sensitive, *a)
+    });
+    let sample: Vec<&str> = ordered.into_iter().take(6).collect();
+    let message = format!(
+        "`{raw}` grants {count} action(s): {}{}",
+        sample.join(", "),
+        if count > sample.len() {
+            format!(" and {} more (see expansions)", count - sample.len())
+        } else {
+            String::new()
+        }
+    );
+    (e, Some((PARTIAL_WILDCARD, message)))
 }
 
 struct StatementCtx<'a> {
