@@ -392,6 +392,21 @@ impl Workspace {
         }
     }
 
+    /// Whether `value` is the dev item's name or one of its generated
+    /// (read-only) attributes.
+    fn is_own_value(&self, idx: usize, value: &str) -> bool {
+        let item = &self.dev.items[idx];
+        let Some(schema) = schema_of(&item.type_name) else {
+            return false;
+        };
+        name_of(schema, &item.properties) == Some(value)
+            || schema.read_only.iter().any(|p| {
+                resolve_pattern(&item.properties, p)
+                    .iter()
+                    .any(|(_, v)| v.as_str() == Some(value))
+            })
+    }
+
     /// The prod value of one string, or `None` to keep it.
     fn map_string(
         &self,
@@ -413,8 +428,17 @@ impl Workspace {
                 .find_map(|i| self.refs.map.get(&s[..i]).map(|t| (t, &s[i..])));
         }
         let mut mapped: Option<String> = None;
-        if let Some((targets, suffix)) = hit {
-            if targets.iter().any(|t| t.item == idx) {
+        if let Some((all, suffix)) = hit {
+            // A value that is the resource's own name or generated attribute
+            // refers to itself (a function's own name in its environment
+            // variables, even when its role has the same name). A value
+            // that is only its identifier refers to the other resource that
+            // has it: a bucket policy's identifier is its bucket's name.
+            let others: Vec<&RefTarget> = all.iter().filter(|t| t.item != idx).collect();
+            let key = &s[..s.len() - suffix.len()];
+            let refers_to_self =
+                others.len() < all.len() && (others.is_empty() || self.is_own_value(idx, key));
+            if refers_to_self {
                 let mut new = s.to_string();
                 for (old, name) in own_names {
                     new = new.replace(old.as_str(), name);
@@ -430,7 +454,7 @@ impl Workspace {
                     mapped = Some(new);
                 }
             } else {
-                let resolved = targets.iter().find_map(|t| {
+                let resolved = others.iter().find_map(|t| {
                     let p = self.prod_of(t.item)?;
                     let prod_item = &self.prod.items[p];
                     let value = match &t.pointer {
@@ -453,9 +477,9 @@ impl Workspace {
                     }
                     None => {
                         out.missing.push(Missing {
-                            item: targets[0].item,
+                            item: others[0].item,
                             pointer: at.to_string(),
-                            alternatives: targets.len() - 1,
+                            alternatives: others.len() - 1,
                         });
                         return None;
                     }
@@ -1832,6 +1856,58 @@ mod tests {
                 && kinds.contains(&"self")
                 && kinds.contains(&"account"),
             "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn a_bucket_policy_depends_on_its_bucket_though_it_shares_its_identifier() {
+        let bucket = (
+            "AWS::S3::Bucket",
+            json!({"BucketName": "synthcoreai-site-dev", "Arn": "arn:aws:s3:::synthcoreai-site-dev"}),
+        );
+        let policy = (
+            "AWS::S3::BucketPolicy",
+            json!({"Bucket": "synthcoreai-site-dev", "PolicyDocument": {"Statement": [{
+                "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": "arn:aws:s3:::synthcoreai-site-dev/*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}),
+        );
+        let dev = inventory("dev", &[bucket, policy.clone()]);
+        let ws = workspace(dev, inventory("prod", &[]), vec![Counterpart::None; 2]);
+        let m = ws.map(1);
+        assert_eq!(m.missing.len(), 2, "{:?}", m.missing);
+        assert!(m.missing.iter().all(|x| x.item == 0));
+
+        let dev = inventory(
+            "dev",
+            &[
+                (
+                    "AWS::S3::Bucket",
+                    json!({"BucketName": "synthcoreai-site-dev", "Arn": "arn:aws:s3:::synthcoreai-site-dev"}),
+                ),
+                policy,
+            ],
+        );
+        let prod = inventory(
+            "prod",
+            &[(
+                "AWS::S3::Bucket",
+                json!({"BucketName": "synthcoreai-site-prod", "Arn": "arn:aws:s3:::synthcoreai-site-prod"}),
+            )],
+        );
+        let links = vec![
+            Counterpart::Found {
+                prod: 0,
+                linked_by: "tag",
+            },
+            Counterpart::None,
+        ];
+        let m = workspace(dev, prod, links).map(1);
+        assert!(m.missing.is_empty());
+        assert_eq!(m.props["Bucket"], "synthcoreai-site-prod");
+        assert_eq!(
+            m.props["PolicyDocument"]["Statement"][0]["Resource"],
+            "arn:aws:s3:::synthcoreai-site-prod/*"
         );
     }
 
