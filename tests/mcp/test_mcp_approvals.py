@@ -194,3 +194,50 @@ def test_an_unsolicited_answer_does_not_approve(project: Project) -> None:
     anyio.run(run)
     assert project.resources("dev", RDS) == {}
     assert not any(e["action"] == "approval.granted" for e in project.audit())
+
+
+OPEN_BUCKET = {
+    "BucketName": "synthcoreai-open-dev",
+    "PublicAccessBlockConfiguration": {"BlockPublicAcls": False, "BlockPublicPolicy": False,
+                                       "IgnorePublicAcls": False, "RestrictPublicBuckets": False},
+}
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+def test_proceeding_past_findings_asks_the_user_once(project: Project, mode: str) -> None:
+    """The seed's step 6: the agent relays 'proceed'; the server confirms
+    with the human there and then, and the mutation needs no second prompt."""
+    user = User("accept")
+
+    async def run() -> None:
+        async with Client(project.stdio("--env", "dev"), mode=mode, elicitation_callback=user) as client:
+            creds = await session(client)
+            chain = await walk(client, creds, S3, properties=OPEN_BUCKET)
+            assert chain.scanned["scan_status"] == "FAILED"
+            decided = ok(await client.call_tool("approve_security_findings", {
+                "security_scan_token": chain.scanned["security_scan_token"], "decision": "proceed",
+                "reason": "public website bucket"}))
+            assert decided["approval_status"] == "approved", decided
+            created = ok(await client.call_tool("create_resource", chain.mutation_args()))
+            assert created["status"] == "SUCCESS"
+
+    anyio.run(run)
+    assert len(user.prompts) == 1 and "IG-S3-001" in user.prompts[0]
+    assert "synthcoreai-open-dev" in project.resources("dev")
+
+
+def test_proceeding_past_findings_declined_by_the_user(project: Project) -> None:
+    user = User("decline")
+
+    async def run() -> None:
+        async with Client(project.stdio("--env", "dev"), mode="legacy", elicitation_callback=user) as client:
+            creds = await session(client)
+            chain = await walk(client, creds, S3, properties=OPEN_BUCKET)
+            decided = ok(await client.call_tool("approve_security_findings", {
+                "security_scan_token": chain.scanned["security_scan_token"], "decision": "proceed"}))
+            assert decided["approval_status"] == "denied"
+            r = await client.call_tool("create_resource", chain.mutation_args())
+            assert "denied" in refused(r)
+
+    anyio.run(run)
+    assert project.resources("dev") == {}

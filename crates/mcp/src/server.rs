@@ -338,7 +338,45 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                         )
                     })
                     .await?;
-                Ok(from_engine(r.map(|x| to_value(&x))))
+                let outcome = match r {
+                    Ok(o) => o,
+                    Err(e) => return Ok(from_engine::<Value>(Err(e))),
+                };
+                let mut v = to_value(&outcome);
+                // Proceeding past findings the gate blocks on needs a human:
+                // ask now, while the user is thinking about the findings.
+                if let Some(approval_id) = outcome.approval_id.clone() {
+                    match self
+                        .ask_about(&approval_id, &outcome.plan_id, request, context)
+                        .await?
+                    {
+                        Some(HumanAnswer::Approved(who)) => {
+                            v["approval_status"] = json!("approved");
+                            v["message"] = json!(format!(
+                                "{who} approved proceeding past the findings ({approval_id}): call the mutation tool with the same credentials_token, explained_token and security_scan_token"
+                            ));
+                        }
+                        Some(HumanAnswer::Denied(who)) => {
+                            v["approval_status"] = json!("denied");
+                            v["message"] = json!(format!(
+                                "{who} declined ({approval_id} is denied): this plan will not be applied; fix the findings and start again from generate_infrastructure_code"
+                            ));
+                        }
+                        Some(HumanAnswer::AskAndRetry(input)) => {
+                            return Ok(CallToolResponse::InputRequired(input));
+                        }
+                        Some(HumanAnswer::Unavailable(why)) => {
+                            v["approval_status"] = json!("pending");
+                            v["message"] = json!(format!(
+                                "{}; {why}: ask the user to run `infraguard approve {approval_id}`",
+                                outcome.message
+                            ));
+                        }
+                        // Already decided (by an earlier answer): the engine's message stands.
+                        None => {}
+                    }
+                }
+                Ok(success(v))
             }
             ToolName::CreateResource => {
                 self.mutate(tool, Operation::Create, request, context, actor)
@@ -693,6 +731,39 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         // Deliver every progress notification before the result.
         let _ = forward.await;
         result
+    }
+
+    /// Ask about a pending approval by id; `None` when it is no longer pending.
+    async fn ask_about(
+        &self,
+        approval_id: &str,
+        plan_id: &str,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Option<HumanAnswer>, ErrorData> {
+        let (aid, pid) = (approval_id.to_string(), plan_id.to_string());
+        let found = self
+            .blocking(move |e| {
+                let approval = e
+                    .approvals(Some(ApprovalStatus::Pending))?
+                    .into_iter()
+                    .find(|a| a.id == aid);
+                match approval {
+                    Some(a) => Ok(Some((a, e.plan_by_id(&pid)?))),
+                    None => Ok::<_, EngineError>(None),
+                }
+            })
+            .await?;
+        match found {
+            Ok(Some((approval, plan))) => self
+                .ask_human(&plan, &approval, request, context)
+                .await
+                .map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Ok(Some(HumanAnswer::Unavailable(format!(
+                "the approval could not be read ({e})"
+            )))),
+        }
     }
 
     /// Ask the client's user to approve `approval`, in whichever form the
