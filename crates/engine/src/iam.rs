@@ -182,6 +182,26 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         })
     }
 
+    /// The live user or role; a name that does not exist is bad input
+    /// (with the command that lists what does), not a cloud failure.
+    fn principal(
+        &self,
+        env: &str,
+        t: &str,
+        name: &str,
+    ) -> Result<infraguard_core::cloud::ResourceDescription, EngineError> {
+        self.get_resource(env, t, name).map_err(|e| match &e {
+            EngineError::Cloud { source, .. }
+                if source.code() == Some(&infraguard_core::cloud::ErrorCode::NotFound) =>
+            {
+                EngineError::InvalidInput(format!(
+                    "there is no {t} `{name}` in {env}: list them with `infraguard resources list --env {env} --type {t}`"
+                ))
+            }
+            _ => e,
+        })
+    }
+
     /// The policies attached to a user or role in `env`.
     pub fn iam_attached_policies(
         &self,
@@ -190,7 +210,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         principal: &str,
     ) -> Result<Vec<AttachedPolicy>, EngineError> {
         let t = principal_kind(principal_type)?;
-        let live = self.get_resource(env, t, principal)?;
+        let live = self.principal(env, t, principal)?;
         let props = &live.properties;
         let mut out = Vec::new();
         if let Some(Value::Array(policies)) = props.get("Policies") {
@@ -358,7 +378,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             .rsplit_once('-')
             .map(|(head, _)| format!("{head}-"))
             .unwrap_or_default();
-        let live = self.get_resource(&req.env, t, &req.principal)?;
+        let live = self.principal(&req.env, t, &req.principal)?;
         if let Some(Value::Array(policies)) = live.properties.get("Policies")
             && let Some(i) = policies.iter().position(|p| {
                 p.get("PolicyName")

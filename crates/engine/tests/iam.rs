@@ -310,7 +310,16 @@ fn unknown_capabilities_and_wrong_principals_make_no_plan() {
         })
         .unwrap_err();
     assert!(err.to_string().contains("not a principal"), "{err}");
-    assert!(extend_missing(&e).to_string().contains("nobody"));
+    let missing = extend_missing(&e);
+    assert!(
+        matches!(missing, infraguard_engine::EngineError::InvalidInput(_)),
+        "{missing}"
+    );
+    assert!(
+        missing
+            .to_string()
+            .contains("there is no AWS::IAM::User `nobody` in dev")
+    );
 }
 
 fn extend_missing(e: &TestEngine) -> infraguard_engine::EngineError {
