@@ -368,3 +368,63 @@ fn lint_and_suggest_use_the_environments_account() {
     );
     assert!(e.iam_lint("not a policy", None).is_err());
 }
+
+/// The issue's naming requirement, through the normal plan path: a managed
+/// or inline policy named off the convention gets a finding with the
+/// suggested name (the policy crate's IG-NAME-002).
+#[test]
+fn policies_named_off_the_convention_get_a_finding_with_the_suggested_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::synthcoreai-*/*"}]});
+    let plan = e
+        .plan(PlanRequest::create(
+            "dev",
+            POLICY,
+            None,
+            json!({"ManagedPolicyName": "upload-policy", "PolicyDocument": doc}),
+            agent(),
+        ))
+        .unwrap();
+    let f = plan
+        .findings
+        .iter()
+        .find(|f| f.rule == "IG-NAME-002")
+        .unwrap_or_else(|| panic!("{:#?}", plan.findings));
+    assert!(
+        f.message.contains("suggested: `SynthCoreAI-S3-Upload`"),
+        "{}",
+        f.message
+    );
+    let inline = e
+        .plan(PlanRequest::create(
+            "dev",
+            USER,
+            Some("ops"),
+            json!({"Policies": [{"PolicyName": "mailer", "PolicyDocument": {"Statement": [{"Effect": "Allow",
+                "Action": "ses:SendEmail", "Resource": "arn:aws:ses:us-east-1:*:identity/*"}]}}]}),
+            agent(),
+        ))
+        .unwrap();
+    let f = inline
+        .findings
+        .iter()
+        .find(|f| f.rule == "IG-NAME-002")
+        .unwrap_or_else(|| panic!("{:#?}", inline.findings));
+    assert_eq!(f.path, "Properties/Policies/0/PolicyName");
+    assert!(
+        f.message.contains("suggested: `SynthCoreAI-SES-Mailer`"),
+        "{}",
+        f.message
+    );
+    // The conventional names made by `iam extend` pass.
+    let user = create_principal(&e, USER, "app", json!([ses_send_only()]));
+    let r = extend(&e, "dev", USER, &user, "send messages to an sqs queue");
+    let plan = r.plan.unwrap();
+    assert!(
+        plan.findings.iter().all(|f| f.rule != "IG-NAME-002"),
+        "{:#?}",
+        plan.findings
+    );
+}
