@@ -180,6 +180,30 @@ fn suggest_names_and_scopes_or_says_it_does_not_know() {
     assert!(text(&out).contains("--iam-prefix"), "{}", text(&out));
 }
 
+#[test]
+fn expand_lists_what_a_wildcard_grants_and_names_misspellings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let v = json(d, &["iam", "expand", "s3:Get*", "ses:Send*"], 0);
+    assert_eq!(v[0]["pattern"], "s3:Get*");
+    assert!(
+        v[0]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "s3:getobject")
+    );
+    assert!(
+        v[1]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "ses:sendemail")
+    );
+    let table = code(d, &["iam", "expand", "s3:PutObjekt"], 2);
+    assert!(table.contains("did you mean: s3:PutObject"), "{table}");
+}
+
 /// `approve` under a pseudo-terminal, a person typing yes.
 fn approve_at_terminal(dir: &Path, approval: &str) {
     let cmd = format!("{} -C {} approve {approval}", bin(), dir.display());

@@ -11,6 +11,8 @@
 //!   conventional name. Exit 0 with a policy; 2 when the capability is
 //!   unknown or ambiguous (the known capabilities are listed; nothing is
 //!   guessed). `--list` prints the capabilities.
+//! - `expand PATTERN...`: the actions each pattern grants; exit 2 when one
+//!   matches no action (with the nearest real ones).
 //! - `extend --env ENV --user NAME|--role NAME "CAPABILITY"`: current vs
 //!   proposed permissions and the plan of the smallest change (apply it
 //!   with `infraguard apply`). Exit 0 when planned or already granted, 2 for
@@ -46,6 +48,15 @@ pub enum IamCommand {
     Suggest(SuggestArgs),
     /// Plan the smallest change that gives a user or role a capability.
     Extend(ExtendArgs),
+    /// The actions a wildcard grants (`s3:Get*`), or the nearest real ones to a misspelling.
+    Expand(ExpandArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExpandArgs {
+    /// Action patterns, e.g. 's3:Get*' 'ses:*' (quote them for the shell).
+    #[arg(value_name = "PATTERN", required = true)]
+    pub patterns: Vec<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -126,6 +137,7 @@ pub fn run(cli: &Cli, args: &IamArgs) -> Result<i32> {
         IamCommand::Lint(a) => lint(cli, a, &mut out),
         IamCommand::Suggest(a) => suggest(cli, a, &mut out),
         IamCommand::Extend(a) => extend(cli, a, &mut out),
+        IamCommand::Expand(a) => expand(cli, a, &mut out),
     }
 }
 
@@ -331,6 +343,39 @@ fn suggestion_text(s: &Suggestion) -> String {
             ..
         } => format!("{message}\n{}\n", capability_table(candidates)),
     }
+}
+
+fn expand(cli: &Cli, args: &ExpandArgs, out: &mut dyn Write) -> Result<i32> {
+    let expansions: Vec<iam_tools::Expansion> = args
+        .patterns
+        .iter()
+        .map(|p| iam_tools::expand_action(p))
+        .collect();
+    if cli.output == Output::Json {
+        writeln!(out, "{}", render::json(&expansions))?;
+    } else {
+        for e in &expansions {
+            match &e.problem {
+                Some(why) => {
+                    writeln!(out, "{}: {why}", e.pattern)?;
+                    if !e.suggestions.is_empty() {
+                        writeln!(out, "  did you mean: {}", e.suggestions.join(", "))?;
+                    }
+                }
+                None => {
+                    writeln!(out, "{} grants {} action(s):", e.pattern, e.actions.len())?;
+                    for a in &e.actions {
+                        writeln!(out, "  {a}")?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(if expansions.iter().any(|e| e.problem.is_some()) {
+        exit::BAD_INPUT
+    } else {
+        exit::OK
+    })
 }
 
 fn extend(cli: &Cli, args: &ExtendArgs, out: &mut dyn Write) -> Result<i32> {
