@@ -8,7 +8,7 @@
 //! "which actions does this policy allow without a resource constraint".
 //!
 //! The access-level classes used by the write and permissions-management rules
-//! ([`is_write`], [`is_permissions_management`]) are derived from the action's
+//! ([`access_level`], [`is_permissions_management`]) are derived from the action's
 //! verb, because the embedded data lists actions and their resource types but
 //! not AWS's access levels. That is an approximation; the rules that use it say
 //! so in their remediation and the comparison with Checkov measures it.
@@ -292,13 +292,13 @@ impl ActionSet {
         }
     }
 
-    /// The names in the set, in sorted order.
-    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        let all = data::iam_actions();
-        self.0.iter().enumerate().flat_map(move |(w, bits)| {
+    /// The indices in the set, ascending.
+    pub(crate) fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, bits)| {
+            let bits = *bits;
             (0..64)
                 .filter(move |b| bits & (1u64 << b) != 0)
-                .filter_map(move |b| all.get(w * 64 + b).map(|a| a.name))
+                .map(move |b| w * 64 + b)
         })
     }
 }
@@ -364,9 +364,10 @@ impl Grants {
         data::iam_action_index(action).is_some_and(|i| self.unconstrained.contains(i))
     }
 
-    /// Scopable actions allowed on every resource, sorted.
-    pub(crate) fn scopable_on_star(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.scopable_on_star.names()
+    /// Scopable actions allowed on every resource, as indices into the
+    /// action list.
+    pub(crate) fn scopable_on_star_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.scopable_on_star.indices()
     }
 }
 
@@ -410,6 +411,38 @@ fn expand_indices(pattern: &str) -> Vec<usize> {
     range.filter(|i| glob(pattern, all[*i].name)).collect()
 }
 
+/// The access level of an action, approximated from its verb (see the module
+/// documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AccessLevel {
+    ReadOrList,
+    Tagging,
+    PermissionsManagement,
+    Write,
+}
+
+/// The access level of the `i`th action, computed once for all actions.
+pub(crate) fn access_level(i: usize) -> AccessLevel {
+    static LEVELS: std::sync::OnceLock<Vec<AccessLevel>> = std::sync::OnceLock::new();
+    let levels = LEVELS.get_or_init(|| {
+        data::iam_actions()
+            .iter()
+            .map(|a| {
+                if is_read_or_list(a.name) {
+                    AccessLevel::ReadOrList
+                } else if is_tagging(a.name) {
+                    AccessLevel::Tagging
+                } else if is_permissions_management(a.name) {
+                    AccessLevel::PermissionsManagement
+                } else {
+                    AccessLevel::Write
+                }
+            })
+            .collect()
+    });
+    levels.get(i).copied().unwrap_or(AccessLevel::ReadOrList)
+}
+
 /// The verb of an action (`putbucketpolicy` for `s3:PutBucketPolicy`).
 fn verb(action: &str) -> &str {
     action.split_once(':').map_or(action, |(_, v)| v)
@@ -449,12 +482,6 @@ pub(crate) fn is_permissions_management(action: &str) -> bool {
         && ["policy", "policies", "acl", "permission", "grant"]
             .iter()
             .any(|w| v.contains(w))
-}
-
-/// Changes resources or data (AWS's "Write" access level), excluding
-/// permissions management and tagging.
-pub(crate) fn is_write(action: &str) -> bool {
-    !is_read_or_list(action) && !is_tagging(action) && !is_permissions_management(action)
 }
 
 /// Privilege-escalation paths from public research (Rhino Security Labs):
@@ -663,7 +690,8 @@ mod tests {
             "cannot be scoped, so unconstrained"
         );
         assert!(g.allows("ses:sendemail"));
-        assert!(g.scopable_on_star().any(|a| a == "ses:sendemail"));
+        let send = data::iam_action_index("ses:sendemail").unwrap();
+        assert!(g.scopable_on_star_indices().any(|i| i == send));
         assert!(!g.allows("iam:passrole"), "conditioned");
     }
 
@@ -683,10 +711,11 @@ mod tests {
         assert!(is_permissions_management("s3:putbucketpolicy"));
         assert!(is_permissions_management("iam:attachrolepolicy"));
         assert!(!is_permissions_management("iam:getrole"));
-        assert!(is_write("s3:putobject"));
-        assert!(is_write("ses:sendemail"));
-        assert!(!is_write("s3:getobject"));
-        assert!(!is_write("s3:tagresource"));
-        assert!(!is_write("s3:putbucketacl"));
+        let level = |a: &str| access_level(data::iam_action_index(a).unwrap());
+        assert_eq!(level("s3:putobject"), AccessLevel::Write);
+        assert_eq!(level("ses:sendemail"), AccessLevel::Write);
+        assert_eq!(level("s3:getobject"), AccessLevel::ReadOrList);
+        assert_eq!(level("s3:tagresource"), AccessLevel::Tagging);
+        assert_eq!(level("s3:putbucketacl"), AccessLevel::PermissionsManagement);
     }
 }

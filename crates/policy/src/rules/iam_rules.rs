@@ -7,11 +7,10 @@
 //! CKV_AWS_63 stops after the first statement) and `AWS::IAM::ManagedPolicy`
 //! is covered by the `*` rules (Checkov's CKV_AWS_62/63 skip it).
 
-use std::collections::BTreeSet;
-
 use serde_json::Value;
 
 use super::{Ctx, Out, Rule};
+use crate::data;
 use crate::iam::{self, Grants, Statement};
 use crate::value::Val;
 use crate::{RuleInfo, Severity};
@@ -222,58 +221,76 @@ enum Kind {
 fn grant_rule(ctx: &Ctx<'_>, out: &mut Out, kind: Kind) {
     for (path, doc) in statements(ctx, out) {
         let grants = Grants::of(&doc);
-        let hits: Vec<String> = match kind {
-            Kind::Escalation => iam::ESCALATIONS
-                .iter()
-                .filter(|(_, actions)| actions.iter().all(|a| grants.allows(a)))
-                .map(|(how, actions)| format!("{how} ({})", actions.join(" + ")))
-                .collect(),
-            Kind::Credentials => iam::CREDENTIAL_ACTIONS
-                .iter()
-                .filter(|a| grants.allows(a))
-                .map(|a| a.to_string())
-                .collect(),
-            Kind::Exfiltration => iam::EXFILTRATION_ACTIONS
-                .iter()
-                .filter(|a| grants.allows(a))
-                .map(|a| a.to_string())
-                .collect(),
-            Kind::PermissionsManagement => grants
-                .scopable_on_star()
-                .filter(|a| iam::is_permissions_management(a))
-                .map(|a| a.to_string())
-                .collect(),
-            Kind::Write => grants
-                .scopable_on_star()
-                .filter(|a| iam::is_write(a))
-                .map(|a| a.to_string())
-                .collect(),
+        // What to show, how many in all, and the offending actions (to find
+        // the statement that grants them).
+        let (shown, total, offending): (Vec<String>, usize, Vec<usize>) = match kind {
+            Kind::Escalation => {
+                let methods: Vec<_> = iam::ESCALATIONS
+                    .iter()
+                    .filter(|(_, actions)| actions.iter().all(|a| grants.allows(a)))
+                    .collect();
+                let shown: Vec<String> = methods
+                    .iter()
+                    .map(|(how, actions)| format!("{how} ({})", actions.join(" + ")))
+                    .collect();
+                let offending = methods
+                    .iter()
+                    .flat_map(|(_, actions)| actions.iter())
+                    .filter_map(|a| data::iam_action_index(a))
+                    .collect();
+                (shown.clone(), shown.len(), offending)
+            }
+            Kind::Credentials | Kind::Exfiltration => {
+                let list = if matches!(kind, Kind::Credentials) {
+                    iam::CREDENTIAL_ACTIONS
+                } else {
+                    iam::EXFILTRATION_ACTIONS
+                };
+                let hit: Vec<&str> = list.iter().copied().filter(|a| grants.allows(a)).collect();
+                let offending = hit
+                    .iter()
+                    .filter_map(|a| data::iam_action_index(a))
+                    .collect();
+                (
+                    hit.iter().map(|a| a.to_string()).collect(),
+                    hit.len(),
+                    offending,
+                )
+            }
+            Kind::PermissionsManagement | Kind::Write => {
+                let wanted = if matches!(kind, Kind::Write) {
+                    iam::AccessLevel::Write
+                } else {
+                    iam::AccessLevel::PermissionsManagement
+                };
+                let offending: Vec<usize> = grants
+                    .scopable_on_star_indices()
+                    .filter(|i| iam::access_level(*i) == wanted)
+                    .collect();
+                let all = data::iam_actions();
+                let shown = offending
+                    .iter()
+                    .take(5)
+                    .map(|i| all[*i].name.to_string())
+                    .collect();
+                (shown, offending.len(), offending)
+            }
         };
-        if hits.is_empty() {
+        if total == 0 {
             if let Some(why) = grants.unknown {
                 out.unknown(path, why);
             }
             continue;
         }
-        let at = locate(&doc, &hits, kind).unwrap_or(path);
-        out.fail(at, message(kind, &hits));
+        let at = locate(&doc, &offending).unwrap_or(path);
+        out.fail(at, message(kind, &shown, total));
     }
 }
 
-/// The statement that grants the first offending action, for the path.
-fn locate(doc: &[Statement], hits: &[String], kind: Kind) -> Option<String> {
-    let wanted: BTreeSet<&str> = hits
-        .iter()
-        .flat_map(|h| match kind {
-            Kind::Escalation => h
-                .rsplit_once('(')
-                .map(|(_, a)| a.trim_end_matches(')'))
-                .unwrap_or("")
-                .split(" + ")
-                .collect::<Vec<_>>(),
-            _ => vec![h.as_str()],
-        })
-        .collect();
+/// The first action entry (or `NotAction`) of a statement that grants one of
+/// the offending actions without a resource constraint: where the problem is.
+fn locate(doc: &[Statement], offending: &[usize]) -> Option<String> {
+    let all = data::iam_actions();
     doc.iter().find_map(|st| {
         if st.allow != Some(true) || st.has_condition || st.unknown.is_some() {
             return None;
@@ -282,29 +299,25 @@ fn locate(doc: &[Statement], hits: &[String], kind: Kind) -> Option<String> {
             return Some(format!("{}/NotAction", st.path));
         }
         let star = st.resource_is_star() || st.not_resource;
-        // Only a statement that grants the action without a resource
-        // constraint is where the problem is.
-        let grants =
-            |w: &str| star || crate::data::iam_action(w).is_some_and(|a| !a.takes_resources());
         st.actions.iter().enumerate().find_map(|(i, p)| {
-            wanted
+            offending
                 .iter()
-                .any(|w| iam::glob(p, w) && grants(w))
+                .any(|o| (star || !all[*o].takes_resources()) && iam::glob(p, all[*o].name))
                 .then(|| st.action_path(i))
         })
     })
 }
 
-fn message(kind: Kind, hits: &[String]) -> String {
+fn message(kind: Kind, shown: &[String], total: usize) -> String {
     let list = |max: usize| {
-        let mut s = hits
+        let mut s = shown
             .iter()
             .take(max)
             .cloned()
             .collect::<Vec<_>>()
             .join(", ");
-        if hits.len() > max {
-            s.push_str(&format!(" and {} more", hits.len() - max));
+        if total > max {
+            s.push_str(&format!(" and {} more", total - max));
         }
         s
     };
