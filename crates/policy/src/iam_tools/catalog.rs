@@ -529,6 +529,31 @@ pub fn capability(id: &str) -> Option<&'static Capability> {
         .find(|c| c.id.eq_ignore_ascii_case(id.trim()))
 }
 
+/// The capability whose actions are exactly the `Allow` actions of a
+/// policy document (compared without case), for naming an existing policy:
+/// a document with `ses:SendEmail` and `ses:SendRawEmail` is `ses-send`,
+/// so its conventional name ends in `SES-SendOnly`. `None` when no
+/// capability has exactly those actions.
+pub fn capability_for_document(document: &serde_json::Value) -> Option<&'static Capability> {
+    let statements = crate::iam::parse_document(document, "").ok()?;
+    let mut actions: Vec<String> = statements
+        .iter()
+        .filter(|s| s.allow == Some(true) && !s.not_action)
+        .flat_map(|s| s.actions.iter().cloned())
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    if actions.is_empty() {
+        return None;
+    }
+    CAPABILITIES.iter().find(|c| {
+        let mut own: Vec<String> = c.actions().iter().map(|a| a.to_ascii_lowercase()).collect();
+        own.sort_unstable();
+        own.dedup();
+        own == actions
+    })
+}
+
 /// Lower-case words with a plural `s` removed (`files` → `file`).
 pub(crate) fn words(phrase: &str) -> Vec<String> {
     phrase
@@ -627,6 +652,20 @@ mod tests {
                 c.info().example
             );
         }
+    }
+
+    #[test]
+    fn documents_are_matched_to_capabilities_by_their_exact_actions() {
+        let doc = serde_json::json!({"Statement": [{"Effect": "Allow",
+            "Action": ["ses:sendrawemail", "SES:SendEmail"], "Resource": "*"}]});
+        assert_eq!(
+            capability_for_document(&doc).map(|c| c.name_suffix),
+            Some("SES-SendOnly")
+        );
+        let more = serde_json::json!({"Statement": {"Effect": "Allow",
+            "Action": ["ses:SendEmail", "ses:SendRawEmail", "ses:ListIdentities"], "Resource": "*"}});
+        assert!(capability_for_document(&more).is_none());
+        assert!(capability_for_document(&serde_json::json!({})).is_none());
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub mod lint;
 pub mod suggest;
 
 pub use actions::{Expansion, expand_action, nearest_actions};
-pub use catalog::{Capability, CapabilityInfo, capabilities};
+pub use catalog::{Capability, CapabilityInfo, capabilities, capability_for_document};
 pub use diff::{Grant, PermissionDiff, permission_diff};
 pub use lint::{LintOptions, LintReport, lint_document, lint_text};
 pub use suggest::{SuggestContext, SuggestRequest, SuggestedPolicy, Suggestion, suggest};
