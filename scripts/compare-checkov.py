@@ -63,17 +63,32 @@ def find_infraguard(arg):
 
 
 def rel(path, corpus):
-    """Checkov prints paths relative to -d with a leading slash."""
-    p = path.lstrip("/")
-    if os.path.isabs(path) and path.startswith(corpus):
-        p = os.path.relpath(path, corpus)
-    return p.replace("\\", "/")
+    """A path relative to the corpus. Checkov prints paths relative to its
+    working directory with a leading slash; infraguard prints them as given."""
+    for candidate in (path, os.path.join(corpus, path.lstrip("/")), os.path.join(os.getcwd(), path.lstrip("/"))):
+        full = os.path.abspath(candidate)
+        if full.startswith(corpus + os.sep) and os.path.exists(full):
+            return os.path.relpath(full, corpus).replace("\\", "/")
+    return path.lstrip("/").replace("\\", "/")
 
 
-def run_checkov(checkov, target):
-    flag = "-d" if os.path.isdir(target) else "-f"
-    out = subprocess.run([checkov, flag, target, "--framework", "cloudformation", "-o", "json", "--skip-download"],
-                         capture_output=True, text=True)
+def corpus_files(corpus, recursive):
+    """The templates to compare: *.json, *.yaml, *.yml, *.template files of
+    the corpus directory (and below it with --recursive)."""
+    out = []
+    for dirpath, dirnames, files in os.walk(corpus):
+        out += [os.path.join(dirpath, f) for f in files if f.endswith((".json", ".yaml", ".yml", ".template"))]
+        if not recursive:
+            break
+    return sorted(out)
+
+
+def run_checkov(checkov, files):
+    args = []
+    for f in files:
+        args += ["-f", f]
+    out = subprocess.run([checkov, *args, "--framework", "cloudformation", "-o", "json", "--skip-download"],
+                         capture_output=True, text=True, cwd=os.path.dirname(files[0]))
     text = out.stdout.strip()
     if not text:
         sys.exit(f"checkov printed nothing (exit {out.returncode}): {out.stderr[-2000:]}")
@@ -96,8 +111,8 @@ def checkov_verdicts(reports, corpus):
     return v
 
 
-def run_infraguard(exe, target, today):
-    cmd = [exe, "scan", target, "--format", "json", "--fail-on", "critical"]
+def run_infraguard(exe, files, today):
+    cmd = [exe, "scan", *files, "--format", "json", "--fail-on", "critical"]
     if today:
         cmd += ["--today", today]
     out = subprocess.run(cmd, capture_output=True, text=True)
@@ -169,6 +184,7 @@ def timed(cmd, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=DEFAULT_CORPUS)
+    ap.add_argument("--recursive", action="store_true", help="also compare templates in subdirectories")
     ap.add_argument("--checkov")
     ap.add_argument("--infraguard")
     ap.add_argument("--today", help="date for Lambda runtime rules (default: today)")
@@ -186,8 +202,11 @@ def main():
     if not exe:
         sys.exit("infraguard binary not found: build it (cargo build -p infraguard-cli) or set INFRAGUARD")
 
-    ck = checkov_verdicts(run_checkov(checkov, corpus), corpus)
-    ours, extra = infraguard_verdicts(run_infraguard(exe, corpus, args.today), corpus)
+    files = corpus_files(corpus, args.recursive)
+    if not files:
+        sys.exit(f"no templates in {corpus}")
+    ck = checkov_verdicts(run_checkov(checkov, files), corpus)
+    ours, extra = infraguard_verdicts(run_infraguard(exe, files, args.today), corpus)
     why = notes(corpus)
 
     resources = sorted({(f, r) for (f, r, _) in ck} | {(f, r) for (f, r, _) in ours})
@@ -212,7 +231,7 @@ def main():
                 disagreements.append((check, f, r, theirs, mine, why.get((f, r))))
         per[check] = c
 
-    print(f"Checkov: {checkov}\ninfraguard: {exe}\ncorpus: {corpus} ({len(resources)} resources)\n")
+    print(f"Checkov: {checkov}\ninfraguard: {exe}\ncorpus: {corpus} ({len(files)} files, {len(resources)} resources)\n")
     print(f"{'check':<12} {'compared':>8} {'agree':>6} {'both fail':>9} {'differ':>6} {'agreement':>9}")
     total = Counter()
     for check in IN_SCOPE:
@@ -244,10 +263,17 @@ def main():
     if args.bench:
         one = os.path.join(corpus, "s3.json")
         n_ck = min(args.bench, 5)
-        cmd_ck = lambda t: [checkov, "-d" if os.path.isdir(t) else "-f", t, "--framework", "cloudformation", "-o", "json", "--skip-download"]
-        cmd_ig = lambda t: [exe, "scan", t, "--format", "json"]
+        def cmd_ck(targets):
+            args = []
+            for t in targets:
+                args += ["-f", t]
+            return [checkov, *args, "--framework", "cloudformation", "-o", "json", "--skip-download"]
+
+        def cmd_ig(targets):
+            return [exe, "scan", *targets, "--format", "json"]
+
         bench = {}
-        for label, target in (("one template", one), ("whole corpus", corpus)):
+        for label, target in (("one template", [one]), (f"whole corpus ({len(files)} files)", files)):
             ig_med, ig_min = timed(cmd_ig(target), args.bench)
             ck_med, ck_min = timed(cmd_ck(target), n_ck)
             bench[label] = {"infraguard_median_s": ig_med, "checkov_median_s": ck_med, "speedup": ck_med / ig_med}
