@@ -379,6 +379,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 dev_resources: ws.dev.items.len(),
                 prod_resources: ws.prod.items.len(),
                 list_calls: ws.dev.list_calls + ws.prod.list_calls,
+                get_calls: ws.dev.get_calls + ws.prod.get_calls,
             },
         }
     }

@@ -3,8 +3,10 @@
 //! Status").
 //!
 //! Every resource of both environments is read through `list` pages, which
-//! carry properties (and so tags) with Cloud Control: one call per page, never
-//! one `get` per resource. The result sorts resources into the seed's four
+//! carry properties (and so tags) with Cloud Control: one call per page, not
+//! one `get` per resource. Only an entry that carries nothing but its
+//! identifier (real AWS lists some types that way) is read with `get`, and
+//! the report counts those calls. The result sorts resources into the seed's four
 //! groups: `dev_only` (no `ProdCounterpart` tag), `prod_only` (no dev
 //! resource points at it), `synced` (the counterpart exists) and
 //! `needs_review` (a `ProdCounterpart` that does not exist in prod, or a prod
@@ -56,6 +58,26 @@ pub(crate) struct Inventory {
     by_name: HashMap<String, HashMap<String, usize>>,
     /// `list` calls made to build it.
     pub list_calls: u64,
+    /// `get` calls made for resources whose list entry carried only the
+    /// identifier (never with the local cloud).
+    pub get_calls: u64,
+}
+
+/// A list entry with nothing but the primary identifier's properties (how
+/// AWS lists many types), for a type whose tags matter.
+fn identifier_only(schema: &ResourceSchema, props: &Value) -> bool {
+    if schema.tagging == TagStyle::None {
+        return false;
+    }
+    match props.as_object() {
+        Some(m) => m.keys().all(|k| {
+            schema
+                .primary_identifier
+                .iter()
+                .any(|p| p.strip_prefix('/') == Some(k.as_str()))
+        }),
+        None => true,
+    }
 }
 
 /// The schema of a type the catalog knows (every listed type does).
@@ -80,6 +102,7 @@ impl Inventory {
             by_id: HashMap::new(),
             by_name: HashMap::new(),
             list_calls: 0,
+            get_calls: 0,
         }
     }
 
@@ -97,7 +120,15 @@ impl Inventory {
                 let page = engine.list_page(env, t.as_str(), next.as_deref())?;
                 inv.list_calls += 1;
                 for r in page.resources {
-                    inv.insert_described(schema, r.identifier, r.properties);
+                    if identifier_only(schema, &r.properties) {
+                        // Real Cloud Control list handlers return only the
+                        // identifier for many types; the tags need a read.
+                        let full = engine.get_resource(env, t.as_str(), &r.identifier)?;
+                        inv.get_calls += 1;
+                        inv.insert_described(schema, full.identifier, full.properties);
+                    } else {
+                        inv.insert_described(schema, r.identifier, r.properties);
+                    }
                 }
                 next = page.next_token.filter(|n| !n.is_empty());
                 if next.is_none() {
@@ -382,6 +413,9 @@ pub struct ReadStats {
     pub prod_resources: usize,
     /// Cloud `list` calls made (one per page per type per environment).
     pub list_calls: u64,
+    /// Cloud `get` calls made for list entries without properties (0 with
+    /// the local cloud, whose pages carry them).
+    pub get_calls: u64,
 }
 
 /// The seed's four groups; JSON keys `dev_only`, `prod_only`, `synced`,
@@ -496,6 +530,7 @@ pub(crate) fn sync_report(
             dev_resources: dev.items.len(),
             prod_resources: prod.items.len(),
             list_calls: dev.list_calls + prod.list_calls,
+            get_calls: dev.get_calls + prod.get_calls,
         },
     }
 }
@@ -655,6 +690,20 @@ mod tests {
         assert_eq!(w["A"], json!([{"C": 2}, {}]));
         remove_pattern(&mut w, "/D");
         assert!(w.get("D").is_none());
+    }
+
+    #[test]
+    fn an_entry_with_only_the_identifier_needs_a_read() {
+        let bucket = schema_of(&ResourceType::new("AWS::S3::Bucket").unwrap()).unwrap();
+        assert!(identifier_only(bucket, &json!({"BucketName": "b"})));
+        assert!(!identifier_only(
+            bucket,
+            &json!({"BucketName": "b", "Tags": []})
+        ));
+        assert!(!identifier_only(
+            bucket,
+            &json!({"BucketName": "b", "Arn": "arn:aws:s3:::b"})
+        ));
     }
 
     #[test]
