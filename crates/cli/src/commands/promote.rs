@@ -179,7 +179,7 @@ pub fn promote(cli: &Cli, a: &PromoteArgs) -> Result<i32> {
 
 fn render_sync(r: &SyncReport) -> String {
     let mut s = format!(
-        "🔄 {} ↔ {}: {} synced, {} {}-only, {} {}-only, {} need review ({} + {} resources, {} list calls)\n",
+        "🔄 {} ↔ {}: {} synced, {} {}-only, {} {}-only, {} need review ({} + {} resources, {} list calls{})\n",
         r.dev_env,
         r.prod_env,
         r.synced.len(),
@@ -190,7 +190,15 @@ fn render_sync(r: &SyncReport) -> String {
         r.needs_review.len(),
         r.stats.dev_resources,
         r.stats.prod_resources,
-        r.stats.list_calls
+        r.stats.list_calls,
+        if r.stats.get_calls > 0 {
+            format!(
+                ", {} get calls for entries listed without properties",
+                r.stats.get_calls
+            )
+        } else {
+            String::new()
+        }
     );
     if !r.dev_only.is_empty() {
         s.push_str(&format!("\n{}-only (needs promotion)\n", r.dev_env));
