@@ -577,6 +577,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                             "an update needs a patch: --patch '[{\"op\":\"replace\",\"path\":\"/Prop\",\"value\":...}]'".into(),
                         )
                     })?;
+                    let patch = tags::translate_patch(&current.properties, &schema.tagging, &patch);
                     let desired = self.patched(schema, &id, &current.properties, &patch)?;
                     (Some(id), desired, Some(patch))
                 }

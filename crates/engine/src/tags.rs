@@ -141,3 +141,108 @@ mod tests {
         assert_eq!(p, json!({"A": 1}));
     }
 }
+
+/// The seed writes tag changes as map paths (`/Tags/PromotionStatus`) even
+/// where a type keeps its tags as a Key/Value list, which RFC 6902 cannot
+/// address by key. Such operations are rewritten into one replacement of the
+/// whole tag list, so the patch the user meant is the patch that is
+/// explained, scanned and applied. Other operations pass through unchanged.
+pub fn translate_patch(current: &Value, style: &TagStyle, patch: &Value) -> Value {
+    let (TagStyle::List(prop), Some(ops)) = (style, patch.as_array()) else {
+        return patch.clone();
+    };
+    let prefix = format!("/{prop}/");
+    let mut tags = read(current, style);
+    let mut out = Vec::with_capacity(ops.len());
+    let mut slot = None;
+    for op in ops {
+        let path = op.get("path").and_then(Value::as_str).unwrap_or("");
+        let key = path.strip_prefix(&prefix).filter(|k| {
+            !k.is_empty() && !k.contains('/') && *k != "-" && !k.chars().all(|c| c.is_ascii_digit())
+        });
+        let kind = op.get("op").and_then(Value::as_str).unwrap_or("");
+        let handled = match (key, kind) {
+            (Some(k), "add" | "replace") => match op.get("value").and_then(Value::as_str) {
+                Some(v) => {
+                    tags.insert(unescape(k), v.to_string());
+                    true
+                }
+                None => false,
+            },
+            (Some(k), "remove") => {
+                tags.remove(&unescape(k));
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            if slot.is_none() {
+                slot = Some(out.len());
+                out.push(Value::Null);
+            }
+        } else {
+            out.push(op.clone());
+        }
+    }
+    if let Some(i) = slot {
+        let mut scratch = json!({});
+        apply(&mut scratch, style, &tags);
+        let verb = if current.get(prop).is_some() {
+            "replace"
+        } else {
+            "add"
+        };
+        out[i] = json!({"op": verb, "path": format!("/{prop}"), "value": scratch[prop.as_str()].clone()});
+    }
+    Value::Array(out)
+}
+
+/// RFC 6901 escapes in one path segment.
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(test)]
+mod translate_tests {
+    use super::*;
+
+    #[test]
+    fn the_seeds_map_style_tag_patch_becomes_a_list_replacement() {
+        let current = json!({"BucketName": "b", "Tags": [{"Key": "PromotionStatus", "Value": "dev-only"}, {"Key": "Team", "Value": "x"}]});
+        let patch = json!([
+            {"op": "replace", "path": "/Tags/PromotionStatus", "value": "synced"},
+            {"op": "add", "path": "/Tags/ProdCounterpart", "value": "b-prod"},
+            {"op": "add", "path": "/VersioningConfiguration", "value": {"Status": "Enabled"}}
+        ]);
+        let out = translate_patch(&current, &TagStyle::List("Tags".into()), &patch);
+        let ops = out.as_array().unwrap();
+        assert_eq!(ops.len(), 2);
+        assert_eq!(ops[0]["op"], "replace");
+        assert_eq!(ops[0]["path"], "/Tags");
+        let mut doc = current.clone();
+        json_patch::patch(
+            &mut doc,
+            &serde_json::from_value::<json_patch::Patch>(out.clone()).unwrap(),
+        )
+        .unwrap();
+        let tags = read(&doc, &TagStyle::List("Tags".into()));
+        assert_eq!(tags["PromotionStatus"], "synced");
+        assert_eq!(tags["ProdCounterpart"], "b-prod");
+        assert_eq!(tags["Team"], "x");
+        assert_eq!(doc["VersioningConfiguration"]["Status"], "Enabled");
+    }
+
+    #[test]
+    fn index_paths_and_map_styles_pass_through() {
+        let patch = json!([{"op": "remove", "path": "/Tags/0"}]);
+        assert_eq!(
+            translate_patch(&json!({}), &TagStyle::List("Tags".into()), &patch),
+            patch
+        );
+        let patch = json!([{"op": "add", "path": "/UserPoolTags/Team", "value": "x"}]);
+        assert_eq!(
+            translate_patch(&json!({}), &TagStyle::Map("UserPoolTags".into()), &patch),
+            patch
+        );
+    }
+}

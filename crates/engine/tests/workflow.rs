@@ -565,3 +565,44 @@ fn an_apply_interrupted_after_the_cloud_acted_finishes_without_acting_twice() {
     assert_eq!(count(&e, "dev"), 1);
     assert_eq!(e.plan_by_id(&plan.id).unwrap().status, PlanStatus::Applied);
 }
+
+#[test]
+fn the_seeds_tag_update_patch_works_on_list_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let p = e.plan(bucket("dev", "documents", json!({}))).unwrap();
+    applied(e.apply(&p.id, &agent(), &mut noop()).unwrap());
+    let mut up = bucket("dev", "documents", json!({}));
+    up.operation = Operation::Update;
+    up.properties = None;
+    up.identifier = Some("synthcoreai-documents-dev".into());
+    // Exactly as the seed writes it (section 3.4, step 6).
+    up.patch = Some(json!([
+        {"op": "replace", "path": "/Tags/PromotionStatus", "value": "synced"},
+        {"op": "add", "path": "/Tags/ProdCounterpart", "value": "synthcoreai-documents-prod"}
+    ]));
+    let plan = e.plan(up).unwrap();
+    assert_eq!(
+        plan.patch.as_ref().unwrap()[0]["path"],
+        "/Tags",
+        "the plan shows the patch that is applied"
+    );
+    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    let live = e
+        .get_resource("dev", "AWS::S3::Bucket", "synthcoreai-documents-dev")
+        .unwrap();
+    let tags: BTreeMap<String, String> = live.properties["Tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["Key"].as_str().unwrap().to_string(),
+                t["Value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(tags["PromotionStatus"], "synced");
+    assert_eq!(tags["ProdCounterpart"], "synthcoreai-documents-prod");
+    assert_eq!(tags["Project"], "SynthCore", "other tags are kept");
+}
