@@ -286,6 +286,24 @@ impl ActionSet {
             .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
     }
 
+    fn fill(&mut self) {
+        let n = data::iam_actions().len();
+        for (w, word) in self.0.iter_mut().enumerate() {
+            let left = n.saturating_sub(w * 64);
+            *word = if left >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << left) - 1
+            };
+        }
+    }
+
+    fn add_all(&mut self, other: &ActionSet) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
     fn remove_all(&mut self, other: &ActionSet) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a &= !b;
@@ -330,6 +348,21 @@ impl Grants {
                 g.unknown.get_or_insert_with(|| why.clone());
                 continue;
             }
+            // "Action": "*" is every action: set whole words instead of
+            // walking 22,000 entries.
+            let every = !st.not_action && st.actions.iter().any(|a| a == "*");
+            if every && st.allow == Some(true) && !st.has_condition {
+                if st.resource_is_star() || st.not_resource {
+                    g.unconstrained.fill();
+                    g.scopable_on_star.add_all(scopable());
+                } else {
+                    let mut unscopable = ActionSet::new();
+                    unscopable.fill();
+                    unscopable.remove_all(scopable());
+                    g.unconstrained.add_all(&unscopable);
+                }
+                continue;
+            }
             let matched = matched_actions(st);
             match st.allow {
                 Some(true) if !st.has_condition => {
@@ -369,6 +402,20 @@ impl Grants {
     pub(crate) fn scopable_on_star_indices(&self) -> impl Iterator<Item = usize> + '_ {
         self.scopable_on_star.indices()
     }
+}
+
+/// The actions that can be scoped to a resource, computed once.
+fn scopable() -> &'static ActionSet {
+    static SCOPABLE: std::sync::OnceLock<ActionSet> = std::sync::OnceLock::new();
+    SCOPABLE.get_or_init(|| {
+        let mut set = ActionSet::new();
+        for (i, a) in data::iam_actions().iter().enumerate() {
+            if a.takes_resources() {
+                set.insert(i);
+            }
+        }
+        set
+    })
 }
 
 /// Indices of the known actions a statement's `Action` (or, for
