@@ -91,6 +91,35 @@ impl<'a> Val<'a> {
     }
 }
 
+/// The alternatives of a value chosen by `Fn::If` (nested `Fn::If`s
+/// flattened), each as a [`Val`]: a rule can pass or fail a property that is
+/// the same in every branch, and only "cannot tell" when the branches differ.
+/// `None` when `v` is not an `Fn::If` or is malformed.
+pub(crate) fn if_branches(v: &Value) -> Option<Vec<Val<'_>>> {
+    let args = v.as_object()?.get("Fn::If")?.as_array()?;
+    if v.as_object()?.len() != 1 || args.len() != 3 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for branch in &args[1..] {
+        match if_branches(branch) {
+            Some(inner) => out.extend(inner),
+            None => out.push(Val::of(branch)),
+        }
+    }
+    Some(out)
+}
+
+/// The raw value at `path` when every step to it is a plain object or array
+/// (so an `Fn::If` at the end is visible rather than swallowed).
+pub(crate) fn raw_at<'a>(root: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(root, |v, seg| match v {
+        Value::Object(m) if intrinsic_name(v).is_none() => m.get(*seg),
+        Value::Array(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
 /// The function name when `v` is an intrinsic (`{"Ref": x}`, `{"Fn::...": x}`,
 /// `{"Condition": x}`): an object with exactly one such key.
 pub(crate) fn intrinsic_name(v: &Value) -> Option<&str> {
@@ -153,6 +182,19 @@ mod tests {
         assert_eq!(Val::at(&v, &["b"]).as_i64(), Some(30));
         assert_eq!(Val::at(&v, &["c"]).as_i64(), Some(7));
         assert_eq!(Val::at(&v, &["l", "0", "x"]).as_i64(), Some(1));
+    }
+
+    #[test]
+    fn if_branches_flatten_nested_conditions() {
+        let v = json!({"Fn::If": ["A", true, {"Fn::If": ["B", "true", {"Ref": "AWS::NoValue"}]}]});
+        let b = if_branches(&v).unwrap();
+        assert_eq!(b.len(), 3);
+        assert_eq!(b[0].as_bool(), Some(true));
+        assert_eq!(b[1].as_bool(), Some(true));
+        assert!(b[2].is_absent());
+        assert!(if_branches(&json!({"Ref": "X"})).is_none());
+        let doc = json!({"P": {"Q": {"Fn::If": ["C", 1, 2]}}});
+        assert!(raw_at(&doc, &["P", "Q"]).is_some_and(|v| if_branches(v).is_some()));
     }
 
     #[test]

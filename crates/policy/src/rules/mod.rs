@@ -259,23 +259,43 @@ impl Expect<'_> {
         let v = ctx.prop(self.path);
         let path = prop_path(self.path);
         let name = self.path.last().copied().unwrap_or("");
-        match v {
-            Val::Unknown(by) => out.unknown(path, format!("set by {by}")),
-            _ if v.is_absent() => {
-                if !self.absent_passes {
-                    push(out, path, format!("{message} ({name} is not set)"), fix);
+        // A value chosen by Fn::If is judged in every branch: the same
+        // verdict everywhere is a verdict, different ones are "cannot tell".
+        let verdict = |v: &Val<'_>| -> Option<Option<&'static str>> {
+            match v {
+                Val::Unknown(_) => None,
+                _ if v.is_absent() => Some((!self.absent_passes).then_some("is not set")),
+                _ => Some(match v.as_bool() {
+                    Some(true) => None,
+                    Some(false) => Some("is false"),
+                    None => Some("is not a boolean"),
+                }),
+            }
+        };
+        let outcome = match v {
+            Val::Unknown("Fn::If") => {
+                let branches = crate::value::raw_at(ctx.props, self.path)
+                    .and_then(crate::value::if_branches)
+                    .unwrap_or_default();
+                // Per branch: None = cannot tell, Some(true) = fails.
+                let fails: Vec<Option<bool>> = branches
+                    .iter()
+                    .map(|b| verdict(b).map(|why| why.is_some()))
+                    .collect();
+                match fails.first() {
+                    Some(Some(first)) if fails.iter().all(|x| *x == Some(*first)) => {
+                        Some(first.then_some("is not true in any branch of Fn::If"))
+                    }
+                    _ => None,
                 }
             }
-            _ => match v.as_bool() {
-                Some(true) => {}
-                Some(false) => push(out, path, format!("{message} ({name} is false)"), fix),
-                None => push(
-                    out,
-                    path,
-                    format!("{message} ({name} is not a boolean)"),
-                    fix,
-                ),
-            },
+            _ => verdict(&v),
+        };
+        match (outcome, v) {
+            (None, Val::Unknown(by)) => out.unknown(path, format!("set by {by}")),
+            (None, _) => {}
+            (Some(None), _) => {}
+            (Some(Some(why)), _) => push(out, path, format!("{message} ({name} {why})"), fix),
         }
     }
 
@@ -335,6 +355,36 @@ mod tests {
             template: t,
             options: Box::leak(Box::new(ScanOptions::default())),
         }
+    }
+
+    #[test]
+    fn a_value_chosen_by_fn_if_is_judged_in_every_branch() {
+        let verdict = |rotation: Value| {
+            let t = Template(
+                json!({"Resources": {"K": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain",
+                "Properties": {"EnableKeyRotation": rotation}}}}),
+            );
+            let r = run(&t, &ScanOptions::default());
+            let failed = r.findings.iter().any(|f| f.rule == "IG-KMS-001");
+            let unknown = r.undetermined.iter().any(|u| u.rule == "IG-KMS-001");
+            (failed, unknown)
+        };
+        assert_eq!(
+            verdict(json!({"Fn::If": ["C", true, "true"]})),
+            (false, false)
+        );
+        assert_eq!(
+            verdict(json!({"Fn::If": ["C", false, {"Ref": "AWS::NoValue"}]})),
+            (true, false)
+        );
+        assert_eq!(
+            verdict(json!({"Fn::If": ["C", true, false]})),
+            (false, true)
+        );
+        assert_eq!(
+            verdict(json!({"Fn::If": ["C", true, {"Ref": "P"}]})),
+            (false, true)
+        );
     }
 
     #[test]
