@@ -215,6 +215,89 @@ pub struct EstimateArgs {
     pub environment: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct CostReportArgs {
+    /// Environment name (`dev`, `prod`). Omitted: every environment this
+    /// server serves (only its own when started with `--env`).
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Also plan one CloudWatch billing alarm per alert threshold in the
+    /// environment. The plans are only made, never applied here: each is
+    /// gated as any change is and applied through the normal chain or
+    /// `infraguard apply PLAN_ID`. Needs an environment.
+    #[serde(default)]
+    pub create_billing_alarm: bool,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct PromoteArgs {
+    /// CloudFormation resource type of the dev resource, e.g. `AWS::S3::Bucket`.
+    pub resource_type: String,
+    /// The dev resource's primary identifier (or name), e.g. `synthcoreai-documents-dev`.
+    pub identifier: String,
+    /// Also promote the dev resources it refers to (a bucket policy's
+    /// bucket, a function's role) that prod lacks, first.
+    #[serde(default)]
+    pub with_dependencies: bool,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct TypeFilterArgs {
+    /// Only this CloudFormation resource type, e.g. `AWS::S3::Bucket`;
+    /// omitted: every supported type.
+    #[serde(default)]
+    pub resource_type: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct LintIamArgs {
+    /// An IAM policy document, as an object or as JSON text, e.g.
+    /// `{"Version": "2012-10-17", "Statement": [...]}`.
+    #[serde(default)]
+    pub policy_document: Option<Value>,
+    /// A CloudFormation template (JSON or YAML text, or an object) whose
+    /// IAM policies are linted; instead of `policy_document`.
+    #[serde(default)]
+    pub template: Option<Value>,
+    /// Environment name (`dev`, `prod`): proposed ARNs carry its account
+    /// and region. A server started with `--env` uses its own.
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct SuggestIamArgs {
+    /// What the principal must be able to do, in words or as a capability
+    /// id, e.g. `upload files to S3`.
+    pub capability: String,
+    /// Exact resource names or ARNs it touches; omitted: the project's
+    /// naming pattern in the environment.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ExtendIamArgs {
+    /// `AWS::IAM::User` or `AWS::IAM::Role` (`user` and `role` are accepted).
+    pub principal_type: String,
+    /// The user's or role's name.
+    #[serde(alias = "principal")]
+    pub principal_name: String,
+    /// What it must be able to do, in words or as a capability id, e.g.
+    /// `upload files to S3`.
+    pub capability: String,
+    /// Exact resource names or ARNs it touches; omitted: the project's
+    /// naming pattern in the environment.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
 /// The description shared by every `environment` argument, for tests and docs.
 pub fn environment_doc() -> &'static str {
     ENV_DOC

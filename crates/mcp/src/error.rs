@@ -44,6 +44,11 @@ pub enum McpError {
         actual: String,
     },
 
+    #[error(
+        "this server serves only environment `{served}`, and {tool} needs both dev and prod: call it on an MCP server started without --env (`infraguard serve`), or run `infraguard promote --type TYPE --id IDENTIFIER` in the project folder"
+    )]
+    NeedsBothEnvironments { served: String, tool: &'static str },
+
     #[error("{tool}: {message}")]
     BadArgument { tool: &'static str, message: String },
 }

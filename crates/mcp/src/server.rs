@@ -39,6 +39,8 @@ use crate::args::*;
 use crate::error::McpError;
 use crate::tools::{ToolName, all_tools};
 
+mod project_tools;
+
 /// Key of the approval question in an input-required result (2026-07-28).
 const APPROVAL_INPUT: &str = "approval";
 
@@ -141,9 +143,21 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
              and plans with open security findings of severity {block} or higher: the server asks the user through the client when it can; otherwise the result names an \
              approval id and the user runs `infraguard approve ID`, after which the same call with the same tokens proceeds. \
              The agent cannot approve. Read-only tools: get_aws_account_info, get_resource, list_resources, \
-             get_resource_request_status, get_resource_schema_information, estimate_cost, list_pending_approvals.",
+             get_resource_request_status, get_resource_schema_information, estimate_cost, list_pending_approvals, \
+             check_sync_status and detect_drift (dev against prod), lint_iam_policy, suggest_iam_policy.\n\
+             Beyond the chain: cost_report shows what each environment costs per month; with create_billing_alarm it plans \
+             billing alarms, and extend_iam_policy plans the smallest IAM change for a capability. Those tools only plan: \
+             each plan is gated like any change and is applied by walking the chain with its generate_arguments, or by a \
+             human running `infraguard apply PLAN_ID`. promote_resource copies a dev resource to prod (names and references \
+             mapped, scanned, estimated); prod always needs a human, asked as above; {promote}",
             self.engine.config().token_ttl_seconds,
             block = self.engine.config().block_findings_at,
+            promote = match &self.fixed_env {
+                Some(_) =>
+                    "this server serves one environment, so it cannot promote: use a server started without --env, or `infraguard promote` at a terminal.",
+                None =>
+                    "after an approval given at the terminal, call promote_resource again to finish.",
+            },
         )
     }
 
@@ -346,10 +360,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 // Proceeding past findings the gate blocks on needs a human:
                 // ask now, while the user is thinking about the findings.
                 if let Some(approval_id) = outcome.approval_id.clone() {
-                    match self
-                        .ask_about(&approval_id, &outcome.plan_id, request, context)
-                        .await?
-                    {
+                    match self.ask_about(&approval_id, request, context).await? {
                         Some(HumanAnswer::Approved(who)) => {
                             v["approval_status"] = json!("approved");
                             v["message"] = json!(format!(
@@ -502,6 +513,13 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     })
                 })))
             }
+            ToolName::CostReport => self.cost_report(tool, request, actor).await,
+            ToolName::PromoteResource => self.promote(tool, request, context, actor).await,
+            ToolName::CheckSyncStatus => self.sync_status(tool, request).await,
+            ToolName::DetectDrift => self.drift(tool, request).await,
+            ToolName::LintIamPolicy => self.lint_iam(tool, request).await,
+            ToolName::SuggestIamPolicy => self.suggest_iam(tool, request).await,
+            ToolName::ExtendIamPolicy => self.extend_iam(tool, request, actor).await,
         }
     }
 
@@ -671,9 +689,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         ))
     }
 
-    /// `apply_step` on the blocking pool, forwarding each Cloud Control
-    /// progress event as an MCP progress notification when the caller asked
-    /// for progress.
+    /// `apply_step` on the blocking pool, its progress forwarded.
     async fn apply(
         &self,
         env: &str,
@@ -682,6 +698,34 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         context: &RequestContext<RoleServer>,
         actor: &Actor,
     ) -> Result<Result<ApplyOutcome, EngineError>, ErrorData> {
+        let (env, actor) = (env.to_string(), actor.clone());
+        let (cred, expl, scan) = (
+            a.credentials_token.clone(),
+            a.explained_token.clone(),
+            a.security_scan_token.clone(),
+        );
+        self.blocking_with_progress(context, move |e, progress| {
+            e.apply_step(
+                &env,
+                operation,
+                cred.as_deref(),
+                expl.as_deref(),
+                scan.as_deref(),
+                &actor,
+                progress,
+            )
+        })
+        .await
+    }
+
+    /// Run `f` on the blocking pool, forwarding each Cloud Control progress
+    /// event it reports as an MCP progress notification when the caller
+    /// asked for progress.
+    async fn blocking_with_progress<R: Send + 'static>(
+        &self,
+        context: &RequestContext<RoleServer>,
+        f: impl FnOnce(&Engine<C, S>, &mut dyn FnMut(&ProgressEvent)) -> R + Send + 'static,
+    ) -> Result<R, ErrorData> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
         let progress_token = context.meta.get_progress_token();
         let peer = context.peer.clone();
@@ -705,27 +749,13 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 }
             }
         });
-        let (env, actor) = (env.to_string(), actor.clone());
-        let (cred, expl, scan) = (
-            a.credentials_token.clone(),
-            a.explained_token.clone(),
-            a.security_scan_token.clone(),
-        );
         let result = self
             .blocking(move |e| {
                 let mut progress = |ev: &ProgressEvent| {
                     // The receiver lives until this closure is dropped.
                     let _ = tx.send(ev.clone());
                 };
-                e.apply_step(
-                    &env,
-                    operation,
-                    cred.as_deref(),
-                    expl.as_deref(),
-                    scan.as_deref(),
-                    &actor,
-                    &mut progress,
-                )
+                f(e, &mut progress)
             })
             .await;
         // Deliver every progress notification before the result.
@@ -733,15 +763,15 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         result
     }
 
-    /// Ask about a pending approval by id; `None` when it is no longer pending.
+    /// Ask about a pending approval by id (its plan is the one the approval
+    /// names); `None` when it is no longer pending.
     async fn ask_about(
         &self,
         approval_id: &str,
-        plan_id: &str,
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Result<Option<HumanAnswer>, ErrorData> {
-        let (aid, pid) = (approval_id.to_string(), plan_id.to_string());
+        let aid = approval_id.to_string();
         let found = self
             .blocking(move |e| {
                 let approval = e
@@ -749,7 +779,10 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     .into_iter()
                     .find(|a| a.id == aid);
                 match approval {
-                    Some(a) => Ok(Some((a, e.plan_by_id(&pid)?))),
+                    Some(a) => {
+                        let plan = e.plan_by_id(&a.plan_id)?;
+                        Ok(Some((a, plan)))
+                    }
                     None => Ok::<_, EngineError>(None),
                 }
             })

@@ -32,10 +32,17 @@ pub enum ToolName {
     GetResourceSchemaInformation,
     EstimateCost,
     ListPendingApprovals,
+    CostReport,
+    PromoteResource,
+    CheckSyncStatus,
+    DetectDrift,
+    LintIamPolicy,
+    SuggestIamPolicy,
+    ExtendIamPolicy,
 }
 
 impl ToolName {
-    pub const ALL: [ToolName; 16] = [
+    pub const ALL: [ToolName; 23] = [
         ToolName::CheckEnvironmentVariables,
         ToolName::GetAwsSessionInfo,
         ToolName::GetAwsAccountInfo,
@@ -52,6 +59,13 @@ impl ToolName {
         ToolName::GetResourceSchemaInformation,
         ToolName::EstimateCost,
         ToolName::ListPendingApprovals,
+        ToolName::CostReport,
+        ToolName::PromoteResource,
+        ToolName::CheckSyncStatus,
+        ToolName::DetectDrift,
+        ToolName::LintIamPolicy,
+        ToolName::SuggestIamPolicy,
+        ToolName::ExtendIamPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +86,13 @@ impl ToolName {
             ToolName::GetResourceSchemaInformation => "get_resource_schema_information",
             ToolName::EstimateCost => "estimate_cost",
             ToolName::ListPendingApprovals => "list_pending_approvals",
+            ToolName::CostReport => "cost_report",
+            ToolName::PromoteResource => "promote_resource",
+            ToolName::CheckSyncStatus => "check_sync_status",
+            ToolName::DetectDrift => "detect_drift",
+            ToolName::LintIamPolicy => "lint_iam_policy",
+            ToolName::SuggestIamPolicy => "suggest_iam_policy",
+            ToolName::ExtendIamPolicy => "extend_iam_policy",
         }
     }
 
@@ -159,6 +180,49 @@ impl ToolName {
                 "Read-only: approvals waiting for a human (`infraguard approve ID` at a terminal, or an \
                  answer to the client's prompt)."
             }
+            ToolName::CostReport => {
+                "Monthly cost of everything an environment holds (every served environment when \
+                 `environment` is omitted), per environment and resource, from live properties and the \
+                 usage assumptions, with the alert thresholds crossed; `display` is the tree to show. \
+                 With `create_billing_alarm: true` it also plans one CloudWatch billing alarm per alert \
+                 threshold: plans only, each gated like any change; apply them through the chain \
+                 (`generate_arguments`) or `infraguard apply PLAN_ID`."
+            }
+            ToolName::PromoteResource => {
+                "Promotes one dev resource to prod (`resource_type`, `identifier` of the dev resource, \
+                 optionally `with_dependencies`): maps names and references to prod, scans, estimates and \
+                 plans the prod create, and walks the promotion checklist. Prod needs a human: the user is \
+                 asked through the client, or the result names `approval_id` for `infraguard approve ID`, \
+                 after which calling promote_resource again finishes it. Needs a server that serves both \
+                 dev and prod (started without --env)."
+            }
+            ToolName::CheckSyncStatus => {
+                "Read-only: compares dev and prod (one `resource_type` or every supported type) and \
+                 groups resources as `dev_only` (not promoted yet), `prod_only`, `synced` (linked by the \
+                 ProdCounterpart tag or by name) and `needs_review`."
+            }
+            ToolName::DetectDrift => {
+                "Read-only: for every synced dev/prod pair, the properties that differ (with the patch that \
+                 brings prod in line), and every resource changed or deleted outside infraguard since it \
+                 applied a plan (`out_of_band`, with the patch that restores it)."
+            }
+            ToolName::LintIamPolicy => {
+                "Read-only: lints an IAM policy (`policy_document`, object or JSON text) or every policy \
+                 in a CloudFormation `template`: misspelled actions with the nearest real ones, \
+                 wildcards expanded, admin and `Resource: *` grants, privilege escalation paths."
+            }
+            ToolName::SuggestIamPolicy => {
+                "Read-only: the least-privilege policy for a `capability` described in words (`upload \
+                 files to S3`), named by the project's convention and scoped to its naming pattern (or \
+                 the `resources` given) in the environment's account and region."
+            }
+            ToolName::ExtendIamPolicy => {
+                "Plans (never applies) the smallest change that gives an IAM user or role a \
+                 `capability` in an environment: compares its current policies with what is needed and \
+                 plans a new conventional managed policy, an attachment, or added statements. Returns \
+                 the diff and the plan with its gate; apply it through the chain (`generate_arguments`) \
+                 or `infraguard apply PLAN_ID`, with a human's approval where the gate says so."
+            }
         }
     }
 
@@ -175,7 +239,11 @@ impl ToolName {
             | ToolName::GetResourceRequestStatus
             | ToolName::GetResourceSchemaInformation
             | ToolName::EstimateCost
-            | ToolName::ListPendingApprovals => {
+            | ToolName::ListPendingApprovals
+            | ToolName::CheckSyncStatus
+            | ToolName::DetectDrift
+            | ToolName::LintIamPolicy
+            | ToolName::SuggestIamPolicy => {
                 base.read_only(true).idempotent(true).open_world(false)
             }
             // These issue tokens and record plans, but touch no cloud resource.
@@ -184,12 +252,16 @@ impl ToolName {
             | ToolName::GenerateInfrastructureCode
             | ToolName::Explain
             | ToolName::RunCheckov
-            | ToolName::ApproveSecurityFindings => base
+            | ToolName::ApproveSecurityFindings
+            // Plans only (billing alarms, IAM changes): gated, applied elsewhere.
+            | ToolName::CostReport
+            | ToolName::ExtendIamPolicy => base
                 .read_only(false)
                 .destructive(false)
                 .idempotent(false)
                 .open_world(false),
-            ToolName::CreateResource => base
+            // A promotion creates a prod resource and retags the dev one.
+            ToolName::CreateResource | ToolName::PromoteResource => base
                 .read_only(false)
                 .destructive(false)
                 .idempotent(false)
@@ -220,6 +292,12 @@ impl ToolName {
             ToolName::GetResourceRequestStatus => schema::<RequestStatusArgs>(),
             ToolName::GetResourceSchemaInformation => schema::<SchemaArgs>(),
             ToolName::EstimateCost => schema::<EstimateArgs>(),
+            ToolName::CostReport => schema::<CostReportArgs>(),
+            ToolName::PromoteResource => schema::<PromoteArgs>(),
+            ToolName::CheckSyncStatus | ToolName::DetectDrift => schema::<TypeFilterArgs>(),
+            ToolName::LintIamPolicy => schema::<LintIamArgs>(),
+            ToolName::SuggestIamPolicy => schema::<SuggestIamArgs>(),
+            ToolName::ExtendIamPolicy => schema::<ExtendIamArgs>(),
         }
     }
 
@@ -228,8 +306,9 @@ impl ToolName {
             .annotate(self.annotations())
     }
 
-    /// Tools that change the cloud: refused outright when no token chain
-    /// stands behind them.
+    /// The chain's mutation tools: refused outright when no token chain
+    /// stands behind them. (`promote_resource` changes the cloud too, but
+    /// through the engine's promotion, which gates every plan it makes.)
     pub fn mutates(self) -> bool {
         matches!(
             self,

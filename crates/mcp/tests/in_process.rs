@@ -175,7 +175,7 @@ async fn the_chain_creates_and_a_replay_is_refused_without_a_cloud_call() {
     let client = connect(engine.clone(), "dev", user(ElicitationAction::Decline)).await;
 
     let tools = client.list_tools(None).await.expect("tools");
-    assert_eq!(tools.tools.len(), 16);
+    assert_eq!(tools.tools.len(), 23);
 
     let (creds, explained, scan) =
         chain(&client, json!({"BucketName": "synthcoreai-inproc-dev"})).await;
