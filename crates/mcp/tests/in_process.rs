@@ -1,6 +1,7 @@
 //! The server in-process, over an in-memory duplex stream with rmcp's own
 //! client: the token chain end to end, a refused mutation that never reaches
-//! the cloud, and an approval answered through elicitation. The real-client
+//! the cloud, an approval answered through elicitation, and a promotion the
+//! user declines. The real-client
 //! tests (Python SDK, Inspector) are in tests/mcp at the repo root.
 
 use std::collections::BTreeMap;
@@ -81,7 +82,16 @@ async fn connect(
     env: &str,
     user: User,
 ) -> RunningService<RoleClient, User> {
-    let server = InfraguardServer::new(engine, Some(env.to_string())).expect("server");
+    connect_to(engine, Some(env.to_string()), user).await
+}
+
+/// `None`: the server serves every environment (`serve` without --env).
+async fn connect_to(
+    engine: Arc<TestEngine>,
+    env: Option<String>,
+    user: User,
+) -> RunningService<RoleClient, User> {
+    let server = InfraguardServer::new(engine, env).expect("server");
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {
@@ -228,4 +238,46 @@ async fn a_prod_write_asks_the_user_and_a_decline_creates_nothing() {
         .expect("list");
     assert!(listed.resources.is_empty());
     client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_the_user_declines_creates_nothing_in_prod() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Arc::new(engine(dir.path()));
+    let dev = connect(engine.clone(), "dev", user(ElicitationAction::Decline)).await;
+    let bucket = "synthcoreai-promo-dev";
+    let (creds, explained, scan) = chain(&dev, json!({"BucketName": bucket})).await;
+    ok(&call(&dev, "create_resource", json!({"credentials_token": creds, "explained_token": explained, "security_scan_token": scan})).await);
+    let args = json!({"resource_type": "AWS::S3::Bucket", "identifier": bucket});
+
+    // The dev server cannot promote: it serves one environment.
+    let one = call(&dev, "promote_resource", args.clone()).await;
+    assert_eq!(one.is_error, Some(true));
+    assert!(text(&one).contains("without --env"), "{}", text(&one));
+    dev.cancel().await.expect("close");
+
+    let declining = user(ElicitationAction::Decline);
+    let prompts = declining.prompts.clone();
+    let both = connect_to(engine.clone(), None, declining).await;
+    let r = call(&both, "promote_resource", args).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("declined"), "{}", text(&r));
+    let details = r.structured_content.clone().unwrap_or_default();
+    assert_eq!(details["error"], "denied");
+    assert!(
+        details["approval_id"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("apr-")),
+        "{details}"
+    );
+    let asked = prompts.lock().map(|p| p.clone()).unwrap_or_default();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].contains("synthcoreai-promo-prod"), "{}", asked[0]);
+    let listed = engine
+        .cloud("prod")
+        .expect("prod")
+        .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
+        .expect("list");
+    assert!(listed.resources.is_empty());
+    both.cancel().await.expect("close");
 }

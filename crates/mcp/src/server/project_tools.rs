@@ -486,3 +486,141 @@ fn promotion_result(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infraguard_core::plan::{Gate, GateDecision};
+    use infraguard_engine::promote::{CheckStatus, ChecklistItem};
+
+    fn report(status: PromotionState) -> PromotionReport {
+        PromotionReport {
+            type_name: "AWS::S3::Bucket".into(),
+            dev_id: "synthcoreai-documents-dev".into(),
+            status,
+            prod_id: None,
+            plan_id: Some("plan-1".into()),
+            gate: Some(Gate {
+                decision: GateDecision::ApprovalRequired,
+                reasons: vec!["prod is read-only".into()],
+                approval_id: Some("apr-1".into()),
+            }),
+            waiting_on: None,
+            message: "the prod create waits for a human".into(),
+            checklist: vec![ChecklistItem {
+                key: "no_conflict".into(),
+                title: "No unrelated prod resource holds the name".into(),
+                status: CheckStatus::Failed,
+                detail: "synthcoreai-documents-prod exists".into(),
+            }],
+            references: Vec::new(),
+            dev_tags: Vec::new(),
+            notes: Vec::new(),
+            dependencies: Vec::new(),
+        }
+    }
+
+    fn complete(r: CallToolResponse) -> rmcp::model::CallToolResult {
+        match r {
+            CallToolResponse::Complete(r) => r,
+            _ => panic!("not a complete result"),
+        }
+    }
+
+    #[test]
+    fn principal_types_accept_the_short_words() {
+        assert_eq!(principal_type(" User "), "AWS::IAM::User");
+        assert_eq!(principal_type("role"), "AWS::IAM::Role");
+        // Anything else goes to the engine as given, which names the choices.
+        assert_eq!(principal_type("AWS::IAM::Group"), "AWS::IAM::Group");
+    }
+
+    #[test]
+    fn a_policy_as_text_is_linted_as_written() {
+        let text = "{\"Statement\": []}";
+        assert_eq!(json_text(json!(text)), text);
+        let obj = json_text(json!({"Statement": []}));
+        assert_eq!(
+            serde_json::from_str::<Value>(&obj).ok(),
+            Some(json!({"Statement": []}))
+        );
+    }
+
+    #[test]
+    fn an_unmatched_capability_is_a_refusal_listing_the_choices() {
+        let r = complete(capability_refusal(json!({
+            "status": "ambiguous", "message": "`s3` matches 2 capabilities", "candidates": [{"id": "a"}]
+        })));
+        assert_eq!(r.is_error, Some(true));
+        let s = r.structured_content.unwrap_or_default();
+        assert_eq!(s["error"], "ambiguous_capability");
+        assert_eq!(s["candidates"][0]["id"], "a");
+        // An extend report carries the suggestion one level down.
+        let r = complete(capability_refusal(json!({
+            "status": "unknown_capability",
+            "suggestion": {"status": "unknown", "message": "`fly` matches nothing", "known": []}
+        })));
+        let s = r.structured_content.unwrap_or_default();
+        assert_eq!(s["error"], "unknown_capability");
+        assert!(
+            s["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("`fly` matches nothing"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_waiting_promotion_names_the_approval_and_the_retry() {
+        let r = complete(promotion_result(
+            &report(PromotionState::AwaitingApproval),
+            &[],
+            Some("the client did not declare elicitation"),
+        ));
+        assert_eq!(r.is_error, Some(true));
+        let s = r.structured_content.unwrap_or_default();
+        assert_eq!(s["error"], "approval_required");
+        assert_eq!(s["approval_id"], "apr-1");
+        let msg = s["message"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains("infraguard approve apr-1")
+                && msg.contains("promote_resource again")
+                && msg.contains("did not declare elicitation"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_blocked_promotion_names_the_failed_checklist_item() {
+        let r = complete(promotion_result(
+            &report(PromotionState::Blocked),
+            &[],
+            None,
+        ));
+        assert_eq!(r.is_error, Some(true));
+        let s = r.structured_content.unwrap_or_default();
+        assert_eq!(s["error"], "blocked");
+        assert!(
+            s["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("synthcoreai-documents-prod exists"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_synced_promotion_is_a_success_saying_who_approved() {
+        let approved = [("apr-1".to_string(), "human:claude-user".to_string())];
+        let r = complete(promotion_result(
+            &report(PromotionState::Synced),
+            &approved,
+            None,
+        ));
+        assert_eq!(r.is_error, Some(false));
+        let s = r.structured_content.unwrap_or_default();
+        assert_eq!(s["status"], "synced");
+        assert_eq!(s["approved_by"][0]["approved_by"], "human:claude-user");
+    }
+}
