@@ -102,16 +102,18 @@ fn sarif_for_code_scanning() {
             .unwrap()
             .is_empty()
     );
-    let r = &run["results"][0];
-    assert!(r["ruleId"].is_string() && r["level"].is_string());
-    assert_eq!(
-        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "t.json"
+    let results = run["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .all(|r| r["ruleId"].is_string() && r["level"].is_string())
     );
-    assert_eq!(
-        r["locations"][0]["physicalLocation"]["region"]["startLine"],
-        4
-    );
+    let r = results.iter().find(|r| r["ruleId"] == "IG-S3-006").unwrap();
+    assert_eq!(r["level"], "error");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "t.json");
+    // The line of "AccessControl" in PUBLIC_BUCKET.
+    assert_eq!(loc["region"]["startLine"], 6);
 }
 
 #[test]

@@ -148,15 +148,52 @@ fn security_severity(sev: Severity) -> &'static str {
 
 /// SARIF 2.1.0 with results located at line 1 of the artifact.
 pub fn sarif(report: &ScanReport, artifact_uri: &str) -> Value {
-    sarif_with_lines(report, artifact_uri, |_| 1)
+    sarif_with_lines(report, artifact_uri, |_, _| 1)
 }
 
-/// SARIF 2.1.0 whose results point at the line where each resource's logical
-/// id is declared in `source` (the template text that was scanned).
+/// SARIF 2.1.0 whose results point at the line of the offending property in
+/// `source` (the template text that was scanned), or at the resource's
+/// declaration when the property is not written out (a missing property).
 pub fn sarif_with_source(report: &ScanReport, artifact_uri: &str, source: &str) -> Value {
-    sarif_with_lines(report, artifact_uri, |resource| {
-        resource_line(source, resource)
+    sarif_with_lines(report, artifact_uri, |resource, path| {
+        finding_line(source, resource, path)
     })
+}
+
+/// The 1-based line of `path` (`Properties/A/0/B`) inside `resource`: each
+/// named segment is looked for at or after the line of the one before, within
+/// the resource's block, so the deepest segment written in the template wins.
+/// Array indices are skipped.
+pub fn finding_line(source: &str, resource: &str, path: &str) -> usize {
+    let lines: Vec<&str> = source.lines().collect();
+    let start = resource_line(source, resource).saturating_sub(1);
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let own = lines.get(start).map_or(0, |l| indent(l));
+    // The block ends at the next line indented no deeper than the resource's
+    // own declaration (the next resource, or the end of `Resources`).
+    let end = lines
+        .iter()
+        .enumerate()
+        .skip(start + 1)
+        .find(|(_, l)| !l.trim().is_empty() && indent(l) <= own)
+        .map_or(lines.len(), |(i, _)| i);
+    let mut at = start;
+    for seg in path
+        .split('/')
+        .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let yaml = format!("{seg}:");
+        let json = format!("\"{seg}\"");
+        let found = (at..end).find(|i| {
+            let t = lines[*i].trim_start().trim_start_matches("- ");
+            t.starts_with(&yaml) || lines[*i].contains(&json)
+        });
+        match found {
+            Some(i) => at = i,
+            None => break,
+        }
+    }
+    at + 1
 }
 
 /// The 1-based line declaring `resource` (`Name:` in YAML, `"Name":` in
@@ -177,7 +214,7 @@ pub fn resource_line(source: &str, resource: &str) -> usize {
 fn sarif_with_lines(
     report: &ScanReport,
     artifact_uri: &str,
-    line: impl Fn(&str) -> usize,
+    line: impl Fn(&str, &str) -> usize,
 ) -> Value {
     let catalogue = crate::rules();
     let mut used: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
@@ -231,7 +268,7 @@ fn sarif_with_lines(
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": artifact_uri},
-                        "region": {"startLine": line(&f.resource)}
+                        "region": {"startLine": line(&f.resource, &f.path)}
                     },
                     "logicalLocations": [{
                         "name": f.resource,
@@ -293,7 +330,12 @@ mod tests {
             assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
             let loc = &r["locations"][0]["physicalLocation"];
             assert_eq!(loc["artifactLocation"]["uri"], "templates/docs.yaml");
-            assert_eq!(loc["region"]["startLine"], 2);
+            let line = loc["region"]["startLine"].as_u64().unwrap();
+            if r["ruleId"] == "IG-S3-006" {
+                assert_eq!(line, 5, "the AccessControl line");
+            } else {
+                assert!((2..=5).contains(&line), "{line}");
+            }
         }
     }
 
