@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp_harness import S3, Project, ok, refused, session, walk
+from mcp_harness import S3, Project, http_server, ok, refused, session, walk
 from mcp import Client
 from mcp_types import ElicitResult
 
@@ -228,6 +228,16 @@ def test_lint_finds_a_misspelled_action_and_suggest_names_the_policy(project: Pr
                 assert "s3:PutObject" in json.dumps(lint["findings"]), lint["findings"]
             clean = dict(bad_policy, Statement=[dict(bad_policy["Statement"][0], Action=["s3:PutObject"])])
             assert ok(await client.call_tool("lint_iam_policy", {"policy_document": clean}))["summary"]["open"] == 0
+            template = {"Resources": {"Upload": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": bad_policy}}}}
+            in_template = ok(await client.call_tool("lint_iam_policy", {"template": template}))
+            assert "s3:PutObject" in json.dumps(in_template["findings"])
+            yaml_template = (
+                "Resources:\n  Upload:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n"
+                "        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action: s3:PutObjekt\n"
+                "            Resource: '*'\n"
+            )
+            in_yaml = ok(await client.call_tool("lint_iam_policy", {"template": yaml_template}))
+            assert "s3:PutObject" in json.dumps(in_yaml["findings"])
             neither = refused(await client.call_tool("lint_iam_policy", {}))
             assert "policy_document" in neither and "template" in neither
 
@@ -275,3 +285,17 @@ def test_extend_plans_a_policy_that_the_chain_then_applies(project: Project) -> 
     assert len(policies) == 1
     [props] = policies.values()
     assert props["ManagedPolicyName"] == "SynthCoreAI-S3-FileUpload" and props["Users"] == [user]
+
+
+def test_promote_over_http_in_the_input_required_form(project: Project) -> None:
+    user = AcceptingUser()
+    with http_server(project) as url:
+        async def run() -> None:
+            async with Client(url, mode="2026-07-28", elicitation_callback=user) as client:
+                await dev_bucket(client)
+                asked = len(user.prompts)
+                done = ok(await client.call_tool("promote_resource", {"resource_type": S3, "identifier": BUCKET}))
+                assert done["status"] == "synced" and len(user.prompts) == asked + 1
+
+        anyio.run(run)
+    assert PROD_BUCKET in project.resources("prod")

@@ -5,7 +5,9 @@
 //!
 //! - [`server`]: [`InfraguardServer`], the rmcp `ServerHandler`; one thin
 //!   adapter per engine call, plus the elicitation that asks the client's
-//!   user when the gate needs a human.
+//!   user when the gate needs a human. Its child module `project_tools`
+//!   holds the tools beyond the token chain: cost report and billing alarm
+//!   plans, promotion, sync and drift checks, IAM lint / suggest / extend.
 //! - [`tools`]: the tool catalog — names the seed's workflow calls,
 //!   descriptions, input schemas, read-only / destructive / idempotent hints.
 //! - [`args`]: the typed arguments whose JSON schemas `tools/list` shows.

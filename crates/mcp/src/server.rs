@@ -122,7 +122,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 )
             }
             None => format!(
-                "This server serves environments {}; pass `environment` to every tool.",
+                "This server serves environments {}; pass `environment` to every tool that acts on one.",
                 env_names(&self.engine).join(", ")
             ),
         };
@@ -148,8 +148,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
              Beyond the chain: cost_report shows what each environment costs per month; with create_billing_alarm it plans \
              billing alarms, and extend_iam_policy plans the smallest IAM change for a capability. Those tools only plan: \
              each plan is gated like any change and is applied by walking the chain with its generate_arguments, or by a \
-             human running `infraguard apply PLAN_ID`. promote_resource copies a dev resource to prod (names and references \
-             mapped, scanned, estimated); prod always needs a human, asked as above; {promote}",
+             human running `infraguard approve ID` (where its gate needs one) and `infraguard apply PLAN_ID`. \
+             promote_resource copies a dev resource to prod (names and references mapped, scanned, estimated) and \
+             applies the prod create once a human approves it, asked as above; {promote}",
             self.engine.config().token_ttl_seconds,
             block = self.engine.config().block_findings_at,
             promote = match &self.fixed_env {

@@ -250,7 +250,14 @@ async fn a_promotion_the_user_declines_creates_nothing_in_prod() {
     ok(&call(&dev, "create_resource", json!({"credentials_token": creds, "explained_token": explained, "security_scan_token": scan})).await);
     let args = json!({"resource_type": "AWS::S3::Bucket", "identifier": bucket});
 
-    // The dev server cannot promote: it serves one environment.
+    // The dev server cannot promote: it serves one environment, and its
+    // instructions say so.
+    let instructions = |c: &RunningService<RoleClient, User>| {
+        c.peer_info()
+            .and_then(|i| i.instructions.clone())
+            .unwrap_or_default()
+    };
+    assert!(instructions(&dev).contains("cannot promote"));
     let one = call(&dev, "promote_resource", args.clone()).await;
     assert_eq!(one.is_error, Some(true));
     assert!(text(&one).contains("without --env"), "{}", text(&one));
@@ -259,6 +266,11 @@ async fn a_promotion_the_user_declines_creates_nothing_in_prod() {
     let declining = user(ElicitationAction::Decline);
     let prompts = declining.prompts.clone();
     let both = connect_to(engine.clone(), None, declining).await;
+    let told = instructions(&both);
+    assert!(
+        told.contains("call promote_resource again") && !told.contains("cannot promote"),
+        "{told}"
+    );
     let r = call(&both, "promote_resource", args).await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("declined"), "{}", text(&r));
