@@ -299,3 +299,39 @@ def test_promote_over_http_in_the_input_required_form(project: Project) -> None:
 
         anyio.run(run)
     assert PROD_BUCKET in project.resources("prod")
+
+
+def test_promote_with_dependencies_asks_for_each_prod_create(project: Project) -> None:
+    """A bucket policy promoted with its bucket: two prod creates, each
+    approved by the user in one promote_resource call."""
+    user = AcceptingUser()
+    policy = {
+        "Bucket": BUCKET,
+        "PolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }],
+        },
+    }
+
+    async def run() -> None:
+        async with Client(project.stdio(), mode="legacy", elicitation_callback=user) as client:
+            creds = await dev_bucket(client)
+            await apply_chain(client, creds, "AWS::S3::BucketPolicy", env_args=DEV, properties=policy)
+            [policy_id] = project.resources("dev", "AWS::S3::BucketPolicy")
+            asked = len(user.prompts)
+            done = ok(await client.call_tool("promote_resource", {
+                "resource_type": "AWS::S3::BucketPolicy", "identifier": policy_id, "with_dependencies": True}))
+            assert done["status"] == "synced", done["message"]
+            # Two approvals in one call: the bucket's prod create, then the policy's.
+            assert len({a["approval_id"] for a in done["approved_by"]}) == 2
+            assert len(user.prompts) == asked + 2
+            assert PROD_BUCKET in user.prompts[asked] and "BucketPolicy" in user.prompts[asked + 1]
+
+    anyio.run(run)
+    assert PROD_BUCKET in project.resources("prod")
+    [prod_policy] = project.resources("prod", "AWS::S3::BucketPolicy").values()
+    assert prod_policy["Bucket"] == PROD_BUCKET
