@@ -586,3 +586,41 @@ fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
     }
     assert_eq!(json(d, &["approvals"]).as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn checkov_when_asked_for_but_missing_never_blocks_the_plan() {
+    let dir = project();
+    let d = dir.path();
+    let config = d.join("infraguard.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[scanning]\ncheckov = true\n");
+    std::fs::write(&config, text).unwrap();
+    let out = Command::new(bin())
+        .args([
+            "-C",
+            d.to_str().unwrap(),
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--purpose",
+            "x",
+            "--output",
+            "json",
+        ])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        plan["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("Checkov was not run"),
+        "{}",
+        plan["explanation"]
+    );
+    assert_eq!(plan["gate"]["decision"], "auto");
+}

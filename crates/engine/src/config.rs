@@ -36,6 +36,16 @@ pub struct RawConfig {
     pub naming: RawNaming,
     #[serde(default)]
     pub tokens: RawTokens,
+    #[serde(default)]
+    pub scanning: RawScanning,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScanning {
+    /// Also run Checkov (when on PATH) and merge its findings.
+    #[serde(default)]
+    pub checkov: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -168,6 +178,8 @@ pub struct ProjectConfig {
     pub tags: BTreeMap<String, String>,
     pub naming_pattern: String,
     pub token_ttl_seconds: u64,
+    /// Run Checkov beside the built-in scanner when it is installed.
+    pub checkov: bool,
     /// Notes about overrides that were applied or ignored, for `envs` and
     /// `check_environment_variables`.
     pub notes: Vec<String>,
@@ -217,6 +229,7 @@ impl RawConfig {
             tags,
             naming: RawNaming::default(),
             tokens: RawTokens::default(),
+            scanning: RawScanning::default(),
         }
     }
 
@@ -428,6 +441,7 @@ impl ProjectConfig {
             tags: raw.tags.clone(),
             naming_pattern: raw.naming.pattern.clone(),
             token_ttl_seconds: raw.tokens.ttl_seconds,
+            checkov: raw.scanning.checkov,
             notes,
         })
     }

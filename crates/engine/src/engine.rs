@@ -470,7 +470,15 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             .map_err(|e| EngineError::InvalidInput(e.to_string()))
     }
 
-    fn scan(&self, template: &Template, env: &Environment) -> Vec<Finding> {
+    /// The built-in scanner, and Checkov too when the project asks for it
+    /// and it is installed. Checkov never blocks: when it is missing or
+    /// fails, a note says so and the built-in findings stand.
+    fn scan(
+        &self,
+        template: &Template,
+        env: &Environment,
+        notes: &mut Vec<String>,
+    ) -> Vec<Finding> {
         if !env.scanning {
             return Vec::new();
         }
@@ -483,7 +491,23 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }),
             ..Default::default()
         };
-        infraguard_policy::scan(template, &options).findings
+        let mut findings = infraguard_policy::scan(template, &options).findings;
+        if self.config.checkov {
+            match run_checkov_on(template) {
+                Ok(extra) => {
+                    let before = findings.len();
+                    infraguard_policy::merge_checkov(&mut findings, extra);
+                    notes.push(format!(
+                        "Checkov also scanned the template ({} finding(s) it alone reported)",
+                        findings.len() - before
+                    ));
+                }
+                Err(e) => notes.push(format!(
+                    "Checkov was not run: {e}; the built-in scanner's findings stand"
+                )),
+            }
+        }
+        findings
     }
 
     /// Make a plan: everything about one change, persisted, with the gate's
@@ -621,7 +645,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             req.operation, env.name, self.config.project
         );
         let template = Template::single(&logical, &t, &desired, &description, deletion_policy);
-        let findings = self.scan(&template, &env);
+        let findings = self.scan(&template, &env, &mut notes);
         if !env.scanning {
             notes.push(format!("security scanning is disabled for {}", env.name));
         }
@@ -1299,6 +1323,18 @@ pub fn summary(plan: &Plan) -> String {
         plan.env,
         plan.cost.monthly_usd
     )
+}
+
+/// Run Checkov on a template written to a private temporary file.
+fn run_checkov_on(template: &Template) -> Result<Vec<Finding>, String> {
+    let mut name = [0u8; 8];
+    getrandom::fill(&mut name).map_err(|e| e.to_string())?;
+    let path = std::env::temp_dir().join(format!("infraguard-checkov-{}.json", hex(&name)));
+    std::fs::write(&path, template.to_pretty_json())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let result = infraguard_policy::run_checkov(&path).map_err(|e| e.to_string());
+    let _ = std::fs::remove_file(&path);
+    result
 }
 
 /// Stateful resources keep their data when removed from a stack: RDS as a
