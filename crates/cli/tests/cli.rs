@@ -592,9 +592,9 @@ fn checkov_when_asked_for_but_missing_never_blocks_the_plan() {
     let dir = project();
     let d = dir.path();
     let config = d.join("infraguard.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("\n[scanning]\ncheckov = true\n");
-    std::fs::write(&config, text).unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("checkov = false"), "init writes the switch, off: {text}");
+    std::fs::write(&config, text.replace("checkov = false", "checkov = true")).unwrap();
     let out = Command::new(bin())
         .args([
             "-C",
