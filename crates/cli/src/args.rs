@@ -80,6 +80,11 @@ pub enum Command {
     Drift(crate::commands::promote::DriftArgs),
     /// The deployment checklist: exit 0 only when the environment is ready.
     Preflight(crate::commands::promote::PreflightArgs),
+    /// IAM least privilege: lint, suggest, extend, expand wildcards.
+    Iam(crate::commands::iam::IamArgs),
+    /// The local cloud on the Cloud Control wire protocol, for boto3 / the AWS CLI / SDKs.
+    #[command(subcommand)]
+    Cloud(crate::commands::cloud::CloudCommand),
     /// Run the MCP server (stdio by default, streamable HTTP with --http).
     Serve(crate::commands::serve::ServeArgs),
     /// Scan CloudFormation templates for security problems.

@@ -90,11 +90,14 @@ pub fn open_engine(root: &Path, config: ProjectConfig) -> Result<AnyEngine> {
                 )
             }
             Backend::Aws => {
-                return Err(BadInput(format!(
-                    "environment `{}` uses the aws backend, which this build does not include yet; set `backend = \"local\"` under [environments.{}] in {CONFIG_FILE}",
-                    env.name, env.name
-                ))
-                .into());
+                Box::new(infraguard_cloud_aws::AwsCloud::connect(env).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot connect environment `{}` to AWS (profile {}, region {}): {e}",
+                        env.name,
+                        env.profile.as_deref().unwrap_or("default"),
+                        env.region
+                    )
+                })?)
             }
         };
         clouds.insert(env.name.clone(), cloud);

@@ -1,7 +1,9 @@
 //! One module per command; `run` dispatches.
 
 pub mod approvals;
+pub mod cloud;
 pub mod costs;
+pub mod iam;
 pub mod init;
 pub mod plan;
 pub mod promote;
@@ -42,6 +44,8 @@ pub fn run(cli: &Cli) -> Result<i32> {
         Command::Sync(a) => promote::sync(cli, a),
         Command::Drift(a) => promote::drift(cli, a),
         Command::Preflight(a) => promote::preflight(cli, a),
+        Command::Iam(a) => iam::run(cli, a),
+        Command::Cloud(c) => cloud::run(dir, c),
         Command::Serve(a) => serve::run(dir, a),
         Command::Scan(a) => scan::run(a, &mut std::io::stdout().lock()),
     }
