@@ -593,7 +593,10 @@ fn checkov_when_asked_for_but_missing_never_blocks_the_plan() {
     let d = dir.path();
     let config = d.join("infraguard.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    assert!(text.contains("checkov = false"), "init writes the switch, off: {text}");
+    assert!(
+        text.contains("checkov = false"),
+        "init writes the switch, off: {text}"
+    );
     std::fs::write(&config, text.replace("checkov = false", "checkov = true")).unwrap();
     let out = Command::new(bin())
         .args([
