@@ -142,6 +142,13 @@ pub(crate) fn exact(template: &str, name: &str, ctx: &ArnContext) -> String {
         .replace("{region}", &ctx.region)
 }
 
+/// Whether the type's identifiers are generated (so not `{prefix}-*`).
+pub(crate) fn generated_ids(service: &str, resource_type: &str) -> bool {
+    GENERATED_IDS
+        .iter()
+        .any(|(s, r)| *s == service && r.eq_ignore_ascii_case(resource_type))
+}
+
 /// Fills a template for every resource the project names (`{prefix}-*`),
 /// or every resource of the type where names are generated ids.
 pub(crate) fn project_scoped(
@@ -150,10 +157,7 @@ pub(crate) fn project_scoped(
     template: &str,
     ctx: &ArnContext,
 ) -> String {
-    let generated = GENERATED_IDS
-        .iter()
-        .any(|(s, r)| *s == service && r.eq_ignore_ascii_case(resource_type));
-    let name = if generated {
+    let name = if generated_ids(service, resource_type) {
         "*".to_string()
     } else if service == "logs" {
         // Log groups are often paths (`/aws/lambda/synthcoreai-...`).

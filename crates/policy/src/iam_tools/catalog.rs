@@ -70,12 +70,19 @@ impl Capability {
         }
     }
 
-    /// Every action, in statement order.
+    /// Every action once, in statement order.
     pub fn actions(&self) -> Vec<&'static str> {
-        self.statements
+        let mut out: Vec<&'static str> = Vec::new();
+        for a in self
+            .statements
             .iter()
             .flat_map(|s| s.actions.iter().copied())
-            .collect()
+        {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+        out
     }
 
     /// The service prefix of the first action (`s3`).

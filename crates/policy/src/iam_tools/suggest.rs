@@ -195,10 +195,21 @@ fn build(
         statements.push(st);
     }
     if given.is_empty() {
-        notes.push(format!(
-            "no {} given: scoped to every resource named {}-* (pass the exact {} to narrow it)",
-            c.resource_kind, ctx.prefix, c.resource_kind
-        ));
+        let generated = c
+            .statements
+            .first()
+            .is_some_and(|s| arns::generated_ids(s.resource.0, s.resource.1));
+        notes.push(if generated {
+            format!(
+                "no {} given: scoped to every one in the account, since their ARNs carry ids or names the project does not choose (pass the exact {} to narrow it)",
+                c.resource_kind, c.resource_kind
+            )
+        } else {
+            format!(
+                "no {} given: scoped to every resource named {}-* (pass the exact {} to narrow it)",
+                c.resource_kind, ctx.prefix, c.resource_kind
+            )
+        });
     }
     if ctx.account.is_none() {
         notes.push("account id unknown: ARNs use `*` for the account".into());
