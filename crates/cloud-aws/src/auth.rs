@@ -11,6 +11,17 @@ use aws_credential_types::credential_feature::AwsCredentialFeature as F;
 /// Shown when credentials were passed in code (tests, `cloud serve` clients).
 pub const STATIC: &str = "Static Credentials";
 
+/// Kinds whose credentials did not come from the profile: the identity
+/// then names no profile, even if one is configured, so `envs` does not
+/// claim a profile that was not used. (Environment keys go before a
+/// profile in the SDK's chain, as in every AWS SDK.)
+pub fn ignores_profile(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Environment Variables" | STATIC | "Container Credentials" | "Instance Metadata"
+    )
+}
+
 /// The auth kind of a resolved credential.
 pub fn auth_kind(credentials: &Credentials) -> String {
     let features: &[F] = credentials

@@ -686,7 +686,11 @@ impl Cloud for AwsCloud {
             account_id: out.account().unwrap_or_default().to_string(),
             arn: out.arn().unwrap_or_default().to_string(),
             region: self.region.clone(),
-            profile: self.profile.clone(),
+            profile: if auth::ignores_profile(&auth_kind) {
+                None
+            } else {
+                self.profile.clone()
+            },
             auth_kind,
         };
         if let Ok(mut guard) = self.identity.lock() {

@@ -561,6 +561,18 @@ fn auth_kind_and_region_follow_how_credentials_resolved() {
         "kind=Environment Variables|region=ca-central-1|profile=-|account=123456789012"
     );
 
+    // Keys in the environment go before a named profile (the SDK's chain),
+    // and the identity then names no profile.
+    let env_over_profile = run(&[
+        ("AWS_ACCESS_KEY_ID", "AKIAENVKEYVALUE".into()),
+        ("AWS_SECRET_ACCESS_KEY", "env-secret-value".into()),
+        ("AWS_PROFILE", "ci".into()),
+    ]);
+    assert_eq!(
+        env_over_profile,
+        "kind=Environment Variables|region=eu-west-3|profile=-|account=123456789012"
+    );
+
     // No region in the environment or the variables: the profile's.
     let profile = run(&[("AWS_PROFILE", "ci".into())]);
     assert_eq!(
