@@ -58,11 +58,23 @@ pub fn checks<C: Cloud>() -> Vec<Check<C>> {
         ("duplicate_create_is_refused", duplicate_create_is_refused),
         ("get_unknown_is_not_found", get_unknown_is_not_found),
         ("update_applies_json_patch", update_applies_json_patch),
-        ("create_only_property_is_not_updatable", create_only_property_is_not_updatable),
-        ("missing_required_property_is_invalid", missing_required_property_is_invalid),
-        ("list_paginates_and_carries_properties", list_paginates_and_carries_properties),
+        (
+            "create_only_property_is_not_updatable",
+            create_only_property_is_not_updatable,
+        ),
+        (
+            "missing_required_property_is_invalid",
+            missing_required_property_is_invalid,
+        ),
+        (
+            "list_paginates_and_carries_properties",
+            list_paginates_and_carries_properties,
+        ),
         ("delete_unknown_is_not_found", delete_unknown_is_not_found),
-        ("unknown_request_token_is_an_error", unknown_request_token_is_an_error),
+        (
+            "unknown_request_token_is_an_error",
+            unknown_request_token_is_an_error,
+        ),
     ]
 }
 
@@ -167,7 +179,9 @@ fn failure_code<C: Cloud>(
 }
 
 fn identity_has_account<C: Cloud>(cloud: &C, _f: &Fixture) -> Result<(), String> {
-    let id = cloud.identity().map_err(|e| format!("identity failed: {e}"))?;
+    let id = cloud
+        .identity()
+        .map_err(|e| format!("identity failed: {e}"))?;
     if id.account_id.len() != 12 || !id.account_id.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!("account id `{}` is not 12 digits", id.account_id));
     }
@@ -185,11 +199,16 @@ fn create_get_delete_bucket<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), Stri
     if id != name {
         return Err(format!("bucket identifier `{id}`, expected `{name}`"));
     }
-    let got = cloud.get(&t, &id).map_err(|e| format!("get after create: {e}"))?;
+    let got = cloud
+        .get(&t, &id)
+        .map_err(|e| format!("get after create: {e}"))?;
     if got.properties["VersioningConfiguration"]["Status"] != "Enabled" {
         return Err(format!("get lost a property: {}", got.properties));
     }
-    if !got.properties["Arn"].as_str().is_some_and(|a| a.starts_with("arn:aws:s3:::")) {
+    if !got.properties["Arn"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("arn:aws:s3:::"))
+    {
         return Err(format!("no generated Arn in {}", got.properties));
     }
     let ev = cloud
@@ -200,8 +219,13 @@ fn create_get_delete_bucket<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), Stri
         return Err(format!("delete ended {}", ev.operation_status.as_str()));
     }
     match cloud.get(&t, &id) {
-        Err(CloudError::Service { code: ErrorCode::NotFound, .. }) => Ok(()),
-        other => Err(format!("get after delete: expected NotFound, got {other:?}")),
+        Err(CloudError::Service {
+            code: ErrorCode::NotFound,
+            ..
+        }) => Ok(()),
+        other => Err(format!(
+            "get after delete: expected NotFound, got {other:?}"
+        )),
     }
 }
 
@@ -241,13 +265,18 @@ fn duplicate_create_is_refused<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), S
         ErrorCode::AlreadyExists => Ok(()),
         // fakecloud: duplicates fail as GeneralServiceException (AWS: AlreadyExists).
         ErrorCode::GeneralServiceException if f.tolerance.duplicate_as_general_exception => Ok(()),
-        other => Err(format!("duplicate create gave {other}, expected AlreadyExists")),
+        other => Err(format!(
+            "duplicate create gave {other}, expected AlreadyExists"
+        )),
     }
 }
 
 fn get_unknown_is_not_found<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), String> {
     match cloud.get(&bucket(), &format!("{}-never-made", f.prefix)) {
-        Err(CloudError::Service { code: ErrorCode::NotFound, .. }) => Ok(()),
+        Err(CloudError::Service {
+            code: ErrorCode::NotFound,
+            ..
+        }) => Ok(()),
         other => Err(format!("expected NotFound, got {other:?}")),
     }
 }
@@ -255,7 +284,13 @@ fn get_unknown_is_not_found<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), Stri
 fn update_applies_json_patch<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), String> {
     let t = bucket();
     let name = format!("{}-upd", f.prefix);
-    let id = create_ok(cloud, f, &t, &json!({"BucketName": name}), &token(f, "upd-create"))?;
+    let id = create_ok(
+        cloud,
+        f,
+        &t,
+        &json!({"BucketName": name}),
+        &token(f, "upd-create"),
+    )?;
     let patch = json!([
         {"op": "add", "path": "/VersioningConfiguration", "value": {"Status": "Enabled"}},
         {"op": "add", "path": "/Tags", "value": [{"Key": "Purpose", "Value": "conformance"}]}
@@ -266,7 +301,11 @@ fn update_applies_json_patch<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), Str
             .map_err(|e| format!("update refused: {e}"))?;
         let ev = wait(cloud, ev, f)?;
         if ev.operation_status != OperationStatus::Success {
-            return Err(format!("update ended {}: {:?}", ev.operation_status.as_str(), ev.status_message));
+            return Err(format!(
+                "update ended {}: {:?}",
+                ev.operation_status.as_str(),
+                ev.status_message
+            ));
         }
         let got = cloud.get(&t, &id).map_err(|e| e.to_string())?;
         if got.properties["VersioningConfiguration"]["Status"] != "Enabled" {
@@ -284,9 +323,19 @@ fn create_only_property_is_not_updatable<C: Cloud>(cloud: &C, f: &Fixture) -> Re
     }
     let t = bucket();
     let name = format!("{}-cop", f.prefix);
-    let id = create_ok(cloud, f, &t, &json!({"BucketName": name}), &token(f, "cop-create"))?;
+    let id = create_ok(
+        cloud,
+        f,
+        &t,
+        &json!({"BucketName": name}),
+        &token(f, "cop-create"),
+    )?;
     let patch = json!([{"op": "replace", "path": "/BucketName", "value": format!("{name}-x")}]);
-    let code = failure_code(cloud, f, cloud.update(&t, &id, &patch, &token(f, "cop-update")));
+    let code = failure_code(
+        cloud,
+        f,
+        cloud.update(&t, &id, &patch, &token(f, "cop-update")),
+    );
     let still_there = cloud.get(&t, &id).is_ok();
     delete_quietly(cloud, f, &t, &id);
     match code? {
@@ -304,7 +353,9 @@ fn missing_required_property_is_invalid<C: Cloud>(cloud: &C, f: &Fixture) -> Res
     let props = json!({"TableName": format!("{}-noreq", f.prefix)});
     match failure_code(cloud, f, cloud.create(&t, &props, &token(f, "noreq")))? {
         ErrorCode::InvalidRequest => Ok(()),
-        other => Err(format!("expected InvalidRequest for a table without KeySchema, got {other}")),
+        other => Err(format!(
+            "expected InvalidRequest for a table without KeySchema, got {other}"
+        )),
     }
 }
 
@@ -312,7 +363,13 @@ fn list_paginates_and_carries_properties<C: Cloud>(cloud: &C, f: &Fixture) -> Re
     let t = bucket();
     let names: Vec<String> = (0..3).map(|i| format!("{}-list{i}", f.prefix)).collect();
     for (i, n) in names.iter().enumerate() {
-        create_ok(cloud, f, &t, &json!({"BucketName": n}), &token(f, &format!("list-{i}")))?;
+        create_ok(
+            cloud,
+            f,
+            &t,
+            &json!({"BucketName": n}),
+            &token(f, &format!("list-{i}")),
+        )?;
     }
     let result = (|| {
         let mut seen = Vec::new();
@@ -334,7 +391,10 @@ fn list_paginates_and_carries_properties<C: Cloud>(cloud: &C, f: &Fixture) -> Re
         }
         for n in &names {
             if seen.iter().filter(|s| *s == n).count() != 1 {
-                return Err(format!("{n} listed {} times", seen.iter().filter(|s| *s == n).count()));
+                return Err(format!(
+                    "{n} listed {} times",
+                    seen.iter().filter(|s| *s == n).count()
+                ));
             }
         }
         Ok(())
@@ -347,7 +407,11 @@ fn list_paginates_and_carries_properties<C: Cloud>(cloud: &C, f: &Fixture) -> Re
 
 fn delete_unknown_is_not_found<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), String> {
     let id = format!("{}-never-made", f.prefix);
-    match failure_code(cloud, f, cloud.delete(&bucket(), &id, &token(f, "del-unknown")))? {
+    match failure_code(
+        cloud,
+        f,
+        cloud.delete(&bucket(), &id, &token(f, "del-unknown")),
+    )? {
         ErrorCode::NotFound => Ok(()),
         other => Err(format!("expected NotFound, got {other}")),
     }
@@ -356,6 +420,9 @@ fn delete_unknown_is_not_found<C: Cloud>(cloud: &C, f: &Fixture) -> Result<(), S
 fn unknown_request_token_is_an_error<C: Cloud>(cloud: &C, _f: &Fixture) -> Result<(), String> {
     match cloud.request_status("00000000-0000-0000-0000-000000000000") {
         Err(_) => Ok(()),
-        Ok(ev) => Err(format!("unknown request token answered {:?}", ev.operation_status)),
+        Ok(ev) => Err(format!(
+            "unknown request token answered {:?}",
+            ev.operation_status
+        )),
     }
 }

@@ -10,7 +10,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// An exact amount of US dollars. Serialized as a decimal string (`"15.44"`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(pub Decimal);
 
@@ -19,7 +21,11 @@ impl Money {
 
     /// Parse a decimal string such as `"0.023"`.
     pub fn parse(s: &str) -> Option<Money> {
-        s.trim().trim_start_matches('$').parse::<Decimal>().ok().map(Money)
+        s.trim()
+            .trim_start_matches('$')
+            .parse::<Decimal>()
+            .ok()
+            .map(Money)
     }
 
     pub fn from_cents(cents: i64) -> Money {
@@ -28,10 +34,10 @@ impl Money {
 
     /// Rounded to cents, half away from zero, as accounting does.
     pub fn round_cents(self) -> Money {
-        Money(self.0.round_dp_with_strategy(
-            2,
-            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-        ))
+        Money(
+            self.0
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        )
     }
 
     /// Exact value without trailing zeros, e.g. `0.0000166667`.
@@ -133,7 +139,10 @@ mod tests {
     fn money_rounds_half_away_from_zero_for_display() {
         assert_eq!(Money::parse("15.445").unwrap().to_string(), "$15.45");
         assert_eq!(Money::parse("0.004").unwrap().to_string(), "$0.00");
-        assert_eq!(Money::parse("0.0000166667").unwrap().to_exact_string(), "0.0000166667");
+        assert_eq!(
+            Money::parse("0.0000166667").unwrap().to_exact_string(),
+            "0.0000166667"
+        );
     }
 
     #[test]

@@ -24,10 +24,13 @@ impl ResourceType {
     pub fn new(name: &str) -> Result<Self, ResourceTypeError> {
         let parts: Vec<&str> = name.split("::").collect();
         let well_formed = parts.len() == 3
-            && parts.iter().all(|p| {
-                !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric())
-            })
-            && parts[0].chars().next().is_some_and(|c| c.is_ascii_uppercase());
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+            && parts[0]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase());
         if well_formed {
             Ok(Self(name.to_string()))
         } else {
@@ -137,7 +140,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed_names() {
-        for bad in ["S3::Bucket", "AWS::S3::", "aws::s3::bucket", "AWS::S3::Bucket::X", ""] {
+        for bad in [
+            "S3::Bucket",
+            "AWS::S3::",
+            "aws::s3::bucket",
+            "AWS::S3::Bucket::X",
+            "",
+        ] {
             assert!(ResourceType::new(bad).is_err(), "{bad} accepted");
         }
     }

@@ -17,7 +17,9 @@ pub enum StoreError {
     /// A compare-and-set lost: someone else changed the record first.
     #[error("{0}")]
     Conflict(String),
-    #[error("stored state is damaged: {0}; run `infraguard audit verify` and restore .infraguard/ from a backup")]
+    #[error(
+        "stored state is damaged: {0}; run `infraguard audit verify` and restore .infraguard/ from a backup"
+    )]
     Corrupt(String),
 }
 
@@ -64,7 +66,8 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Insert an approval request for an existing plan.
-    fn insert_approval(&self, approval: &Approval, audit: &[AuditRecord]) -> Result<(), StoreError>;
+    fn insert_approval(&self, approval: &Approval, audit: &[AuditRecord])
+    -> Result<(), StoreError>;
 
     fn approval(&self, id: &str) -> Result<Option<Approval>, StoreError>;
 
@@ -86,7 +89,12 @@ pub trait Store: Send + Sync {
 
     fn record_applied(&self, state: &AppliedState) -> Result<(), StoreError>;
 
-    fn forget_applied(&self, env: &str, type_name: &str, identifier: &str) -> Result<(), StoreError>;
+    fn forget_applied(
+        &self,
+        env: &str,
+        type_name: &str,
+        identifier: &str,
+    ) -> Result<(), StoreError>;
 
     fn applied(&self, env: &str) -> Result<Vec<AppliedState>, StoreError>;
 }

@@ -93,7 +93,13 @@ mod tests {
     #[test]
     fn single_resource_template_lists_its_resource() {
         let t = ResourceType::new("AWS::S3::Bucket").unwrap();
-        let tpl = Template::single("DocumentsBucket", &t, &json!({"BucketName": "b"}), "d", None);
+        let tpl = Template::single(
+            "DocumentsBucket",
+            &t,
+            &json!({"BucketName": "b"}),
+            "d",
+            None,
+        );
         let rs = tpl.resources();
         assert_eq!(rs.len(), 1);
         assert_eq!(rs[0].type_name, "AWS::S3::Bucket");
@@ -103,7 +109,10 @@ mod tests {
     #[test]
     fn logical_ids_are_camel_cased_from_purpose() {
         let t = ResourceType::new("AWS::S3::Bucket").unwrap();
-        assert_eq!(logical_id(&t, Some("user documents")), "UserDocumentsBucket");
+        assert_eq!(
+            logical_id(&t, Some("user documents")),
+            "UserDocumentsBucket"
+        );
         assert_eq!(logical_id(&t, None), "Bucket");
     }
 }
