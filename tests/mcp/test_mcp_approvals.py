@@ -5,6 +5,8 @@ on 2026-07-28), and without elicitation it names the approval id for
 
 from __future__ import annotations
 
+import json
+
 import anyio
 import pytest
 from mcp_harness import RDS, RDS_PROPS, S3, Project, http_server, ok, refused, session, walk
@@ -154,9 +156,18 @@ def test_findings_decisions_are_recorded(project: Project) -> None:
             bad = await client.call_tool("approve_security_findings", {
                 "security_scan_token": chain.scanned["security_scan_token"], "decision": "ignore"})
             assert "fix, proceed, cancel" in refused(bad)
+            # A decision on specific findings names them; a name that is not an
+            # open finding of this scan is refused, naming it.
+            unknown = refused(await client.call_tool("approve_security_findings", {
+                "security_scan_token": chain.scanned["security_scan_token"], "decision": "fix",
+                "findings": ["CKV_AWS_999"]}))
+            assert "CKV_AWS_999" in unknown
             fix = ok(await client.call_tool("approve_security_findings", {
-                "security_scan_token": chain.scanned["security_scan_token"], "decision": "fix", "reason": "user said fix"}))
+                "security_scan_token": chain.scanned["security_scan_token"], "decision": "fix",
+                "findings": ["CKV_AWS_53"], "reason": "user said fix"}))
             assert fix["decision"] == "fix" and "generate_infrastructure_code" in fix["message"]
+            assert len(fix["fixes"]) == 1, fix["fixes"]
+            assert "BlockPublicAcls" in json.dumps(fix["fixes"][0])
             # The plan was abandoned: its scan token no longer creates anything.
             refused(await client.call_tool("create_resource", chain.mutation_args()))
 

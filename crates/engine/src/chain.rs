@@ -529,6 +529,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         env: &str,
         security_scan_token: Option<&str>,
         decision: FindingsDecision,
+        findings: &[String],
         reason: Option<&str>,
         actor: &Actor,
     ) -> Result<FindingsOutcome, EngineError> {
@@ -536,10 +537,47 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         let claims = self.verify_token(security_scan_token, TokenKind::SecurityScan, env, tool)?;
         self.ensure_unspent(&claims, tool)?;
         let plan = self.chain_plan(&claims, tool)?;
-        let open: Vec<&Finding> = plan.open_findings().collect();
+        let all_open: Vec<&Finding> = plan.open_findings().collect();
+        // A decision on specific findings names them by our rule id or the
+        // Checkov id; none named means every open finding of the scan.
+        let open: Vec<&Finding> = if findings.is_empty() {
+            all_open.clone()
+        } else {
+            for name in findings {
+                if !all_open
+                    .iter()
+                    .any(|f| &f.rule == name || f.checkov_id.as_ref() == Some(name))
+                {
+                    let known: Vec<String> = all_open.iter().map(|f| f.rule.clone()).collect();
+                    return Err(refuse(format!(
+                        "`{name}` is not an open finding of this scan; its open findings are: {}",
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    )));
+                }
+            }
+            all_open
+                .iter()
+                .copied()
+                .filter(|f| {
+                    findings
+                        .iter()
+                        .any(|n| &f.rule == n || f.checkov_id.as_ref() == Some(n))
+                })
+                .collect()
+        };
+        let undecided: Vec<String> = all_open
+            .iter()
+            .filter(|f| !open.iter().any(|o| std::ptr::eq(*o, **f)))
+            .map(|f| f.rule.clone())
+            .collect();
         let details = json!({
             "decision": decision,
             "reason": reason,
+            "undecided": undecided,
             "findings": open.iter().map(|f| json!({"rule": f.rule, "checkov_id": f.checkov_id, "severity": f.severity})).collect::<Vec<_>>(),
         });
         let (message, fixes, approval_id) = match decision {

@@ -41,11 +41,18 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     .unwrap_or_default();
                 // An estimate that cannot be made is reported as unknown, not
                 // as zero: `known: false` marks the line.
-                let (monthly, known) =
-                    match infraguard_cost::estimate(&t, &r.properties, &e.region, &usage) {
-                        Ok(est) => (est.monthly_usd, est.known),
-                        Err(_) => (Money::ZERO, false),
-                    };
+                let (monthly, known) = match infraguard_cost::estimate_with(
+                    self.prices
+                        .as_deref()
+                        .map(|p| p as &dyn infraguard_cost::PriceSource),
+                    &t,
+                    &r.properties,
+                    &e.region,
+                    &usage,
+                ) {
+                    Ok(est) => (est.monthly_usd, est.known),
+                    Err(_) => (Money::ZERO, false),
+                };
                 items.push(ReportItem {
                     env: format!("aws-{name}"),
                     type_name: t.to_string(),

@@ -132,6 +132,9 @@ pub struct Engine<C: Cloud, S: Store> {
     pub(crate) poll: PollPolicy,
     /// Key of the HMAC that signs chain tokens (per project).
     pub(crate) signing_key: Vec<u8>,
+    /// Live prices (the AWS Price List API, cached) asked before the
+    /// embedded catalog; `None` uses the catalog alone.
+    pub(crate) prices: Option<Arc<dyn infraguard_cost::PriceSource + Send + Sync>>,
 }
 
 pub(crate) fn new_id(prefix: &str) -> Result<String, EngineError> {
@@ -166,6 +169,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             usage_file: None,
             poll: PollPolicy::default(),
             signing_key: Vec::new(),
+            prices: None,
         })
     }
 
@@ -178,6 +182,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     /// steps refuse to run.
     pub fn with_signing_key(mut self, key: Vec<u8>) -> Self {
         self.signing_key = key;
+        self
+    }
+
+    /// Ask `prices` (e.g. the AWS Price List API) before the embedded
+    /// catalog; estimates name the prices that came from it.
+    pub fn with_price_source(
+        mut self,
+        prices: Arc<dyn infraguard_cost::PriceSource + Send + Sync>,
+    ) -> Self {
+        self.prices = Some(prices);
         self
     }
 
@@ -466,8 +480,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             Some(u) => infraguard_cost::Usage::merged(&file_usage, u),
             None => file_usage,
         };
-        infraguard_cost::estimate(t, props, &env.region, &merged)
-            .map_err(|e| EngineError::InvalidInput(e.to_string()))
+        infraguard_cost::estimate_with(
+            self.prices
+                .as_deref()
+                .map(|p| p as &dyn infraguard_cost::PriceSource),
+            t,
+            props,
+            &env.region,
+            &merged,
+        )
+        .map_err(|e| EngineError::InvalidInput(e.to_string()))
     }
 
     /// The built-in scanner, and Checkov too when the project asks for it

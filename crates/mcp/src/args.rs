@@ -112,6 +112,10 @@ pub struct FindingsArgs {
     /// Why, in the user's words; recorded in the audit log.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The findings decided on, by rule id (`IG-S3-008`) or Checkov id
+    /// (`CKV_AWS_18`); empty means every open finding of the scan.
+    #[serde(default)]
+    pub findings: Vec<String>,
     /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
     #[serde(default)]
     pub environment: Option<String>,

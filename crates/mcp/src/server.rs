@@ -348,6 +348,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                             &env,
                             a.security_scan_token.as_deref(),
                             decision,
+                            &a.findings,
                             a.reason.as_deref(),
                             &actor,
                         )
