@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Ctx, Out, Rule};
 use crate::iam;
+use crate::iam_tools::capability_for_document;
 use crate::value::Val;
 use crate::{NamingContext, RuleInfo, Severity};
 
@@ -324,7 +325,14 @@ fn pascal(s: &str) -> String {
         .collect()
 }
 
+/// The suggested name for a policy. When the document grants exactly the
+/// actions of a known capability, its conventional name wins: the old name's
+/// words (`my-policy`) say nothing about what it grants, the capability does.
+/// Otherwise the name is built from the services granted and the old words.
 fn suggest_iam(name: &str, doc: Option<&Value>, iam_prefix: &str) -> String {
+    if let Some(capability) = doc.and_then(capability_for_document) {
+        return format!("{iam_prefix}-{}", capability.name_suffix);
+    }
     let mut services = BTreeSet::new();
     let mut actions: Vec<String> = Vec::new();
     if let Some(doc) = doc
@@ -406,7 +414,10 @@ mod tests {
         assert!(follows_iam("SynthCoreAI-SES-SendOnly", "SynthCoreAI"));
         assert!(!follows_iam("synthcoreai-s3-upload", "SynthCoreAI"));
         assert!(!follows_iam("SynthCoreAI-S3", "SynthCoreAI"));
-        let doc = json!({"Statement": [{"Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"], "Resource": "*"}]});
+        // No capability grants exactly these actions, so the name is built
+        // from the service and the old name's words.
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": ["ses:SendEmail", "ses:GetSendQuota"], "Resource": "*"}]});
+        assert!(capability_for_document(&doc).is_none());
         assert_eq!(
             suggest_iam("email-policy", Some(&doc), "SynthCoreAI"),
             "SynthCoreAI-SES-Email"
@@ -415,9 +426,65 @@ mod tests {
             suggest_iam("x", Some(&doc), "SynthCoreAI"),
             "SynthCoreAI-SES-X"
         );
+        let reads = json!({"Statement": [{"Effect": "Allow", "Action": ["ses:GetSendQuota"], "Resource": "*"}]});
+        assert!(capability_for_document(&reads).is_none());
         assert_eq!(
-            suggest_iam("", Some(&doc), "SynthCoreAI"),
+            suggest_iam("", Some(&reads), "SynthCoreAI"),
+            "SynthCoreAI-SES-ReadOnly"
+        );
+    }
+
+    #[test]
+    fn a_policy_granting_a_capability_gets_its_conventional_name() {
+        // The seed's case: `my-policy` with the SES send actions.
+        let send = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"], "Resource": "*"}]});
+        assert_eq!(
+            suggest_iam("my-policy", Some(&send), "SynthCoreAI"),
             "SynthCoreAI-SES-SendOnly"
+        );
+        // Case and order of the actions, and how they are split across
+        // statements, do not matter.
+        let split = json!({"Statement": [
+            {"Effect": "Allow", "Action": "SES:SendRawEmail", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["ses:sendemail"], "Resource": "*"}]});
+        assert_eq!(
+            suggest_iam("mailer", Some(&split), "Acme"),
+            "Acme-SES-SendOnly"
+        );
+        // One action more than the capability: back to the old name's words.
+        let more = json!({"Statement": [{"Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail", "ses:GetSendQuota"], "Resource": "*"}]});
+        assert_eq!(
+            suggest_iam("my-policy", Some(&more), "SynthCoreAI"),
+            "SynthCoreAI-SES-My"
+        );
+    }
+
+    #[test]
+    fn the_finding_and_its_fix_carry_the_capability_name() {
+        let t = crate::parse_template(
+            r#"{"Resources":{"P":{"Type":"AWS::IAM::ManagedPolicy","Properties":{
+                "ManagedPolicyName":"my-policy",
+                "PolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+                  "Action":["ses:SendEmail","ses:SendRawEmail"],"Resource":"*"}]}}}}}"#,
+        )
+        .unwrap();
+        let opts = crate::ScanOptions {
+            naming: Some(n()),
+            ..Default::default()
+        };
+        let r = crate::scan(&t, &opts);
+        let f = r.findings.iter().find(|f| f.rule == "IG-NAME-002").unwrap();
+        assert_eq!(f.path, "Properties/ManagedPolicyName");
+        assert!(
+            f.message.contains("`SynthCoreAI-SES-SendOnly`"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.fix,
+            Some(
+                json!([{"op": "replace", "path": "/Resources/P/Properties/ManagedPolicyName", "value": "SynthCoreAI-SES-SendOnly"}])
+            )
         );
     }
 
