@@ -4,11 +4,14 @@
 //! looks at one resource through a [`Ctx`] and reports into an [`Out`]: a
 //! failure (path, message, optional fix) or an undetermined result (path and
 //! why). Rules never see each other; [`run`] applies suppressions and orders
-//! the findings afterwards.
+//! the findings afterwards. A check that needs a connected resource (the
+//! `graph` rules) reads it from [`Ctx::template`]; its finding stays on the
+//! resource being checked.
 
 mod cognito;
 mod compute;
 mod data_stores;
+mod graph;
 mod iam_rules;
 mod messaging;
 mod naming;
@@ -159,6 +162,7 @@ pub(crate) fn all() -> &'static [Rule] {
         v.extend(cognito::rules());
         v.extend(secrets::rules());
         v.extend(naming::rules());
+        v.extend(graph::rules());
         v
     })
 }
