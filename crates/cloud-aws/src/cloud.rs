@@ -109,7 +109,11 @@ pub struct ConnectOptions {
 impl ConnectOptions {
     /// Options for an environment, reading the process's variables.
     pub fn for_environment(env: &Environment) -> ConnectOptions {
-        let vars: BTreeMap<String, String> = std::env::vars().collect();
+        // `vars()` would panic on a variable that is not UTF-8; such a
+        // variable cannot be one of the AWS ones we read, so skip it.
+        let vars: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
         ConnectOptions {
             env_name: env.name.clone(),
             region: Some(env.region.clone()),
