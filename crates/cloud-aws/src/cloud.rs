@@ -606,7 +606,15 @@ impl Cloud for AwsCloud {
                     "GetResourceRequestStatus {request_token}: no TypeName"
                 ))
             })?;
-        let mut ctx = self.context("GetResourceRequestStatus", Some(&fallback));
+        // A failure in the event is the handler's failure at the mutation,
+        // so hints name the mutation's actions, not the status call's.
+        let mutation = match ev.operation().map(|o| o.as_str()) {
+            Some("CREATE") => "CreateResource",
+            Some("UPDATE") => "UpdateResource",
+            Some("DELETE") => "DeleteResource",
+            _ => "GetResourceRequestStatus",
+        };
+        let mut ctx = self.context(mutation, Some(&fallback));
         ctx.resource = ev.identifier().map(str::to_string);
         convert::progress_event(ev, &fallback, &ctx)
     }

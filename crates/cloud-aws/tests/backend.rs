@@ -640,3 +640,44 @@ fn connecting_an_environment_makes_no_call_and_uses_its_region() {
     assert_eq!(cloud.calls(), 0);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn a_request_that_failed_for_access_names_the_missing_actions() {
+    // Cloud Control accepts the create, then the handler is refused: the
+    // failure arrives in a FAILED event, with AWS's words and no action.
+    let cc = Stub::start(|seen| {
+        let status = match seen.target.as_deref() {
+            Some("CloudApiService.CreateResource") => "IN_PROGRESS",
+            _ => "FAILED",
+        };
+        let mut event = json!({"TypeName": "AWS::S3::Bucket", "Identifier": "acme-logs",
+            "RequestToken": "rt-9", "Operation": "CREATE", "OperationStatus": status, "EventTime": 1.7e9});
+        if status == "FAILED" {
+            event["ErrorCode"] = json!("AccessDenied");
+            event["StatusMessage"] = json!("Access Denied (Service: S3, Status Code: 403)");
+        }
+        (
+            200,
+            "application/x-amz-json-1.0",
+            json!({"ProgressEvent": event}).to_string(),
+        )
+    });
+    let cloud = AwsCloud::connect_with(ConnectOptions::for_emulator("dev", "us-east-1", &cc.url()))
+        .expect("connect");
+    let ev = cloud
+        .create(&bucket(), &json!({"BucketName": "acme-logs"}), "t-9")
+        .expect("accepted");
+    let ev = cloud.request_status(&ev.request_token).expect("status");
+    assert_eq!(ev.operation_status, OperationStatus::Failed);
+    assert_eq!(ev.error_code, Some(ErrorCode::AccessDenied));
+    let message = ev.status_message.expect("message");
+    assert!(
+        message.starts_with("Access Denied (Service: S3"),
+        "{message}"
+    );
+    // Cloud Control's action and the bucket handler's own, from the schema.
+    assert!(
+        message.contains("missing permission: cloudformation:CreateResource, s3:CreateBucket"),
+        "{message}"
+    );
+}
