@@ -21,13 +21,6 @@ pub enum AwsError {
     #[error("cannot start the AWS SDK runtime: {0}; check the process's thread limit")]
     Runtime(String),
 
-    /// The synchronous port was called from inside an async task, where
-    /// blocking on the SDK would stall (or panic) the caller's runtime.
-    #[error(
-        "AwsCloud::{operation} was called from inside an async task; call it from a plain thread or tokio::task::spawn_blocking"
-    )]
-    CalledFromAsync { operation: &'static str },
-
     /// The endpoint override is not an http(s) URL.
     #[error(
         "endpoint URL `{0}` is not an http:// or https:// URL; fix AWS_ENDPOINT_URL or the endpoint option"
