@@ -31,7 +31,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CORPUS = os.path.join(ROOT, "crates", "policy", "tests", "fixtures")
 
 # The Checkov 3.3.30 CloudFormation checks for infraguard's resource types
-# (reference/checkov-cfn-checks.md), graph checks excluded.
+# (reference/checkov-cfn-checks.md), with the two graph checks
+# (CKV2_AWS_69, CKV2_AWS_75) infraguard implements.
 IN_SCOPE = [
     "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_19", "CKV_AWS_20", "CKV_AWS_18", "CKV_AWS_56",
     "CKV_AWS_57", "CKV_AWS_55", "CKV_AWS_21", "CKV_AWS_110", "CKV_AWS_111", "CKV_AWS_108",
@@ -40,7 +41,7 @@ IN_SCOPE = [
     "CKV_AWS_162", "CKV_AWS_96", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_115", "CKV_AWS_173",
     "CKV_AWS_45", "CKV_AWS_363", "CKV_AWS_119", "CKV_AWS_28", "CKV_AWS_27", "CKV_AWS_26",
     "CKV_AWS_66", "CKV_AWS_158", "CKV_AWS_7", "CKV_AWS_33", "CKV_AWS_24", "CKV_AWS_260",
-    "CKV_AWS_23", "CKV_AWS_25",
+    "CKV_AWS_23", "CKV_AWS_25", "CKV2_AWS_69", "CKV2_AWS_75",
 ]
 
 

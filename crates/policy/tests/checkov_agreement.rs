@@ -7,7 +7,7 @@
 //! Run it with Checkov: `PATH=/path/to/venv/bin:$PATH cargo test -p
 //! infraguard-policy --test checkov_agreement -- --nocapture`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use infraguard_policy::checkov::checkov_path;
@@ -20,7 +20,11 @@ fn every_disagreement_with_checkov_is_explained() {
         eprintln!("checkov is not on PATH: comparison skipped");
         return;
     }
-    let ours_ids: BTreeSet<&str> = rules().iter().filter_map(|r| r.checkov_id).collect();
+    let catalogue = rules();
+    let ours_ids: BTreeSet<&str> = catalogue.iter().filter_map(|r| r.checkov_id).collect();
+    // Per Checkov id, over the resources of the types it applies to:
+    // (compared, identical, failed by both).
+    let mut per_check: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -63,6 +67,18 @@ fn every_disagreement_with_checkov_is_explained() {
                     .iter()
                     .any(|f| f.resource == res.logical_id && f.rule == *id);
                 compared += 1;
+                let applies = catalogue.iter().any(|r| {
+                    r.checkov_id == Some(*id)
+                        && r.resource_types
+                            .iter()
+                            .any(|t| *t == "*" || *t == res.type_name)
+                });
+                if applies {
+                    let tally = per_check.entry(*id).or_default();
+                    tally.0 += 1;
+                    tally.1 += usize::from(mine == ck);
+                    tally.2 += usize::from(mine && ck);
+                }
                 if mine == ck {
                     agreed += 1;
                 } else if !note.contains(id) {
@@ -78,6 +94,10 @@ fn every_disagreement_with_checkov_is_explained() {
         }
     }
     eprintln!("verdicts compared: {compared}, identical: {agreed}");
+    eprintln!("per check (resources of its types): compared / identical / both fail");
+    for (id, (n, same, both)) in &per_check {
+        eprintln!("  {id:<12} {n:>4} {same:>4} {both:>4}");
+    }
     assert!(
         unexplained.is_empty(),
         "unexplained disagreements:\n{}",
