@@ -55,8 +55,17 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
     .into())
 }
 
+/// The process environment. A variable whose name or value is not UTF-8
+/// cannot be one infraguard reads, so it is skipped rather than fatal.
 pub fn process_vars() -> BTreeMap<String, String> {
-    std::env::vars().collect()
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+/// Where the local cloud of environment `env` lives.
+pub fn local_cloud_path(root: &Path, env: &str) -> PathBuf {
+    root.join(STATE_DIR).join(format!("cloud-{env}.db"))
 }
 
 pub fn load_config(root: &Path) -> Result<ProjectConfig> {
@@ -78,7 +87,7 @@ pub fn open_engine(root: &Path, config: ProjectConfig) -> Result<AnyEngine> {
     for env in &config.environments {
         let cloud: Box<dyn Cloud> = match env.backend {
             Backend::Local => {
-                let path = state.join(format!("cloud-{}.db", env.name));
+                let path = local_cloud_path(root, &env.name);
                 let account = LocalAccount {
                     env: env.name.clone(),
                     region: env.region.clone(),

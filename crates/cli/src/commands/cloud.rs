@@ -73,7 +73,7 @@ fn serve(dir: Option<&Path>, args: &CloudServeArgs) -> Result<i32> {
     }
     // The same file `project::open_engine` opens for this environment, so
     // the served cloud is the one the engine plans and applies against.
-    let path = root.join(STATE_DIR).join(format!("cloud-{}.db", env.name));
+    let path = project::local_cloud_path(&root, &env.name);
     std::fs::create_dir_all(root.join(STATE_DIR))
         .with_context(|| format!("cannot create {}", root.join(STATE_DIR).display()))?;
     let account = LocalAccount {

@@ -18,49 +18,12 @@ use infraguard_core::resource::{Operation, ResourceType};
 use infraguard_core::store::Store;
 use infraguard_engine::promote::CheckStatus;
 use infraguard_engine::{
-    Actor, ApplyOutcome, Engine, PlanRequest, PollPolicy, ProjectConfig, PromotionReport,
-    PromotionState, RawConfig, SqliteStore,
+    ApplyOutcome, Engine, PlanRequest, ProjectConfig, PromotionReport, PromotionState, RawConfig,
+    SqliteStore,
 };
 use serde_json::{Value, json};
 
-type TestEngine = Engine<LocalCloud, SqliteStore>;
-
-fn engine_in(dir: &std::path::Path) -> TestEngine {
-    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
-    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut clouds = BTreeMap::new();
-    for env in ["dev", "prod"] {
-        let account = LocalAccount {
-            env: env.into(),
-            region: "us-east-1".into(),
-        };
-        clouds.insert(
-            env.to_string(),
-            LocalCloud::open(&dir.join(format!("cloud-{env}.db")), account, clock.clone()).unwrap(),
-        );
-    }
-    let store = SqliteStore::open(&dir.join("state.db")).unwrap();
-    Engine::new(config, clouds, store, clock)
-        .unwrap()
-        .with_poll_policy(PollPolicy {
-            max_polls: 20,
-            max_retries: 3,
-            sleep: Arc::new(|_| {}),
-        })
-}
-
-fn agent() -> Actor {
-    Actor::agent("test-agent", "test")
-}
-
-fn human() -> Actor {
-    Actor::human("alice", "test")
-}
-
-fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {
-    |_| {}
-}
+use super::harness::*;
 
 /// Plan and apply a create in dev (automatic there).
 fn create_dev(e: &TestEngine, t: &str, purpose: &str, props: Value) -> String {

@@ -1,83 +1,10 @@
 //! The real `infraguard` binary, driven as a user (or an agent's shell) would.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_infraguard")
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(["-C", dir.to_str().unwrap()])
-        .args(args)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("SECURITY_SCANNING")
-        .env_remove("INFRAGUARD_READONLY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run infraguard")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run_in(dir, args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "infraguard {args:?} failed:\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.extend(["--output", "json"]);
-    let text = ok(dir, &all);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {text}"))
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    ok(
-        dir.path(),
-        &["init", "--project", "SynthCore", "--prefix", "synthcoreai"],
-    );
-    dir
-}
-
-/// Run `approve` under a pseudo-terminal, as a person at a terminal would,
-/// typing `answer`.
-fn approve_at_terminal(dir: &Path, approval: &str, answer: &str) -> Output {
-    let cmd = format!("{} -C {} approve {approval}", bin(), dir.display());
-    let mut child = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{answer}\n").as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use super::harness::*;
 
 #[test]
 fn init_writes_config_and_mcp_servers_and_refuses_to_overwrite() {

@@ -3,55 +3,16 @@
 //! refused or bad requests made no cloud call and changed no state.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use infraguard_cloud_local::{Faults, LocalAccount, LocalCloud};
+use infraguard_cloud_local::Faults;
 use infraguard_core::approval::ApprovalStatus;
-use infraguard_core::clock::{Clock, SystemClock};
-use infraguard_core::env::Backend;
 use infraguard_core::plan::{GateDecision, PlanStatus};
 use infraguard_core::resource::Operation;
 use infraguard_core::store::Store;
-use infraguard_engine::{
-    Actor, ApplyOutcome, Engine, EngineError, ErrorKind, PlanRequest, PollPolicy, ProjectConfig,
-    RawConfig, SqliteStore,
-};
+use infraguard_engine::{ApplyOutcome, EngineError, ErrorKind, PlanRequest};
 use serde_json::{Value, json};
 
-type TestEngine = Engine<LocalCloud, SqliteStore>;
-
-fn engine_in(dir: &std::path::Path) -> TestEngine {
-    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
-    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut clouds = BTreeMap::new();
-    for env in ["dev", "prod"] {
-        let account = LocalAccount {
-            env: env.into(),
-            region: "us-east-1".into(),
-        };
-        clouds.insert(
-            env.to_string(),
-            LocalCloud::open(&dir.join(format!("cloud-{env}.db")), account, clock.clone()).unwrap(),
-        );
-    }
-    let store = SqliteStore::open(&dir.join("state.db")).unwrap();
-    Engine::new(config, clouds, store, clock)
-        .unwrap()
-        .with_poll_policy(PollPolicy {
-            max_polls: 20,
-            max_retries: 3,
-            sleep: Arc::new(|_| {}),
-        })
-}
-
-fn agent() -> Actor {
-    Actor::agent("test-agent", "test")
-}
-
-fn human() -> Actor {
-    Actor::human("alice", "test")
-}
+use super::harness::*;
 
 fn calls(e: &TestEngine, env: &str) -> u64 {
     e.cloud(env).unwrap().calls()
@@ -70,10 +31,6 @@ fn applied(outcome: ApplyOutcome) -> infraguard_core::cloud::ProgressEvent {
         ApplyOutcome::Applied { event, .. } => event,
         other => panic!("expected applied, got {other:?}"),
     }
-}
-
-fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {
-    |_| {}
 }
 
 #[test]

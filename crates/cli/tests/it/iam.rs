@@ -3,15 +3,11 @@
 //! the extension workflow in a project — planned and applied in dev,
 //! promoted to prod after a person approves at a terminal.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_infraguard")
-}
+use super::harness::*;
 
 fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -21,59 +17,12 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
-fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(bin())
-        .args(["-C", dir.to_str().unwrap()])
-        .args(args)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("SECURITY_SCANNING")
-        .env_remove("INFRAGUARD_READONLY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run infraguard");
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn code(dir: &Path, args: &[&str], expected: i32) -> String {
-    let out = run(dir, args, None);
-    assert_eq!(
-        out.status.code(),
-        Some(expected),
-        "{args:?}: {}",
-        text(&out)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(dir: &Path, args: &[&str], expected: i32) -> Value {
-    let mut all = args.to_vec();
-    all.extend(["--output", "json"]);
-    let s = code(dir, &all, expected);
-    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {s}"))
-}
-
 #[test]
 fn lint_reports_like_scan_with_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let unknown = fixture("001-unknown-action.fail.json");
-    let v = json(d, &["iam", "lint", &unknown], 1);
+    let v = expect_json(d, &["iam", "lint", &unknown], 1);
     assert_eq!(v["findings"][0]["rule"], "IG-IAM-LINT-001");
     assert!(
         v["findings"][0]["message"]
@@ -85,28 +34,28 @@ fn lint_reports_like_scan_with_exit_codes() {
         v["expansions"].is_array() && v["summary"].is_object(),
         "{v}"
     );
-    code(
+    expect(
         d,
         &["iam", "lint", &fixture("001-unknown-action.pass.json")],
         0,
     );
     // Medium only: fails at the default (low), passes at --fail-on high.
     let star = fixture("006-resource-star.fail.json");
-    code(d, &["iam", "lint", &star], 1);
-    code(d, &["iam", "lint", &star, "--fail-on", "high"], 0);
+    expect(d, &["iam", "lint", &star], 1);
+    expect(d, &["iam", "lint", &star, "--fail-on", "high"], 0);
     // The table shows the proposed statement when a prefix is known.
-    let table = code(d, &["iam", "lint", &star, "--prefix", "synthcoreai"], 1);
+    let table = expect(d, &["iam", "lint", &star, "--prefix", "synthcoreai"], 1);
     assert!(table.contains("IG-IAM-LINT-006"), "{table}");
     assert!(
         table.contains("arn:aws:dynamodb:*:*:table/synthcoreai-*"),
         "{table}"
     );
     let sarif: Value =
-        serde_json::from_str(&code(d, &["iam", "lint", &star, "--format", "sarif"], 1)).unwrap();
+        serde_json::from_str(&expect(d, &["iam", "lint", &star, "--format", "sarif"], 1)).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "IG-IAM-LINT-006");
     // Wildcards are expanded in the table.
-    let table = code(
+    let table = expect(
         d,
         &["iam", "lint", &fixture("010-partial-wildcard.fail.json")],
         0,
@@ -120,11 +69,11 @@ fn lint_reads_stdin_and_templates_and_rejects_bad_input() {
     let d = dir.path();
     let doc =
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-    let out = run(d, &["iam", "lint", "-", "--output", "json"], Some(doc));
+    let out = run_with_input(d, &["iam", "lint", "-", "--output", "json"], Some(doc));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"][0]["rule"], "IG-IAM-LINT-002");
-    let v = json(d, &["iam", "lint", &fixture("template.yaml")], 1);
+    let v = expect_json(d, &["iam", "lint", &fixture("template.yaml")], 1);
     let resources: Vec<&str> = v["findings"]
         .as_array()
         .unwrap()
@@ -132,14 +81,14 @@ fn lint_reads_stdin_and_templates_and_rejects_bad_input() {
         .map(|f| f["resource"].as_str().unwrap())
         .collect();
     assert_eq!(resources, ["PublicRead", "UploadPolicy", "Worker"]);
-    let out = run(d, &["iam", "lint", "-"], Some("{\"hello\": 1}"));
+    let out = run_with_input(d, &["iam", "lint", "-"], Some("{\"hello\": 1}"));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("neither an IAM policy document"),
         "{}",
         text(&out)
     );
-    code(d, &["iam", "lint", "/nonexistent/policy.json"], 2);
+    expect(d, &["iam", "lint", "/nonexistent/policy.json"], 2);
 }
 
 #[test]
@@ -149,7 +98,7 @@ fn suggest_names_and_scopes_or_says_it_does_not_know() {
     let flags = ["--iam-prefix", "SynthCoreAI", "--prefix", "synthcoreai"];
     let mut args = vec!["iam", "suggest", "upload files to S3"];
     args.extend(flags);
-    let v = json(d, &args, 0);
+    let v = expect_json(d, &args, 0);
     assert_eq!(v["status"], "known");
     assert_eq!(v["policy_name"], "SynthCoreAI-S3-FileUpload");
     assert_eq!(
@@ -164,18 +113,18 @@ fn suggest_names_and_scopes_or_says_it_does_not_know() {
         "synthcoreai-users-dev",
     ];
     args.extend(flags);
-    let table = code(d, &args, 0);
+    let table = expect(d, &args, 0);
     assert!(table.contains("SynthCoreAI-DynamoDB-ReadOnly"), "{table}");
     assert!(table.contains("table/synthcoreai-users-dev"), "{table}");
     let mut args = vec!["iam", "suggest", "teleport the database"];
     args.extend(flags);
-    let v = json(d, &args, 2);
+    let v = expect_json(d, &args, 2);
     assert_eq!(v["status"], "unknown");
     assert!(v["known"].as_array().unwrap().len() >= 15);
-    let list = json(d, &["iam", "suggest", "--list"], 0);
+    let list = expect_json(d, &["iam", "suggest", "--list"], 0);
     assert!(list.as_array().unwrap().len() >= 15);
     // Outside a project without prefixes: bad input, with the way out.
-    let out = run(d, &["iam", "suggest", "sns-publish"], None);
+    let out = run_with_input(d, &["iam", "suggest", "sns-publish"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("--iam-prefix"), "{}", text(&out));
 }
@@ -184,7 +133,7 @@ fn suggest_names_and_scopes_or_says_it_does_not_know() {
 fn expand_lists_what_a_wildcard_grants_and_names_misspellings() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let v = json(d, &["iam", "expand", "s3:Get*", "ses:Send*"], 0);
+    let v = expect_json(d, &["iam", "expand", "s3:Get*", "ses:Send*"], 0);
     assert_eq!(v[0]["pattern"], "s3:Get*");
     assert!(
         v[0]["actions"]
@@ -200,36 +149,21 @@ fn expand_lists_what_a_wildcard_grants_and_names_misspellings() {
             .iter()
             .any(|a| a == "ses:sendemail")
     );
-    let table = code(d, &["iam", "expand", "s3:PutObjekt"], 2);
+    let table = expect(d, &["iam", "expand", "s3:PutObjekt"], 2);
     assert!(table.contains("did you mean: s3:PutObject"), "{table}");
-}
-
-/// `approve` under a pseudo-terminal, a person typing yes.
-fn approve_at_terminal(dir: &Path, approval: &str) {
-    let cmd = format!("{} -C {} approve {approval}", bin(), dir.display());
-    let mut child = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux");
-    child.stdin.take().unwrap().write_all(b"yes\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "approve: {}", text(&out));
 }
 
 #[test]
 fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    code(
+    expect(
         d,
         &["init", "--project", "SynthCore", "--prefix", "synthcoreai"],
         0,
     );
     let ses = r#"{"Policies": [{"PolicyName": "SynthCoreAI-SES-SendOnly", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"], "Resource": "arn:aws:ses:us-east-1:*:identity/*"}]}}]}"#;
-    let plan = json(
+    let plan = expect_json(
         d,
         &[
             "plan",
@@ -244,7 +178,7 @@ fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
         ],
         0,
     );
-    code(d, &["apply", plan["id"].as_str().unwrap()], 0);
+    expect(d, &["apply", plan["id"].as_str().unwrap()], 0);
     let user = "synthcoreai-app-dev";
 
     // The report for people: attached policies, the diff, the plan.
@@ -257,18 +191,18 @@ fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
         user,
         "upload files to S3",
     ];
-    let table = code(d, &extend, 0);
+    let table = expect(d, &extend, 0);
     assert!(
         table.contains("SynthCoreAI-SES-SendOnly (inline)"),
         "{table}"
     );
     assert!(table.contains("+ s3:PutObject"), "{table}");
     assert!(table.contains("infraguard apply"), "{table}");
-    let v = json(d, &extend, 0);
+    let v = expect_json(d, &extend, 0);
     assert_eq!(v["status"], "planned");
     assert_eq!(v["change"], "new_managed_policy");
     assert_eq!(v["policy_name"], "SynthCoreAI-S3-FileUpload");
-    let applied = code(
+    let applied = expect(
         d,
         &[
             "apply",
@@ -284,7 +218,7 @@ fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
         arn.ends_with(":policy/SynthCoreAI-S3-FileUpload"),
         "{applied}"
     );
-    let again = json(d, &extend, 0);
+    let again = expect_json(d, &extend, 0);
     assert_eq!(again["status"], "already_granted");
 
     // Promotion with its dependency (the user): each prod create waits for
@@ -299,7 +233,7 @@ fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
     ];
     let mut approvals = 0;
     let done = loop {
-        let out = run(d, &[&promote[..], &["--output", "json"]].concat(), None);
+        let out = run_with_input(d, &[&promote[..], &["--output", "json"]].concat(), None);
         let v: Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
         if v["status"] == "synced" {
@@ -310,7 +244,7 @@ fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
         let approval = v["gate"]["approval_id"]
             .as_str()
             .unwrap_or_else(|| panic!("no approval id: {v}"));
-        approve_at_terminal(d, approval);
+        approve_yes(d, approval);
         approvals += 1;
         assert!(approvals <= 2, "more approvals than creates: {v}");
     };
@@ -321,7 +255,7 @@ fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
             .unwrap()
             .ends_with(":policy/SynthCoreAI-S3-FileUpload")
     );
-    let prod = json(
+    let prod = expect_json(
         d,
         &[
             "iam",
@@ -337,7 +271,7 @@ fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
     assert_eq!(prod["status"], "already_granted", "{prod}");
 
     // Unknown capability: exit 2, nothing planned.
-    let unknown = json(
+    let unknown = expect_json(
         d,
         &[
             "iam",
@@ -353,7 +287,7 @@ fn extend_plans_in_dev_and_the_policy_is_promoted_after_a_human_approves() {
     assert_eq!(unknown["status"], "unknown_capability");
     assert!(unknown["plan"].is_null());
     // A principal that does not exist: bad input.
-    code(
+    expect(
         d,
         &[
             "iam",

@@ -5,58 +5,16 @@
 //! attach-existing-policy paths, an unknown capability, and lint/suggest
 //! with the environment's account.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use infraguard_cloud_local::{LocalAccount, LocalCloud};
-use infraguard_core::clock::{Clock, SystemClock};
-use infraguard_core::env::Backend;
 use infraguard_core::plan::GateDecision;
 use infraguard_engine::iam::{ChangeKind, ExtendReport, ExtendRequest, ExtendStatus};
-use infraguard_engine::{
-    Actor, ApplyOutcome, Engine, PlanRequest, PollPolicy, ProjectConfig, PromotionState, RawConfig,
-    SqliteStore,
-};
+use infraguard_engine::{ApplyOutcome, PlanRequest, PromotionState};
 use serde_json::{Value, json};
 
-type TestEngine = Engine<LocalCloud, SqliteStore>;
+use super::harness::*;
 
 const USER: &str = "AWS::IAM::User";
 const ROLE: &str = "AWS::IAM::Role";
 const POLICY: &str = "AWS::IAM::ManagedPolicy";
-
-fn engine_in(dir: &std::path::Path) -> TestEngine {
-    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
-    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut clouds = BTreeMap::new();
-    for env in ["dev", "prod"] {
-        let account = LocalAccount {
-            env: env.into(),
-            region: "us-east-1".into(),
-        };
-        clouds.insert(
-            env.to_string(),
-            LocalCloud::open(&dir.join(format!("cloud-{env}.db")), account, clock.clone()).unwrap(),
-        );
-    }
-    let store = SqliteStore::open(&dir.join("state.db")).unwrap();
-    Engine::new(config, clouds, store, clock)
-        .unwrap()
-        .with_poll_policy(PollPolicy {
-            max_polls: 20,
-            max_retries: 3,
-            sleep: Arc::new(|_| {}),
-        })
-}
-
-fn agent() -> Actor {
-    Actor::agent("test-agent", "test")
-}
-
-fn human() -> Actor {
-    Actor::human("alice", "test")
-}
 
 fn apply(e: &TestEngine, plan_id: &str) -> String {
     match e.apply(plan_id, &agent(), &mut |_| {}).unwrap() {
@@ -393,7 +351,9 @@ fn policies_named_off_the_convention_get_a_finding_with_the_suggested_name() {
         .find(|f| f.rule == "IG-NAME-002")
         .unwrap_or_else(|| panic!("{:#?}", plan.findings));
     assert!(
-        f.message.contains("suggested: `SynthCoreAI-S3-Upload`"),
+        // The document's actions are exactly the "upload files to S3"
+        // capability, so the suggestion is that capability's conventional name.
+        f.message.contains("suggested: `SynthCoreAI-S3-FileUpload`"),
         "{}",
         f.message
     );

@@ -1,0 +1,51 @@
+//! A project's engine over two local clouds (dev, prod) and a real SQLite
+//! store in a temporary folder, with polling that never sleeps.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use infraguard_cloud_local::{LocalAccount, LocalCloud};
+use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::env::Backend;
+use infraguard_engine::{Actor, Engine, PollPolicy, ProjectConfig, RawConfig, SqliteStore};
+
+pub type TestEngine = Engine<LocalCloud, SqliteStore>;
+
+pub fn engine_in(dir: &std::path::Path) -> TestEngine {
+    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut clouds = BTreeMap::new();
+    for env in ["dev", "prod"] {
+        let account = LocalAccount {
+            env: env.into(),
+            region: "us-east-1".into(),
+        };
+        clouds.insert(
+            env.to_string(),
+            LocalCloud::open(&dir.join(format!("cloud-{env}.db")), account, clock.clone()).unwrap(),
+        );
+    }
+    let store = SqliteStore::open(&dir.join("state.db")).unwrap();
+    Engine::new(config, clouds, store, clock)
+        .unwrap()
+        .with_poll_policy(PollPolicy {
+            max_polls: 20,
+            max_retries: 3,
+            sleep: Arc::new(|_| {}),
+        })
+}
+
+pub fn agent() -> Actor {
+    Actor::agent("test-agent", "test")
+}
+
+pub fn human() -> Actor {
+    Actor::human("alice", "test")
+}
+
+pub fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {
+    |_| {}
+}

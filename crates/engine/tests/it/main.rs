@@ -1,0 +1,9 @@
+//! Every integration test of the engine, in one test binary over a shared
+//! harness ([`harness`]): the real SQLite store and the local cloud, two
+//! environments, no sleeping.
+
+mod harness;
+
+mod iam;
+mod promotion;
+mod workflow;
