@@ -110,17 +110,27 @@ pub fn list(cli: &Cli, args: &PlansArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// Progress of a Cloud Control request, on stderr so stdout stays clean for JSON.
+/// Progress of a Cloud Control request on stderr (stdout stays clean for
+/// JSON): one status line rewritten in place with the elapsed time, ended
+/// when the request ends. Nothing is drawn when stderr is not a terminal.
 pub fn progress_printer() -> impl FnMut(&ProgressEvent) {
     let show = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
     move |ev: &ProgressEvent| {
-        if show {
-            eprintln!(
-                "  ⏳ {} {}: {}",
-                ev.operation.cloud_control_name(),
-                ev.identifier.as_deref().unwrap_or(ev.type_name.as_str()),
-                ev.operation_status.as_str()
-            );
+        if !show {
+            return;
+        }
+        let line = format!(
+            "  ⏳ {} {}: {} ({:.0} s)",
+            ev.operation.cloud_control_name(),
+            ev.identifier.as_deref().unwrap_or(ev.type_name.as_str()),
+            ev.operation_status.as_str(),
+            started.elapsed().as_secs_f64()
+        );
+        if ev.operation_status.is_terminal() {
+            eprintln!("\r{line}\x1b[K");
+        } else {
+            eprint!("\r{line}\x1b[K");
         }
     }
 }
