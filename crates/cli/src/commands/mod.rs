@@ -93,7 +93,15 @@ fn envs(cli: &Cli) -> Result<i32> {
                     .map(|i| i.account_id.clone())
                     .unwrap_or_else(|| format!("error: {}", r.error.as_deref().unwrap_or("?"))),
                 r.env.region.clone(),
-                r.env.profile.clone().unwrap_or_else(|| "-".into()),
+                r.identity
+                    .as_ref()
+                    .and_then(|i| i.profile.clone())
+                    .or_else(|| r.env.profile.clone())
+                    .unwrap_or_else(|| "-".into()),
+                r.identity
+                    .as_ref()
+                    .map(|i| i.auth_kind.clone())
+                    .unwrap_or_else(|| "-".into()),
                 if r.env.read_only { "yes" } else { "no" }.into(),
                 if r.env.scanning {
                     "enabled"
@@ -116,6 +124,7 @@ fn envs(cli: &Cli) -> Result<i32> {
             "account",
             "region",
             "profile",
+            "auth",
             "read-only",
             "scanning",
         ],
