@@ -28,6 +28,7 @@ pub mod auth;
 mod cloud;
 mod convert;
 mod error;
+pub mod pricing;
 pub mod region;
 pub mod schema_cache;
 
@@ -36,3 +37,4 @@ pub use cloud::{
 };
 pub use convert::{client_token, code_from_exception};
 pub use error::AwsError;
+pub use pricing::{AwsPriceList, live_prices};
