@@ -33,6 +33,26 @@ fn conformance_suite_passes_over_the_local_wire_endpoint() {
 }
 
 #[test]
+fn the_wire_endpoint_alone_serves_the_backend_identity_included() {
+    // One endpoint for every service, as `AWS_ENDPOINT_URL` pointed at
+    // `infraguard cloud serve` gives it: STS GetCallerIdentity is answered
+    // by the local cloud itself, with its own account.
+    let wire = Wire::start("eu-west-1");
+    let cloud = AwsCloud::connect_with(ConnectOptions::for_emulator(
+        "dev",
+        "eu-west-1",
+        &wire.url(),
+    ))
+    .expect("connect");
+    let id = cloud
+        .identity()
+        .unwrap_or_else(|e| panic!("identity over the wire endpoint: {e}"));
+    assert_eq!(id.account_id, wire.cloud.account_id());
+    assert_eq!(id.region, "eu-west-1");
+    run_all(&cloud, &Fixture::new(&prefix("ws"))).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
 fn conformance_suite_passes_when_every_mutation_needs_polls() {
     let wire = Wire::start("eu-west-1");
     wire.cloud

@@ -338,6 +338,27 @@ fn serve_connection<C: Cloud>(
                     ),
                 ),
             )
+        } else if request.target.is_none()
+            && let Some(reply) = sts_identity(cloud, &request.body, &request_id)
+        {
+            let keep_alive = request.keep_alive && !stop.load(Ordering::SeqCst);
+            let (status, xml) = match reply {
+                Ok(xml) => (200, xml),
+                Err(xml) => (500, xml),
+            };
+            write_raw(
+                &mut stream,
+                status,
+                "text/xml",
+                &xml,
+                &request_id,
+                keep_alive,
+                None,
+            )?;
+            if !keep_alive {
+                return Ok(());
+            }
+            continue;
         } else {
             match handle(cloud, request.target.as_deref(), &request.body) {
                 Ok(v) => (200, v),
@@ -386,25 +407,79 @@ fn write_response(
     keep_alive: bool,
 ) -> io::Result<()> {
     let body = body.to_string();
+    // Some SDKs read the error type from a header before the body.
+    let error_type = if status != 200 {
+        body_type(&body)
+    } else {
+        None
+    };
+    write_raw(
+        stream,
+        status,
+        CONTENT_TYPE,
+        &body,
+        request_id,
+        keep_alive,
+        error_type.as_deref(),
+    )
+}
+
+fn write_raw(
+    stream: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &str,
+    request_id: &str,
+    keep_alive: bool,
+    error_type: Option<&str>,
+) -> io::Result<()> {
     let mut out = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {}\r\nx-amzn-RequestId: {request_id}\r\nConnection: {}\r\n",
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-RequestId: {request_id}\r\nConnection: {}\r\n",
         reason(status),
         body.len(),
         if keep_alive { "keep-alive" } else { "close" },
     );
-    if status != 200
-        && let Some(kind) = body_type(&body)
-    {
-        // Some SDKs read the error type from this header before the body.
+    if let Some(kind) = error_type {
         out.push_str(&format!("x-amzn-ErrorType: {kind}\r\n"));
     }
     if status == 405 {
         out.push_str("Allow: POST\r\n");
     }
     out.push_str("\r\n");
-    out.push_str(&body);
+    out.push_str(body);
     stream.write_all(out.as_bytes())?;
     stream.flush()
+}
+
+/// STS `GetCallerIdentity` (awsQuery: a form body, an XML reply), so that an
+/// `aws` backend pointed at this endpoint (`AWS_ENDPOINT_URL`) can identify
+/// itself as the local account. `None` when the body is not that call.
+fn sts_identity<C: Cloud>(
+    cloud: &C,
+    body: &[u8],
+    request_id: &str,
+) -> Option<Result<String, String>> {
+    let form = std::str::from_utf8(body).ok()?;
+    if !form.split('&').any(|kv| kv == "Action=GetCallerIdentity") {
+        return None;
+    }
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    Some(match cloud.identity() {
+        Ok(id) => Ok(format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+            escape(&id.arn),
+            escape(&format!("AIDALOCAL{}", id.account_id)),
+            escape(&id.account_id)
+        )),
+        Err(e) => Err(format!(
+            "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            escape(&e.to_string())
+        )),
+    })
 }
 
 fn body_type(body: &str) -> Option<String> {
