@@ -311,8 +311,13 @@ fn an_estimate_uses_the_live_storage_price_and_says_so() {
     let usage = parse_usage_arg("storage_gb=100,monthly_put_requests=10000,monthly_get_requests=0")
         .expect("usage");
 
+    let started = Instant::now();
     let live = estimate_with(Some(&*source), &bucket(), &json!({}), "eu-west-1", &usage)
         .expect("live estimate");
+    eprintln!(
+        "estimate with live prices from a loopback Price List stub took {:?}",
+        started.elapsed()
+    );
     let catalog =
         estimate_with(None, &bucket(), &json!({}), "eu-west-1", &usage).expect("catalog estimate");
 
