@@ -111,9 +111,22 @@ pub fn open_engine(root: &Path, config: ProjectConfig) -> Result<AnyEngine> {
         };
         clouds.insert(env.name.clone(), cloud);
     }
+    // Live prices when an environment is on real AWS: its profile signs the
+    // Price List calls; the catalog answers whatever they cannot (no
+    // network, no pricing:GetProducts permission).
+    let live_prices = config
+        .environments
+        .iter()
+        .find(|e| e.backend == Backend::Aws)
+        .map(infraguard_cloud_aws::live_prices)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("cannot set up live AWS prices: {e}"))?;
     let store = SqliteStore::open(&state.join("state.db"))?;
     let signing_key = store.secret()?;
     let mut engine = Engine::new(config, clouds, store, clock)?.with_signing_key(signing_key);
+    if let Some(prices) = live_prices {
+        engine = engine.with_price_source(prices);
+    }
     let usage_path = root.join(USAGE_FILE);
     if usage_path.is_file() {
         let text = std::fs::read_to_string(&usage_path)
