@@ -30,12 +30,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
-use aws_config::BehaviorVersion;
 use aws_config::Region;
 use aws_config::profile::ProfileFileRegionProvider;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_cloudformation::types::RegistryType;
 use infraguard_core::{
@@ -50,6 +46,7 @@ use crate::convert::{self, CallContext};
 use crate::error::AwsError;
 use crate::region;
 use crate::schema_cache::{self, SchemaCache};
+use crate::sdk;
 
 /// SDK attempts per call (the first try included). Small, because the
 /// engine retries transient errors itself; a fast failure lets it decide.
@@ -199,39 +196,22 @@ impl AwsCloud {
 
     /// Connect with explicit options (emulators, tests).
     pub fn connect_with(options: ConnectOptions) -> Result<AwsCloud, CloudError> {
-        for url in options
-            .endpoint_url
-            .iter()
-            .chain(options.service_endpoints.values())
-        {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(AwsError::BadEndpoint(url.clone()).into());
-            }
-        }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("infraguard-aws")
-            .enable_all()
-            .build()
-            .map_err(|e| AwsError::Runtime(e.to_string()))?;
+        sdk::check_endpoints(
+            options
+                .endpoint_url
+                .iter()
+                .chain(options.service_endpoints.values()),
+        )?;
+        let runtime = sdk::runtime("infraguard-aws")?;
         let profile = region::profile(options.profile.as_deref(), &options.vars);
         let explicit_region = region::explicit_region(options.region.as_deref(), &options.vars);
 
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(options.max_attempts.max(1))
-                    .with_initial_backoff(Duration::from_millis(200)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .build(),
-            );
-        if let Some(p) = &profile {
-            loader = loader.profile_name(p);
-        }
+        let mut loader = sdk::loader(
+            &options,
+            profile.as_deref(),
+            CONNECT_TIMEOUT,
+            ATTEMPT_TIMEOUT,
+        );
         loader = match &explicit_region {
             Some(r) => loader.region(Region::new(r.clone())),
             // Only the profile is left; the SDK's default chain would go on
@@ -244,18 +224,6 @@ impl AwsCloud {
                 loader.region(provider.build())
             }
         };
-        if let Some(url) = &options.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        if let Some(c) = &options.credentials {
-            loader = loader.credentials_provider(Credentials::new(
-                c.access_key_id.clone(),
-                c.secret_access_key.clone(),
-                c.session_token.clone(),
-                None,
-                "infraguard-static",
-            ));
-        }
         let config = runtime.block_on(loader.load());
         let region = config
             .region()

@@ -31,6 +31,7 @@ mod error;
 pub mod pricing;
 pub mod region;
 pub mod schema_cache;
+mod sdk;
 
 pub use cloud::{
     AwsCloud, ConnectOptions, DEFAULT_LIST_PAGE_SIZE, DEFAULT_MAX_ATTEMPTS, StaticCredentials,

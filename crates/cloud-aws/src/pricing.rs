@@ -38,11 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::Region;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_credential_types::Credentials;
 use aws_sdk_pricing::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_pricing::types::{Filter, FilterType};
 use infraguard_core::{Clock, CloudError, Environment, SystemClock};
@@ -50,8 +46,8 @@ use infraguard_cost::{CachedSource, PriceList, PriceListClient, PriceSource};
 
 use crate::cloud::ConnectOptions;
 use crate::convert::error_chain;
-use crate::error::AwsError;
 use crate::region;
+use crate::sdk;
 
 /// The SDK service id of the Price List API, as used in
 /// `AWS_ENDPOINT_URL_PRICING` and [`ConnectOptions::service_endpoints`].
@@ -124,17 +120,8 @@ impl AwsPriceList {
     /// are ignored.
     pub fn connect_with(options: &ConnectOptions) -> Result<AwsPriceList, CloudError> {
         let service_endpoint = options.service_endpoints.get(PRICING_SERVICE_ID);
-        for url in options.endpoint_url.iter().chain(service_endpoint) {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(AwsError::BadEndpoint(url.clone()).into());
-            }
-        }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("infraguard-pricing")
-            .enable_all()
-            .build()
-            .map_err(|e| AwsError::Runtime(e.to_string()))?;
+        sdk::check_endpoints(options.endpoint_url.iter().chain(service_endpoint))?;
+        let runtime = sdk::runtime("infraguard-pricing")?;
         let profile = region::profile(options.profile.as_deref(), &options.vars);
         // With no region named anywhere, the home endpoint is as good as
         // any: the region priced is the caller's filter, not this.
@@ -144,35 +131,13 @@ impl AwsPriceList {
                 .unwrap_or(PRICE_LIST_HOME_REGION),
         )
         .to_string();
-
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(endpoint_region.clone()))
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(options.max_attempts.max(1))
-                    .with_initial_backoff(Duration::from_millis(200)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .build(),
-            );
-        if let Some(p) = &profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(url) = &options.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        if let Some(c) = &options.credentials {
-            loader = loader.credentials_provider(Credentials::new(
-                c.access_key_id.clone(),
-                c.secret_access_key.clone(),
-                c.session_token.clone(),
-                None,
-                "infraguard-static",
-            ));
-        }
+        let loader = sdk::loader(
+            options,
+            profile.as_deref(),
+            CONNECT_TIMEOUT,
+            ATTEMPT_TIMEOUT,
+        )
+        .region(Region::new(endpoint_region.clone()));
         // Loaded on the runtime's worker, not with `block_on` here, so a
         // caller inside another runtime cannot panic.
         let config = wait(&runtime, "load the AWS configuration", loader.load())?;
