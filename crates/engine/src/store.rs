@@ -95,6 +95,48 @@ impl SqliteStore {
         Ok(r)
     }
 
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        self.conn
+            .lock()
+            .map_err(|_| StoreError::Storage("state lock poisoned".into()))
+    }
+
+    /// The JSON body of the first row of `sql`, decoded.
+    fn body<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        what: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let body: Option<String> = self
+            .conn()?
+            .query_row(sql, params, |r| r.get(0))
+            .optional()
+            .map_err(storage)?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(what, e)))
+            .transpose()
+    }
+
+    /// The JSON bodies of every row of `sql`, decoded.
+    fn bodies<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(sql).map_err(storage)?;
+        let rows = stmt
+            .query_map(params, |r| r.get::<_, String>(0))
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for body in rows {
+            let body = body.map_err(storage)?;
+            out.push(serde_json::from_str(&body).map_err(|e| corrupt(what, e))?);
+        }
+        Ok(out)
+    }
+
     /// The project's signing secret, made on first use (32 random bytes).
     pub fn secret(&self) -> Result<Vec<u8>, StoreError> {
         self.with_tx(|tx| {
@@ -123,10 +165,7 @@ impl SqliteStore {
     /// `audit verify` notices tampering.
     #[doc(hidden)]
     pub fn tamper_for_tests(&self, sql: &str) -> Result<(), StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let conn = self.conn()?;
         conn.execute_batch(&format!(
             "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete; {sql}"
         ))
@@ -226,12 +265,17 @@ impl Store for SqliteStore {
             let n = tx
                 .execute(
                     "UPDATE plans SET status = ?1, body = ?2 WHERE id = ?3 AND status = ?4",
-                    params![plan.status.as_str(), body, plan.id, expected_status.as_str()],
+                    params![
+                        plan.status.as_str(),
+                        body,
+                        plan.id,
+                        expected_status.as_str()
+                    ],
                 )
                 .map_err(storage)?;
             if n != 1 {
                 return Err(StoreError::Conflict(format!(
-                    "plan {} is no longer {}: another process changed it; run `infraguard plan show {}`",
+                    "plan {} is no longer {}: another process changed it; run `infraguard show {}`",
                     plan.id,
                     expected_status.as_str(),
                     plan.id
@@ -242,39 +286,19 @@ impl Store for SqliteStore {
     }
 
     fn plan(&self, id: &str) -> Result<Option<Plan>, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
-        let body: Option<String> = conn
-            .query_row("SELECT body FROM plans WHERE id = ?1", params![id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(storage)?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(&format!("plan {id}"), e)))
-            .transpose()
+        self.body(
+            "SELECT body FROM plans WHERE id = ?1",
+            params![id],
+            &format!("plan {id}"),
+        )
     }
 
     fn plans(&self, env: Option<&str>, limit: usize) -> Result<Vec<Plan>, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
-        let mut stmt = conn
-            .prepare(
-                "SELECT body FROM plans WHERE (?1 IS NULL OR env = ?1) ORDER BY seq DESC LIMIT ?2",
-            )
-            .map_err(storage)?;
-        let rows = stmt
-            .query_map(params![env, limit as i64], |r| r.get::<_, String>(0))
-            .map_err(storage)?;
-        let mut out = Vec::new();
-        for body in rows {
-            let body = body.map_err(storage)?;
-            out.push(serde_json::from_str(&body).map_err(|e| corrupt("plan", e))?);
-        }
-        Ok(out)
+        self.bodies(
+            "SELECT body FROM plans WHERE (?1 IS NULL OR env = ?1) ORDER BY seq DESC LIMIT ?2",
+            params![env, limit as i64],
+            "plan",
+        )
     }
 
     fn decide_approval(
@@ -314,58 +338,27 @@ impl Store for SqliteStore {
     }
 
     fn approval(&self, id: &str) -> Result<Option<Approval>, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
-        let body: Option<String> = conn
-            .query_row(
-                "SELECT body FROM approvals WHERE id = ?1",
-                params![id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(storage)?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(&format!("approval {id}"), e)))
-            .transpose()
+        self.body(
+            "SELECT body FROM approvals WHERE id = ?1",
+            params![id],
+            &format!("approval {id}"),
+        )
     }
 
     fn approval_for_plan(&self, plan_id: &str) -> Result<Option<Approval>, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
-        let body: Option<String> = conn
-            .query_row(
-                "SELECT body FROM approvals WHERE plan_id = ?1 ORDER BY seq DESC LIMIT 1",
-                params![plan_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(storage)?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt("approval", e)))
-            .transpose()
+        self.body(
+            "SELECT body FROM approvals WHERE plan_id = ?1 ORDER BY seq DESC LIMIT 1",
+            params![plan_id],
+            "approval",
+        )
     }
 
     fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
-        let mut stmt = conn
-            .prepare("SELECT body FROM approvals WHERE (?1 IS NULL OR status = ?1) ORDER BY seq")
-            .map_err(storage)?;
-        let rows = stmt
-            .query_map(params![status.map(|s| s.as_str())], |r| {
-                r.get::<_, String>(0)
-            })
-            .map_err(storage)?;
-        let mut out = Vec::new();
-        for body in rows {
-            let body = body.map_err(storage)?;
-            out.push(serde_json::from_str(&body).map_err(|e| corrupt("approval", e))?);
-        }
-        Ok(out)
+        self.bodies(
+            "SELECT body FROM approvals WHERE (?1 IS NULL OR status = ?1) ORDER BY seq",
+            params![status.map(|s| s.as_str())],
+            "approval",
+        )
     }
 
     fn append_audit(&self, audit: &[AuditRecord]) -> Result<(), StoreError> {
@@ -373,10 +366,7 @@ impl Store for SqliteStore {
     }
 
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let conn = self.conn()?;
         let mut stmt = conn
             .prepare(
                 "SELECT seq, at, actor, action, env, plan_id, content_hash, outcome, details, prev_hash, hash
@@ -452,10 +442,7 @@ impl Store for SqliteStore {
     }
 
     fn token_spent(&self, token_id: &str) -> Result<bool, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let conn = self.conn()?;
         let n: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM spent_tokens WHERE id = ?1",
@@ -502,10 +489,7 @@ impl Store for SqliteStore {
     }
 
     fn applied(&self, env: &str) -> Result<Vec<AppliedState>, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Storage("lock".into()))?;
+        let conn = self.conn()?;
         let mut stmt = conn
             .prepare(
                 "SELECT env, type, identifier, properties, plan_id, at FROM applied WHERE env = ?1
