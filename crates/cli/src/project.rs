@@ -55,14 +55,6 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
     .into())
 }
 
-/// The process environment. A variable whose name or value is not UTF-8
-/// cannot be one infraguard reads, so it is skipped rather than fatal.
-pub fn process_vars() -> BTreeMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
-}
-
 /// Where the local cloud of environment `env` lives.
 pub fn local_cloud_path(root: &Path, env: &str) -> PathBuf {
     root.join(STATE_DIR).join(format!("cloud-{env}.db"))
@@ -73,7 +65,10 @@ pub fn load_config(root: &Path) -> Result<ProjectConfig> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let raw = RawConfig::parse(&text)?;
-    Ok(ProjectConfig::resolve(&raw, &process_vars())?)
+    Ok(ProjectConfig::resolve(
+        &raw,
+        &infraguard_engine::env_vars::process_vars(),
+    )?)
 }
 
 /// Open the engine of the project at `root`, with `only_env` limiting which

@@ -273,7 +273,7 @@ pub fn check_prefix(p: &str) -> Result<(), EngineError> {
 
 impl ProjectConfig {
     /// Resolve the file against the process environment (`vars` is the
-    /// environment as key/value pairs; pass `std::env::vars()` collected).
+    /// environment as key/value pairs; pass [`crate::env_vars::process_vars`]).
     pub fn resolve(
         raw: &RawConfig,
         vars: &BTreeMap<String, String>,

@@ -26,3 +26,12 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (INFRAGUARD_LOG, "log level on stderr"),
 ];
+
+/// The process environment as the config resolver takes it. A variable
+/// whose name or value is not UTF-8 cannot be one of the above, so it is
+/// skipped rather than fatal (`std::env::vars` would panic on it).
+pub fn process_vars() -> std::collections::BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}

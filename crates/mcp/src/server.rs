@@ -12,7 +12,7 @@
 //! The engine is synchronous (SQLite and the local cloud), so every call runs
 //! on tokio's blocking pool.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use infraguard_core::approval::{Approval, ApprovalStatus};
@@ -226,7 +226,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Ok(e) => e,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
-                let vars: BTreeMap<String, String> = std::env::vars().collect();
+                let vars = infraguard_engine::env_vars::process_vars();
                 let r = self
                     .blocking(move |e| e.check_environment(&env, &vars))
                     .await?;

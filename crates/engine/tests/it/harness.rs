@@ -49,3 +49,10 @@ pub fn human() -> Actor {
 pub fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {
     |_| {}
 }
+
+/// A live resource's tags, read the way the engine reads them.
+pub fn tags_of(e: &TestEngine, env: &str, t: &str, id: &str) -> BTreeMap<String, String> {
+    let live = e.get_resource(env, t, id).unwrap();
+    let style = &e.schema(t).unwrap().tagging;
+    infraguard_engine::tags::read(&live.properties, style)
+}

@@ -42,23 +42,6 @@ fn create_dev(e: &TestEngine, t: &str, purpose: &str, props: Value) -> String {
     }
 }
 
-fn tags_of(e: &TestEngine, env: &str, t: &str, id: &str) -> BTreeMap<String, String> {
-    let live = e.get_resource(env, t, id).unwrap();
-    live.properties["Tags"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|t| {
-                    (
-                        t["Key"].as_str().unwrap().to_string(),
-                        t["Value"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn promote(e: &TestEngine, t: &str, id: &str, deps: bool) -> PromotionReport {
     e.promote(t, id, deps, &agent(), &mut noop()).unwrap()
 }

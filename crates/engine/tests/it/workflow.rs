@@ -2,8 +2,6 @@
 //! store: what runs, what waits for a human, what is refused, and proof that
 //! refused or bad requests made no cloud call and changed no state.
 
-use std::collections::BTreeMap;
-
 use infraguard_cloud_local::Faults;
 use infraguard_core::approval::ApprovalStatus;
 use infraguard_core::plan::{GateDecision, PlanStatus};
@@ -65,20 +63,7 @@ fn dev_bucket_is_planned_applied_tagged_and_audited() {
         Some("synthcoreai-documents-dev")
     );
 
-    let live = e
-        .get_resource("dev", "AWS::S3::Bucket", "synthcoreai-documents-dev")
-        .unwrap();
-    let tags: BTreeMap<String, String> = live.properties["Tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["Key"].as_str().unwrap().to_string(),
-                t["Value"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let tags = tags_of(&e, "dev", "AWS::S3::Bucket", "synthcoreai-documents-dev");
     for (k, v) in [
         ("Environment", "development"),
         ("Project", "SynthCore"),
@@ -545,20 +530,7 @@ fn the_seeds_tag_update_patch_works_on_list_tags() {
         "the plan shows the patch that is applied"
     );
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
-    let live = e
-        .get_resource("dev", "AWS::S3::Bucket", "synthcoreai-documents-dev")
-        .unwrap();
-    let tags: BTreeMap<String, String> = live.properties["Tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["Key"].as_str().unwrap().to_string(),
-                t["Value"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let tags = tags_of(&e, "dev", "AWS::S3::Bucket", "synthcoreai-documents-dev");
     assert_eq!(tags["PromotionStatus"], "synced");
     assert_eq!(tags["ProdCounterpart"], "synthcoreai-documents-prod");
     assert_eq!(tags["Project"], "SynthCore", "other tags are kept");
