@@ -1,0 +1,12 @@
+//! The guard: a daemon that runs under its own OS account, hosts the engine
+//! for adopted projects, holds their state, policy, secrets and cloud
+//! credentials, and checks approvers' factors (TOTP codes).
+//!
+//! # Layout
+//!
+//! - [`page`]: the one-time approval page served on 127.0.0.1 by whichever
+//!   process hosts the engine.
+//!
+//! Not here: any rule about what needs approval (the engine's gate).
+
+pub mod page;

@@ -1,0 +1,1 @@
+//! The approval page (being built).
