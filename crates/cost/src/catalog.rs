@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use infraguard_core::Money;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dec::dec;
 
@@ -39,7 +39,7 @@ const READ_MEMORY: &str = "not read: recalled 2026-11-26";
 
 /// One list price. Strings are `Cow` so that the embedded catalog borrows
 /// `'static` text while a live [`PriceSource`] can return owned values.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Price {
     pub key: Cow<'static, str>,
     pub description: Cow<'static, str>,

@@ -46,7 +46,7 @@ pub struct UsageKey {
 }
 
 /// A usage figure and where it came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UsageValue {
     pub value: Decimal,
     /// [`SOURCE_ARGUMENT`], [`SOURCE_USAGE_FILE`] or a caller's own label.
@@ -57,7 +57,7 @@ pub struct UsageValue {
 }
 
 /// Usage overrides for one resource, already merged.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     entries: BTreeMap<String, UsageValue>,
 }

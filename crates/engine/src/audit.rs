@@ -5,7 +5,7 @@
 //! changing, removing or reordering any entry breaks every link after it.
 
 use infraguard_core::audit::{AuditEntry, AuditRecord};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::hash::content_hash;
@@ -42,7 +42,7 @@ fn record_of(entry: &AuditEntry) -> AuditRecord {
 }
 
 /// Result of `verify`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verification {
     pub entries: usize,
     pub ok: bool,

@@ -89,7 +89,7 @@ fn refuse(msg: String) -> EngineError {
 }
 
 /// Result of `check_environment_variables`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EnvironmentCheck {
     pub environment: String,
     pub ok: bool,
@@ -102,7 +102,7 @@ pub struct EnvironmentCheck {
     pub environment_token: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VariableStatus {
     pub name: String,
     pub set: bool,
@@ -112,7 +112,7 @@ pub struct VariableStatus {
 }
 
 /// Result of `get_aws_session_info`. Holds no credential characters.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub environment: String,
     pub profile: Option<String>,
@@ -125,7 +125,7 @@ pub struct SessionInfo {
     pub credentials_token: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Generated {
     pub plan: Plan,
     pub generated_code_token: String,
@@ -134,7 +134,7 @@ pub struct Generated {
     pub properties_for_explanation: Value,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Explained {
     pub plan_id: String,
     pub cloudformation_template: String,
@@ -142,7 +142,7 @@ pub struct Explained {
     pub explained_token: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Scanned {
     pub plan_id: String,
     /// `PASSED` (no open findings) or `FAILED`.
@@ -165,7 +165,7 @@ pub enum FindingsDecision {
     Cancel,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FindingsOutcome {
     pub plan_id: String,
     pub decision: FindingsDecision,

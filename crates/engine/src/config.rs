@@ -166,7 +166,7 @@ fn default_ttl() -> u64 {
 }
 
 /// The configuration every part of infraguard reads.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProjectConfig {
     pub project: String,
     pub prefix: String,

@@ -27,7 +27,7 @@ use infraguard_core::resource::ResourceType;
 use infraguard_core::schema::ResourceSchema;
 use infraguard_core::store::Store;
 use infraguard_core::template::{Template, logical_id};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::engine::Engine;
@@ -48,7 +48,7 @@ const ENV_SPECIFIC_TAGS: [&str; 5] = [
 ];
 
 /// One property that differs.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Difference {
     /// JSON pointer into the properties (`/VersioningConfiguration/Status`,
     /// `/Tags/Team` for a tag).
@@ -61,7 +61,7 @@ pub struct Difference {
 }
 
 /// A synced pair whose properties differ.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PairDrift {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -81,7 +81,7 @@ pub struct PairDrift {
 
 /// A resource changed (or deleted) outside infraguard since it last applied
 /// a plan to it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OutOfBand {
     pub env: String,
     #[serde(rename = "type")]
@@ -97,7 +97,7 @@ pub struct OutOfBand {
     pub patch: Value,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DriftReport {
     pub dev_env: String,
     pub prod_env: String,
@@ -647,7 +647,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PreflightCheck {
     pub key: String,
     pub title: String,
@@ -656,7 +656,7 @@ pub struct PreflightCheck {
     pub details: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PreflightReport {
     pub env: String,
     pub ready: bool,

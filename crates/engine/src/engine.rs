@@ -21,10 +21,11 @@ use infraguard_core::schema::{ResourceSchema, pointer_touches};
 use infraguard_core::store::{AppliedState, Store};
 use infraguard_core::template::{Template, logical_id};
 use infraguard_schema::Catalog;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::actor::Actor;
+use crate::api::{Caller, Factors, Level, Proof};
 use crate::audit::{self, Verification};
 use crate::config::{ProjectConfig, normalize_purpose};
 use crate::error::EngineError;
@@ -55,7 +56,7 @@ impl Default for PollPolicy {
 }
 
 /// A request to plan one change.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PlanRequest {
     pub env: String,
     pub operation: Operation,
@@ -70,6 +71,8 @@ pub struct PlanRequest {
     pub patch: Option<Value>,
     /// Usage overrides for the estimate (`storage_gb=50`).
     pub usage: Option<infraguard_cost::Usage>,
+    /// Who asks; set by the engine from the [`Caller`], never taken from the wire.
+    #[serde(skip)]
     pub actor: Actor,
 }
 
@@ -97,7 +100,7 @@ impl PlanRequest {
 
 /// What `apply` did. Refusals are values, not errors: nothing went wrong,
 /// the gate did its job.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ApplyOutcome {
     Applied {
@@ -115,7 +118,7 @@ pub enum ApplyOutcome {
 }
 
 /// One environment as `infraguard envs` shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EnvReport {
     #[serde(flatten)]
     pub env: Environment,
@@ -135,6 +138,13 @@ pub struct Engine<C: Cloud, S: Store> {
     /// Live prices (the AWS Price List API, cached) asked before the
     /// embedded catalog; `None` uses the catalog alone.
     pub(crate) prices: Option<Arc<dyn infraguard_cost::PriceSource + Send + Sync>>,
+    /// How far approvals here can be trusted; `Advisory` unless a guard
+    /// hosts this engine.
+    pub(crate) level: Level,
+    /// The approvers' factors, when a guard hosts this engine.
+    pub(crate) factors: Option<Arc<dyn Factors>>,
+    /// The OS account the hosting guard runs as (doctor compares callers with it).
+    pub(crate) host_uid: Option<u32>,
 }
 
 pub(crate) fn new_id(prefix: &str) -> Result<String, EngineError> {
@@ -170,6 +180,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             poll: PollPolicy::default(),
             signing_key: Vec::new(),
             prices: None,
+            level: Level::Advisory,
+            factors: None,
+            host_uid: None,
         })
     }
 
@@ -193,6 +206,25 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     ) -> Self {
         self.prices = Some(prices);
         self
+    }
+
+    /// Hosted by the guard: approvals need a code that `factors` accepts,
+    /// and confirmations no longer count. `host_uid` is the guard's own OS
+    /// account.
+    pub fn guarded(mut self, factors: Arc<dyn Factors>, host_uid: u32) -> Self {
+        self.level = Level::Guarded;
+        self.factors = Some(factors);
+        self.host_uid = Some(host_uid);
+        self
+    }
+
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The actor the audit log names for a caller: never a human.
+    pub(crate) fn requester(&self, caller: &Caller) -> Actor {
+        Actor::agent(&caller.name, &caller.channel_label())
     }
 
     pub fn with_poll_policy(mut self, poll: PollPolicy) -> Self {
@@ -886,31 +918,69 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         Ok((a, plan))
     }
 
-    /// A human grants approval of one plan's exact content.
-    pub fn approve(
+    /// Approve one plan's exact content, if `proof` is enough at this
+    /// engine's level:
+    ///
+    /// | level | a confirmation (`yes`, elicitation accept, page click) | an approver's code |
+    /// |---|---|---|
+    /// | advisory | approves, recorded as `unverified` | refused: nothing here can check it |
+    /// | guarded | refused, audited | approves as that approver, if [`Factors::verify`] accepts it |
+    ///
+    /// Every refusal is audited with the caller's name and process.
+    pub fn approve_with(
         &self,
         approval_id: &str,
-        actor: &Actor,
+        caller: &Caller,
+        proof: &Proof,
         note: Option<&str>,
     ) -> Result<Approval, EngineError> {
-        if !actor.is_human() {
+        let requester = self.requester(caller);
+        let refuse = |reason: String, err: EngineError| -> Result<Approval, EngineError> {
             let rec = AuditRecord {
                 at: self.now(),
-                actor: actor.to_string(),
+                actor: requester.to_string(),
                 action: "approval.refused".into(),
                 env: None,
                 plan_id: None,
                 content_hash: None,
                 outcome: "refused".into(),
-                details: json!({"approval_id": approval_id, "reason": "not a human"}),
+                details: json!({"approval_id": approval_id, "reason": reason, "proof": proof_kind(proof)}),
             };
             self.store.append_audit(&[rec])?;
-            return Err(EngineError::NotHuman {
-                actor: actor.to_string(),
-                id: approval_id.into(),
-            });
-        }
-        self.decide(approval_id, actor, note, ApprovalStatus::Approved)
+            Err(err)
+        };
+        let actor = match (self.level, proof, &self.factors) {
+            (Level::Advisory, Proof::Confirmation { how }, _) => Actor::unverified(
+                &caller.name,
+                &format!("{} ({how})", caller.channel_label()),
+            ),
+            (Level::Advisory, Proof::Code { .. }, _) => {
+                let why = "this project is advisory: no guard holds approvers' factors here, so a code cannot be checked; `infraguard doctor` says how to set up the guard".to_string();
+                return refuse(why.clone(), EngineError::ApprovalRefused { id: approval_id.into(), reason: why });
+            }
+            (_, Proof::Confirmation { how }, _) => {
+                let why = format!(
+                    "a confirmation ({how}) proves nothing here: this project is {}, and only an enrolled approver's code approves (`infraguard approve {approval_id}` asks for it, or the approval page)",
+                    self.level
+                );
+                return refuse(why.clone(), EngineError::NotHuman { actor: requester.to_string(), id: approval_id.into(), why });
+            }
+            (_, Proof::Code { .. }, None) => {
+                let why = "no approvers' factors are available to this engine".to_string();
+                return refuse(why.clone(), EngineError::ApprovalRefused { id: approval_id.into(), reason: why });
+            }
+            (_, Proof::Code { approver, code }, Some(factors)) => {
+                // Check the approval is decidable before spending a code on it.
+                self.decidable(approval_id)?;
+                match factors.verify(approver.as_deref(), code, self.clock.now().unix()) {
+                    Ok(name) => Actor::human(&name, &format!("code via {}", caller.channel_label())),
+                    Err(e) => {
+                        return refuse(e.to_string(), EngineError::ApprovalRefused { id: approval_id.into(), reason: e.to_string() });
+                    }
+                }
+            }
+        };
+        self.decide(approval_id, &actor, note, ApprovalStatus::Approved)
     }
 
     /// Deny a plan. Anyone may say no; the denial is final for that plan.
@@ -1393,5 +1463,13 @@ fn secure_defaults(t: &ResourceType, props: &mut Value, notes: &mut Vec<String>)
             json!({"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}),
         );
         notes.push("objects are encrypted at rest with SSE-S3 (BucketEncryption added)".into());
+    }
+}
+
+/// How a proof is named in the audit log (never its code).
+fn proof_kind(proof: &Proof) -> &'static str {
+    match proof {
+        Proof::Confirmation { .. } => "confirmation",
+        Proof::Code { .. } => "code",
     }
 }

@@ -6,7 +6,8 @@ use infraguard_core::cloud::CloudError;
 use infraguard_core::store::StoreError;
 
 /// How a caller should treat an error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The request was wrong: fix it and retry.
     BadInput,
@@ -14,6 +15,8 @@ pub enum ErrorKind {
     Cloud,
     /// We failed: storage, configuration or an internal fault.
     Failure,
+    /// The gate or an approval check said no; nothing was changed.
+    Gated,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,9 +64,13 @@ pub enum EngineError {
     },
 
     #[error(
-        "{actor} cannot approve: only a human can decide on approval {id} (at a terminal with `infraguard approve {id}`, or by answering the MCP client's prompt)"
+        "{actor} cannot approve {id}: {why}"
     )]
-    NotHuman { actor: String, id: String },
+    NotHuman {
+        actor: String,
+        id: String,
+        why: String,
+    },
 
     #[error(
         "plan {id} does not match the content it was made with (hash {expected}, now {actual}): the state was changed outside infraguard; make a new plan"
@@ -92,6 +99,15 @@ pub enum EngineError {
 
     #[error("configuration: {0}")]
     Config(String),
+
+    /// An approver's code (or other proof) was not accepted.
+    #[error("approval {id} was not granted: {reason}")]
+    ApprovalRefused { id: String, reason: String },
+
+    /// An error the engine behind the guard's socket reported, or the
+    /// socket itself.
+    #[error("{message}")]
+    Remote { kind: ErrorKind, message: String },
 
     #[error("cost estimate: {0}")]
     Cost(String),
@@ -134,6 +150,8 @@ impl EngineError {
             | EngineError::Store(_)
             | EngineError::Config(_)
             | EngineError::Cost(_) => ErrorKind::Failure,
+            EngineError::ApprovalRefused { .. } => ErrorKind::Gated,
+            EngineError::Remote { kind, .. } => *kind,
         }
     }
 }

@@ -50,7 +50,7 @@ const ROLE: &str = "AWS::IAM::Role";
 const MANAGED_POLICY: &str = "AWS::IAM::ManagedPolicy";
 
 /// A request to extend a principal's permissions by one capability.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExtendRequest {
     pub env: String,
     /// `AWS::IAM::User` or `AWS::IAM::Role`.
@@ -61,11 +61,13 @@ pub struct ExtendRequest {
     pub capability: String,
     /// Exact resources it touches; empty: the project's naming pattern.
     pub resources: Vec<String>,
+    /// Who asks; set by the engine from the caller, never taken from the wire.
+    #[serde(skip)]
     pub actor: Actor,
 }
 
 /// A policy attached to a principal.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttachedPolicy {
     pub name: String,
     /// `inline`, `managed` or `aws-managed` (not readable here).
@@ -105,7 +107,7 @@ pub enum ExtendStatus {
 }
 
 /// The extension's report: current vs proposed permissions and the plan.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExtendReport {
     pub env: String,
     pub principal_type: String,

@@ -14,7 +14,9 @@
 //! - [`explain`]: plain-language explanation of a plan.
 //! - [`chain`]: the signed, single-use token chain agents walk over MCP.
 //! - [`redact`]: secrets masked in every plan handed to a caller.
-//! - [`actor`]: who asks and who decides; only humans approve.
+//! - [`api`]: [`EngineApi`], the one API every surface calls, in process or over the guard's socket.
+//! - [`doctor`]: the level each environment runs at, and why.
+//! - [`actor`]: who asks and who decides, as the audit log names them.
 //! - [`promote`]: dev → prod promotion ([`Engine::promote`]).
 //! - [`sync`]: the dev/prod sync groups ([`Engine::sync_status`]).
 //! - [`drift`]: dev/prod and applied/live drift, and the deployment
@@ -24,10 +26,12 @@
 //! backends (`cloud-local`, `cloud-aws`).
 
 pub mod actor;
+pub mod api;
 pub mod audit;
 pub mod chain;
 pub mod config;
 pub mod costs;
+pub mod doctor;
 pub mod drift;
 pub mod engine;
 pub mod env_vars;
@@ -43,6 +47,8 @@ pub mod sync;
 pub mod tags;
 
 pub use actor::{Actor, ActorKind};
+pub use api::{Caller, EngineApi, Factors, FactorError, Level, Peer, Proof, Remote, Request, Transport};
+pub use doctor::{DoctorReport, EnvLevel};
 pub use chain::{FindingsDecision, TokenKind};
 pub use config::{ProjectConfig, RawConfig};
 pub use drift::{DriftReport, PreflightReport};

@@ -46,7 +46,7 @@ use infraguard_core::plan::{Gate, GateDecision, Plan, PlanStatus};
 use infraguard_core::resource::{Operation, ResourceType};
 use infraguard_core::schema::{ResourceSchema, TagStyle};
 use infraguard_core::store::Store;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::actor::Actor;
@@ -178,7 +178,7 @@ impl RefIndex {
 }
 
 /// One value changed on the way to prod.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceMapping {
     /// Where in the properties.
     pub pointer: String,
@@ -516,7 +516,7 @@ impl Workspace {
 // ----- reports -----------------------------------------------------------
 
 /// Where a promotion stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PromotionState {
     /// In prod, and the dev tags say so.
@@ -548,7 +548,7 @@ impl PromotionState {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Passed,
@@ -571,7 +571,7 @@ impl CheckStatus {
 }
 
 /// One item of the seed's promotion checklist.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChecklistItem {
     pub key: String,
     pub title: String,
@@ -600,7 +600,7 @@ const CHECKLIST: [(&str, &str); 7] = [
 ];
 
 /// A dev tag update made (or attempted) by the promotion.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TagUpdate {
     pub promotion_status: String,
     pub prod_counterpart: Option<String>,
@@ -613,7 +613,7 @@ pub struct TagUpdate {
     pub error: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PromotionReport {
     #[serde(rename = "type")]
     pub type_name: String,

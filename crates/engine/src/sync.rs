@@ -26,7 +26,7 @@ use infraguard_core::resource::ResourceType;
 use infraguard_core::schema::{ResourceSchema, TagStyle};
 use infraguard_core::store::Store;
 use infraguard_schema::Catalog;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::Engine;
@@ -354,7 +354,7 @@ pub(crate) struct Classified {
 }
 
 /// A resource by type and identifier.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceRef {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -371,7 +371,7 @@ impl ResourceRef {
 }
 
 /// A dev resource with no prod counterpart.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DevOnly {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -381,7 +381,7 @@ pub struct DevOnly {
     pub purpose: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SyncedPair {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -392,7 +392,7 @@ pub struct SyncedPair {
     pub linked_by: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NeedsReview {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -406,7 +406,7 @@ pub struct NeedsReview {
 }
 
 /// What a read cost.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ReadStats {
     pub types_read: usize,
     pub dev_resources: usize,
@@ -420,7 +420,7 @@ pub struct ReadStats {
 
 /// The seed's four groups; JSON keys `dev_only`, `prod_only`, `synced`,
 /// `needs_review`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SyncReport {
     pub dev_env: String,
     pub prod_env: String,

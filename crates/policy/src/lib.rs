@@ -42,7 +42,7 @@ mod rules;
 mod suppress;
 mod value;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use checkov::{merge_checkov, run_checkov};
 pub use fix::apply_fixes;
@@ -122,7 +122,7 @@ pub struct Suppress {
 
 /// A rule that could not decide because a value is an intrinsic function or
 /// a parameter: neither a pass nor a fail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Undetermined {
     pub rule: String,
     pub checkov_id: Option<String>,
@@ -134,7 +134,7 @@ pub struct Undetermined {
 }
 
 /// The result of [`scan`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanReport {
     /// Failed checks, suppressed ones included (with `suppressed` set),
     /// ordered by resource then severity (worst first).

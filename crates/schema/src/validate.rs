@@ -27,7 +27,7 @@
 //! skips the value checks (enum, length, range) for the same reason.
 
 use infraguard_core::{ResourceSchema, TagStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::Catalog;
@@ -36,7 +36,7 @@ use crate::is_intrinsic;
 use crate::suggest::nearest;
 
 /// One problem with a set of properties, for the caller to report all at once.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PropertyProblem {
     /// JSON pointer relative to the properties, e.g. `/BucketNam`.
     pub path: String,

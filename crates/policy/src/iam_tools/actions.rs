@@ -6,13 +6,13 @@
 //! regard to case). Suggestions for a misspelling take the case of the
 //! user's own spelling letter by letter (`s3:PutObjekt` → `s3:PutObject`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data;
 use crate::iam;
 
 /// What one action pattern grants.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expansion {
     /// The pattern as written (`s3:Get*`).
     pub pattern: String,

@@ -10,7 +10,7 @@
 //! resolved by guessing. Every action here is checked against the embedded
 //! IAM action catalog by a test.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One statement of a capability's policy.
 #[derive(Clone, Copy, Debug)]
@@ -47,7 +47,7 @@ pub struct Capability {
 }
 
 /// A capability as listings show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapabilityInfo {
     pub id: String,
     pub title: String,

@@ -10,13 +10,13 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::iam::{self, Statement};
 
 /// One action on one resource, and the policy it comes from.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Grant {
     /// As written in the policy (`s3:PutObject`, `s3:Get*`).
     pub action: String,
@@ -26,7 +26,7 @@ pub struct Grant {
 }
 
 /// The comparison.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PermissionDiff {
     /// What the principal's policies allow now.
     pub current: Vec<Grant>,

@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 
 type WildcardFinding = (Expansion, Option<(&'static str, String)>);
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::actions::{Expansion, expand_action, nearest_actions};
@@ -44,7 +44,7 @@ pub struct LintOptions {
 
 /// The result of a lint: the scan report's shape plus what each wildcard
 /// grants.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LintReport {
     #[serde(flatten)]
     pub report: ScanReport,

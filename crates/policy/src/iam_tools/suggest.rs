@@ -40,7 +40,7 @@ pub struct SuggestContext {
 }
 
 /// The minimal policy for a capability.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SuggestedPolicy {
     /// The capability id (`s3-file-upload`).
     pub capability: String,
@@ -59,7 +59,7 @@ pub struct SuggestedPolicy {
 }
 
 /// The answer of [`suggest`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Suggestion {
     Known(SuggestedPolicy),

@@ -1,0 +1,453 @@
+//! The engine API: every operation a surface (the CLI, the MCP server, the
+//! approval page) asks of the engine, as one trait, [`EngineApi`], with two
+//! implementations:
+//!
+//! - [`Engine`] itself, in the caller's process (level `advisory`);
+//! - [`Remote`], which sends each call as a [`Request`] over a
+//!   [`Transport`] (the guard's Unix socket) to an engine hosted elsewhere,
+//!   where [`dispatch`] turns it back into the same trait call.
+//!
+//! So no decision is made twice: a surface never knows which side of the
+//! socket the engine is on, and the guard runs the very code the
+//! in-process engine runs.
+//!
+//! Who asks is a [`Caller`]; the host decides what it may claim. A caller's
+//! word never makes it a human: approving takes a [`Proof`], which the
+//! engine weighs by its [`Level`] (see [`Engine::approve_with`]).
+//!
+//! The operation list is written once, in the `engine_api!` invocation
+//! below: the trait method, the wire request, the remote stub and the
+//! dispatch arm all come from one line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use infraguard_core::approval::{Approval, ApprovalStatus};
+use infraguard_core::audit::AuditEntry;
+use infraguard_core::cloud::{Cloud, ListPage, ProgressEvent, ResourceDescription};
+use infraguard_core::money::CostEstimate;
+use infraguard_core::plan::Plan;
+use infraguard_core::resource::{Operation, ResourceType};
+use infraguard_core::store::Store;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::audit::Verification;
+use crate::chain::{
+    EnvironmentCheck, Explained, FindingsDecision, FindingsOutcome, Generated, Scanned,
+    SessionInfo,
+};
+use crate::config::ProjectConfig;
+use crate::doctor::DoctorReport;
+use crate::drift::{DriftReport, PreflightReport};
+use crate::engine::{ApplyOutcome, Engine, EnvReport, PlanRequest};
+use crate::error::{EngineError, ErrorKind};
+use crate::iam::{AttachedPolicy, ExtendReport, ExtendRequest};
+use crate::promote::PromotionReport;
+use crate::sync::SyncReport;
+
+/// How far an environment's approvals can be trusted (the levels table of
+/// the README and `../shared/DESIGN.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// The engine runs in the caller's process: it stops mistakes and
+    /// leaves a trace; an agent with a shell can get around it.
+    Advisory,
+    /// The guard holds state, policy, secrets and credentials under its own
+    /// OS account; an approval needs an enrolled approver's code.
+    Guarded,
+    /// AWS itself refuses the writes without an MFA session.
+    AwsEnforced,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Advisory => "advisory",
+            Level::Guarded => "guarded",
+            Level::AwsEnforced => "aws-enforced",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The OS process on the other end of the guard's socket, as the kernel
+/// reports it (`SO_PEERCRED`). Only the guard sets it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    pub uid: u32,
+    pub pid: Option<i32>,
+    /// The account name of `uid`, when the guard could look it up.
+    pub user: Option<String>,
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "uid {}", self.uid)?;
+        if let Some(u) = &self.user {
+            write!(f, " {u}")?;
+        }
+        if let Some(p) = self.pid {
+            write!(f, ", pid {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Who asks, as the surface can tell: a name and a channel. Never a human
+/// by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    /// The MCP client's name (`claude-code`), or the OS user on the CLI.
+    pub name: String,
+    /// `cli`, `mcp`, `approval-page`, `quickstart`...
+    pub channel: String,
+    /// Set by the guard from the socket's peer credentials; whatever a
+    /// client sends here is replaced.
+    #[serde(default)]
+    pub peer: Option<Peer>,
+}
+
+impl Caller {
+    pub fn new(name: &str, channel: &str) -> Caller {
+        Caller {
+            name: name.into(),
+            channel: channel.into(),
+            peer: None,
+        }
+    }
+
+    /// How the audit log names this caller's process.
+    pub fn channel_label(&self) -> String {
+        match &self.peer {
+            Some(p) => format!("{} ({p})", self.channel),
+            None => self.channel.clone(),
+        }
+    }
+}
+
+/// What a person offers when approving.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Proof {
+    /// A confirmation anyone at the keyboard could give: `yes` typed at a
+    /// terminal, an accepted MCP elicitation, a click on the approval page.
+    /// Counts only where the level is `advisory`, and then as *unverified*.
+    Confirmation {
+        /// How it was given (`typed yes at a terminal`).
+        how: String,
+    },
+    /// An enrolled approver's one-time code (TOTP), checked by the host's
+    /// [`Factors`].
+    Code {
+        approver: Option<String>,
+        code: String,
+    },
+}
+
+impl fmt::Debug for Proof {
+    // The code is a secret for its 30 seconds: never in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Proof::Confirmation { how } => write!(f, "Confirmation({how})"),
+            Proof::Code { approver, .. } => write!(f, "Code(approver={approver:?}, code=******)"),
+        }
+    }
+}
+
+/// Why an approver's code was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum FactorError {
+    #[error("no approver is enrolled: a person enrols one with `sudo infraguard guard enroll --approver NAME`")]
+    NoApprovers,
+    #[error("no approver `{0}` is enrolled; `infraguard guard approvers` lists them")]
+    UnknownApprover(String),
+    #[error("the code is not valid for any enrolled approver (a code is 6 digits from the approver's authenticator and changes every 30 s)")]
+    WrongCode,
+    #[error("that code was already used; wait for the next one")]
+    Replayed,
+    #[error("approvals are locked until {until} after {attempts} wrong codes in ten minutes")]
+    Locked { until: String, attempts: u32 },
+    #[error("the approvers' records could not be read: {0}")]
+    Storage(String),
+}
+
+/// An approver's factor, checked by whoever holds the enrolled secrets (the
+/// guard). The engine asks; it never sees a secret.
+pub trait Factors: Send + Sync {
+    /// Check `code`, for `approver` or any enrolled approver. `Ok` names the
+    /// approver; a code counts once, and wrong codes lock approvals for a
+    /// while (the implementation's documented rule).
+    fn verify(&self, approver: Option<&str>, code: &str, now_unix: i64) -> Result<String, FactorError>;
+    /// Names of the enrolled approvers.
+    fn approvers(&self) -> Vec<String>;
+}
+
+/// A wire for [`Remote`]: sends one request, forwards progress events,
+/// returns the answer's JSON or the engine's error.
+pub trait Transport: Send + Sync {
+    fn call(
+        &self,
+        caller: &Caller,
+        request: Request,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<Value, EngineError>;
+}
+
+/// The engine on the far side of a [`Transport`].
+pub struct Remote<T: Transport> {
+    transport: T,
+}
+
+impl<T: Transport> Remote<T> {
+    pub fn new(transport: T) -> Self {
+        Remote { transport }
+    }
+}
+
+fn decode<R: serde::de::DeserializeOwned>(op: &str, v: Value) -> Result<R, EngineError> {
+    serde_json::from_value(v).map_err(|e| EngineError::Remote {
+        kind: ErrorKind::Failure,
+        message: format!("the guard's answer to `{op}` could not be read ({e}); are the guard and this binary the same version? (`infraguard doctor`)"),
+    })
+}
+
+fn encode<R: Serialize>(r: R) -> Result<Value, EngineError> {
+    serde_json::to_value(r).map_err(|e| EngineError::Remote {
+        kind: ErrorKind::Failure,
+        message: format!("an answer could not be encoded: {e}"),
+    })
+}
+
+/// One list, four products: the trait methods, the wire [`Request`], the
+/// [`Remote`] stubs and the [`dispatch`] arms. Operations marked `progress`
+/// also take the caller's progress sink.
+macro_rules! engine_api {
+    (
+        $( $(#[$doc:meta])* fn $name:ident ( $( $arg:ident : $ty:ty ),* ) -> $ret:ty ; )*
+        progress:
+        $( $(#[$pdoc:meta])* fn $pname:ident ( $( $parg:ident : $pty:ty ),* ) -> $pret:ty ; )*
+    ) => {
+        /// One engine call on the wire. Its `Debug` names the operation
+        /// only: arguments may hold secrets.
+        #[derive(Serialize, Deserialize)]
+        #[serde(tag = "op", rename_all = "snake_case")]
+        #[allow(non_camel_case_types)]
+        pub enum Request {
+            $( $name { $( $arg: $ty ),* }, )*
+            $( $pname { $( $parg: $pty ),* }, )*
+        }
+
+        impl Request {
+            pub fn op(&self) -> &'static str {
+                match self {
+                    $( Request::$name { .. } => stringify!($name), )*
+                    $( Request::$pname { .. } => stringify!($pname), )*
+                }
+            }
+        }
+
+        impl fmt::Debug for Request {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "Request({})", self.op())
+            }
+        }
+
+        /// Everything a surface asks of the engine.
+        #[allow(clippy::too_many_arguments)]
+        pub trait EngineApi: Send + Sync {
+            $( $(#[$doc])* fn $name(&self, caller: &Caller, $( $arg: $ty ),* ) -> Result<$ret, EngineError>; )*
+            $( $(#[$pdoc])* fn $pname(&self, caller: &Caller, $( $parg: $pty, )* progress: &mut dyn FnMut(&ProgressEvent)) -> Result<$pret, EngineError>; )*
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        impl<T: Transport> EngineApi for Remote<T> {
+            $( fn $name(&self, caller: &Caller, $( $arg: $ty ),* ) -> Result<$ret, EngineError> {
+                let v = self.transport.call(caller, Request::$name { $( $arg ),* }, &mut |_| {})?;
+                decode(stringify!($name), v)
+            } )*
+            $( fn $pname(&self, caller: &Caller, $( $parg: $pty, )* progress: &mut dyn FnMut(&ProgressEvent)) -> Result<$pret, EngineError> {
+                let v = self.transport.call(caller, Request::$pname { $( $parg ),* }, progress)?;
+                decode(stringify!($pname), v)
+            } )*
+        }
+
+        /// Run one wire request against `api` (the guard's side of [`Remote`]).
+        pub fn dispatch(
+            api: &dyn EngineApi,
+            caller: &Caller,
+            request: Request,
+            progress: &mut dyn FnMut(&ProgressEvent),
+        ) -> Result<Value, EngineError> {
+            match request {
+                $( Request::$name { $( $arg ),* } => encode(api.$name(caller, $( $arg ),* )?), )*
+                $( Request::$pname { $( $parg ),* } => encode(api.$pname(caller, $( $parg, )* progress)?), )*
+            }
+        }
+    };
+}
+
+engine_api! {
+    /// The project's resolved configuration (the guard's effective policy when guarded).
+    fn config() -> ProjectConfig;
+    /// The level of each environment, with reasons and fixes.
+    fn doctor() -> DoctorReport;
+    fn environments() -> Vec<EnvReport>;
+    fn get_resource(env: String, type_name: String, identifier: String) -> ResourceDescription;
+    fn list_page(env: String, type_name: String, next_token: Option<String>) -> ListPage;
+    fn list_resources(env: String, type_name: Option<String>) -> Vec<(ResourceType, ResourceDescription)>;
+    fn request_status(env: String, request_token: String) -> ProgressEvent;
+    fn plan(req: PlanRequest) -> Plan;
+    fn plan_by_id(plan_id: String) -> Plan;
+    fn plans(env: Option<String>, limit: usize) -> Vec<Plan>;
+    fn approvals(status: Option<ApprovalStatus>) -> Vec<Approval>;
+    /// Approve with a proof the engine weighs by its level.
+    fn approve(approval_id: String, proof: Proof, note: Option<String>) -> Approval;
+    /// Anyone may say no.
+    fn deny(approval_id: String, note: Option<String>) -> Approval;
+    /// The URL of the one-time approval page for a pending approval, when the host serves one.
+    fn approval_page(approval_id: String) -> Option<String>;
+    fn audit_log() -> Vec<AuditEntry>;
+    fn audit_verify() -> Verification;
+    fn estimate_only(env: String, type_name: String, properties: Value, usage: Option<infraguard_cost::Usage>) -> CostEstimate;
+    fn check_environment(env: String, vars: BTreeMap<String, String>) -> EnvironmentCheck;
+    fn session_info(env: String, environment_token: Option<String>) -> SessionInfo;
+    fn generate(req: PlanRequest, credentials_token: Option<String>) -> Generated;
+    fn explain_step(env: String, generated_code_token: Option<String>) -> Explained;
+    fn scan_step(env: String, explained_token: Option<String>) -> Scanned;
+    fn findings_decision(env: String, security_scan_token: Option<String>, decision: FindingsDecision, findings: Vec<String>, reason: Option<String>) -> FindingsOutcome;
+    fn cost_report(env: Option<String>) -> infraguard_cost::report::Report;
+    fn plan_billing_alarms(env: String) -> Vec<Plan>;
+    fn sync_status(type_name: Option<String>) -> SyncReport;
+    fn drift(type_name: Option<String>) -> DriftReport;
+    fn preflight(env: String) -> PreflightReport;
+    fn iam_lint(text: String, env: Option<String>) -> infraguard_policy::iam_tools::LintReport;
+    fn iam_suggest(capability: String, resources: Vec<String>, env: String) -> infraguard_policy::iam_tools::Suggestion;
+    fn iam_attached_policies(env: String, principal_type: String, principal: String) -> Vec<AttachedPolicy>;
+    fn iam_extend(req: ExtendRequest) -> ExtendReport;
+    progress:
+    fn apply(plan_id: String) -> ApplyOutcome;
+    fn apply_step(env: String, operation: Operation, credentials_token: Option<String>, explained_token: Option<String>, security_scan_token: Option<String>) -> ApplyOutcome;
+    fn promote(type_name: String, dev_id: String, with_dependencies: bool) -> PromotionReport;
+}
+
+/// The engine in this process is the API's first implementation: each
+/// method names who asks and hands over to the engine's own function.
+#[allow(clippy::too_many_arguments)]
+impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
+    fn config(&self, _: &Caller) -> Result<ProjectConfig, EngineError> {
+        Ok(self.config.clone())
+    }
+    fn doctor(&self, caller: &Caller) -> Result<DoctorReport, EngineError> {
+        Ok(self.doctor_report(caller))
+    }
+    fn environments(&self, _: &Caller) -> Result<Vec<EnvReport>, EngineError> {
+        Ok(Engine::environments(self))
+    }
+    fn get_resource(&self, _: &Caller, env: String, type_name: String, identifier: String) -> Result<ResourceDescription, EngineError> {
+        Engine::get_resource(self, &env, &type_name, &identifier)
+    }
+    fn list_page(&self, _: &Caller, env: String, type_name: String, next_token: Option<String>) -> Result<ListPage, EngineError> {
+        Engine::list_page(self, &env, &type_name, next_token.as_deref())
+    }
+    fn list_resources(&self, _: &Caller, env: String, type_name: Option<String>) -> Result<Vec<(ResourceType, ResourceDescription)>, EngineError> {
+        Engine::list_resources(self, &env, type_name.as_deref())
+    }
+    fn request_status(&self, _: &Caller, env: String, request_token: String) -> Result<ProgressEvent, EngineError> {
+        Engine::request_status(self, &env, &request_token)
+    }
+    fn plan(&self, caller: &Caller, mut req: PlanRequest) -> Result<Plan, EngineError> {
+        req.actor = self.requester(caller);
+        Engine::plan(self, req)
+    }
+    fn plan_by_id(&self, _: &Caller, plan_id: String) -> Result<Plan, EngineError> {
+        Engine::plan_by_id(self, &plan_id)
+    }
+    fn plans(&self, _: &Caller, env: Option<String>, limit: usize) -> Result<Vec<Plan>, EngineError> {
+        Engine::plans(self, env.as_deref(), limit)
+    }
+    fn approvals(&self, _: &Caller, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, EngineError> {
+        Engine::approvals(self, status)
+    }
+    fn approve(&self, caller: &Caller, approval_id: String, proof: Proof, note: Option<String>) -> Result<Approval, EngineError> {
+        self.approve_with(&approval_id, caller, &proof, note.as_deref())
+    }
+    fn deny(&self, caller: &Caller, approval_id: String, note: Option<String>) -> Result<Approval, EngineError> {
+        Engine::deny(self, &approval_id, &self.requester(caller), note.as_deref())
+    }
+    fn approval_page(&self, _: &Caller, _approval_id: String) -> Result<Option<String>, EngineError> {
+        // The engine serves no page itself; a host that does wraps it.
+        Ok(None)
+    }
+    fn audit_log(&self, _: &Caller) -> Result<Vec<AuditEntry>, EngineError> {
+        Engine::audit_log(self)
+    }
+    fn audit_verify(&self, _: &Caller) -> Result<Verification, EngineError> {
+        Engine::audit_verify(self)
+    }
+    fn estimate_only(&self, _: &Caller, env: String, type_name: String, properties: Value, usage: Option<infraguard_cost::Usage>) -> Result<CostEstimate, EngineError> {
+        Engine::estimate_only(self, &env, &type_name, &properties, usage.as_ref())
+    }
+    fn check_environment(&self, _: &Caller, env: String, vars: BTreeMap<String, String>) -> Result<EnvironmentCheck, EngineError> {
+        Engine::check_environment(self, &env, &vars)
+    }
+    fn session_info(&self, _: &Caller, env: String, environment_token: Option<String>) -> Result<SessionInfo, EngineError> {
+        Engine::session_info(self, &env, environment_token.as_deref())
+    }
+    fn generate(&self, caller: &Caller, mut req: PlanRequest, credentials_token: Option<String>) -> Result<Generated, EngineError> {
+        req.actor = self.requester(caller);
+        Engine::generate(self, req, credentials_token.as_deref())
+    }
+    fn explain_step(&self, _: &Caller, env: String, generated_code_token: Option<String>) -> Result<Explained, EngineError> {
+        Engine::explain_step(self, &env, generated_code_token.as_deref())
+    }
+    fn scan_step(&self, _: &Caller, env: String, explained_token: Option<String>) -> Result<Scanned, EngineError> {
+        Engine::scan_step(self, &env, explained_token.as_deref())
+    }
+    fn findings_decision(&self, caller: &Caller, env: String, security_scan_token: Option<String>, decision: FindingsDecision, findings: Vec<String>, reason: Option<String>) -> Result<FindingsOutcome, EngineError> {
+        Engine::findings_decision(self, &env, security_scan_token.as_deref(), decision, &findings, reason.as_deref(), &self.requester(caller))
+    }
+    fn cost_report(&self, _: &Caller, env: Option<String>) -> Result<infraguard_cost::report::Report, EngineError> {
+        Engine::cost_report(self, env.as_deref())
+    }
+    fn plan_billing_alarms(&self, caller: &Caller, env: String) -> Result<Vec<Plan>, EngineError> {
+        Engine::plan_billing_alarms(self, &env, &self.requester(caller))
+    }
+    fn sync_status(&self, _: &Caller, type_name: Option<String>) -> Result<SyncReport, EngineError> {
+        Engine::sync_status(self, type_name.as_deref())
+    }
+    fn drift(&self, _: &Caller, type_name: Option<String>) -> Result<DriftReport, EngineError> {
+        Engine::drift(self, type_name.as_deref())
+    }
+    fn preflight(&self, _: &Caller, env: String) -> Result<PreflightReport, EngineError> {
+        Engine::preflight(self, &env)
+    }
+    fn iam_lint(&self, _: &Caller, text: String, env: Option<String>) -> Result<infraguard_policy::iam_tools::LintReport, EngineError> {
+        Engine::iam_lint(self, &text, env.as_deref())
+    }
+    fn iam_suggest(&self, _: &Caller, capability: String, resources: Vec<String>, env: String) -> Result<infraguard_policy::iam_tools::Suggestion, EngineError> {
+        Engine::iam_suggest(self, &capability, &resources, &env)
+    }
+    fn iam_attached_policies(&self, _: &Caller, env: String, principal_type: String, principal: String) -> Result<Vec<AttachedPolicy>, EngineError> {
+        Engine::iam_attached_policies(self, &env, &principal_type, &principal)
+    }
+    fn iam_extend(&self, caller: &Caller, mut req: ExtendRequest) -> Result<ExtendReport, EngineError> {
+        req.actor = self.requester(caller);
+        Engine::iam_extend(self, &req)
+    }
+    fn apply(&self, caller: &Caller, plan_id: String, progress: &mut dyn FnMut(&ProgressEvent)) -> Result<ApplyOutcome, EngineError> {
+        Engine::apply(self, &plan_id, &self.requester(caller), progress)
+    }
+    fn apply_step(&self, caller: &Caller, env: String, operation: Operation, credentials_token: Option<String>, explained_token: Option<String>, security_scan_token: Option<String>, progress: &mut dyn FnMut(&ProgressEvent)) -> Result<ApplyOutcome, EngineError> {
+        Engine::apply_step(self, &env, operation, credentials_token.as_deref(), explained_token.as_deref(), security_scan_token.as_deref(), &self.requester(caller), progress)
+    }
+    fn promote(&self, caller: &Caller, type_name: String, dev_id: String, with_dependencies: bool, progress: &mut dyn FnMut(&ProgressEvent)) -> Result<PromotionReport, EngineError> {
+        Engine::promote(self, &type_name, &dev_id, with_dependencies, &self.requester(caller), progress)
+    }
+}
