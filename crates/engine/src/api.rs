@@ -34,8 +34,7 @@ use serde_json::Value;
 
 use crate::audit::Verification;
 use crate::chain::{
-    EnvironmentCheck, Explained, FindingsDecision, FindingsOutcome, Generated, Scanned,
-    SessionInfo,
+    EnvironmentCheck, Explained, FindingsDecision, FindingsOutcome, Generated, Scanned, SessionInfo,
 };
 use crate::config::ProjectConfig;
 use crate::doctor::DoctorReport;
@@ -164,11 +163,15 @@ impl fmt::Debug for Proof {
 /// Why an approver's code was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum FactorError {
-    #[error("no approver is enrolled: a person enrols one with `sudo infraguard guard enroll --approver NAME`")]
+    #[error(
+        "no approver is enrolled: a person enrols one with `sudo infraguard guard enroll --approver NAME`"
+    )]
     NoApprovers,
     #[error("no approver `{0}` is enrolled; `infraguard guard approvers` lists them")]
     UnknownApprover(String),
-    #[error("the code is not valid for any enrolled approver (a code is 6 digits from the approver's authenticator and changes every 30 s)")]
+    #[error(
+        "the code is not valid for any enrolled approver (a code is 6 digits from the approver's authenticator and changes every 30 s)"
+    )]
     WrongCode,
     #[error("that code was already used; wait for the next one")]
     Replayed,
@@ -184,7 +187,12 @@ pub trait Factors: Send + Sync {
     /// Check `code`, for `approver` or any enrolled approver. `Ok` names the
     /// approver; a code counts once, and wrong codes lock approvals for a
     /// while (the implementation's documented rule).
-    fn verify(&self, approver: Option<&str>, code: &str, now_unix: i64) -> Result<String, FactorError>;
+    fn verify(
+        &self,
+        approver: Option<&str>,
+        code: &str,
+        now_unix: i64,
+    ) -> Result<String, FactorError>;
     /// Names of the enrolled approvers.
     fn approvers(&self) -> Vec<String>;
 }
@@ -350,16 +358,38 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     fn environments(&self, _: &Caller) -> Result<Vec<EnvReport>, EngineError> {
         Ok(Engine::environments(self))
     }
-    fn get_resource(&self, _: &Caller, env: String, type_name: String, identifier: String) -> Result<ResourceDescription, EngineError> {
+    fn get_resource(
+        &self,
+        _: &Caller,
+        env: String,
+        type_name: String,
+        identifier: String,
+    ) -> Result<ResourceDescription, EngineError> {
         Engine::get_resource(self, &env, &type_name, &identifier)
     }
-    fn list_page(&self, _: &Caller, env: String, type_name: String, next_token: Option<String>) -> Result<ListPage, EngineError> {
+    fn list_page(
+        &self,
+        _: &Caller,
+        env: String,
+        type_name: String,
+        next_token: Option<String>,
+    ) -> Result<ListPage, EngineError> {
         Engine::list_page(self, &env, &type_name, next_token.as_deref())
     }
-    fn list_resources(&self, _: &Caller, env: String, type_name: Option<String>) -> Result<Vec<(ResourceType, ResourceDescription)>, EngineError> {
+    fn list_resources(
+        &self,
+        _: &Caller,
+        env: String,
+        type_name: Option<String>,
+    ) -> Result<Vec<(ResourceType, ResourceDescription)>, EngineError> {
         Engine::list_resources(self, &env, type_name.as_deref())
     }
-    fn request_status(&self, _: &Caller, env: String, request_token: String) -> Result<ProgressEvent, EngineError> {
+    fn request_status(
+        &self,
+        _: &Caller,
+        env: String,
+        request_token: String,
+    ) -> Result<ProgressEvent, EngineError> {
         Engine::request_status(self, &env, &request_token)
     }
     fn plan(&self, caller: &Caller, mut req: PlanRequest) -> Result<Plan, EngineError> {
@@ -369,19 +399,43 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     fn plan_by_id(&self, _: &Caller, plan_id: String) -> Result<Plan, EngineError> {
         Engine::plan_by_id(self, &plan_id)
     }
-    fn plans(&self, _: &Caller, env: Option<String>, limit: usize) -> Result<Vec<Plan>, EngineError> {
+    fn plans(
+        &self,
+        _: &Caller,
+        env: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Plan>, EngineError> {
         Engine::plans(self, env.as_deref(), limit)
     }
-    fn approvals(&self, _: &Caller, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, EngineError> {
+    fn approvals(
+        &self,
+        _: &Caller,
+        status: Option<ApprovalStatus>,
+    ) -> Result<Vec<Approval>, EngineError> {
         Engine::approvals(self, status)
     }
-    fn approve(&self, caller: &Caller, approval_id: String, proof: Proof, note: Option<String>) -> Result<Approval, EngineError> {
+    fn approve(
+        &self,
+        caller: &Caller,
+        approval_id: String,
+        proof: Proof,
+        note: Option<String>,
+    ) -> Result<Approval, EngineError> {
         self.approve_with(&approval_id, caller, &proof, note.as_deref())
     }
-    fn deny(&self, caller: &Caller, approval_id: String, note: Option<String>) -> Result<Approval, EngineError> {
+    fn deny(
+        &self,
+        caller: &Caller,
+        approval_id: String,
+        note: Option<String>,
+    ) -> Result<Approval, EngineError> {
         Engine::deny(self, &approval_id, &self.requester(caller), note.as_deref())
     }
-    fn approval_page(&self, _: &Caller, _approval_id: String) -> Result<Option<String>, EngineError> {
+    fn approval_page(
+        &self,
+        _: &Caller,
+        _approval_id: String,
+    ) -> Result<Option<String>, EngineError> {
         // The engine serves no page itself; a host that does wraps it.
         Ok(None)
     }
@@ -391,35 +445,91 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     fn audit_verify(&self, _: &Caller) -> Result<Verification, EngineError> {
         Engine::audit_verify(self)
     }
-    fn estimate_only(&self, _: &Caller, env: String, type_name: String, properties: Value, usage: Option<infraguard_cost::Usage>) -> Result<CostEstimate, EngineError> {
+    fn estimate_only(
+        &self,
+        _: &Caller,
+        env: String,
+        type_name: String,
+        properties: Value,
+        usage: Option<infraguard_cost::Usage>,
+    ) -> Result<CostEstimate, EngineError> {
         Engine::estimate_only(self, &env, &type_name, &properties, usage.as_ref())
     }
-    fn check_environment(&self, _: &Caller, env: String, vars: BTreeMap<String, String>) -> Result<EnvironmentCheck, EngineError> {
+    fn check_environment(
+        &self,
+        _: &Caller,
+        env: String,
+        vars: BTreeMap<String, String>,
+    ) -> Result<EnvironmentCheck, EngineError> {
         Engine::check_environment(self, &env, &vars)
     }
-    fn session_info(&self, _: &Caller, env: String, environment_token: Option<String>) -> Result<SessionInfo, EngineError> {
+    fn session_info(
+        &self,
+        _: &Caller,
+        env: String,
+        environment_token: Option<String>,
+    ) -> Result<SessionInfo, EngineError> {
         Engine::session_info(self, &env, environment_token.as_deref())
     }
-    fn generate(&self, caller: &Caller, mut req: PlanRequest, credentials_token: Option<String>) -> Result<Generated, EngineError> {
+    fn generate(
+        &self,
+        caller: &Caller,
+        mut req: PlanRequest,
+        credentials_token: Option<String>,
+    ) -> Result<Generated, EngineError> {
         req.actor = self.requester(caller);
         Engine::generate(self, req, credentials_token.as_deref())
     }
-    fn explain_step(&self, _: &Caller, env: String, generated_code_token: Option<String>) -> Result<Explained, EngineError> {
+    fn explain_step(
+        &self,
+        _: &Caller,
+        env: String,
+        generated_code_token: Option<String>,
+    ) -> Result<Explained, EngineError> {
         Engine::explain_step(self, &env, generated_code_token.as_deref())
     }
-    fn scan_step(&self, _: &Caller, env: String, explained_token: Option<String>) -> Result<Scanned, EngineError> {
+    fn scan_step(
+        &self,
+        _: &Caller,
+        env: String,
+        explained_token: Option<String>,
+    ) -> Result<Scanned, EngineError> {
         Engine::scan_step(self, &env, explained_token.as_deref())
     }
-    fn findings_decision(&self, caller: &Caller, env: String, security_scan_token: Option<String>, decision: FindingsDecision, findings: Vec<String>, reason: Option<String>) -> Result<FindingsOutcome, EngineError> {
-        Engine::findings_decision(self, &env, security_scan_token.as_deref(), decision, &findings, reason.as_deref(), &self.requester(caller))
+    fn findings_decision(
+        &self,
+        caller: &Caller,
+        env: String,
+        security_scan_token: Option<String>,
+        decision: FindingsDecision,
+        findings: Vec<String>,
+        reason: Option<String>,
+    ) -> Result<FindingsOutcome, EngineError> {
+        Engine::findings_decision(
+            self,
+            &env,
+            security_scan_token.as_deref(),
+            decision,
+            &findings,
+            reason.as_deref(),
+            &self.requester(caller),
+        )
     }
-    fn cost_report(&self, _: &Caller, env: Option<String>) -> Result<infraguard_cost::report::Report, EngineError> {
+    fn cost_report(
+        &self,
+        _: &Caller,
+        env: Option<String>,
+    ) -> Result<infraguard_cost::report::Report, EngineError> {
         Engine::cost_report(self, env.as_deref())
     }
     fn plan_billing_alarms(&self, caller: &Caller, env: String) -> Result<Vec<Plan>, EngineError> {
         Engine::plan_billing_alarms(self, &env, &self.requester(caller))
     }
-    fn sync_status(&self, _: &Caller, type_name: Option<String>) -> Result<SyncReport, EngineError> {
+    fn sync_status(
+        &self,
+        _: &Caller,
+        type_name: Option<String>,
+    ) -> Result<SyncReport, EngineError> {
         Engine::sync_status(self, type_name.as_deref())
     }
     fn drift(&self, _: &Caller, type_name: Option<String>) -> Result<DriftReport, EngineError> {
@@ -428,26 +538,84 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     fn preflight(&self, _: &Caller, env: String) -> Result<PreflightReport, EngineError> {
         Engine::preflight(self, &env)
     }
-    fn iam_lint(&self, _: &Caller, text: String, env: Option<String>) -> Result<infraguard_policy::iam_tools::LintReport, EngineError> {
+    fn iam_lint(
+        &self,
+        _: &Caller,
+        text: String,
+        env: Option<String>,
+    ) -> Result<infraguard_policy::iam_tools::LintReport, EngineError> {
         Engine::iam_lint(self, &text, env.as_deref())
     }
-    fn iam_suggest(&self, _: &Caller, capability: String, resources: Vec<String>, env: String) -> Result<infraguard_policy::iam_tools::Suggestion, EngineError> {
+    fn iam_suggest(
+        &self,
+        _: &Caller,
+        capability: String,
+        resources: Vec<String>,
+        env: String,
+    ) -> Result<infraguard_policy::iam_tools::Suggestion, EngineError> {
         Engine::iam_suggest(self, &capability, &resources, &env)
     }
-    fn iam_attached_policies(&self, _: &Caller, env: String, principal_type: String, principal: String) -> Result<Vec<AttachedPolicy>, EngineError> {
+    fn iam_attached_policies(
+        &self,
+        _: &Caller,
+        env: String,
+        principal_type: String,
+        principal: String,
+    ) -> Result<Vec<AttachedPolicy>, EngineError> {
         Engine::iam_attached_policies(self, &env, &principal_type, &principal)
     }
-    fn iam_extend(&self, caller: &Caller, mut req: ExtendRequest) -> Result<ExtendReport, EngineError> {
+    fn iam_extend(
+        &self,
+        caller: &Caller,
+        mut req: ExtendRequest,
+    ) -> Result<ExtendReport, EngineError> {
         req.actor = self.requester(caller);
         Engine::iam_extend(self, &req)
     }
-    fn apply(&self, caller: &Caller, plan_id: String, progress: &mut dyn FnMut(&ProgressEvent)) -> Result<ApplyOutcome, EngineError> {
+    fn apply(
+        &self,
+        caller: &Caller,
+        plan_id: String,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<ApplyOutcome, EngineError> {
         Engine::apply(self, &plan_id, &self.requester(caller), progress)
     }
-    fn apply_step(&self, caller: &Caller, env: String, operation: Operation, credentials_token: Option<String>, explained_token: Option<String>, security_scan_token: Option<String>, progress: &mut dyn FnMut(&ProgressEvent)) -> Result<ApplyOutcome, EngineError> {
-        Engine::apply_step(self, &env, operation, credentials_token.as_deref(), explained_token.as_deref(), security_scan_token.as_deref(), &self.requester(caller), progress)
+    fn apply_step(
+        &self,
+        caller: &Caller,
+        env: String,
+        operation: Operation,
+        credentials_token: Option<String>,
+        explained_token: Option<String>,
+        security_scan_token: Option<String>,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<ApplyOutcome, EngineError> {
+        Engine::apply_step(
+            self,
+            &env,
+            operation,
+            credentials_token.as_deref(),
+            explained_token.as_deref(),
+            security_scan_token.as_deref(),
+            &self.requester(caller),
+            progress,
+        )
     }
-    fn promote(&self, caller: &Caller, type_name: String, dev_id: String, with_dependencies: bool, progress: &mut dyn FnMut(&ProgressEvent)) -> Result<PromotionReport, EngineError> {
-        Engine::promote(self, &type_name, &dev_id, with_dependencies, &self.requester(caller), progress)
+    fn promote(
+        &self,
+        caller: &Caller,
+        type_name: String,
+        dev_id: String,
+        with_dependencies: bool,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<PromotionReport, EngineError> {
+        Engine::promote(
+            self,
+            &type_name,
+            &dev_id,
+            with_dependencies,
+            &self.requester(caller),
+            progress,
+        )
     }
 }

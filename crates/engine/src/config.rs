@@ -38,6 +38,20 @@ pub struct RawConfig {
     pub tokens: RawTokens,
     #[serde(default)]
     pub scanning: RawScanning,
+    /// Set by `infraguard guard adopt`: the project's engine runs in the guard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<RawGuard>,
+}
+
+/// `[guard]`: where the guard that hosts this project listens, and the id it
+/// knows the project by.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuard {
+    /// The guard's Unix socket (`/run/infraguard/guard.sock`).
+    pub socket: Option<String>,
+    /// The project id the guard gave at adoption.
+    pub project: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -230,6 +244,7 @@ impl RawConfig {
             naming: RawNaming::default(),
             tokens: RawTokens::default(),
             scanning: RawScanning::default(),
+            guard: None,
         }
     }
 

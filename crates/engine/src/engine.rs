@@ -950,32 +950,58 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             Err(err)
         };
         let actor = match (self.level, proof, &self.factors) {
-            (Level::Advisory, Proof::Confirmation { how }, _) => Actor::unverified(
-                &caller.name,
-                &format!("{} ({how})", caller.channel_label()),
-            ),
+            (Level::Advisory, Proof::Confirmation { how }, _) => {
+                Actor::unverified(&caller.name, &format!("{} ({how})", caller.channel_label()))
+            }
             (Level::Advisory, Proof::Code { .. }, _) => {
                 let why = "this project is advisory: no guard holds approvers' factors here, so a code cannot be checked; `infraguard doctor` says how to set up the guard".to_string();
-                return refuse(why.clone(), EngineError::ApprovalRefused { id: approval_id.into(), reason: why });
+                return refuse(
+                    why.clone(),
+                    EngineError::ApprovalRefused {
+                        id: approval_id.into(),
+                        reason: why,
+                    },
+                );
             }
             (_, Proof::Confirmation { how }, _) => {
                 let why = format!(
                     "a confirmation ({how}) proves nothing here: this project is {}, and only an enrolled approver's code approves (`infraguard approve {approval_id}` asks for it, or the approval page)",
                     self.level
                 );
-                return refuse(why.clone(), EngineError::NotHuman { actor: requester.to_string(), id: approval_id.into(), why });
+                return refuse(
+                    why.clone(),
+                    EngineError::NotHuman {
+                        actor: requester.to_string(),
+                        id: approval_id.into(),
+                        why,
+                    },
+                );
             }
             (_, Proof::Code { .. }, None) => {
                 let why = "no approvers' factors are available to this engine".to_string();
-                return refuse(why.clone(), EngineError::ApprovalRefused { id: approval_id.into(), reason: why });
+                return refuse(
+                    why.clone(),
+                    EngineError::ApprovalRefused {
+                        id: approval_id.into(),
+                        reason: why,
+                    },
+                );
             }
             (_, Proof::Code { approver, code }, Some(factors)) => {
                 // Check the approval is decidable before spending a code on it.
                 self.decidable(approval_id)?;
                 match factors.verify(approver.as_deref(), code, self.clock.now().unix()) {
-                    Ok(name) => Actor::human(&name, &format!("code via {}", caller.channel_label())),
+                    Ok(name) => {
+                        Actor::human(&name, &format!("code via {}", caller.channel_label()))
+                    }
                     Err(e) => {
-                        return refuse(e.to_string(), EngineError::ApprovalRefused { id: approval_id.into(), reason: e.to_string() });
+                        return refuse(
+                            e.to_string(),
+                            EngineError::ApprovalRefused {
+                                id: approval_id.into(),
+                                reason: e.to_string(),
+                            },
+                        );
                     }
                 }
             }

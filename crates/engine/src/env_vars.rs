@@ -12,6 +12,9 @@ pub const SECURITY_SCANNING: &str = "SECURITY_SCANNING";
 /// `true` makes the environment(s) read-only. It can only tighten: `false`
 /// does not lift the read-only flag that `infraguard.toml` sets.
 pub const INFRAGUARD_READONLY: &str = "INFRAGUARD_READONLY";
+/// The guard's socket: the project's engine runs in the guard (as if
+/// `[guard] socket` were set in `infraguard.toml`).
+pub const INFRAGUARD_GUARD_SOCKET: &str = "INFRAGUARD_GUARD_SOCKET";
 /// Log filter for stderr (`info`, `debug`, `infraguard=trace`).
 pub const INFRAGUARD_LOG: &str = "INFRAGUARD_LOG";
 
@@ -23,6 +26,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         INFRAGUARD_READONLY,
         "true: refuse writes unless a human approves",
+    ),
+    (
+        INFRAGUARD_GUARD_SOCKET,
+        "the guard's socket (the engine runs in the guard)",
     ),
     (INFRAGUARD_LOG, "log level on stderr"),
 ];

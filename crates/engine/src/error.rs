@@ -63,9 +63,7 @@ pub enum EngineError {
         next: String,
     },
 
-    #[error(
-        "{actor} cannot approve {id}: {why}"
-    )]
+    #[error("{actor} cannot approve {id}: {why}")]
     NotHuman {
         actor: String,
         id: String,

@@ -47,10 +47,12 @@ pub mod sync;
 pub mod tags;
 
 pub use actor::{Actor, ActorKind};
-pub use api::{Caller, EngineApi, Factors, FactorError, Level, Peer, Proof, Remote, Request, Transport};
-pub use doctor::{DoctorReport, EnvLevel};
+pub use api::{
+    Caller, EngineApi, FactorError, Factors, Level, Peer, Proof, Remote, Request, Transport,
+};
 pub use chain::{FindingsDecision, TokenKind};
 pub use config::{ProjectConfig, RawConfig};
+pub use doctor::{DoctorReport, EnvLevel};
 pub use drift::{DriftReport, PreflightReport};
 pub use engine::{ApplyOutcome, Engine, EnvReport, PlanRequest, PollPolicy};
 pub use error::{EngineError, ErrorKind};

@@ -4,9 +4,14 @@
 //!
 //! # Layout
 //!
+//! - [`wire`]: the socket protocol (one JSON line each way, progress lines between).
+//! - [`client`]: the client side: the engine API over the socket, and the
+//!   guard's own requests.
 //! - [`page`]: the one-time approval page served on 127.0.0.1 by whichever
 //!   process hosts the engine.
 //!
 //! Not here: any rule about what needs approval (the engine's gate).
 
+pub mod client;
 pub mod page;
+pub mod wire;
