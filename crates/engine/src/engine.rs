@@ -255,6 +255,26 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.clock.now().rfc3339()
     }
 
+    /// Record something the hosting process did for this project (adopted
+    /// it, ignored a looser workspace value) in the project's audit log.
+    pub fn host_event(
+        &self,
+        caller: &Caller,
+        action: &str,
+        outcome: &str,
+        details: Value,
+    ) -> Result<(), EngineError> {
+        let rec = self.record(
+            &self.requester(caller),
+            action,
+            None,
+            None,
+            outcome,
+            details,
+        );
+        Ok(self.store.append_audit(&[rec])?)
+    }
+
     pub(crate) fn record(
         &self,
         actor: &Actor,

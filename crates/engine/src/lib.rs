@@ -13,6 +13,7 @@
 //! - [`tags`]: the tag standard and how tags are written per type.
 //! - [`explain`]: plain-language explanation of a plan.
 //! - [`chain`]: the signed, single-use token chain agents walk over MCP.
+//! - [`policy`]: an adopted project's guard policy; the workspace can only tighten it.
 //! - [`redact`]: secrets masked in every plan handed to a caller.
 //! - [`api`]: [`EngineApi`], the one API every surface calls, in process or over the guard's socket.
 //! - [`doctor`]: the level each environment runs at, and why.
@@ -40,6 +41,7 @@ pub mod explain;
 pub mod gate;
 pub mod hash;
 pub mod iam;
+pub mod policy;
 pub mod promote;
 pub mod redact;
 pub mod store;
