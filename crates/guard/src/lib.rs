@@ -9,6 +9,7 @@
 //!   guard's own requests.
 //! - [`factors`]: approvers' TOTP factors, enrolment, replay and lockout.
 //! - [`files`]: 0600 files in 0700 folders.
+//! - [`server`]: the daemon: [`server::Guard`] hosts adopted projects' engines behind the socket.
 //! - [`page`]: the one-time approval page served on 127.0.0.1 by whichever
 //!   process hosts the engine.
 //!
@@ -18,4 +19,5 @@ pub mod client;
 pub mod factors;
 pub mod files;
 pub mod page;
+pub mod server;
 pub mod wire;
