@@ -292,9 +292,9 @@ pub(crate) fn message_page(
         Tone::Neutral => "result",
     };
     let mut b = String::new();
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<div class=\"{class}\" role=\"status\"><h1>{heading}</h1>\n",
+        "<div class=\"{class}\" role=\"status\"><h1>{heading}</h1>",
         heading = esc(heading),
     );
     for para in message.split("\n\n") {

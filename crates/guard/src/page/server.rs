@@ -408,7 +408,7 @@ async fn frame(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
 async fn show(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> Response {
     let entry = match live_entry(&shared, &token) {
         Ok(entry) => entry,
-        Err(response) => return response,
+        Err(no_page) => return no_page.into_response(),
     };
     let view = match backend_view(&shared, &entry.approval_id).await {
         Ok(view) => view,
@@ -448,7 +448,7 @@ async fn decide(
 ) -> Response {
     let entry = match live_entry(&shared, &token) {
         Ok(entry) => entry,
-        Err(response) => return response,
+        Err(no_page) => return no_page.into_response(),
     };
     let back = format!("/a/{token}");
     let form = match form {
@@ -546,13 +546,28 @@ async fn decide(
     }
 }
 
-/// The live entry behind a token, or the 404 / 410 page.
-fn live_entry(shared: &Shared, token: &str) -> Result<tokens::Entry, Response> {
+/// Why a token leads to no page.
+enum NoPage {
+    Gone(Gone),
+    Unknown,
+}
+
+impl IntoResponse for NoPage {
+    fn into_response(self) -> Response {
+        match self {
+            NoPage::Gone(gone) => gone_page(&gone),
+            NoPage::Unknown => not_found_page(),
+        }
+    }
+}
+
+/// The live entry behind a token.
+fn live_entry(shared: &Shared, token: &str) -> Result<tokens::Entry, NoPage> {
     let now = shared.now();
     match shared.tokens().lookup(token, now) {
         Lookup::Live(entry) => Ok(entry),
-        Lookup::Gone(gone) => Err(gone_page(&gone)),
-        Lookup::Unknown => Err(not_found_page()),
+        Lookup::Gone(gone) => Err(NoPage::Gone(gone)),
+        Lookup::Unknown => Err(NoPage::Unknown),
     }
 }
 
