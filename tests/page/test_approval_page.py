@@ -173,7 +173,7 @@ def test_the_page_renders_the_plan_readably(approval_page, page):
         "+ /VersioningConfiguration/Status: Enabled",
         "- /VersioningConfiguration/Status: Suspended",
         "Public bucket policies are not blocked",
-        "accepted by alice",
+        "by alice: access is logged by CloudTrail data events",
     ]:
         expect(page.get_by_text(text, exact=False).first).to_be_visible()
     expect(page.locator("pre.template")).to_contain_text('"BucketName": "synthcoreai-documents-prod"')
@@ -223,6 +223,8 @@ def test_keyboard_only_approve_with_the_code(approval_page, page):
 def test_a_wrong_code_is_refused_in_words(approval_page, page):
     ap = approval_page(needs_code=True)
     page.goto(ap.url)
+    # Autofocus lands after load; a person would see the caret there.
+    expect(page.locator("#code")).to_be_focused()
     page.keyboard.type(ap.wrong_code)
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -246,6 +248,8 @@ def test_a_wrong_code_is_refused_in_words(approval_page, page):
 def test_a_short_code_is_stopped_by_the_browser_before_sending(approval_page, page):
     ap = approval_page(needs_code=True)
     page.goto(ap.url)
+    # Autofocus lands after load; a person would see the caret there.
+    expect(page.locator("#code")).to_be_focused()
     page.keyboard.type("12")
     page.keyboard.press("Enter")
     page.wait_for_timeout(300)
@@ -256,6 +260,7 @@ def test_a_short_code_is_stopped_by_the_browser_before_sending(approval_page, pa
 def test_keyboard_only_deny(approval_page, page):
     ap = approval_page(needs_code=True)
     page.goto(ap.url)
+    expect(page.locator("#code")).to_be_focused()
     # Tab order: code, approver, note, Approve, Deny.
     order = []
     for _ in range(4):
@@ -278,6 +283,10 @@ def test_keyboard_only_deny(approval_page, page):
 def test_without_a_code_enter_in_the_note_approves(approval_page, page):
     ap = approval_page(needs_code=False)
     page.goto(ap.url)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "approval-advisory.png"), full_page=True)
+    # At the advisory level the page says the decision is unverified.
+    expect(page.locator(".level-note")).to_contain_text("unverified")
     assert page.locator("#code").count() == 0
     page.keyboard.press("Tab")
     assert focused_id(page) == "note"

@@ -163,7 +163,7 @@ fn view(level: &str, expires_at: OffsetDateTime) -> ApprovalView {
                 path: "/Resources/DocumentsBucket/Properties".to_owned(),
                 message: "LoggingConfiguration is not set.".to_owned(),
                 remediation: "Send access logs to a logging bucket.".to_owned(),
-                suppressed: Some("accepted by alice: logs go to CloudTrail data events".to_owned()),
+                suppressed: Some("by alice: access is logged by CloudTrail data events".to_owned()),
             },
         ],
         monthly_cost: "$0.02/month".to_owned(),

@@ -53,9 +53,12 @@ pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; 
 .explanation { white-space: pre-wrap; margin: .25rem 0; }
 .diff .add { color: var(--ok); } .diff .del { color: var(--bad); }
 table { border-collapse: collapse; width: 100%; font-size: .93rem; }
-th, td { text-align: left; vertical-align: top; padding: .4rem .5rem; border-bottom: 1px solid var(--line);
-  overflow-wrap: anywhere; }
-th { background: var(--bg); font-weight: 600; }
+th, td { text-align: left; vertical-align: top; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
+th { background: var(--bg); font-weight: 600; white-space: nowrap; }
+td.sev, td.rule { white-space: nowrap; }
+td.where code { font: .85rem/1.4 ui-monospace, "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
+td.where { min-width: 12rem; max-width: 20rem; }
+.accepted { color: var(--muted); }
 .sev { font-weight: 700; text-transform: uppercase; font-size: .8rem; }
 .sev-critical, .sev-high { color: var(--bad); } .sev-medium { color: var(--warn); } .sev-low, .sev-info { color: var(--muted); }
 .none { color: var(--muted); margin: .25rem 0; }
@@ -243,18 +246,22 @@ fn findings(b: &mut String, findings: &[FindingView]) {
     for f in findings {
         let _ = writeln!(
             b,
-            "<tr><td class=\"sev sev-{sev_class}\">{sev}</td><td>{rule}</td>\
-             <td><b>{title}</b><br>{message}</td><td><code>{path}</code></td><td>{fix}</td><td>{state}</td></tr>",
+            "<tr><td class=\"sev sev-{sev_class}\">{sev}</td><td class=\"rule\">{rule}</td>\
+             <td><b>{title}</b><br>{message}</td><td class=\"where\"><code>{path}</code></td><td>{fix}</td><td>{state}</td></tr>",
             sev_class = esc(&class_word(&f.severity)),
             sev = esc(&f.severity),
             rule = esc(&f.rule),
             title = esc(&f.title),
             message = esc(&f.message),
-            path = esc(&f.path),
+            // Break long JSON-pointer paths at their slashes first.
+            path = esc(&f.path).replace('/', "/<wbr>"),
             fix = esc(&f.remediation),
             state = match &f.suppressed {
-                Some(why) => format!("accepted: {}", esc(why)),
-                None => "open".to_owned(),
+                Some(why) => format!(
+                    "<b>accepted</b><br><span class=\"accepted\">{}</span>",
+                    esc(why)
+                ),
+                None => "<b>open</b>".to_owned(),
             },
         );
     }

@@ -231,6 +231,10 @@ impl PageServer {
     /// The same approval asked again gets its live URL back. The page expires
     /// at `expires_at` or at the approval's own `expires_at`, whichever comes
     /// first, and is dropped as soon as it is decided.
+    ///
+    /// Calls [`PageBackend::view`] on this thread to check the approval is
+    /// pending; from async code whose backend blocks, call it from
+    /// `spawn_blocking`.
     pub fn url_for(
         &self,
         approval_id: &str,
@@ -564,7 +568,11 @@ impl IntoResponse for NoPage {
 /// The live entry behind a token.
 fn live_entry(shared: &Shared, token: &str) -> Result<tokens::Entry, NoPage> {
     let now = shared.now();
-    match shared.tokens().lookup(token, now) {
+    let mut tokens = shared.tokens();
+    // Every request retires what has expired, so an expired page does not
+    // linger until someone happens to open it.
+    tokens.sweep(now);
+    match tokens.lookup(token, now) {
         Lookup::Live(entry) => Ok(entry),
         Lookup::Gone(gone) => Err(NoPage::Gone(gone)),
         Lookup::Unknown => Err(NoPage::Unknown),
