@@ -716,3 +716,66 @@ fn after_shutdown_the_port_is_closed() {
         "nothing listens on {addr}"
     );
 }
+
+#[test]
+fn the_server_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<PageServer>();
+}
+
+/// A backend whose `decide` waits until the test lets it go.
+struct Slow {
+    entered: Mutex<std::sync::mpsc::Sender<()>>,
+    release: Mutex<std::sync::mpsc::Receiver<()>>,
+    calls: Mutex<usize>,
+}
+
+impl PageBackend for Slow {
+    fn view(&self, _approval_id: &str) -> Result<ApprovalView, String> {
+        Ok(view())
+    }
+
+    fn decide(&self, _approval_id: &str, _input: &DecisionInput) -> Result<String, String> {
+        *self.calls.lock().unwrap() += 1;
+        self.entered.lock().unwrap().send(()).unwrap();
+        self.release.lock().unwrap().recv().unwrap();
+        Ok("approved".to_owned())
+    }
+
+    fn needs_code(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_second_decision_while_one_is_being_recorded_waits_its_turn() {
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    let slow = Arc::new(Slow {
+        entered: Mutex::new(entered_tx),
+        release: Mutex::new(release_rx),
+        calls: Mutex::new(0),
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let page = PageServer::start_thread(listener, slow.clone()).unwrap();
+    let addr = page.local_addr();
+    let url = page.url_for("ap-7f3a", None).unwrap();
+    let path = url
+        .split_once("/a/")
+        .map(|(_, t)| format!("/a/{t}"))
+        .unwrap();
+    let csrf = http(addr, "GET", &path, &[], b"").csrf();
+    let body = form(&[("csrf", &csrf), ("decision", "approve")]);
+    let content_type = [("Content-Type", "application/x-www-form-urlencoded")];
+
+    let first = {
+        let (path, body) = (path.clone(), body.clone());
+        std::thread::spawn(move || http(addr, "POST", &path, &content_type, body.as_bytes()))
+    };
+    entered.recv().unwrap();
+    let second = http(addr, "POST", &path, &content_type, body.as_bytes());
+    assert_eq!(second.status, 409, "{second:?}");
+    release.send(()).unwrap();
+    assert_eq!(first.join().unwrap().status, 200);
+    assert_eq!(*slow.calls.lock().unwrap(), 1);
+}
