@@ -26,6 +26,8 @@ struct Fake {
     needs_code: bool,
     /// What `decide` answers; `Ok` also closes the approval.
     answer: Mutex<Result<String, String>>,
+    /// A refusal also closes the approval (as a lockout would).
+    refusal_locks: Mutex<bool>,
     calls: Mutex<Vec<(String, DecisionInput)>>,
 }
 
@@ -35,6 +37,7 @@ impl Fake {
             view: Mutex::new(view),
             needs_code,
             answer: Mutex::new(Ok("approved; the plan is being applied".to_owned())),
+            refusal_locks: Mutex::new(false),
             calls: Mutex::new(Vec::new()),
         })
     }
@@ -69,6 +72,8 @@ impl PageBackend for Fake {
                 Decision::Approve => "approved".to_owned(),
                 Decision::Deny => "denied".to_owned(),
             };
+        } else if *self.refusal_locks.lock().unwrap() {
+            self.view.lock().unwrap().status = "denied".to_owned();
         }
         answer
     }
@@ -544,7 +549,7 @@ fn a_refusal_that_closes_the_approval_closes_the_page() {
     let path = h.path();
     let csrf = h.get(&path).csrf();
     // The backend locks the approval as it refuses.
-    h.fake.view.lock().unwrap().status = "denied".to_owned();
+    *h.fake.refusal_locks.lock().unwrap() = true;
     let reply = h.post_form(
         &path,
         &[("csrf", &csrf), ("code", "000000"), ("decision", "approve")],
@@ -659,6 +664,19 @@ fn an_approval_decided_elsewhere_or_revoked_is_gone() {
     let path = h.path();
     h.page.revoke("ap-7f3a");
     assert_eq!(h.get(&path).status, 410);
+
+    // Shown while pending, decided elsewhere before the person submits.
+    let h = Harness::new(view(), true);
+    let path = h.path();
+    let csrf = h.get(&path).csrf();
+    h.fake.view.lock().unwrap().status = "denied".to_owned();
+    let reply = h.post_form(
+        &path,
+        &[("csrf", &csrf), ("decision", "approve"), ("code", "123456")],
+    );
+    assert_eq!(reply.status, 410, "{reply:?}");
+    assert!(reply.body.contains("it is denied"));
+    assert!(h.fake.calls().is_empty());
 }
 
 #[test]

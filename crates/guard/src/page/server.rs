@@ -486,6 +486,12 @@ async fn decide(
             );
         }
     };
+    // Decided elsewhere or expired since the page was shown: say so (410)
+    // rather than pass the backend a decision it can only refuse.
+    if let Err(gone) = backend_view(&shared, &entry.approval_id).await {
+        shared.tokens().retire(&token, gone.clone());
+        return gone_page(&gone);
+    }
     if !shared.tokens().begin_decision(&token) {
         return message(
             StatusCode::CONFLICT,
