@@ -33,7 +33,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "Rust: tests (cargo test --workspace)"
 cargo test --workspace --locked
 
-say "Real-client tests (pytest tests/: Python MCP SDK, MCP Inspector CLI, boto3)"
+say "Browser for tests/page: Debian's chromium (installed when missing: about a minute)"
+command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+say "Real-client tests (pytest tests/: Python MCP SDK, MCP Inspector CLI, boto3, Playwright + Chromium)"
 cargo build --locked -p infraguard-cli
 export INFRAGUARD_BIN="$root/target/debug/infraguard"
 .venv/bin/python -m pytest -q tests

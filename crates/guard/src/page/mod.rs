@@ -8,6 +8,23 @@
 //! approver's code is the backend's answer ([`PageBackend::needs_code`]),
 //! and whether a decision counts is the engine's: the page only carries the
 //! request and shows the answer.
+//!
+//! # Layout
+//!
+//! - this file: what the page shows and sends ([`ApprovalView`],
+//!   [`DecisionInput`]) and the port it calls ([`PageBackend`]);
+//! - `server`: [`PageServer`], the HTTP side (tokens in URLs, CSRF, headers);
+//! - `tokens`: the in-memory table of live page tokens;
+//! - `html`: rendering, where every value from a plan is escaped.
+//!
+//! Not here: which approvals need a code, or checking one (the engine and the
+//! guard do that behind [`PageBackend::decide`]).
+
+mod html;
+mod server;
+mod tokens;
+
+pub use server::{BODY_LIMIT, Clock, PageError, PageOptions, PageServer};
 
 use serde::{Deserialize, Serialize};
 
