@@ -320,15 +320,15 @@ fn throttle_faults_fail_the_next_calls_then_clear() {
         other => panic!("expected throttling, got {other:?}"),
     }
     assert_eq!(
-        code_of(c.create(&bucket(), &json!({"BucketName": "t"}), "thr-1")),
+        code_of(c.create(&bucket(), &json!({"BucketName": "thr"}), "thr-1")),
         ErrorCode::Throttling
     );
     assert!(
-        c.get(&bucket(), "t")
+        c.get(&bucket(), "thr")
             .is_err_and(|e| e.code() == Some(&ErrorCode::NotFound))
     );
     // The throttled create did not consume its client token.
-    create(&c, &bucket(), json!({"BucketName": "t"}), "thr-1");
+    create(&c, &bucket(), json!({"BucketName": "thr"}), "thr-1");
     assert_eq!(c.faults().expect("faults"), Faults::default());
     assert_eq!(c.calls() - calls, 4);
 }
@@ -342,18 +342,18 @@ fn failure_faults_end_mutations_failed_without_changes() {
     })
     .expect("faults");
     let ev = c
-        .create(&bucket(), &json!({"BucketName": "f"}), "fail-1")
+        .create(&bucket(), &json!({"BucketName": "fail"}), "fail-1")
         .expect("accepted");
     failed(&ev, ErrorCode::ServiceInternalError);
     assert!(ev.error_code.as_ref().is_some_and(ErrorCode::is_transient));
-    assert!(c.get(&bucket(), "f").is_err());
+    assert!(c.get(&bucket(), "fail").is_err());
     // Retrying with the same token returns the same failure; a new token works.
     assert_eq!(
-        c.create(&bucket(), &json!({"BucketName": "f"}), "fail-1")
+        c.create(&bucket(), &json!({"BucketName": "fail"}), "fail-1")
             .expect("retry"),
         ev
     );
-    create(&c, &bucket(), json!({"BucketName": "f"}), "fail-2");
+    create(&c, &bucket(), json!({"BucketName": "fail"}), "fail-2");
 }
 
 #[test]
@@ -577,14 +577,14 @@ fn api_level_refusals_are_errors() {
         code_of(c.create(&bucket(), &json!(["not", "an", "object"]), "api-2")),
         ErrorCode::InvalidRequest
     );
-    create(&c, &bucket(), json!({"BucketName": "p"}), "api-3");
+    create(&c, &bucket(), json!({"BucketName": "pat"}), "api-3");
     for bad in [
         json!({"op": "add"}),
         json!([{"path": "/Tags"}]),
         json!([{"op": "frobnicate", "path": "/Tags"}]),
     ] {
         assert_eq!(
-            code_of(c.update(&bucket(), "p", &bad, "api-4")),
+            code_of(c.update(&bucket(), "pat", &bad, "api-4")),
             ErrorCode::InvalidRequest,
             "{bad}"
         );
@@ -681,8 +681,8 @@ fn pagination_walks_every_resource_once_in_order() {
 fn bad_or_foreign_list_tokens_are_refused() {
     let mut c = cloud();
     c.set_page_size(1);
-    create(&c, &bucket(), json!({"BucketName": "a1"}), "lt-1");
-    create(&c, &bucket(), json!({"BucketName": "a2"}), "lt-2");
+    create(&c, &bucket(), json!({"BucketName": "aa1"}), "lt-1");
+    create(&c, &bucket(), json!({"BucketName": "aa2"}), "lt-2");
     let token = c
         .list(&bucket(), None, None)
         .expect("list")
@@ -702,7 +702,7 @@ fn bad_or_foreign_list_tokens_are_refused() {
     }
     assert!(c.list(&ty("AWS::SNS::Topic"), Some(&token), None).is_err());
     let rest = c.list(&bucket(), Some(&token), None).expect("page 2");
-    assert_eq!(rest.resources[0].identifier, "a2");
+    assert_eq!(rest.resources[0].identifier, "aa2");
     assert_eq!(rest.next_token, None);
 }
 
