@@ -1101,6 +1101,17 @@ fn every_catalog_type_can_be_created_read_listed_and_deleted() {
             page.resources.iter().any(|r| r.identifier == id),
             "{t}: not listed"
         );
+        // An empty patch re-validates the stored state: what the cloud
+        // generated must pass the schema's own checks (patterns included).
+        let ev = c
+            .update(t, &id, &json!([]), &format!("every-up-{t}"))
+            .expect("update");
+        assert_eq!(
+            ev.operation_status,
+            OperationStatus::Success,
+            "{t}: {:?}",
+            ev.status_message
+        );
         let ev = c.delete(t, &id, &format!("every-del-{t}")).expect("delete");
         assert_eq!(ev.operation_status, OperationStatus::Success, "{t}");
     }
