@@ -974,7 +974,9 @@ fn compiled(pattern: &str) -> Option<Arc<Regex>> {
 /// could differ from the Java regex the registry wrote. Look-around and
 /// `\p{…}` fail to compile anyway; nested (`[a[b]]`) and intersected
 /// (`[a&&b]`) classes compile but mean other things, so they are refused
-/// here. Java's `\Z` (end of input) becomes `\z`.
+/// here. Java's `\Z` becomes `\z`, and `$` becomes "end, or a final line
+/// break before it", which is what `$` means in Java and Python (cfn-lint)
+/// and not in `regex-lite`: a value with a trailing newline passes there.
 fn portable(pattern: &str) -> Option<String> {
     let mut out = String::with_capacity(pattern.len());
     let mut chars = pattern.chars().peekable();
@@ -1010,6 +1012,10 @@ fn portable(pattern: &str) -> Option<String> {
                 continue;
             }
             ']' if in_class => in_class = false,
+            '$' if !in_class => {
+                out.push_str(r"(?:\r?\n)?\z");
+                continue;
+            }
             _ => {}
         }
         out.push(c);
@@ -1797,6 +1803,11 @@ mod tests {
     #[test]
     fn portable_rewrites_or_refuses_java_only_syntax() {
         assert_eq!(portable(r"^a\Z").as_deref(), Some(r"^a\z"));
+        assert_eq!(portable(r"^a$").as_deref(), Some(r"^a(?:\r?\n)?\z"));
+        assert_eq!(portable(r"[$]").as_deref(), Some(r"[$]"));
+        assert_eq!(portable(r"\$").as_deref(), Some(r"\$"));
+        let end = compiled("^[a-z]+$").unwrap();
+        assert!(end.is_match("abc") && end.is_match("abc\n") && !end.is_match("abc\nd"));
         assert_eq!(portable(r"[]a]").as_deref(), Some(r"[\]a]"));
         assert_eq!(portable(r"[^]a]").as_deref(), Some(r"[^\]a]"));
         assert_eq!(portable(r"[\[x]").as_deref(), Some(r"[\[x]"));
