@@ -12,7 +12,9 @@
 //! - the handler accepts the request and it ends `FAILED` (an `Ok` event
 //!   with an `error_code`): duplicate, invalid properties, missing resource
 //!   on update/delete, create-only or read-only property in a patch, a patch
-//!   that does not apply. A failed request changes no resource.
+//!   that does not apply, and what the service itself refuses (deletion
+//!   protection, a missing RDS master password: `refusals`). A failed
+//!   request changes no resource.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +38,7 @@ use crate::db::{self, RequestRow};
 use crate::error::LocalCloudError;
 use crate::pointer;
 use crate::random::Rng;
+use crate::refusals;
 
 /// Which environment an account stands for, and where it lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -619,6 +622,15 @@ fn execute(
                     problems_message(t, &messages),
                 ));
             }
+            // The service's own refusals come after the schema's, as the
+            // handler only calls the service with a valid model.
+            if let Some(r) = refusals::create(t.as_str(), desired) {
+                return Ok(Outcome::failed(
+                    r.code,
+                    schema.identifier_of(desired),
+                    r.message,
+                ));
+            }
             let mut props = desired.clone();
             attributes::generate(schema, &mut props, ctx);
             let Some(id) = schema.identifier_of(&props) else {
@@ -693,6 +705,12 @@ fn execute(
         }
         Operation::Delete => {
             let id = req.identifier.unwrap_or_default().to_string();
+            let Some(current) = db::get_resource(tx, t.as_str(), &id)? else {
+                return Ok(not_found(t, &id));
+            };
+            if let Some(r) = refusals::delete(t.as_str(), &id, &current) {
+                return Ok(Outcome::failed(r.code, Some(id), r.message));
+            }
             if db::delete_resource(tx, t.as_str(), &id).map_err(internal)? {
                 Ok(Outcome::success(id, None))
             } else {

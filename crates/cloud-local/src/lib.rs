@@ -4,10 +4,11 @@
 //! It lets the whole infraguard workflow run with no AWS account, and it
 //! behaves like Cloud Control where a user would notice: generated ARNs and
 //! ids carry the environment's own account id and region, create-only
-//! properties are `NotUpdatable`, required properties and duplicates are
-//! refused, write-only properties are never returned, lists paginate,
-//! client tokens make retries idempotent, requests can stay `IN_PROGRESS`,
-//! and state survives a restart.
+//! properties are `NotUpdatable`, required properties, schema patterns and
+//! duplicates are refused, so are deletes under deletion protection,
+//! write-only properties are never returned, lists paginate, client tokens
+//! make retries idempotent, requests can stay `IN_PROGRESS`, and state
+//! survives a restart.
 //!
 //! # Layout
 //!
@@ -15,6 +16,9 @@
 //!   fault injection ([`Faults`]).
 //! - `db`: the SQLite tables (`resources`, `requests`, `meta`) and queries.
 //! - `attributes`: generated names and read-only attributes per type.
+//! - `refusals`: what the services behind Cloud Control refuse that no
+//!   schema says: deletes under deletion protection, RDS creates with no
+//!   master password; each with the service's own words.
 //! - `pointer`: JSON pointers with `*` wildcards, as schemas write them.
 //! - `random`: request tokens, account ids and AWS-shaped ids.
 //! - [`wire`]: the Cloud Control wire protocol (awsJson 1.0) on loopback,
@@ -31,6 +35,7 @@ mod db;
 mod error;
 mod pointer;
 mod random;
+mod refusals;
 pub mod wire;
 
 pub use cloud::{LocalAccount, LocalCloud};

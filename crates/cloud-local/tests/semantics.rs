@@ -320,15 +320,15 @@ fn throttle_faults_fail_the_next_calls_then_clear() {
         other => panic!("expected throttling, got {other:?}"),
     }
     assert_eq!(
-        code_of(c.create(&bucket(), &json!({"BucketName": "t"}), "thr-1")),
+        code_of(c.create(&bucket(), &json!({"BucketName": "thr"}), "thr-1")),
         ErrorCode::Throttling
     );
     assert!(
-        c.get(&bucket(), "t")
+        c.get(&bucket(), "thr")
             .is_err_and(|e| e.code() == Some(&ErrorCode::NotFound))
     );
     // The throttled create did not consume its client token.
-    create(&c, &bucket(), json!({"BucketName": "t"}), "thr-1");
+    create(&c, &bucket(), json!({"BucketName": "thr"}), "thr-1");
     assert_eq!(c.faults().expect("faults"), Faults::default());
     assert_eq!(c.calls() - calls, 4);
 }
@@ -342,18 +342,18 @@ fn failure_faults_end_mutations_failed_without_changes() {
     })
     .expect("faults");
     let ev = c
-        .create(&bucket(), &json!({"BucketName": "f"}), "fail-1")
+        .create(&bucket(), &json!({"BucketName": "fail"}), "fail-1")
         .expect("accepted");
     failed(&ev, ErrorCode::ServiceInternalError);
     assert!(ev.error_code.as_ref().is_some_and(ErrorCode::is_transient));
-    assert!(c.get(&bucket(), "f").is_err());
+    assert!(c.get(&bucket(), "fail").is_err());
     // Retrying with the same token returns the same failure; a new token works.
     assert_eq!(
-        c.create(&bucket(), &json!({"BucketName": "f"}), "fail-1")
+        c.create(&bucket(), &json!({"BucketName": "fail"}), "fail-1")
             .expect("retry"),
         ev
     );
-    create(&c, &bucket(), json!({"BucketName": "f"}), "fail-2");
+    create(&c, &bucket(), json!({"BucketName": "fail"}), "fail-2");
 }
 
 #[test]
@@ -577,14 +577,14 @@ fn api_level_refusals_are_errors() {
         code_of(c.create(&bucket(), &json!(["not", "an", "object"]), "api-2")),
         ErrorCode::InvalidRequest
     );
-    create(&c, &bucket(), json!({"BucketName": "p"}), "api-3");
+    create(&c, &bucket(), json!({"BucketName": "pat"}), "api-3");
     for bad in [
         json!({"op": "add"}),
         json!([{"path": "/Tags"}]),
         json!([{"op": "frobnicate", "path": "/Tags"}]),
     ] {
         assert_eq!(
-            code_of(c.update(&bucket(), "p", &bad, "api-4")),
+            code_of(c.update(&bucket(), "pat", &bad, "api-4")),
             ErrorCode::InvalidRequest,
             "{bad}"
         );
@@ -681,8 +681,8 @@ fn pagination_walks_every_resource_once_in_order() {
 fn bad_or_foreign_list_tokens_are_refused() {
     let mut c = cloud();
     c.set_page_size(1);
-    create(&c, &bucket(), json!({"BucketName": "a1"}), "lt-1");
-    create(&c, &bucket(), json!({"BucketName": "a2"}), "lt-2");
+    create(&c, &bucket(), json!({"BucketName": "aa1"}), "lt-1");
+    create(&c, &bucket(), json!({"BucketName": "aa2"}), "lt-2");
     let token = c
         .list(&bucket(), None, None)
         .expect("list")
@@ -702,7 +702,7 @@ fn bad_or_foreign_list_tokens_are_refused() {
     }
     assert!(c.list(&ty("AWS::SNS::Topic"), Some(&token), None).is_err());
     let rest = c.list(&bucket(), Some(&token), None).expect("page 2");
-    assert_eq!(rest.resources[0].identifier, "a2");
+    assert_eq!(rest.resources[0].identifier, "aa2");
     assert_eq!(rest.next_token, None);
 }
 
@@ -1101,6 +1101,17 @@ fn every_catalog_type_can_be_created_read_listed_and_deleted() {
             page.resources.iter().any(|r| r.identifier == id),
             "{t}: not listed"
         );
+        // An empty patch re-validates the stored state: what the cloud
+        // generated must pass the schema's own checks (patterns included).
+        let ev = c
+            .update(t, &id, &json!([]), &format!("every-up-{t}"))
+            .expect("update");
+        assert_eq!(
+            ev.operation_status,
+            OperationStatus::Success,
+            "{t}: {:?}",
+            ev.status_message
+        );
         let ev = c.delete(t, &id, &format!("every-del-{t}")).expect("delete");
         assert_eq!(ev.operation_status, OperationStatus::Success, "{t}");
     }
@@ -1124,4 +1135,227 @@ fn email_identity_gets_dkim_records_on_its_domain() {
         assert!(name.ends_with("._domainkey.example.org"), "{name}");
         assert!(value.ends_with(".dkim.amazonses.com"), "{value}");
     }
+}
+
+/// A FAILED event with `code` whose message contains `words`.
+fn failed_saying(ev: &ProgressEvent, code: ErrorCode, words: &str) {
+    failed(ev, code);
+    let message = ev.status_message.as_deref().unwrap_or_default();
+    assert!(message.contains(words), "{message:?} lacks {words:?}");
+}
+
+/// Each type with a deletion-protection switch, switched on, and the words
+/// its service refuses a delete with.
+fn protected_resources() -> Vec<(&'static str, Value, &'static str, Value)> {
+    let off = |path: &str, v: Value| json!([{"op": "replace", "path": path, "value": v}]);
+    vec![
+        (
+            "AWS::RDS::DBInstance",
+            json!({"DBInstanceIdentifier": "prod-db", "Engine": "postgres", "DBInstanceClass": "db.t3.micro",
+                   "AllocatedStorage": "20", "MasterUsername": "app", "ManageMasterUserPassword": true,
+                   "DeletionProtection": true}),
+            "Cannot delete protected DB Instance, please disable deletion protection and try again.",
+            off("/DeletionProtection", json!(false)),
+        ),
+        (
+            "AWS::RDS::DBCluster",
+            json!({"DBClusterIdentifier": "prod-cluster", "Engine": "aurora-postgresql", "MasterUsername": "app",
+                   "MasterUserPassword": "a-long-password", "DeletionProtection": true}),
+            "Cannot delete protected Cluster, please disable deletion protection and try again.",
+            off("/DeletionProtection", json!(false)),
+        ),
+        (
+            "AWS::DynamoDB::Table",
+            json!({"TableName": "orders", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                   "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                   "BillingMode": "PAY_PER_REQUEST", "DeletionProtectionEnabled": true}),
+            "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+            off("/DeletionProtectionEnabled", json!(false)),
+        ),
+        (
+            "AWS::Cognito::UserPool",
+            json!({"UserPoolName": "users", "DeletionProtection": "ACTIVE"}),
+            "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.",
+            off("/DeletionProtection", json!("INACTIVE")),
+        ),
+        (
+            "AWS::Logs::LogGroup",
+            json!({"LogGroupName": "/app/audit", "DeletionProtectionEnabled": true}),
+            "CloudWatch Logs refuses to delete a resource whose `DeletionProtectionEnabled` is on",
+            off("/DeletionProtectionEnabled", json!(false)),
+        ),
+    ]
+}
+
+#[test]
+fn deletes_under_deletion_protection_fail_and_keep_the_resource() {
+    let c = cloud();
+    for (t, props, words, switch_off) in protected_resources() {
+        let t = ty(t);
+        let id = create(&c, &t, props, &format!("dp-create-{t}"));
+        let ev = c
+            .delete(&t, &id, &format!("dp-del-{t}"))
+            .expect("delete accepted");
+        failed_saying(&ev, ErrorCode::InvalidRequest, words);
+        assert_eq!(ev.identifier.as_deref(), Some(id.as_str()), "{t}");
+        let message = ev.status_message.clone().unwrap_or_default();
+        assert!(message.contains("was not deleted"), "{t}: {message}");
+        // Nothing changed: the resource is still there, in get and list.
+        let still = c.get(&t, &id).unwrap_or_else(|e| panic!("{t} gone: {e}"));
+        assert!(still.properties.is_object(), "{t}");
+        let page = c.list(&t, None, None).expect("list");
+        assert!(page.resources.iter().any(|r| r.identifier == id), "{t}");
+        // A retry with the same token is the same refusal, not a delete.
+        let again = c.delete(&t, &id, &format!("dp-del-{t}")).expect("retry");
+        assert_eq!(again, ev, "{t}");
+        assert!(c.get(&t, &id).is_ok(), "{t}");
+        // Switched off, the delete goes through.
+        let up = c
+            .update(&t, &id, &switch_off, &format!("dp-off-{t}"))
+            .expect("update accepted");
+        assert_eq!(up.operation_status, OperationStatus::Success, "{t}: {up:?}");
+        let ev = c
+            .delete(&t, &id, &format!("dp-del2-{t}"))
+            .expect("delete accepted");
+        assert_eq!(ev.operation_status, OperationStatus::Success, "{t}: {ev:?}");
+        assert_eq!(code_of_get(&c, &t, &id), ErrorCode::NotFound, "{t}");
+    }
+}
+
+fn code_of_get(c: &LocalCloud, t: &ResourceType, id: &str) -> ErrorCode {
+    match c.get(t, id) {
+        Err(CloudError::Service { code, .. }) => code,
+        other => panic!("expected a service error, got {other:?}"),
+    }
+}
+
+#[test]
+fn protection_off_or_absent_and_aurora_members_delete_normally() {
+    let c = cloud();
+    let t = ty("AWS::DynamoDB::Table");
+    let table = json!({"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                       "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                       "BillingMode": "PAY_PER_REQUEST", "DeletionProtectionEnabled": false});
+    let id = create(&c, &t, table, "np-1");
+    let ev = c.delete(&t, &id, "np-2").expect("delete");
+    assert_eq!(ev.operation_status, OperationStatus::Success, "{ev:?}");
+    // An Aurora instance takes its protection from the cluster; its own
+    // flag does not stop its delete.
+    let i = ty("AWS::RDS::DBInstance");
+    let member = json!({"Engine": "aurora-postgresql", "DBInstanceClass": "db.r6g.large",
+                        "DBClusterIdentifier": "prod-cluster", "DeletionProtection": true});
+    let id = create(&c, &i, member, "np-3");
+    let ev = c.delete(&i, &id, "np-4").expect("delete");
+    assert_eq!(ev.operation_status, OperationStatus::Success, "{ev:?}");
+}
+
+#[test]
+fn protected_deletes_held_in_progress_fail_on_the_last_poll() {
+    let c = cloud();
+    let (t, props, words, _) = protected_resources().remove(0);
+    let t = ty(t);
+    let id = create(&c, &t, props, "pp-1");
+    c.set_faults(&Faults {
+        pending_polls: 2,
+        ..Faults::default()
+    })
+    .expect("faults");
+    let ev = c.delete(&t, &id, "pp-2").expect("delete");
+    assert_eq!(ev.operation_status, OperationStatus::InProgress);
+    let ev = c.request_status(&ev.request_token).expect("poll 1");
+    assert_eq!(ev.operation_status, OperationStatus::InProgress);
+    let ev = c.request_status(&ev.request_token).expect("poll 2");
+    failed_saying(&ev, ErrorCode::InvalidRequest, words);
+    assert!(c.get(&t, &id).is_ok());
+}
+
+#[test]
+fn rds_creates_without_a_master_password_fail_and_create_nothing() {
+    let c = cloud();
+    let words = "The parameter MasterUserPassword must be provided and must not be blank.";
+    let cases = [
+        (
+            "AWS::RDS::DBInstance",
+            json!({"DBInstanceIdentifier": "nopass-db", "Engine": "postgres", "DBInstanceClass": "db.t3.micro",
+                   "AllocatedStorage": "20", "MasterUsername": "app"}),
+        ),
+        (
+            "AWS::RDS::DBCluster",
+            json!({"DBClusterIdentifier": "nopass-cluster", "Engine": "aurora-mysql", "MasterUsername": "app"}),
+        ),
+    ];
+    for (t, props) in cases {
+        let t = ty(t);
+        let ev = c.create(&t, &props, &format!("np-{t}")).expect("accepted");
+        failed_saying(&ev, ErrorCode::InvalidRequest, words);
+        let message = ev.status_message.clone().unwrap_or_default();
+        assert!(message.contains("ManageMasterUserPassword"), "{message}");
+        assert!(
+            c.list(&t, None, None).expect("list").resources.is_empty(),
+            "{t}"
+        );
+        // RDS keeping the password, or a restore, is fine.
+        let mut managed = props.clone();
+        managed["ManageMasterUserPassword"] = json!(true);
+        create(&c, &t, managed, &format!("np-managed-{t}"));
+    }
+    let restored = json!({"DBInstanceIdentifier": "restored", "Engine": "postgres",
+                          "DBInstanceClass": "db.t3.micro", "DBSnapshotIdentifier": "nightly"});
+    create(&c, &ty("AWS::RDS::DBInstance"), restored, "np-restore");
+    let member = json!({"Engine": "aurora-mysql", "DBInstanceClass": "db.r6g.large",
+                        "DBClusterIdentifier": "nopass-cluster"});
+    create(&c, &ty("AWS::RDS::DBInstance"), member, "np-member");
+}
+
+#[test]
+fn invalid_bucket_names_and_patterns_fail_and_change_nothing() {
+    let c = cloud();
+    let ev = c
+        .create(&bucket(), &json!({"BucketName": "Not_Valid..Name"}), "bn-1")
+        .expect("accepted");
+    failed_saying(
+        &ev,
+        ErrorCode::InvalidRequest,
+        "`BucketName` is `Not_Valid..Name`, which does not match the pattern `^([a-z0-9][a-z0-9.-]*[a-z0-9])?$`",
+    );
+    failed_saying(
+        &ev,
+        ErrorCode::InvalidRequest,
+        "contains two adjacent periods",
+    );
+    for name in ["192.168.5.4", "xn--bucket", "logs-s3alias", "ab"] {
+        let ev = c
+            .create(
+                &bucket(),
+                &json!({"BucketName": name}),
+                &format!("bn-{name}"),
+            )
+            .expect("accepted");
+        failed_saying(
+            &ev,
+            ErrorCode::InvalidRequest,
+            "The specified bucket is not valid.",
+        );
+    }
+    assert!(
+        c.list(&bucket(), None, None)
+            .expect("list")
+            .resources
+            .is_empty()
+    );
+
+    // An update whose result breaks a pattern changes nothing either.
+    let f = ty("AWS::Lambda::Function");
+    let role = format!("arn:aws:iam::{}:role/app", c.account_id());
+    let id = create(
+        &c,
+        &f,
+        json!({"FunctionName": "worker", "Role": role, "Runtime": "nodejs22.x", "Handler": "index.handler",
+               "Code": {"ZipFile": "exports.handler = async () => 1;"}}),
+        "bn-fn",
+    );
+    let patch = json!([{"op": "replace", "path": "/Role", "value": "lambda-role"}]);
+    let ev = c.update(&f, &id, &patch, "bn-up").expect("accepted");
+    failed_saying(&ev, ErrorCode::InvalidRequest, "does not match the pattern");
+    assert_eq!(c.get(&f, &id).expect("get").properties["Role"], role);
 }

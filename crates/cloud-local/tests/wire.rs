@@ -484,3 +484,42 @@ fn serve_returns_when_stopped_even_with_idle_connections() {
         started.elapsed()
     );
 }
+
+#[test]
+fn protected_deletes_are_failed_events_with_the_services_words() {
+    let server = Server::start();
+    let mut c = server.connect();
+    let desired =
+        json!({"TableName": "ledger", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                         "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                         "BillingMode": "PAY_PER_REQUEST", "DeletionProtectionEnabled": true})
+        .to_string();
+    let r = c.call(
+        "CreateResource",
+        json!({"TypeName": "AWS::DynamoDB::Table", "DesiredState": desired, "ClientToken": "dp-1"}),
+    );
+    assert_eq!(
+        r.body["ProgressEvent"]["OperationStatus"], "SUCCESS",
+        "{:?}",
+        r.body
+    );
+    let r = c.call(
+        "DeleteResource",
+        json!({"TypeName": "AWS::DynamoDB::Table", "Identifier": "ledger", "ClientToken": "dp-2"}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let ev = &r.body["ProgressEvent"];
+    assert_eq!(ev["OperationStatus"], "FAILED", "{ev}");
+    assert_eq!(ev["ErrorCode"], "InvalidRequest", "{ev}");
+    assert!(
+        ev["StatusMessage"].as_str().is_some_and(|m| m.starts_with(
+            "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
+        )),
+        "{ev}"
+    );
+    let r = c.call(
+        "GetResource",
+        json!({"TypeName": "AWS::DynamoDB::Table", "Identifier": "ledger"}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}

@@ -11,7 +11,9 @@
 //! - [`schema_from_document`] (`distill`): one registry schema document →
 //!   [`ResourceSchema`]; also usable on schemas fetched from AWS.
 //! - [`validate_create`] / [`validate_state`] (`validate`): every problem
-//!   with a set of properties, as [`PropertyProblem`]s with JSON pointers.
+//!   with a set of properties, as [`PropertyProblem`]s with JSON pointers;
+//!   schema keywords including `pattern`, and the S3 bucket naming rules
+//!   the schema cannot express.
 //! - [`is_intrinsic`]: recognises `{"Ref": …}` / `{"Fn::…": …}` values.
 //! - [`SchemaError`] (`error`): unknown type (with suggestions) or a
 //!   defect in the schema data.

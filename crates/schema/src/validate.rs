@@ -12,11 +12,22 @@
 //! registry's own `dependentRequired`, `dependencies`, `dependentExcluded`,
 //! `requiredOr` and `requiredXor`.
 //!
-//! Not checked, on purpose: `pattern` (the registry's patterns use regex
-//! features such as look-behind and `\p{L}`; a wrong check would block valid
-//! requests), `format`, `uniqueItems`/`uniqueKeys`. `oneOf` is treated like
-//! `anyOf`, because the registry's branches overlap and strict exclusivity
-//! would reject values CloudFormation accepts.
+//! `pattern` is checked the way JSON Schema and CloudFormation's validator
+//! read it (a search, not a whole-string match) with `regex-lite`, on
+//! strings only. A pattern that uses what `regex-lite` lacks or reads
+//! differently from the Java regexes the registry is written for —
+//! look-around, `\p{…}` classes, nested or intersected classes — is not
+//! evaluated: a wrong check would block valid requests. Neither are patterns
+//! on read-only values (the cloud sets them) nor, in a state, on create-only
+//! values (an update cannot change them; they were checked at create).
+//!
+//! Beyond the schema, the rules a service documents for a property and the
+//! registry cannot express are checked too: S3 bucket names
+//! ([`s3_bucket_name_problems`]).
+//!
+//! Not checked, on purpose: `format`, `uniqueItems`/`uniqueKeys`. `oneOf` is
+//! treated like `anyOf`, because the registry's branches overlap and strict
+//! exclusivity would reject values CloudFormation accepts.
 //!
 //! Scalars are coerced the way CloudFormation coerces template values: an
 //! `integer` may be a JSON integer or a string of digits, a `number` a
@@ -26,7 +37,11 @@
 //! holding a dynamic reference (`{{resolve:…}}`) passes the type check but
 //! skips the value checks (enum, length, range) for the same reason.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use infraguard_core::{ResourceSchema, TagStyle};
+use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -120,6 +135,7 @@ fn validate(schema: &ResourceSchema, properties: &Value, mode: Mode) -> Vec<Prop
         checker.check_read_only(properties, &mut out);
     }
     checker.check(properties, document, "", 0, &mut out);
+    checker.check_service_rules(properties, &mut out);
     // Sorted by path so the report reads top to bottom whatever the map
     // order; combinators can report the same thing twice (a `required` in
     // both an `allOf` branch and the root), so say it once.
@@ -323,6 +339,7 @@ impl Checker<'_> {
         if !value.as_str().is_some_and(|s| s.contains("{{resolve:")) {
             self.check_enum(value, schema_obj, path, out);
             self.check_bounds(value, schema_obj, path, out);
+            self.check_pattern(value, schema_obj, path, out);
         }
 
         match value {
@@ -504,6 +521,64 @@ impl Checker<'_> {
                     ),
                 );
             }
+        }
+    }
+
+    fn check_pattern(
+        &self,
+        value: &Value,
+        schema: &Map<String, Value>,
+        path: &str,
+        out: &mut Vec<PropertyProblem>,
+    ) {
+        let (Some(text), Some(pattern)) = (
+            value.as_str(),
+            schema.get("pattern").and_then(Value::as_str),
+        ) else {
+            return;
+        };
+        if self.schema.is_read_only(path)
+            || (self.mode == Mode::State && self.schema.is_create_only(path))
+        {
+            return;
+        }
+        let Some(regex) = compiled(pattern) else {
+            return;
+        };
+        if !regex.is_match(text) {
+            self.problem(
+                out,
+                path,
+                format!(
+                    "`{}` is {}, which does not match the pattern `{pattern}` (failed validation constraint for keyword [pattern]); change it to match",
+                    display_pointer(path),
+                    self.quote(value, path)
+                ),
+            );
+        }
+    }
+
+    /// Rules a service documents for a property beyond what its schema
+    /// says. Create only: the properties they cover are create-only, so an
+    /// update cannot change them and was refused before getting here.
+    fn check_service_rules(&self, properties: &Value, out: &mut Vec<PropertyProblem>) {
+        if self.mode != Mode::Create || self.schema.type_name.as_str() != "AWS::S3::Bucket" {
+            return;
+        }
+        let Some(name) = properties.get("BucketName").and_then(Value::as_str) else {
+            return;
+        };
+        if name.contains("{{resolve:") {
+            return;
+        }
+        for rule in s3_bucket_name_problems(name) {
+            self.problem(
+                out,
+                "/BucketName",
+                format!(
+                    "`BucketName` `{name}` {rule}; S3 refuses it (InvalidBucketName: The specified bucket is not valid.), see https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"
+                ),
+            );
         }
     }
 
@@ -828,6 +903,124 @@ impl Checker<'_> {
             None => branch.get("type").is_none_or(|t| type_matches(value, t)),
         }
     }
+}
+
+/// What is wrong with `name` as the name of a new S3 general purpose bucket,
+/// by the rules of "General purpose bucket naming rules" in the Amazon S3
+/// User Guide (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)
+/// that the schema's `pattern` (`^([a-z0-9][a-z0-9.-]*[a-z0-9])?$`, which
+/// covers the allowed characters and the first and last one) and
+/// `maxLength` (63) leave out:
+/// - "between 3 (min) and 63 (max) characters long";
+/// - "must not contain two adjacent periods";
+/// - "must not be formatted as an IP address (for example, 192.168.5.4)";
+/// - "must not start with the prefix" `xn--`, `sthree-` (which also covers
+///   `sthree-configurator`) or `amzn-s3-demo-`;
+/// - "must not end with the suffix" `-s3alias` (access point aliases),
+///   `--ol-s3` (Object Lambda access point aliases), `.mrap` (Multi-Region
+///   Access Points), `--x-s3` (directory buckets) or `--table-s3` (table
+///   buckets).
+///
+/// Each item completes the sentence "`BucketName` `…` …".
+fn s3_bucket_name_problems(name: &str) -> Vec<String> {
+    const PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+    const SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+    let mut out = Vec::new();
+    let len = name.chars().count();
+    if len < 3 {
+        out.push(format!(
+            "is {len} character{} long; a bucket name needs at least 3",
+            if len == 1 { "" } else { "s" }
+        ));
+    }
+    if name.contains("..") {
+        out.push("contains two adjacent periods".to_string());
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        out.push("is formatted as an IP address".to_string());
+    }
+    if let Some(p) = PREFIXES.iter().find(|p| name.starts_with(**p)) {
+        out.push(format!("starts with the reserved prefix `{p}`"));
+    }
+    if let Some(s) = SUFFIXES.iter().find(|s| name.ends_with(**s)) {
+        out.push(format!("ends with the reserved suffix `{s}`"));
+    }
+    out
+}
+
+/// The compiled form of a schema `pattern`, or `None` when it is one this
+/// crate does not evaluate (see the module doc). Cached by source text: the
+/// builtin catalog holds under a hundred distinct patterns.
+fn compiled(pattern: &str) -> Option<Arc<Regex>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    // A panic while holding the lock leaves at worst a missing entry.
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    map.entry(pattern.to_string())
+        .or_insert_with(|| {
+            portable(pattern)
+                .and_then(|p| Regex::new(&p).ok())
+                .map(Arc::new)
+        })
+        .clone()
+}
+
+/// `pattern` rewritten for `regex-lite`, or `None` if its meaning there
+/// could differ from the Java regex the registry wrote. Look-around and
+/// `\p{…}` fail to compile anyway; nested (`[a[b]]`) and intersected
+/// (`[a&&b]`) classes compile but mean other things, so they are refused
+/// here. Java's `\Z` becomes `\z`, and `$` becomes "end, or a final line
+/// break before it", which is what `$` means in Java and Python (cfn-lint)
+/// and not in `regex-lite`: a value with a trailing newline passes there.
+fn portable(pattern: &str) -> Option<String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let next = chars.next()?;
+                match next {
+                    'Z' => out.push_str("\\z"),
+                    'p' | 'P' => return None,
+                    other => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                }
+                continue;
+            }
+            '[' if in_class => return None,
+            '&' if in_class && chars.peek() == Some(&'&') => return None,
+            '[' => {
+                in_class = true;
+                out.push(c);
+                // `]` or `^]` right after the opening bracket is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push_str("\\]");
+                    chars.next();
+                }
+                continue;
+            }
+            ']' if in_class => in_class = false,
+            '$' if !in_class => {
+                out.push_str(r"(?:\r?\n)?\z");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    Some(out)
 }
 
 /// Concrete pointers in `value` matching the pattern `segments` (`*` = any
@@ -1564,5 +1757,204 @@ mod tests {
             &mut found,
         );
         assert_eq!(found, ["/A/0/B", "/A/2/B"]);
+    }
+
+    fn patterns_in(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(p) = map.get("pattern").and_then(Value::as_str) {
+                    out.push(p.to_string());
+                }
+                map.values().for_each(|v| patterns_in(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| patterns_in(v, out)),
+            _ => {}
+        }
+    }
+
+    /// Every pattern of the builtin catalog is either evaluated or skipped
+    /// for a reason the module doc names; most are evaluated.
+    #[test]
+    fn catalog_patterns_are_evaluated_unless_unportable() {
+        let mut all = Vec::new();
+        for t in Catalog::builtin().types() {
+            patterns_in(Catalog::builtin().document(t).unwrap(), &mut all);
+        }
+        all.sort();
+        all.dedup();
+        let skipped: Vec<&String> = all.iter().filter(|p| compiled(p).is_none()).collect();
+        for p in &skipped {
+            let known = p.contains("\\p{")
+                || p.contains("(?=")
+                || p.contains("(?!")
+                || p.contains("(?<")
+                || portable(p).is_none();
+            assert!(known, "pattern `{p}` is skipped for no stated reason");
+        }
+        assert!(
+            skipped.len() * 4 < all.len(),
+            "{} of {} patterns skipped: {skipped:?}",
+            skipped.len(),
+            all.len()
+        );
+        assert!(compiled("^([a-z0-9][a-z0-9.-]*[a-z0-9])?$").is_some());
+    }
+
+    #[test]
+    fn portable_rewrites_or_refuses_java_only_syntax() {
+        assert_eq!(portable(r"^a\Z").as_deref(), Some(r"^a\z"));
+        assert_eq!(portable(r"^a$").as_deref(), Some(r"^a(?:\r?\n)?\z"));
+        assert_eq!(portable(r"[$]").as_deref(), Some(r"[$]"));
+        assert_eq!(portable(r"\$").as_deref(), Some(r"\$"));
+        let end = compiled("^[a-z]+$").unwrap();
+        assert!(end.is_match("abc") && end.is_match("abc\n") && !end.is_match("abc\nd"));
+        assert_eq!(portable(r"[]a]").as_deref(), Some(r"[\]a]"));
+        assert_eq!(portable(r"[^]a]").as_deref(), Some(r"[^\]a]"));
+        assert_eq!(portable(r"[\[x]").as_deref(), Some(r"[\[x]"));
+        assert_eq!(portable(r"[a[b]]"), None);
+        assert_eq!(portable(r"[a-z&&[^e]]"), None);
+        assert_eq!(portable(r"^\p{L}+$"), None);
+        assert_eq!(portable("a&&b").as_deref(), Some("a&&b"));
+        // Look-around is left to the compiler, which refuses it.
+        assert!(compiled(r"^[0-9A-Za-z\.\-_]*(?<!\.)$").is_none());
+    }
+
+    #[test]
+    fn patterns_are_searched_in_strings() {
+        // The issue's example: both the pattern and S3's own rule.
+        let p = create("AWS::S3::Bucket", json!({"BucketName": "Not_Valid..Name"}));
+        assert_eq!(paths(&p), ["/BucketName", "/BucketName"]);
+        assert!(
+            p.iter().any(|p| p.message
+                == "`BucketName` is `Not_Valid..Name`, which does not match the pattern `^([a-z0-9][a-z0-9.-]*[a-z0-9])?$` (failed validation constraint for keyword [pattern]); change it to match"),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.message.contains("contains two adjacent periods")),
+            "{p:?}"
+        );
+        // Nested: a Lambda function's role must look like a role ARN.
+        let p = create(
+            "AWS::Lambda::Function",
+            json!({"Code": {"ZipFile": "x"}, "Role": "not-an-arn"}),
+        );
+        assert_eq!(paths(&p), ["/Role"]);
+        assert!(
+            p[0].message.contains("does not match the pattern"),
+            "{}",
+            p[0].message
+        );
+        // Unanchored patterns are searched, as JSON Schema says: SES's
+        // `{####}` placeholder may sit anywhere in the text.
+        let doc = Catalog::builtin()
+            .document(&ResourceType::new("AWS::Cognito::UserPool").unwrap())
+            .unwrap();
+        let mut all = Vec::new();
+        patterns_in(doc, &mut all);
+        assert!(all.iter().any(|p| p == r"\{####\}"), "{all:?}");
+        assert!(
+            compiled(r"\{####\}")
+                .unwrap()
+                .is_match("Your code is {####}.")
+        );
+        // Numbers and booleans are not strings to match.
+        assert_eq!(create("AWS::SQS::Queue", json!({"DelaySeconds": 5})), []);
+    }
+
+    #[test]
+    fn patterns_skip_references_secrets_and_fixed_values() {
+        // A dynamic reference is resolved before the pattern applies.
+        assert_eq!(
+            create(
+                "AWS::Lambda::Function",
+                json!({"Code": {"ZipFile": "x"}, "Role": "{{resolve:ssm:/app/role}}"})
+            ),
+            []
+        );
+        // A state keeps a create-only value it was created with.
+        assert_eq!(
+            validate_state(
+                schema("AWS::S3::Bucket"),
+                &json!({"BucketName": "Legacy_Bucket"})
+            ),
+            []
+        );
+        assert_eq!(
+            paths(&create(
+                "AWS::S3::Bucket",
+                json!({"BucketName": "Legacy_Bucket"})
+            )),
+            ["/BucketName"]
+        );
+    }
+
+    #[test]
+    fn s3_bucket_names_follow_the_documented_rules() {
+        for good in [
+            "synthcoreai-documents-dev",
+            "abc",
+            "my.bucket.1",
+            "a1b",
+            "1.2.3",
+            "1.2.3.4.5",
+        ] {
+            assert_eq!(
+                create("AWS::S3::Bucket", json!({"BucketName": good})),
+                [],
+                "{good}"
+            );
+        }
+        let cases = [
+            ("ab", "is 2 characters long; a bucket name needs at least 3"),
+            ("my..bucket", "contains two adjacent periods"),
+            ("192.168.5.4", "is formatted as an IP address"),
+            ("xn--bucket", "starts with the reserved prefix `xn--`"),
+            ("sthree-bucket", "starts with the reserved prefix `sthree-`"),
+            (
+                "amzn-s3-demo-bucket",
+                "starts with the reserved prefix `amzn-s3-demo-`",
+            ),
+            ("bucket-s3alias", "ends with the reserved suffix `-s3alias`"),
+            ("bucket--ol-s3", "ends with the reserved suffix `--ol-s3`"),
+            ("bucket.mrap", "ends with the reserved suffix `.mrap`"),
+            (
+                "bucket--usw2-az1--x-s3",
+                "ends with the reserved suffix `--x-s3`",
+            ),
+            (
+                "bucket--table-s3",
+                "ends with the reserved suffix `--table-s3`",
+            ),
+        ];
+        for (name, rule) in cases {
+            let p = create("AWS::S3::Bucket", json!({"BucketName": name}));
+            assert_eq!(
+                p,
+                [PropertyProblem {
+                    path: "/BucketName".into(),
+                    message: format!(
+                        "`BucketName` `{name}` {rule}; S3 refuses it (InvalidBucketName: The specified bucket is not valid.), see https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"
+                    ),
+                }],
+                "{name}"
+            );
+        }
+        // Upper case is the schema pattern's to report.
+        let p = create("AWS::S3::Bucket", json!({"BucketName": "MyBucket"}));
+        assert_eq!(paths(&p), ["/BucketName"]);
+        assert!(
+            p[0].message.contains("does not match the pattern"),
+            "{}",
+            p[0].message
+        );
+        // A reference is resolved first.
+        assert_eq!(
+            create(
+                "AWS::S3::Bucket",
+                json!({"BucketName": "{{resolve:ssm:/n}}"})
+            ),
+            []
+        );
     }
 }
