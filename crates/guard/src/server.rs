@@ -99,9 +99,13 @@ fn valid_project_id(id: &str) -> bool {
 }
 
 impl Guard {
-    /// Open (or make) the guard's home. `uid` is the account the guard runs as.
-    pub fn open(home: &Path, uid: u32, opener: Opener) -> Result<Guard, EngineError> {
+    /// Open (or make) the guard's home. Its owner is the guard's account
+    /// (the process that made it, or `guard install`).
+    pub fn open(home: &Path, opener: Opener) -> Result<Guard, EngineError> {
         files::private_dir(home).map_err(|e| io(&format!("cannot make {}", home.display()), e))?;
+        let uid = std::fs::metadata(home)
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+            .map_err(|e| io("cannot read the guard's home", e))?;
         files::private_dir(&home.join("projects"))
             .map_err(|e| io("cannot make the projects folder", e))?;
         let factors = TotpFactors::open(&home.join("guard.db"), &home.join("factors.key"))
@@ -597,4 +601,91 @@ fn wire_error(e: &EngineError) -> WireError {
         kind: e.kind(),
         message: e.to_string(),
     }
+}
+
+/// Run the guard in the foreground until SIGTERM, Ctrl-C or (with
+/// `stop_on_stdin_eof`, for tests and containers) the end of standard
+/// input. Approval pages are served on `page_addr` (a loopback address).
+pub fn run(
+    opts: GuardOptions,
+    page_addr: Option<std::net::SocketAddr>,
+    stop_on_stdin_eof: bool,
+    opener: Opener,
+    ready: impl FnOnce(&HelloInfo),
+) -> Result<(), EngineError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| io("cannot start the guard's runtime", e))?;
+    let guard = Arc::new(Guard::open(&opts.home, opener)?);
+    runtime.block_on(async move {
+        let listener = bind(&opts)?;
+        let mut page_base = None;
+        let _page = match page_addr {
+            Some(addr) => {
+                let l = std::net::TcpListener::bind(addr)
+                    .map_err(|e| io(&format!("cannot serve approval pages on {addr}"), e))?;
+                let g = guard.clone();
+                let resolve: crate::page::backend::Resolve = Arc::new(move |key: &str| {
+                    let (project, id) = key.split_once('/').ok_or_else(|| format!("no approval `{key}`"))?;
+                    let engine = g.engine(project, None, &BTreeMap::new()).map_err(|e| e.to_string())?;
+                    Ok((Arc::new(engine) as Arc<dyn infraguard_engine::EngineApi>, id.to_string()))
+                });
+                let pages = crate::page::EnginePages::new(resolve, infraguard_engine::Level::Guarded);
+                let server = Arc::new(
+                    crate::page::PageServer::start(l, Arc::new(pages))
+                        .map_err(|e| fail(ErrorKind::Failure, e.to_string()))?,
+                );
+                let base = format!("http://{}", server.local_addr());
+                let s = server.clone();
+                guard.set_page(
+                    base.clone(),
+                    Arc::new(move |project: &str, id: &str| s.url_for(&format!("{project}/{id}"), None).ok()),
+                );
+                page_base = Some(base);
+                Some(server)
+            }
+            None => None,
+        };
+        ready(&HelloInfo {
+            socket: opts.socket.clone(),
+            page: page_base,
+            uid: guard.uid,
+        });
+        let shutdown = async move {
+            let stdin_eof = async {
+                if stop_on_stdin_eof {
+                    let mut sink = Vec::new();
+                    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let sigterm = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = stdin_eof => {},
+                _ = sigterm => {},
+                _ = tokio::signal::ctrl_c() => {},
+            }
+        };
+        serve(guard, listener, shutdown).await;
+        let _ = std::fs::remove_file(&opts.socket);
+        Ok::<(), EngineError>(())
+    })
+}
+
+/// What `run` says once it listens.
+pub struct HelloInfo {
+    pub socket: PathBuf,
+    pub page: Option<String>,
+    pub uid: u32,
 }

@@ -24,6 +24,8 @@ mod html;
 mod server;
 mod tokens;
 
+pub mod backend;
+pub use backend::{EnginePages, view_of};
 pub use server::{BODY_LIMIT, Clock, PageError, PageOptions, PageServer};
 
 use serde::{Deserialize, Serialize};
