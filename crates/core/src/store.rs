@@ -97,4 +97,8 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     fn applied(&self, env: &str) -> Result<Vec<AppliedState>, StoreError>;
+
+    /// The key of the audit chain's HMACs (the project's secret): whoever
+    /// holds the store holds it, which is why the guard keeps the store.
+    fn audit_key(&self) -> Vec<u8>;
 }

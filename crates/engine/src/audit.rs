@@ -1,31 +1,38 @@
 //! The hash chain of the audit log: how an entry's hash is computed and how
 //! the whole log is verified.
 //!
-//! Each entry's hash covers its own fields and the previous entry's hash, so
-//! changing, removing or reordering any entry breaks every link after it.
+//! Each entry's hash (an HMAC under the project's key) covers its own fields
+//! and the previous entry's hash, so changing, removing or reordering any
+//! entry breaks every link after it, and only the key's holder can forge a
+//! new chain.
 
 use infraguard_core::audit::{AuditEntry, AuditRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::hash::content_hash;
+use crate::hash::keyed_hash;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The hash of an entry with the given position and predecessor.
-pub fn entry_hash(seq: u64, record: &AuditRecord, prev_hash: &str) -> String {
-    content_hash(&json!({
-        "seq": seq,
-        "at": record.at,
-        "actor": record.actor,
-        "action": record.action,
-        "env": record.env,
-        "plan_id": record.plan_id,
-        "content_hash": record.content_hash,
-        "outcome": record.outcome,
-        "details": record.details,
-        "prev_hash": prev_hash,
-    }))
+/// The hash of an entry with the given position and predecessor: an HMAC
+/// under the project's key, so rewriting the log and recomputing the chain
+/// takes the key (which the guard holds in guarded mode).
+pub fn entry_hash(key: &[u8], seq: u64, record: &AuditRecord, prev_hash: &str) -> String {
+    keyed_hash(
+        key,
+        &json!({
+            "seq": seq,
+            "at": record.at,
+            "actor": record.actor,
+            "action": record.action,
+            "env": record.env,
+            "plan_id": record.plan_id,
+            "content_hash": record.content_hash,
+            "outcome": record.outcome,
+            "details": record.details,
+            "prev_hash": prev_hash,
+        }),
+    )
 }
 
 fn record_of(entry: &AuditEntry) -> AuditRecord {
@@ -53,7 +60,7 @@ pub struct Verification {
 }
 
 /// Check every link of the chain.
-pub fn verify(entries: &[AuditEntry]) -> Verification {
+pub fn verify(key: &[u8], entries: &[AuditEntry]) -> Verification {
     let mut problems = Vec::new();
     let mut prev = GENESIS.to_string();
     for (i, e) in entries.iter().enumerate() {
@@ -70,7 +77,7 @@ pub fn verify(entries: &[AuditEntry]) -> Verification {
                 e.seq
             ));
         }
-        let recomputed = entry_hash(e.seq, &record_of(e), &e.prev_hash);
+        let recomputed = entry_hash(key, e.seq, &record_of(e), &e.prev_hash);
         if recomputed != e.hash {
             problems.push(format!(
                 "entry #{} ({} at {}) was changed after it was written",

@@ -31,7 +31,7 @@ use crate::config::{ProjectConfig, normalize_purpose};
 use crate::error::EngineError;
 use crate::explain::explain;
 use crate::gate::{self, GateInput};
-use crate::hash::{content_hash, hex};
+use crate::hash::{hex, keyed_hash};
 use crate::redact;
 use crate::tags;
 
@@ -436,7 +436,10 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 
     pub fn audit_verify(&self) -> Result<Verification, EngineError> {
-        Ok(audit::verify(&self.store.audit_log()?))
+        Ok(audit::verify(
+            &self.store.audit_key(),
+            &self.store.audit_log()?,
+        ))
     }
 
     /// A cost estimate without a plan (the MCP `estimate_cost` tool).
@@ -724,14 +727,6 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             notes.push(format!("security scanning is disabled for {}", env.name));
         }
 
-        let hash = content_hash(&json!({
-            "env": env.name,
-            "operation": req.operation,
-            "type": t,
-            "identifier": identifier,
-            "desired_state": if req.operation == Operation::Create { desired.clone() } else { Value::Null },
-            "patch": patch,
-        }));
         let (decision, reasons) = gate::decide(&GateInput {
             env: &env,
             operation: req.operation,
@@ -766,13 +761,14 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 reasons,
                 approval_id: approval_id.clone(),
             },
-            content_hash: hash,
+            content_hash: String::new(),
             created_at: self.now(),
             created_by: req.actor.to_string(),
             status: PlanStatus::Planned,
             applied: None,
         };
         plan.explanation = explain(&plan, &env, &notes, schema.tagging.property());
+        plan.content_hash = self.content_hash_of(&plan);
 
         let approval = approval_id.map(|aid| Approval {
             id: aid,
@@ -1069,17 +1065,21 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         Ok(a)
     }
 
+    /// The plan's content hash: an HMAC under the project's key over
+    /// everything the gate read and everything a person approves — what
+    /// changes (environment, operation, type, identifier, desired state or
+    /// patch), what it costs, what the scan found (with suppressions), the
+    /// gate's verdict and the template shown. Approvals and tokens are bound
+    /// to it, so a plan whose cost or findings were rewritten in the store
+    /// is not applied.
+    pub(crate) fn content_hash_of(&self, plan: &Plan) -> String {
+        keyed_hash(&self.signing_key, &plan_content(plan))
+    }
+
     /// Recompute a plan's content hash: a plan edited in the store after it
     /// was made is not applied.
     fn check_integrity(&self, plan: &Plan) -> Result<(), EngineError> {
-        let actual = content_hash(&json!({
-            "env": plan.env,
-            "operation": plan.operation,
-            "type": plan.type_name,
-            "identifier": if plan.operation == Operation::Create { plan_create_identifier(plan) } else { plan.identifier.clone() },
-            "desired_state": if plan.operation == Operation::Create { plan.desired_state.clone() } else { Value::Null },
-            "patch": plan.patch,
-        }));
+        let actual = self.content_hash_of(plan);
         if actual != plan.content_hash {
             return Err(EngineError::Tampered {
                 id: plan.id.clone(),
@@ -1425,11 +1425,32 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 }
 
-/// For a create, the identifier stored at planning time (before the cloud
-/// assigned one), which the content hash covers.
-fn plan_create_identifier(plan: &Plan) -> Option<String> {
-    let schema = Catalog::builtin().get(&plan.type_name).ok()?;
-    schema.identifier_of(&plan.desired_state)
+/// What a plan's content hash covers (see [`Engine::content_hash_of`]).
+/// For a create, the identifier is the one known at planning time (before
+/// the cloud assigned one); apply records the real one later.
+fn plan_content(plan: &Plan) -> Value {
+    let create = plan.operation == Operation::Create;
+    let identifier = if create {
+        Catalog::builtin()
+            .get(&plan.type_name)
+            .ok()
+            .and_then(|s| s.identifier_of(&plan.desired_state))
+    } else {
+        plan.identifier.clone()
+    };
+    json!({
+        "env": plan.env,
+        "operation": plan.operation,
+        "type": plan.type_name,
+        "identifier": identifier,
+        "desired_state": if create { plan.desired_state.clone() } else { Value::Null },
+        "patch": plan.patch,
+        "cost": plan.cost,
+        "findings": plan.findings,
+        "gate": {"decision": plan.gate.decision, "reasons": plan.gate.reasons},
+        "template": plan.template,
+        "policy": 1,
+    })
 }
 
 fn capitalize(w: &str) -> String {

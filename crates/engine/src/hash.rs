@@ -4,6 +4,7 @@
 //! is off in this workspace), so serializing a value gives one canonical byte
 //! string per content: equal content, equal hash.
 
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -24,6 +25,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// sha256 of the canonical JSON form of `value`.
 pub fn content_hash(value: &Value) -> String {
     sha256_hex(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// HMAC-SHA256 under `key` of the canonical JSON form of `value`: a record
+/// only the key's holder (the project, or the guard) can make or re-make.
+pub fn keyed_hash(key: &[u8], value: &Value) -> String {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(&serde_json::to_vec(value).unwrap_or_default());
+    hex(&mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

@@ -45,6 +45,8 @@ pub struct SqliteStore {
     // rusqlite's Connection is Send but not Sync; the store is shared by
     // reference across threads (MCP server), so calls take turns.
     conn: Mutex<Connection>,
+    /// The project's secret: keys the audit chain's HMACs.
+    key: Vec<u8>,
 }
 
 fn storage(e: rusqlite::Error) -> StoreError {
@@ -74,9 +76,12 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(storage)?;
         conn.execute_batch(SCHEMA).map_err(storage)?;
-        Ok(SqliteStore {
+        let mut store = SqliteStore {
             conn: Mutex::new(conn),
-        })
+            key: Vec::new(),
+        };
+        store.key = store.secret()?;
+        Ok(store)
     }
 
     fn with_tx<R>(
@@ -173,7 +178,7 @@ impl SqliteStore {
     }
 }
 
-fn append(tx: &Transaction<'_>, records: &[AuditRecord]) -> Result<(), StoreError> {
+fn append(tx: &Transaction<'_>, key: &[u8], records: &[AuditRecord]) -> Result<(), StoreError> {
     if records.is_empty() {
         return Ok(());
     }
@@ -188,7 +193,7 @@ fn append(tx: &Transaction<'_>, records: &[AuditRecord]) -> Result<(), StoreErro
         .unwrap_or((0, GENESIS.to_string()));
     for rec in records {
         seq += 1;
-        let hash = entry_hash(seq, rec, &prev);
+        let hash = entry_hash(key, seq, rec, &prev);
         tx.execute(
             "INSERT INTO audit (seq, at, actor, action, env, plan_id, content_hash, outcome, details, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -233,6 +238,10 @@ fn insert_approval(tx: &Transaction<'_>, a: &Approval) -> Result<(), StoreError>
 }
 
 impl Store for SqliteStore {
+    fn audit_key(&self) -> Vec<u8> {
+        self.key.clone()
+    }
+
     fn insert_plan(
         &self,
         plan: &Plan,
@@ -250,7 +259,7 @@ impl Store for SqliteStore {
             if let Some(a) = approval {
                 insert_approval(tx, a)?;
             }
-            append(tx, audit)
+            append(tx, &self.key, audit)
         })
     }
 
@@ -281,7 +290,7 @@ impl Store for SqliteStore {
                     plan.id
                 )));
             }
-            append(tx, audit)
+            append(tx, &self.key, audit)
         })
     }
 
@@ -322,7 +331,7 @@ impl Store for SqliteStore {
                     expected.as_str()
                 )));
             }
-            append(tx, audit)
+            append(tx, &self.key, audit)
         })
     }
 
@@ -333,7 +342,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with_tx(|tx| {
             insert_approval(tx, approval)?;
-            append(tx, audit)
+            append(tx, &self.key, audit)
         })
     }
 
@@ -362,7 +371,7 @@ impl Store for SqliteStore {
     }
 
     fn append_audit(&self, audit: &[AuditRecord]) -> Result<(), StoreError> {
-        self.with_tx(|tx| append(tx, audit))
+        self.with_tx(|tx| append(tx, &self.key, audit))
     }
 
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {

@@ -628,11 +628,19 @@ pub fn run(
                     .map_err(|e| io(&format!("cannot serve approval pages on {addr}"), e))?;
                 let g = guard.clone();
                 let resolve: crate::page::backend::Resolve = Arc::new(move |key: &str| {
-                    let (project, id) = key.split_once('/').ok_or_else(|| format!("no approval `{key}`"))?;
-                    let engine = g.engine(project, None, &BTreeMap::new()).map_err(|e| e.to_string())?;
-                    Ok((Arc::new(engine) as Arc<dyn infraguard_engine::EngineApi>, id.to_string()))
+                    let (project, id) = key
+                        .split_once('/')
+                        .ok_or_else(|| format!("no approval `{key}`"))?;
+                    let engine = g
+                        .engine(project, None, &BTreeMap::new())
+                        .map_err(|e| e.to_string())?;
+                    Ok((
+                        Arc::new(engine) as Arc<dyn infraguard_engine::EngineApi>,
+                        id.to_string(),
+                    ))
                 });
-                let pages = crate::page::EnginePages::new(resolve, infraguard_engine::Level::Guarded);
+                let pages =
+                    crate::page::EnginePages::new(resolve, infraguard_engine::Level::Guarded);
                 let server = Arc::new(
                     crate::page::PageServer::start(l, Arc::new(pages))
                         .map_err(|e| fail(ErrorKind::Failure, e.to_string()))?,
@@ -641,7 +649,9 @@ pub fn run(
                 let s = server.clone();
                 guard.set_page(
                     base.clone(),
-                    Arc::new(move |project: &str, id: &str| s.url_for(&format!("{project}/{id}"), None).ok()),
+                    Arc::new(move |project: &str, id: &str| {
+                        s.url_for(&format!("{project}/{id}"), None).ok()
+                    }),
                 );
                 page_base = Some(base);
                 Some(server)
@@ -662,7 +672,8 @@ pub fn run(
                     std::future::pending::<()>().await;
                 }
             };
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             let sigterm = async {
                 match term.as_mut() {
                     Some(t) => {

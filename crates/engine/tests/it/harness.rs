@@ -9,7 +9,9 @@ use std::sync::Arc;
 use infraguard_cloud_local::{LocalAccount, LocalCloud};
 use infraguard_core::clock::{Clock, SystemClock};
 use infraguard_core::env::Backend;
-use infraguard_engine::{Actor, Engine, PollPolicy, ProjectConfig, RawConfig, SqliteStore};
+use infraguard_engine::{
+    Actor, Caller, Engine, PollPolicy, ProjectConfig, Proof, RawConfig, SqliteStore,
+};
 
 pub type TestEngine = Engine<LocalCloud, SqliteStore>;
 
@@ -42,8 +44,26 @@ pub fn agent() -> Actor {
     Actor::agent("test-agent", "test")
 }
 
-pub fn human() -> Actor {
-    Actor::human("alice", "test")
+/// Who asks, as a surface would pass it.
+pub fn caller() -> Caller {
+    Caller::new("alice", "test")
+}
+
+/// A confirmation (a typed `yes`): approves in these advisory engines, as
+/// `unverified`.
+pub fn confirm() -> Proof {
+    Proof::Confirmation {
+        how: "typed yes in a test".into(),
+    }
+}
+
+/// A made-up code: nothing in an advisory engine can check it, so it never
+/// approves.
+pub fn agent_code() -> Proof {
+    Proof::Code {
+        approver: None,
+        code: "123456".into(),
+    }
 }
 
 pub fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {

@@ -73,9 +73,10 @@ fn a_ses_send_only_user_gains_s3_upload_in_dev_and_it_is_promoted_to_prod() {
         .promote(USER, &user, false, &agent(), &mut |_| {})
         .unwrap();
     assert_eq!(first.status, PromotionState::AwaitingApproval, "{first:#?}");
-    e.approve(
+    e.approve_with(
         first.gate.as_ref().unwrap().approval_id.as_ref().unwrap(),
-        &human(),
+        &caller(),
+        &confirm(),
         None,
     )
     .unwrap();
@@ -156,11 +157,17 @@ fn a_ses_send_only_user_gains_s3_upload_in_dev_and_it_is_promoted_to_prod() {
     );
     let approval = waiting.gate.as_ref().unwrap().approval_id.clone().unwrap();
     assert!(
-        e.approve(&approval, &agent(), None).is_err(),
+        e.approve_with(&approval, &caller(), &agent_code(), None)
+            .is_err(),
         "an agent cannot approve"
     );
-    e.approve(&approval, &human(), Some("S3 upload for the app"))
-        .unwrap();
+    e.approve_with(
+        &approval,
+        &caller(),
+        &confirm(),
+        Some("S3 upload for the app"),
+    )
+    .unwrap();
     let done = e
         .promote(POLICY, &policy_arn, true, &agent(), &mut |_| {})
         .unwrap();

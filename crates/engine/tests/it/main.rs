@@ -5,5 +5,6 @@
 mod harness;
 
 mod iam;
+mod levels;
 mod promotion;
 mod workflow;

@@ -57,7 +57,8 @@ fn approval_of(r: &PromotionReport) -> String {
 fn promote_approved(e: &TestEngine, t: &str, id: &str) -> PromotionReport {
     let first = promote(e, t, id, false);
     assert_eq!(first.status, PromotionState::AwaitingApproval, "{first:#?}");
-    e.approve(&approval_of(&first), &human(), None).unwrap();
+    e.approve_with(&approval_of(&first), &caller(), &confirm(), None)
+        .unwrap();
     let second = promote(e, t, id, false);
     assert_eq!(second.status, PromotionState::Synced, "{second:#?}");
     second
@@ -121,8 +122,12 @@ fn a_bucket_waits_for_a_human_then_is_created_in_prod_and_dev_is_tagged_synced()
     assert_eq!(e.approvals(Some(ApprovalStatus::Pending)).unwrap().len(), 1);
 
     // An agent cannot approve; a human can, and the next call creates.
-    assert!(e.approve(&approval, &agent(), None).is_err());
-    e.approve(&approval, &human(), Some("ship it")).unwrap();
+    assert!(
+        e.approve_with(&approval, &caller(), &agent_code(), None)
+            .is_err()
+    );
+    e.approve_with(&approval, &caller(), &confirm(), Some("ship it"))
+        .unwrap();
     let done = promote(&e, BUCKET, &dev_id, false);
     assert_eq!(done.status, PromotionState::Synced, "{done:#?}");
     assert_eq!(done.prod_id.as_deref(), Some("synthcoreai-documents-prod"));
@@ -266,7 +271,8 @@ fn with_dependencies_the_role_is_promoted_before_the_function() {
     );
     assert_eq!(r1.dependencies.len(), 1);
     assert_eq!(r1.dependencies[0].type_name, ROLE);
-    e.approve(&approval_of(&r1), &human(), None).unwrap();
+    e.approve_with(&approval_of(&r1), &caller(), &confirm(), None)
+        .unwrap();
 
     // Call 2: the role is created; the function's plan now waits.
     let r2 = promote(&e, FUNCTION, &function, true);
@@ -287,7 +293,8 @@ fn with_dependencies_the_role_is_promoted_before_the_function() {
     assert_eq!(mapped.len(), 1, "{:?}", r2.references);
     assert_eq!(mapped[0].pointer, "/Role");
     assert_eq!(mapped[0].prod_value, prod_role_arn);
-    e.approve(&approval_of(&r2), &human(), None).unwrap();
+    e.approve_with(&approval_of(&r2), &caller(), &confirm(), None)
+        .unwrap();
 
     // Call 3: the function is created, pointing at the prod role.
     let r3 = promote(&e, FUNCTION, &function, true);
@@ -467,8 +474,13 @@ fn an_out_of_band_change_is_drift_and_fixing_it_is_a_gated_update() {
         })
         .unwrap();
     assert_eq!(plan.gate.decision, GateDecision::Refused);
-    e.approve(plan.gate.approval_id.as_deref().unwrap(), &human(), None)
-        .unwrap();
+    e.approve_with(
+        plan.gate.approval_id.as_deref().unwrap(),
+        &caller(),
+        &confirm(),
+        None,
+    )
+    .unwrap();
     assert!(matches!(
         e.apply(&plan.id, &agent(), &mut noop()).unwrap(),
         ApplyOutcome::Applied { .. }
@@ -485,7 +497,8 @@ fn an_approved_create_that_does_not_finish_leaves_dev_pending_prod_and_resumes()
     let e = engine_in(dir.path());
     let dev = create_dev(&e, BUCKET, "slow", json!({}));
     let first = promote(&e, BUCKET, &dev, false);
-    e.approve(&approval_of(&first), &human(), None).unwrap();
+    e.approve_with(&approval_of(&first), &caller(), &confirm(), None)
+        .unwrap();
     // Prod keeps the create IN_PROGRESS for longer than the engine polls.
     let prod = e.cloud("prod").unwrap();
     prod.set_faults(&Faults {
@@ -532,7 +545,7 @@ fn a_denied_promotion_stays_denied_for_the_same_content() {
     let e = engine_in(dir.path());
     let dev = create_dev(&e, BUCKET, "nope", json!({}));
     let first = promote(&e, BUCKET, &dev, false);
-    e.deny(&approval_of(&first), &human(), Some("not this quarter"))
+    e.deny(&approval_of(&first), &agent(), Some("not this quarter"))
         .unwrap();
     let r = promote(&e, BUCKET, &dev, false);
     assert_eq!(r.status, PromotionState::Denied, "{r:#?}");
@@ -645,13 +658,19 @@ fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_in_review() {
             agent(),
         ))
         .unwrap();
-    e.approve(plan.gate.approval_id.as_deref().unwrap(), &human(), None)
-        .unwrap();
+    e.approve_with(
+        plan.gate.approval_id.as_deref().unwrap(),
+        &caller(),
+        &confirm(),
+        None,
+    )
+    .unwrap();
     e.apply(&plan.id, &agent(), &mut noop()).unwrap();
     let dev = "synthcoreai-costly-dev";
 
     let first = promote(&e, BUCKET, dev, false);
-    e.approve(&approval_of(&first), &human(), None).unwrap();
+    e.approve_with(&approval_of(&first), &caller(), &confirm(), None)
+        .unwrap();
     let done = promote(&e, BUCKET, dev, false);
     assert_eq!(done.status, PromotionState::Synced, "{done:#?}");
     let synced_update = done.dev_tags.last().unwrap();
@@ -683,9 +702,10 @@ fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_in_review() {
         .collect();
     assert_eq!(pending, [synced_update.approval_id.clone().unwrap()]);
     // A human lets the tag update through; then the pair is synced.
-    e.approve(
+    e.approve_with(
         synced_update.approval_id.as_deref().unwrap(),
-        &human(),
+        &caller(),
+        &confirm(),
         None,
     )
     .unwrap();

@@ -109,12 +109,14 @@ fn prod_is_refused_until_a_human_approves_and_agents_cannot() {
         "a refused apply made a cloud call"
     );
 
-    let err = e.approve(&approval_id, &agent(), None).unwrap_err();
-    assert!(matches!(err, EngineError::NotHuman { .. }), "{err}");
+    let err = e
+        .approve_with(&approval_id, &caller(), &agent_code(), None)
+        .unwrap_err();
+    assert!(matches!(err, EngineError::ApprovalRefused { .. }), "{err}");
     assert_eq!(e.approvals(Some(ApprovalStatus::Pending)).unwrap().len(), 1);
     assert_eq!(calls(&e, "prod"), before);
 
-    e.approve(&approval_id, &human(), Some("looks right"))
+    e.approve_with(&approval_id, &caller(), &confirm(), Some("looks right"))
         .unwrap();
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     assert_eq!(count(&e, "prod"), 1);
@@ -148,8 +150,10 @@ fn denied_plans_stay_denied() {
     let e = engine_in(dir.path());
     let plan = e.plan(bucket("prod", "denied", json!({}))).unwrap();
     let aid = plan.gate.approval_id.clone().unwrap();
-    e.deny(&aid, &human(), Some("no")).unwrap();
-    let err = e.approve(&aid, &human(), None).unwrap_err();
+    e.deny(&aid, &agent(), Some("no")).unwrap();
+    let err = e
+        .approve_with(&aid, &caller(), &confirm(), None)
+        .unwrap_err();
     assert!(matches!(err, EngineError::ApprovalDecided { .. }), "{err}");
     assert!(err.to_string().contains("denied"));
     let before = calls(&e, "prod");
@@ -251,7 +255,8 @@ fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
         EngineError::PlanNotFound(_)
     ));
     assert!(matches!(
-        e.approve("apr-nope", &human(), None).unwrap_err(),
+        e.approve_with("apr-nope", &caller(), &confirm(), None)
+            .unwrap_err(),
         EngineError::ApprovalNotFound(_)
     ));
 
@@ -312,8 +317,13 @@ fn costly_dev_resources_and_deletes_need_a_human() {
         ApplyOutcome::NeedsApproval { .. }
     ));
     assert_eq!(count(&e, "dev"), 1);
-    e.approve(plan.gate.approval_id.as_deref().unwrap(), &human(), None)
-        .unwrap();
+    e.approve_with(
+        plan.gate.approval_id.as_deref().unwrap(),
+        &caller(),
+        &confirm(),
+        None,
+    )
+    .unwrap();
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     assert_eq!(count(&e, "dev"), 0);
 }
@@ -353,8 +363,13 @@ fn a_plan_changed_after_approval_is_not_applied() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
     let plan = e.plan(bucket("prod", "tamper", json!({}))).unwrap();
-    e.approve(plan.gate.approval_id.as_deref().unwrap(), &human(), None)
-        .unwrap();
+    e.approve_with(
+        plan.gate.approval_id.as_deref().unwrap(),
+        &caller(),
+        &confirm(),
+        None,
+    )
+    .unwrap();
     // Someone edits the stored plan to make a different bucket.
     let body = serde_json::to_string(&plan)
         .unwrap()
@@ -462,7 +477,8 @@ fn state_survives_reopening() {
         (p.id.clone(), p.gate.approval_id.unwrap())
     };
     let e = engine_in(dir.path());
-    e.approve(&approval_id, &human(), None).unwrap();
+    e.approve_with(&approval_id, &caller(), &confirm(), None)
+        .unwrap();
     applied(e.apply(&plan_id, &agent(), &mut noop()).unwrap());
     assert_eq!(
         e.store().approvals(None).unwrap()[0].status,

@@ -30,7 +30,10 @@ impl EnginePages {
 
     /// Pages over one engine, keyed by approval id.
     pub fn single(api: Arc<dyn EngineApi>, level: Level) -> EnginePages {
-        EnginePages::new(Arc::new(move |key: &str| Ok((api.clone(), key.to_string()))), level)
+        EnginePages::new(
+            Arc::new(move |key: &str| Ok((api.clone(), key.to_string()))),
+            level,
+        )
     }
 }
 
@@ -140,12 +143,14 @@ impl PageBackend for EnginePages {
         let note = input.note.clone().filter(|n| !n.trim().is_empty());
         match input.decision {
             Decision::Approve => {
-                let proof = match input.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                let proof = match input
+                    .code
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                {
                     Some(code) => Proof::Code {
-                        approver: input
-                            .approver
-                            .clone()
-                            .filter(|a| !a.trim().is_empty()),
+                        approver: input.approver.clone().filter(|a| !a.trim().is_empty()),
                         code: code.to_string(),
                     },
                     None => Proof::Confirmation {
@@ -168,10 +173,7 @@ impl PageBackend for EnginePages {
             }
             Decision::Deny => {
                 let a = api.deny(&caller, id, note).map_err(|e| e.to_string())?;
-                Ok(format!(
-                    "Denied: plan {} will not be applied.",
-                    a.plan_id
-                ))
+                Ok(format!("Denied: plan {} will not be applied.", a.plan_id))
             }
         }
     }

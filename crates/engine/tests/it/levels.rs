@@ -1,0 +1,239 @@
+//! Levels: what a proof is worth where. An advisory engine takes a
+//! confirmation as `unverified` and can check no code; a guarded engine
+//! refuses confirmations and takes only a code its `Factors` accept. Also:
+//! records that cannot lie (a plan's cost or findings rewritten in the
+//! store; an audit chain recomputed without the key).
+
+use std::sync::{Arc, Mutex};
+
+use infraguard_core::approval::ApprovalStatus;
+use infraguard_core::store::Store;
+use infraguard_engine::{
+    Caller, EngineError, FactorError, Factors, Level, Peer, PlanRequest, Proof,
+};
+use serde_json::json;
+
+use super::harness::*;
+
+/// Accepts `246810` once for `alice`; records what it was asked.
+struct OneCode {
+    used: Mutex<bool>,
+    asked: Mutex<Vec<String>>,
+}
+
+impl Factors for OneCode {
+    fn verify(&self, approver: Option<&str>, code: &str, _now: i64) -> Result<String, FactorError> {
+        self.asked.lock().unwrap().push(code.to_string());
+        let mut used = self.used.lock().unwrap();
+        match (approver, code) {
+            (None | Some("alice"), "246810") if !*used => {
+                *used = true;
+                Ok("alice".into())
+            }
+            (None | Some("alice"), "246810") => Err(FactorError::Replayed),
+            (Some(other), _) if other != "alice" => Err(FactorError::UnknownApprover(other.into())),
+            _ => Err(FactorError::WrongCode),
+        }
+    }
+    fn approvers(&self) -> Vec<String> {
+        vec!["alice".into()]
+    }
+}
+
+fn prod_bucket(purpose: &str) -> PlanRequest {
+    PlanRequest::create("prod", "AWS::S3::Bucket", Some(purpose), json!({}), agent())
+}
+
+fn audit_actions(e: &TestEngine) -> Vec<(String, String)> {
+    e.audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.action, a.actor))
+        .collect()
+}
+
+#[test]
+fn advisory_confirmations_are_unverified_and_codes_cannot_be_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    assert_eq!(e.level(), Level::Advisory);
+    let plan = e.plan(prod_bucket("adv")).unwrap();
+    let aid = plan.gate.approval_id.clone().unwrap();
+    let err = e
+        .approve_with(&aid, &caller(), &agent_code(), None)
+        .unwrap_err();
+    assert!(matches!(err, EngineError::ApprovalRefused { .. }), "{err}");
+    let a = e.approve_with(&aid, &caller(), &confirm(), None).unwrap();
+    let by = a.decided_by.unwrap();
+    assert!(by.starts_with("unverified:alice"), "{by}");
+    let log = audit_actions(&e);
+    assert!(
+        log.iter()
+            .any(|(a, who)| a == "approval.granted" && who.starts_with("unverified:"))
+    );
+    assert!(
+        !log.iter().any(|(_, who)| who.starts_with("human:")),
+        "{log:?}"
+    );
+    let report = e.doctor_report(&caller());
+    assert!(
+        report
+            .environments
+            .iter()
+            .all(|l| l.level == Level::Advisory)
+    );
+    assert!(report.environments[0].reasons[0].contains("an agent with a shell can get around it"));
+}
+
+#[test]
+fn guarded_engines_take_only_a_checked_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let factors = Arc::new(OneCode {
+        used: Mutex::new(false),
+        asked: Mutex::new(Vec::new()),
+    });
+    let e = engine_in(dir.path()).guarded(factors.clone(), 999);
+    let plan = e.plan(prod_bucket("grd")).unwrap();
+    let aid = plan.gate.approval_id.clone().unwrap();
+    let before = e.audit_log().unwrap().len();
+
+    // A terminal `yes`, an elicitation accept: refused and audited.
+    let err = e
+        .approve_with(&aid, &caller(), &confirm(), None)
+        .unwrap_err();
+    assert!(matches!(err, EngineError::NotHuman { .. }), "{err}");
+    // A wrong code, an unknown approver: refused and audited.
+    let wrong = Proof::Code {
+        approver: None,
+        code: "111111".into(),
+    };
+    assert!(matches!(
+        e.approve_with(&aid, &caller(), &wrong, None),
+        Err(EngineError::ApprovalRefused { .. })
+    ));
+    let mallory = Proof::Code {
+        approver: Some("mallory".into()),
+        code: "246810".into(),
+    };
+    assert!(e.approve_with(&aid, &caller(), &mallory, None).is_err());
+    assert_eq!(e.approvals(Some(ApprovalStatus::Pending)).unwrap().len(), 1);
+    let log = e.audit_log().unwrap();
+    assert_eq!(log.len() - before, 3, "every refused try is audited");
+    assert!(log[before..].iter().all(|a| a.action == "approval.refused"));
+
+    // The approver's code approves, as that approver, once.
+    let good = Proof::Code {
+        approver: None,
+        code: "246810".into(),
+    };
+    let a = e.approve_with(&aid, &caller(), &good, Some("ok")).unwrap();
+    assert!(
+        a.decided_by.as_deref().unwrap().starts_with("human:alice"),
+        "{a:?}"
+    );
+
+    let plan2 = e.plan(prod_bucket("grd2")).unwrap();
+    let aid2 = plan2.gate.approval_id.clone().unwrap();
+    let err = e.approve_with(&aid2, &caller(), &good, None).unwrap_err();
+    assert!(err.to_string().contains("already used"), "{err}");
+}
+
+#[test]
+fn doctor_says_advisory_when_the_guard_runs_as_the_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let factors = Arc::new(OneCode {
+        used: Mutex::new(false),
+        asked: Mutex::new(Vec::new()),
+    });
+    let e = engine_in(dir.path()).guarded(factors, 1234);
+    let mut same = Caller::new("alice", "cli");
+    same.peer = Some(Peer {
+        uid: 1234,
+        pid: Some(1),
+        user: None,
+    });
+    let r = e.doctor_report(&same);
+    assert!(
+        r.environments.iter().all(|l| l.level == Level::Advisory),
+        "{r:?}"
+    );
+    let mut other = Caller::new("alice", "cli");
+    other.peer = Some(Peer {
+        uid: 1000,
+        pid: Some(1),
+        user: None,
+    });
+    let r = e.doctor_report(&other);
+    assert!(
+        r.environments.iter().all(|l| l.level == Level::Guarded),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_plan_whose_cost_or_findings_were_rewritten_is_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    // A costly dev plan: it waits for a human.
+    let mut req = PlanRequest::create(
+        "dev",
+        "AWS::RDS::DBInstance",
+        Some("db"),
+        json!({"Engine": "postgres", "DBInstanceClass": "db.t3.medium", "AllocatedStorage": "20", "MasterUsername": "app", "MasterUserPassword": "correct-horse-battery"}),
+        agent(),
+    );
+    req.usage = None;
+    let plan = e.plan(req).unwrap();
+    assert_ne!(
+        plan.gate.decision,
+        infraguard_core::plan::GateDecision::Auto
+    );
+    // Someone rewrites the stored cost to $0 and the gate to auto.
+    let stored = e.store().plan(&plan.id).unwrap().unwrap();
+    let mut forged = stored.clone();
+    forged.cost.monthly_usd = infraguard_core::money::Money::ZERO;
+    forged.gate.decision = infraguard_core::plan::GateDecision::Auto;
+    forged.gate.reasons.clear();
+    forged.findings.clear();
+    let body = serde_json::to_string(&forged).unwrap();
+    e.store()
+        .tamper_for_tests(&format!(
+            "UPDATE plans SET body = '{}' WHERE id = '{}'",
+            body.replace('\'', "''"),
+            plan.id
+        ))
+        .unwrap();
+    let err = e.apply(&plan.id, &agent(), &mut noop()).unwrap_err();
+    assert!(matches!(err, EngineError::Tampered { .. }), "{err}");
+}
+
+#[test]
+fn an_audit_chain_recomputed_without_the_key_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    e.plan(prod_bucket("chain")).unwrap();
+    let log = e.audit_log().unwrap();
+    assert!(e.audit_verify().unwrap().ok);
+    // Rewrite entry 1 and recompute every hash as an unkeyed sha256 chain,
+    // the way an attacker without the key would.
+    let mut prev = infraguard_engine::audit::GENESIS.to_string();
+    let mut sql = String::new();
+    for entry in &log {
+        let outcome = if entry.seq == 1 {
+            "rewritten"
+        } else {
+            entry.outcome.as_str()
+        };
+        let hash = infraguard_engine::hash::content_hash(
+            &json!({"seq": entry.seq, "outcome": outcome, "prev": prev}),
+        );
+        sql.push_str(&format!(
+            "UPDATE audit SET outcome = '{outcome}', prev_hash = '{prev}', hash = '{hash}' WHERE seq = {};",
+            entry.seq
+        ));
+        prev = hash;
+    }
+    e.store().tamper_for_tests(&sql).unwrap();
+    let v = e.audit_verify().unwrap();
+    assert!(!v.ok, "{v:?}");
+}
