@@ -296,6 +296,25 @@ fn is_standard_request(method: &str) -> bool {
 fn params_error(method: &str, params: Value) -> String {
     use rmcp::model::{CallToolRequestMethod, CallToolRequestParams, ConstString};
     use rmcp::model::{InitializeRequestParams, InitializeResultMethod};
+    if method == CallToolRequestMethod::VALUE {
+        // The two fields every tool call has, named with their place.
+        match params.get("name") {
+            None => return ": `params.name` is required: pass the tool's name".into(),
+            Some(Value::String(_)) => {}
+            Some(other) => {
+                return format!(": `params.name` must be a string, not {}", json_kind(other));
+            }
+        }
+        if let Some(args) = params.get("arguments")
+            && !args.is_object()
+            && !args.is_null()
+        {
+            return format!(
+                ": `params.arguments` must be an object, not {}",
+                json_kind(args)
+            );
+        }
+    }
     let error = if method == CallToolRequestMethod::VALUE {
         serde_json::from_value::<CallToolRequestParams>(params).err()
     } else if method == InitializeResultMethod::VALUE {
@@ -697,7 +716,24 @@ mod tests {
         );
         assert_eq!((e.code, e.id.clone()), (INVALID_PARAMS, json!(10)));
         assert!(e.message.contains("tools/call"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("`params.arguments` must be an object, not a string"),
+            "{}",
+            e.message
+        );
         assert!(!e.message.contains("AKIA"), "{}", e.message);
+        let e = reply(br#"{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":5}}"#);
+        assert!(
+            e.message
+                .contains("`params.name` must be a string, not an integer"),
+            "{}",
+            e.message
+        );
+        let e = reply(
+            br#"{"jsonrpc":"2.0","id":12,"method":"initialize","params":{"protocolVersion":1}}"#,
+        );
+        assert_eq!((e.code, e.id), (INVALID_PARAMS, json!(12)));
     }
 
     #[test]
