@@ -156,12 +156,19 @@ def test_stdio_bounds_a_line_and_keeps_going(stdio: RawStdio) -> None:
     # never answers a notification); the ping after them is the next reply.
     stdio.send(b"\n   \r\n" + b'{"jsonrpc":"2.0","method":"notifications/progress","params":5}\n')
     stdio.assert_alive(301)
+    # Nor does a response, even a bad one: a peer that sends our error reply
+    # back (or answers it with its own) must not start an error storm.
+    echoed = stdio.ask(b"{oops\n")
+    stdio.send(json.dumps(echoed).encode() + b"\n" + b'{"jsonrpc":"2.0","id":3,"error":"%s"}\n' % ACCESS_KEY.encode())
+    stdio.assert_alive(302)
 
 
 def test_stdio_malformed_input_before_and_after_the_handshake(stdio: RawStdio) -> None:
     assert_error(stdio.ask(b"{oops\n"), -32700)
     stdio.initialize()
-    assert_error(stdio.ask(b"\xc0\xaf\n"), -32700, says="UTF-8")
+    echoed = stdio.ask(b"\xc0\xaf\n")
+    assert_error(echoed, -32700, says="UTF-8")
+    stdio.send(json.dumps(echoed).encode() + b"\n")
     tools = stdio.ask(rpc(2, "tools/list", {}))
     assert len(tools["result"]["tools"]) == 23
 

@@ -116,9 +116,11 @@ pub enum Decoded {
     Reply(WireError),
     /// Nothing was sent (only whitespace).
     Blank,
-    /// A notification that cannot be read. JSON-RPC answers no notification,
-    /// so it is dropped; `method` is for the log.
-    DroppedNotification { method: String },
+    /// A notification or a response that cannot be read. JSON-RPC answers
+    /// neither, so it is dropped; `method` (a notification's) is for the log.
+    /// Answering a bad response could start an error storm with a peer that
+    /// answers errors in turn.
+    Dropped { method: Option<String> },
 }
 
 /// Check one message (a stdio line without its newline, or an HTTP body).
@@ -181,11 +183,24 @@ pub fn decode(bytes: &[u8]) -> Decoded {
         .and_then(Value::as_str)
         .map(str::to_owned);
     let is_notification = method.is_some() && !object.contains_key("id");
+    let is_response = !object.contains_key("method")
+        && (object.contains_key("result") || object.contains_key("error"));
+    if is_response {
+        // An error with no id (our own reply, sent back) answers nothing we
+        // asked, and before the handshake rmcp would end the session on it.
+        if id.is_null() {
+            return Decoded::Dropped { method: None };
+        }
+        return match serde_json::from_value::<ClientJsonRpcMessage>(value) {
+            Ok(message) => Decoded::Message(Box::new(message)),
+            Err(_) => Decoded::Dropped { method: None },
+        };
+    }
     // Checked before rmcp's parse, whose error for any of these is the same
     // "unrecognized JSON-RPC message".
     if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        if let Some(method) = method.filter(|_| is_notification) {
-            return Decoded::DroppedNotification { method };
+        if is_notification {
+            return Decoded::Dropped { method };
         }
         return Decoded::Reply(WireError::invalid_request("`jsonrpc` must be \"2.0\"", id));
     }
@@ -211,8 +226,8 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     if let Some(p) = object.get("params")
         && !p.is_object()
     {
-        if let Some(method) = method.filter(|_| is_notification) {
-            return Decoded::DroppedNotification { method };
+        if is_notification {
+            return Decoded::Dropped { method };
         }
         return Decoded::Reply(WireError {
             code: INVALID_PARAMS,
@@ -241,9 +256,7 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             })
         }
         Ok(message) => Decoded::Message(Box::new(message)),
-        Err(_) if is_notification => Decoded::DroppedNotification {
-            method: method.unwrap_or_default(),
-        },
+        Err(_) if is_notification => Decoded::Dropped { method },
         // A request (method and id) whose params the method does not accept.
         Err(e) if method.is_some() => Decoded::Reply(WireError {
             code: INVALID_PARAMS,
@@ -255,7 +268,7 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             id,
         }),
         Err(_) => Decoded::Reply(WireError::invalid_request(
-            "a message has `method` (a request or notification), `result` or `error` (a response)",
+            "a message has `method` (a request or notification), or `result` or `error` (a response), not both",
             id,
         )),
     }
@@ -521,8 +534,12 @@ async fn read_loop<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin>(
                         continue;
                     }
                     Decoded::Blank => continue,
-                    Decoded::DroppedNotification { method } => {
-                        tracing::debug!(method, len, "dropped a notification that does not parse");
+                    Decoded::Dropped { method } => {
+                        tracing::debug!(
+                            method,
+                            len,
+                            "dropped a notification or response that does not parse"
+                        );
                         continue;
                     }
                     Decoded::Reply(e) => {
@@ -605,8 +622,11 @@ pub async fn check_http_body(
             return next.run(request).await;
         }
         Decoded::Blank => WireError::parse("the request body is empty"),
-        Decoded::DroppedNotification { method } => {
-            tracing::debug!(method, "dropped a notification that does not parse");
+        Decoded::Dropped { method } => {
+            tracing::debug!(
+                method,
+                "dropped a notification or response that does not parse"
+            );
             // What the transport answers any notification with.
             return axum::response::IntoResponse::into_response(StatusCode::ACCEPTED);
         }
@@ -741,7 +761,22 @@ mod tests {
         assert!(matches!(decode(b"   \r"), Decoded::Blank));
         assert!(matches!(
             decode(br#"{"jsonrpc":"2.0","method":"notifications/progress","params":7}"#),
-            Decoded::DroppedNotification { .. }
+            Decoded::Dropped { .. }
+        ));
+        // A response is never answered, even one that does not parse; our own
+        // error reply, sent back, is dropped.
+        assert!(matches!(
+            decode(br#"{"jsonrpc":"2.0","id":1,"result":5}"#),
+            Decoded::Message(_) | Decoded::Dropped { method: None }
+        ));
+        assert!(matches!(
+            decode(br#"{"jsonrpc":"2.0","id":1,"error":"AKIA"}"#),
+            Decoded::Dropped { method: None }
+        ));
+        let echoed = reply(b"{bad").to_line();
+        assert!(matches!(
+            decode(&echoed[..echoed.len() - 1]),
+            Decoded::Dropped { method: None }
         ));
     }
 
