@@ -13,6 +13,10 @@
 //! - [`args`]: the typed arguments whose JSON schemas `tools/list` shows.
 //! - [`transport`]: stdio and HTTP serving, loopback-only addresses, logging
 //!   to stderr.
+//! - [`wire`]: the checks in front of rmcp on both transports: a malformed
+//!   message gets a JSON-RPC error reply (`-32700`, `-32600`, `-32602`).
+//! - [`log`]: the log format, which prints identifiers and tool argument
+//!   keys, never a message's content.
 //! - [`error`]: the crate's error type, [`McpError`].
 //!
 //! Not here: any guard. Tokens, the gate, approvals and the audit log are the
@@ -21,9 +25,11 @@
 
 pub mod args;
 pub mod error;
+pub mod log;
 pub mod server;
 pub mod tools;
 pub mod transport;
+pub mod wire;
 
 pub use error::McpError;
 pub use server::InfraguardServer;

@@ -1039,15 +1039,24 @@ fn client_name(context: &RequestContext<RoleServer>) -> String {
         .unwrap_or_else(|| "mcp-client".into())
 }
 
-/// Parse a tool's arguments; a shape error is a malformed request.
+/// Parse a tool's arguments; a shape error is a malformed request, whose
+/// message names the argument and the type its schema wants. No message or
+/// log line here quotes an argument's value, which may be a secret.
 fn parse<T: DeserializeOwned>(
     tool: ToolName,
     request: &CallToolRequestParams,
 ) -> Result<T, ErrorData> {
     let args = Value::Object(request.arguments.clone().unwrap_or_default());
+    let keys: Vec<&str> = request
+        .arguments
+        .iter()
+        .flat_map(|a| a.keys().map(String::as_str))
+        .collect();
+    tracing::debug!(tool = tool.as_str(), ?keys, "tool arguments");
     serde_json::from_value(args.clone()).map_err(|e| {
         // serde names a missing field but not a mistyped one; the schema can.
-        let detail = mistyped_argument(tool, &args).unwrap_or_else(|| e.to_string());
+        let detail = mistyped_argument(tool, &args)
+            .unwrap_or_else(|| with_schema_type(tool, crate::wire::redacted_serde_message(&e)));
         ErrorData::invalid_params(
             format!(
                 "{}: the arguments do not fit its schema: {detail}",
@@ -1058,34 +1067,78 @@ fn parse<T: DeserializeOwned>(
     })
 }
 
-/// The first argument whose JSON type the tool's schema does not allow.
+/// The JSON types a property's schema allows, e.g. `["string", "null"]`.
+fn allowed_types(prop: &Value) -> Option<Vec<String>> {
+    match prop.get("type")? {
+        Value::String(t) => Some(vec![t.clone()]),
+        Value::Array(ts) => Some(
+            ts.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// serde's "missing field `x`", with the type the schema wants for `x`.
+fn with_schema_type(tool: ToolName, message: String) -> String {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    let schema = tool.tool().input_schema;
+    let types = |name: &str| allowed_types(schema.get("properties")?.get(name)?);
+    match missing.and_then(|name| Some((types(&name)?, name))) {
+        Some((types, name)) => format!("`{name}` is required: pass {}", types.join(" or ")),
+        None => message,
+    }
+}
+
+/// The first argument whose JSON type (or, for an array, whose items' type)
+/// the tool's schema does not allow.
 fn mistyped_argument(tool: ToolName, args: &Value) -> Option<String> {
     let schema = tool.tool().input_schema;
     let props = schema.get("properties")?.as_object()?;
+    let type_of = |value: &Value| match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let fits = |allowed: &[String], actual: &str| {
+        allowed
+            .iter()
+            .any(|t| t == actual || (actual == "integer" && t == "number"))
+    };
     for (name, value) in args.as_object()? {
-        let Some(allowed) = props.get(name).and_then(|p| p.get("type")) else {
+        let Some(prop) = props.get(name) else {
             continue;
         };
-        let allowed: Vec<&str> = match allowed {
-            Value::String(t) => vec![t.as_str()],
-            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
-            _ => continue,
+        let Some(allowed) = allowed_types(prop) else {
+            continue;
         };
-        let actual = match value {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-        };
-        let fits =
-            allowed.contains(&actual) || (actual == "integer" && allowed.contains(&"number"));
-        if !fits {
+        let actual = type_of(value);
+        if !fits(&allowed, actual) {
             return Some(format!(
-                "`{name}` must be {}, got {value}",
+                "`{name}` must be {}, got {actual}",
                 allowed.join(" or ")
+            ));
+        }
+        if let (Value::Array(items), Some(item_allowed)) =
+            (value, prop.get("items").and_then(allowed_types))
+            && let Some((i, item)) = items
+                .iter()
+                .enumerate()
+                .find(|(_, item)| !fits(&item_allowed, type_of(item)))
+        {
+            return Some(format!(
+                "`{name}[{i}]` must be {}, got {}",
+                item_allowed.join(" or "),
+                type_of(item)
             ));
         }
     }
@@ -1303,7 +1356,10 @@ mod tests {
             ToolName::GetResource,
             &json!({"resource_type": "AWS::S3::Bucket", "identifier": 7}),
         );
-        assert_eq!(msg.as_deref(), Some("`identifier` must be string, got 7"));
+        assert_eq!(
+            msg.as_deref(),
+            Some("`identifier` must be string, got integer")
+        );
         assert_eq!(
             mistyped_argument(ToolName::GetResource, &json!({"identifier": "x"})),
             None

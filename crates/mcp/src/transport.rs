@@ -3,7 +3,9 @@
 //!
 //! In stdio mode stdout carries JSON-RPC and nothing else, so logging goes to
 //! stderr, filtered by `INFRAGUARD_LOG` (default `warn`). The HTTP server
-//! takes its listener as an argument, so tests can bind `127.0.0.1:0`.
+//! takes its listener as an argument, so tests can bind `127.0.0.1:0`. Both
+//! transports put [`crate::wire`]'s checks in front of rmcp, so a malformed
+//! message gets a JSON-RPC error reply.
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,6 +19,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 
 use crate::error::McpError;
 use crate::server::InfraguardServer;
+use crate::wire::{WireTransport, check_http_body};
 
 /// Where the server talks to its client.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,15 +57,19 @@ pub fn loopback_addr(text: &str) -> Result<SocketAddr, McpError> {
     Ok(addr)
 }
 
-/// Log to stderr with the level from `INFRAGUARD_LOG`. Safe to call twice.
+/// Log to stderr with the level from `INFRAGUARD_LOG`, never printing a
+/// message's content (see [`crate::log`]). Safe to call twice.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env(INFRAGUARD_LOG)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
+    crate::log::init(filter);
+}
+
+/// Stdin and stdout through [`WireTransport`], which answers malformed
+/// lines itself instead of dropping them as rmcp's own stdio transport does.
+fn stdio_transport() -> WireTransport<tokio::io::Stdout> {
+    let (stdin, stdout) = rmcp::transport::stdio();
+    WireTransport::new(stdin, stdout)
 }
 
 /// Serve over stdin/stdout until the client closes the connection.
@@ -70,7 +77,7 @@ pub async fn serve_stdio<C: Cloud + 'static, S: Store + 'static>(
     server: InfraguardServer<C, S>,
 ) -> Result<(), McpError> {
     let running = server
-        .serve(rmcp::transport::stdio())
+        .serve(stdio_transport())
         .await
         .map_err(|e| McpError::Transport(format!("the stdio session did not start: {e}")))?;
     running
@@ -95,7 +102,10 @@ pub async fn serve_http<C: Cloud + 'static, S: Store + 'static>(
         LocalSessionManager::default().into(),
         config,
     );
-    let router = axum::Router::new().nest_service(HTTP_PATH, service);
+    let router = axum::Router::new()
+        .nest_service(HTTP_PATH, service)
+        // rmcp answers an unreadable body with 415 and plain text.
+        .layer(axum::middleware::from_fn(check_http_body));
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;
