@@ -145,7 +145,13 @@ pub struct Engine<C: Cloud, S: Store> {
     pub(crate) factors: Option<Arc<dyn Factors>>,
     /// The OS account the hosting guard runs as (doctor compares callers with it).
     pub(crate) host_uid: Option<u32>,
+    /// The approval page's URL for a pending approval, when the hosting
+    /// process serves pages.
+    pub(crate) page_urls: Option<PageUrls>,
 }
+
+/// Makes the one-time approval page URL of a pending approval.
+pub type PageUrls = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 pub(crate) fn new_id(prefix: &str) -> Result<String, EngineError> {
     let mut b = [0u8; 6];
@@ -183,6 +189,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             level: Level::Advisory,
             factors: None,
             host_uid: None,
+            page_urls: None,
         })
     }
 
@@ -216,6 +223,24 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.factors = Some(factors);
         self.host_uid = Some(host_uid);
         self
+    }
+
+    /// The hosting process serves approval pages; `urls` makes one's URL.
+    pub fn with_page_urls(mut self, urls: PageUrls) -> Self {
+        self.page_urls = Some(urls);
+        self
+    }
+
+    /// The approval page of a pending approval, if this process serves pages.
+    pub fn page_url(&self, approval_id: &str) -> Result<Option<String>, EngineError> {
+        let a = self
+            .store
+            .approval(approval_id)?
+            .ok_or_else(|| EngineError::ApprovalNotFound(approval_id.into()))?;
+        if a.status != ApprovalStatus::Pending {
+            return Ok(None);
+        }
+        Ok(self.page_urls.as_ref().and_then(|f| f(approval_id)))
     }
 
     pub fn level(&self) -> Level {

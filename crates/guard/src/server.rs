@@ -24,8 +24,7 @@ use base64::Engine as _;
 use infraguard_core::cloud::{Cloud, ProgressEvent};
 use infraguard_engine::config::RawConfig;
 use infraguard_engine::{
-    Caller, Engine, EngineError, ErrorKind, Factors, Peer, ProjectConfig, Proof, Request,
-    SqliteStore,
+    Caller, Engine, EngineError, ErrorKind, Factors, Peer, ProjectConfig, Proof, SqliteStore,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -174,7 +173,14 @@ impl Guard {
         let config = infraguard_engine::policy::effective(&policy, ws.as_ref(), vars)?;
         let engine = (self.opener)(&dir, config).map_err(|e| fail(ErrorKind::Failure, e))?;
         let _ = files::tighten_files(&dir);
-        Ok(engine.guarded(self.factors.clone() as Arc<dyn Factors>, self.uid))
+        let mut engine = engine.guarded(self.factors.clone() as Arc<dyn Factors>, self.uid);
+        if let Some(urls) = self.page.lock().ok().and_then(|p| p.clone()) {
+            let project = id.to_string();
+            engine = engine.with_page_urls(Arc::new(move |approval_id: &str| {
+                urls(&project, approval_id)
+            }));
+        }
+        Ok(engine)
     }
 
     fn audit_notes(&self, engine: &HostedEngine, project: &str, caller: &Caller) {
@@ -248,9 +254,6 @@ impl Guard {
                 caller.peer = Some(peer.clone());
                 let engine = self.engine(&project, config.as_deref(), &vars)?;
                 self.audit_notes(&engine, &project, &caller);
-                if let Request::approval_page { approval_id } = &request {
-                    return to_value(self.page_for(&engine, &project, approval_id)?);
-                }
                 infraguard_engine::api::dispatch(&engine, &caller, request, progress)
             }
             GuardRequest::Adopt {
@@ -358,23 +361,6 @@ impl Guard {
                 to_value(json!({"project": project, "policy": self.policy(&dir)?.to_toml()}))
             }
         }
-    }
-
-    fn page_for(
-        &self,
-        engine: &HostedEngine,
-        project: &str,
-        approval_id: &str,
-    ) -> Result<Option<String>, EngineError> {
-        let pending = engine
-            .approvals(Some(infraguard_core::approval::ApprovalStatus::Pending))?
-            .into_iter()
-            .any(|a| a.id == approval_id);
-        if !pending {
-            return Err(EngineError::ApprovalNotFound(approval_id.into()));
-        }
-        let urls = self.page.lock().ok().and_then(|p| p.clone());
-        Ok(urls.and_then(|f| f(project, approval_id)))
     }
 
     fn adopt(
