@@ -9,7 +9,7 @@
 //! suppressed finding (suppressed ones with a `suppressions` entry, as the
 //! spec says).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -154,61 +154,141 @@ pub fn sarif(report: &ScanReport, artifact_uri: &str) -> Value {
 /// SARIF 2.1.0 whose results point at the line of the offending property in
 /// `source` (the template text that was scanned), or at the resource's
 /// declaration when the property is not written out (a missing property).
+///
+/// The source is indexed once ([`SourceIndex`]), so the cost is linear in
+/// its size plus the findings, not their product.
 pub fn sarif_with_source(report: &ScanReport, artifact_uri: &str, source: &str) -> Value {
+    let index = SourceIndex::new(source);
     sarif_with_lines(report, artifact_uri, |resource, path| {
-        finding_line(source, resource, path)
+        index.finding_line(resource, path)
     })
 }
 
 /// The 1-based line of `path` (`Properties/A/0/B`) inside `resource`: each
 /// named segment is looked for at or after the line of the one before, within
 /// the resource's block, so the deepest segment written in the template wins.
-/// Array indices are skipped.
+/// Array indices are skipped. For many lookups in one source, build a
+/// [`SourceIndex`] once instead.
 pub fn finding_line(source: &str, resource: &str, path: &str) -> usize {
-    let lines: Vec<&str> = source.lines().collect();
-    let start = resource_line(source, resource).saturating_sub(1);
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let own = lines.get(start).map_or(0, |l| indent(l));
-    // The block ends at the next line indented no deeper than the resource's
-    // own declaration (the next resource, or the end of `Resources`).
-    let end = lines
-        .iter()
-        .enumerate()
-        .skip(start + 1)
-        .find(|(_, l)| !l.trim().is_empty() && indent(l) <= own)
-        .map_or(lines.len(), |(i, _)| i);
-    let mut at = start;
-    for seg in path
-        .split('/')
-        .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
-    {
-        let yaml = format!("{seg}:");
-        let json = format!("\"{seg}\"");
-        let found = (at..end).find(|i| {
-            let t = lines[*i].trim_start().trim_start_matches("- ");
-            t.starts_with(&yaml) || lines[*i].contains(&json)
-        });
-        match found {
-            Some(i) => at = i,
-            None => break,
-        }
-    }
-    at + 1
+    SourceIndex::new(source).finding_line(resource, path)
 }
 
 /// The 1-based line declaring `resource` (`Name:` in YAML, `"Name":` in
-/// JSON); 1 when not found.
+/// JSON); 1 when not found. For many lookups in one source, build a
+/// [`SourceIndex`] once instead.
 pub fn resource_line(source: &str, resource: &str) -> usize {
-    let yaml = format!("{resource}:");
-    let json = format!("\"{resource}\"");
-    source
-        .lines()
-        .position(|l| {
-            let t = l.trim_start();
-            t.starts_with(&yaml)
-                || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
-        })
-        .map_or(1, |i| i + 1)
+    SourceIndex::new(source).resource_line(resource)
+}
+
+/// One template's source text, indexed in a single pass for line lookups:
+/// where each key is first declared, and where each line's block (the lines
+/// indented deeper below it) ends.
+///
+/// It answers exactly what a scan of the text from the top would: the first
+/// line declaring a key wins, wherever it is. Only a name that holds `:` or
+/// `"` (never a CloudFormation logical id) falls back to such a scan.
+pub struct SourceIndex<'a> {
+    lines: Vec<&'a str>,
+    /// Key → first 0-based line whose trimmed text starts with `key:` (YAML)
+    /// or `"key"` followed by `:` (JSON).
+    keys: HashMap<&'a str, usize>,
+    /// For each non-blank line, the next non-blank line indented no deeper
+    /// (`lines.len()` when none); for a blank line 0, the same from there.
+    block_end: Vec<usize>,
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+impl<'a> SourceIndex<'a> {
+    pub fn new(source: &'a str) -> SourceIndex<'a> {
+        let lines: Vec<&str> = source.lines().collect();
+        let mut keys = HashMap::new();
+        let mut block_end = vec![lines.len(); lines.len()];
+        // Non-blank lines whose block is still open, indents increasing.
+        let mut open: Vec<usize> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            if let Some(colon) = t.find(':') {
+                keys.entry(&t[..colon]).or_insert(i);
+            }
+            if let Some(rest) = t.strip_prefix('"')
+                && let Some(close) = rest.find('"')
+                && rest[close + 1..].trim_start().starts_with(':')
+            {
+                keys.entry(&rest[..close]).or_insert(i);
+            }
+            if t.is_empty() {
+                continue;
+            }
+            let own = indent(line);
+            while let Some(&top) = open.last() {
+                if indent(lines[top]) < own {
+                    break;
+                }
+                block_end[top] = i;
+                open.pop();
+            }
+            open.push(i);
+        }
+        if lines.first().is_some_and(|l| l.trim().is_empty()) {
+            let own = indent(lines[0]);
+            block_end[0] = (1..lines.len())
+                .find(|i| !lines[*i].trim().is_empty() && indent(lines[*i]) <= own)
+                .unwrap_or(lines.len());
+        }
+        SourceIndex {
+            lines,
+            keys,
+            block_end,
+        }
+    }
+
+    /// The 1-based line declaring `resource` (`Name:` in YAML, `"Name":` in
+    /// JSON); 1 when not found.
+    pub fn resource_line(&self, resource: &str) -> usize {
+        if !resource.contains([':', '"']) {
+            return self.keys.get(resource).map_or(1, |i| i + 1);
+        }
+        let yaml = format!("{resource}:");
+        let json = format!("\"{resource}\"");
+        self.lines
+            .iter()
+            .position(|l| {
+                let t = l.trim_start();
+                t.starts_with(&yaml)
+                    || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
+            })
+            .map_or(1, |i| i + 1)
+    }
+
+    /// The 1-based line of `path` inside `resource`; see [`finding_line`].
+    pub fn finding_line(&self, resource: &str, path: &str) -> usize {
+        let lines = &self.lines;
+        let start = self.resource_line(resource).saturating_sub(1);
+        // The block ends at the next line indented no deeper than the
+        // resource's own declaration (the next resource, or the end of
+        // `Resources`).
+        let end = self.block_end.get(start).copied().unwrap_or(lines.len());
+        let mut at = start;
+        for seg in path
+            .split('/')
+            .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let yaml = format!("{seg}:");
+            let json = format!("\"{seg}\"");
+            let found = (at..end).find(|i| {
+                let t = lines[*i].trim_start().trim_start_matches("- ");
+                t.starts_with(&yaml) || lines[*i].contains(&json)
+            });
+            match found {
+                Some(i) => at = i,
+                None => break,
+            }
+        }
+        at + 1
+    }
 }
 
 fn sarif_with_lines(
@@ -220,11 +300,16 @@ fn sarif_with_lines(
     let mut used: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
     used.sort_unstable();
     used.dedup();
+    // The first finding of each rule, in one pass rather than one per rule.
+    let mut first: HashMap<&str, &crate::Finding> = HashMap::new();
+    for f in &report.findings {
+        first.entry(f.rule.as_str()).or_insert(f);
+    }
     let rules: Vec<Value> = used
         .iter()
         .map(|id| {
             let info = catalogue.iter().find(|r| r.id == *id);
-            let f = report.findings.iter().find(|f| f.rule == *id);
+            let f = first.get(id).copied();
             let title = info
                 .map(|i| i.title)
                 .or(f.map(|f| f.title.as_str()))
@@ -259,7 +344,7 @@ fn sarif_with_lines(
         .findings
         .iter()
         .map(|f| {
-            let rule_index = used.iter().position(|u| *u == f.rule).unwrap_or(0);
+            let rule_index = used.binary_search(&f.rule.as_str()).unwrap_or(0);
             let mut r = json!({
                 "ruleId": f.rule,
                 "ruleIndex": rule_index,
@@ -291,7 +376,7 @@ fn sarif_with_lines(
             r
         })
         .collect();
-    json!({
+    let mut sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -299,12 +384,18 @@ fn sarif_with_lines(
                 "name": "infraguard",
                 "informationUri": "https://example.invalid/infraguard",
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
+                "rules": [],
             }},
             "artifacts": [{"location": {"uri": artifact_uri}}],
-            "results": results,
+            "results": [],
         }]
-    })
+    });
+    // Moved in afterwards: `json!` serialises every value it is given, so
+    // naming the lists inside it made a deep copy of every result (and then
+    // dropped the original), which doubled the cost of a large report.
+    sarif["runs"][0]["tool"]["driver"]["rules"] = Value::Array(rules);
+    sarif["runs"][0]["results"] = Value::Array(results);
+    sarif
 }
 
 #[cfg(test)]
@@ -384,5 +475,108 @@ mod tests {
             resource_line("{\n \"Resources\": {\n  \"Docs\" : {", "Docs"),
             3
         );
+    }
+
+    /// The line lookups as they were before [`SourceIndex`] (a scan of the
+    /// whole text per finding), kept to prove the index agrees.
+    fn finding_line_as_before(source: &str, resource: &str, path: &str) -> usize {
+        let lines: Vec<&str> = source.lines().collect();
+        let start = resource_line_as_before(source, resource).saturating_sub(1);
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let own = lines.get(start).map_or(0, |l| indent(l));
+        let end = lines
+            .iter()
+            .enumerate()
+            .skip(start + 1)
+            .find(|(_, l)| !l.trim().is_empty() && indent(l) <= own)
+            .map_or(lines.len(), |(i, _)| i);
+        let mut at = start;
+        for seg in path
+            .split('/')
+            .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let yaml = format!("{seg}:");
+            let json = format!("\"{seg}\"");
+            let found = (at..end).find(|i| {
+                let t = lines[*i].trim_start().trim_start_matches("- ");
+                t.starts_with(&yaml) || lines[*i].contains(&json)
+            });
+            match found {
+                Some(i) => at = i,
+                None => break,
+            }
+        }
+        at + 1
+    }
+
+    fn resource_line_as_before(source: &str, resource: &str) -> usize {
+        let yaml = format!("{resource}:");
+        let json = format!("\"{resource}\"");
+        source
+            .lines()
+            .position(|l| {
+                let t = l.trim_start();
+                t.starts_with(&yaml)
+                    || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
+            })
+            .map_or(1, |i| i + 1)
+    }
+
+    #[test]
+    fn the_source_index_finds_the_lines_the_old_scan_found() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut sources: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        assert!(sources.len() >= 5);
+        // Odd layouts: a blank first line, everything on one line, a key
+        // that appears first outside Resources, a resource at the end.
+        sources.push(format!("\n{T}"));
+        sources.push(
+            r#"{"Resources":{"Docs":{"Type":"AWS::S3::Bucket","Properties":{"AccessControl":"PublicRead"}}}}"#
+                .into(),
+        );
+        sources.push(format!(
+            "Parameters:\n  Docs:\n    Type: String\n{T}  Other:\n    Type: AWS::SQS::Queue\n"
+        ));
+        sources.push("\n\n".into());
+        let options = ScanOptions {
+            today: "2026-11-26".into(),
+            ..Default::default()
+        };
+        let mut checked = 0;
+        for source in &sources {
+            let index = SourceIndex::new(source);
+            let Ok(template) = parse_template(source) else {
+                continue;
+            };
+            let report = scan(&template, &options);
+            for f in &report.findings {
+                assert_eq!(
+                    index.finding_line(&f.resource, &f.path),
+                    finding_line_as_before(source, &f.resource, &f.path),
+                    "{} {} in\n{source}",
+                    f.resource,
+                    f.path
+                );
+                checked += 1;
+            }
+            for name in ["Docs", "Other", "Nope", "", "Fn::If", "\"Docs\"", "Type"] {
+                assert_eq!(
+                    index.resource_line(name),
+                    resource_line_as_before(source, name),
+                    "{name:?}"
+                );
+                assert_eq!(
+                    index.finding_line(name, "Properties/AccessControl"),
+                    finding_line_as_before(source, name, "Properties/AccessControl"),
+                    "{name:?}"
+                );
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 }
