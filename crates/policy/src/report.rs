@@ -12,9 +12,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{ScanReport, Severity};
+use crate::{RuleInfo, ScanReport, Severity};
 
 /// A plain-text report, grouped by resource, worst first.
 pub fn table(report: &ScanReport) -> String {
@@ -146,9 +147,46 @@ fn security_severity(sev: Severity) -> &'static str {
     }
 }
 
+/// One template's report for [`sarif_log`]: what was scanned, under which
+/// URI, and its text when the results should point at lines.
+#[derive(Clone, Copy, Debug)]
+pub struct SarifInput<'a> {
+    pub report: &'a ScanReport,
+    pub artifact_uri: &'a str,
+    /// The scanned text; `None` puts every result at line 1.
+    pub source: Option<&'a str>,
+}
+
+/// How [`build`] orders the rule entries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RuleOrder {
+    /// By id (one template).
+    Sorted,
+    /// In the order their first result appears (several templates merged).
+    FirstResult,
+}
+
+/// SARIF 2.1.0 for one or more templates in a single run: one artifact per
+/// template, the rule entries of every rule with a result (in the order
+/// their first result appears), results in report order.
+///
+/// The log borrows the reports and serialises straight to text
+/// (`serde_json::to_writer_pretty`), without building a [`Value`] tree
+/// first: for 10,000 resources with findings, building, copying and
+/// freeing that tree was most of the time a report took. The text is the
+/// same as the `Value` rendering (fields are declared in key order).
+pub fn sarif_log<'a>(inputs: &[SarifInput<'a>]) -> SarifLog<'a> {
+    build(inputs, RuleOrder::FirstResult)
+}
+
 /// SARIF 2.1.0 with results located at line 1 of the artifact.
 pub fn sarif(report: &ScanReport, artifact_uri: &str) -> Value {
-    sarif_with_lines(report, artifact_uri, |_, _| 1)
+    let input = SarifInput {
+        report,
+        artifact_uri,
+        source: None,
+    };
+    serde_json::to_value(build(&[input], RuleOrder::Sorted)).unwrap_or(Value::Null)
 }
 
 /// SARIF 2.1.0 whose results point at the line of the offending property in
@@ -156,12 +194,15 @@ pub fn sarif(report: &ScanReport, artifact_uri: &str) -> Value {
 /// declaration when the property is not written out (a missing property).
 ///
 /// The source is indexed once ([`SourceIndex`]), so the cost is linear in
-/// its size plus the findings, not their product.
+/// its size plus the findings, not their product. To print it, prefer
+/// [`sarif_log`], which skips the [`Value`].
 pub fn sarif_with_source(report: &ScanReport, artifact_uri: &str, source: &str) -> Value {
-    let index = SourceIndex::new(source);
-    sarif_with_lines(report, artifact_uri, |resource, path| {
-        index.finding_line(resource, path)
-    })
+    let input = SarifInput {
+        report,
+        artifact_uri,
+        source: Some(source),
+    };
+    serde_json::to_value(build(&[input], RuleOrder::Sorted)).unwrap_or(Value::Null)
 }
 
 /// The 1-based line of `path` (`Properties/A/0/B`) inside `resource`: each
@@ -291,111 +332,275 @@ impl<'a> SourceIndex<'a> {
     }
 }
 
-fn sarif_with_lines(
-    report: &ScanReport,
-    artifact_uri: &str,
-    line: impl Fn(&str, &str) -> usize,
-) -> Value {
-    let catalogue = crate::rules();
-    let mut used: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
-    used.sort_unstable();
-    used.dedup();
-    // The first finding of each rule, in one pass rather than one per rule.
-    let mut first: HashMap<&str, &crate::Finding> = HashMap::new();
-    for f in &report.findings {
-        first.entry(f.rule.as_str()).or_insert(f);
+// The SARIF document as borrowed, serialisable structs. Fields are declared
+// in sorted key order, so the text is byte for byte what a `Value` (whose
+// maps sort their keys) renders.
+
+/// A SARIF 2.1.0 log; see [`sarif_log`]. Serialise it with `serde_json`.
+#[derive(Serialize)]
+pub struct SarifLog<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [SarifRun<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifRun<'a> {
+    artifacts: Vec<SarifArtifact<'a>>,
+    results: Vec<SarifResult<'a>>,
+    tool: SarifTool<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifArtifact<'a> {
+    location: SarifUri<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifUri<'a> {
+    uri: &'a str,
+}
+
+#[derive(Serialize)]
+struct SarifTool<'a> {
+    driver: SarifDriver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifDriver<'a> {
+    information_uri: &'static str,
+    name: &'static str,
+    rules: Vec<SarifRule<'a>>,
+    semantic_version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRule<'a> {
+    default_configuration: SarifLevel,
+    full_description: SarifText<'a>,
+    help: SarifText<'a>,
+    id: &'a str,
+    name: String,
+    properties: SarifRuleProperties<'a>,
+    short_description: SarifText<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifLevel {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifText<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct SarifRuleProperties<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkov_id: Option<&'a str>,
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    tags: [&'static str; 2],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [SarifLocation<'a>; 1],
+    message: SarifMessage,
+    partial_fingerprints: SarifFingerprints,
+    properties: SarifResultProperties<'a>,
+    rule_id: &'a str,
+    rule_index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<[SarifSuppression; 1]>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation<'a> {
+    logical_locations: [SarifLogical<'a>; 1],
+    physical_location: SarifPhysical<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLogical<'a> {
+    fully_qualified_name: String,
+    kind: &'static str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifPhysical<'a> {
+    artifact_location: SarifUri<'a>,
+    region: SarifRegion,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRegion {
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct SarifMessage {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct SarifFingerprints {
+    #[serde(rename = "infraguard/v1")]
+    v1: String,
+}
+
+#[derive(Serialize)]
+struct SarifResultProperties<'a> {
+    /// `null` when there is none, as before.
+    checkov_id: Option<&'a str>,
+    severity: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifSuppression {
+    justification: String,
+    kind: &'static str,
+    status: &'static str,
+}
+
+/// The rule entry for `id`: from the catalogue, or from its first finding
+/// (a Checkov check merged in).
+fn sarif_rule<'a>(
+    catalogue: &[RuleInfo],
+    id: &'a str,
+    first: Option<&'a crate::Finding>,
+) -> SarifRule<'a> {
+    let info = catalogue.iter().find(|r| r.id == id).cloned();
+    let title = info
+        .as_ref()
+        .map(|i| i.title)
+        .or(first.map(|f| f.title.as_str()))
+        .unwrap_or(id);
+    let help = info
+        .as_ref()
+        .map(|i| i.remediation)
+        .or(first.map(|f| f.remediation.as_str()))
+        .unwrap_or("");
+    let sev = info
+        .as_ref()
+        .map(|i| i.severity)
+        .or(first.map(|f| f.severity))
+        .unwrap_or(Severity::Medium);
+    SarifRule {
+        default_configuration: SarifLevel { level: level(sev) },
+        full_description: SarifText { text: title },
+        help: SarifText { text: help },
+        id,
+        name: id.replace('-', ""),
+        properties: SarifRuleProperties {
+            checkov_id: info.and_then(|i| i.checkov_id),
+            security_severity: security_severity(sev),
+            tags: ["security", "cloudformation"],
+        },
+        short_description: SarifText { text: title },
     }
-    let rules: Vec<Value> = used
-        .iter()
-        .map(|id| {
-            let info = catalogue.iter().find(|r| r.id == *id);
-            let f = first.get(id).copied();
-            let title = info
-                .map(|i| i.title)
-                .or(f.map(|f| f.title.as_str()))
-                .unwrap_or(id);
-            let help = info
-                .map(|i| i.remediation)
-                .or(f.map(|f| f.remediation.as_str()))
-                .unwrap_or("");
-            let sev = info
-                .map(|i| i.severity)
-                .or(f.map(|f| f.severity))
-                .unwrap_or(Severity::Medium);
-            let mut props = json!({
-                "security-severity": security_severity(sev),
-                "tags": ["security", "cloudformation"],
+}
+
+fn build<'a>(inputs: &[SarifInput<'a>], order: RuleOrder) -> SarifLog<'a> {
+    // Rule id -> index in `rules`, and the first finding of each rule, in
+    // one pass over all findings.
+    let mut first: HashMap<&'a str, &'a crate::Finding> = HashMap::new();
+    let mut ids: Vec<&'a str> = Vec::new();
+    for input in inputs {
+        for f in &input.report.findings {
+            first.entry(f.rule.as_str()).or_insert_with(|| {
+                ids.push(f.rule.as_str());
+                f
             });
-            if let Some(c) = info.and_then(|i| i.checkov_id) {
-                props["checkov_id"] = json!(c);
-            }
-            json!({
-                "id": id,
-                "name": id.replace('-', ""),
-                "shortDescription": {"text": title},
-                "fullDescription": {"text": title},
-                "help": {"text": help},
-                "defaultConfiguration": {"level": level(sev)},
-                "properties": props,
-            })
-        })
-        .collect();
-    let results: Vec<Value> = report
-        .findings
+        }
+    }
+    if order == RuleOrder::Sorted {
+        ids.sort_unstable();
+    }
+    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let catalogue = crate::rules();
+    let rules = ids
         .iter()
-        .map(|f| {
-            let rule_index = used.binary_search(&f.rule.as_str()).unwrap_or(0);
-            let mut r = json!({
-                "ruleId": f.rule,
-                "ruleIndex": rule_index,
-                "level": level(f.severity),
-                "message": {"text": format!("{}: {} ({})", f.resource, f.message, f.path)},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": artifact_uri},
-                        "region": {"startLine": line(&f.resource, &f.path)}
+        .map(|id| sarif_rule(&catalogue, id, first.get(id).copied()))
+        .collect();
+    let mut results = Vec::new();
+    for input in inputs {
+        let lines = input.source.map(SourceIndex::new);
+        for f in &input.report.findings {
+            let start_line = lines
+                .as_ref()
+                .map_or(1, |l| l.finding_line(&f.resource, &f.path));
+            results.push(SarifResult {
+                level: level(f.severity),
+                locations: [SarifLocation {
+                    logical_locations: [SarifLogical {
+                        fully_qualified_name: format!("Resources/{}/{}", f.resource, f.path),
+                        kind: "resource",
+                        name: &f.resource,
+                    }],
+                    physical_location: SarifPhysical {
+                        artifact_location: SarifUri {
+                            uri: input.artifact_uri,
+                        },
+                        region: SarifRegion { start_line },
                     },
-                    "logicalLocations": [{
-                        "name": f.resource,
-                        "fullyQualifiedName": format!("Resources/{}/{}", f.resource, f.path),
-                        "kind": "resource"
-                    }]
                 }],
-                "partialFingerprints": {
-                    "infraguard/v1": format!("{}/{}/{}", f.rule, f.resource, f.path)
+                message: SarifMessage {
+                    text: format!("{}: {} ({})", f.resource, f.message, f.path),
                 },
-                "properties": {"severity": f.severity.as_str(), "checkov_id": f.checkov_id},
+                partial_fingerprints: SarifFingerprints {
+                    v1: format!("{}/{}/{}", f.rule, f.resource, f.path),
+                },
+                properties: SarifResultProperties {
+                    checkov_id: f.checkov_id.as_deref(),
+                    severity: f.severity.as_str(),
+                },
+                rule_id: &f.rule,
+                rule_index: index.get(f.rule.as_str()).copied().unwrap_or(0),
+                suppressions: f.suppressed.as_ref().map(|s| {
+                    [SarifSuppression {
+                        justification: format!("{}: {}", s.source, s.reason),
+                        kind: "external",
+                        status: "accepted",
+                    }]
+                }),
             });
-            if let Some(s) = &f.suppressed {
-                r["suppressions"] = json!([{
-                    "kind": "external",
-                    "status": "accepted",
-                    "justification": format!("{}: {}", s.source, s.reason)
-                }]);
-            }
-            r
-        })
-        .collect();
-    let mut sarif = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "infraguard",
-                "informationUri": "https://example.invalid/infraguard",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": [],
-            }},
-            "artifacts": [{"location": {"uri": artifact_uri}}],
-            "results": [],
-        }]
-    });
-    // Moved in afterwards: `json!` serialises every value it is given, so
-    // naming the lists inside it made a deep copy of every result (and then
-    // dropped the original), which doubled the cost of a large report.
-    sarif["runs"][0]["tool"]["driver"]["rules"] = Value::Array(rules);
-    sarif["runs"][0]["results"] = Value::Array(results);
-    sarif
+        }
+    }
+    SarifLog {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [SarifRun {
+            artifacts: inputs
+                .iter()
+                .map(|i| SarifArtifact {
+                    location: SarifUri {
+                        uri: i.artifact_uri,
+                    },
+                })
+                .collect(),
+            results,
+            tool: SarifTool {
+                driver: SarifDriver {
+                    information_uri: "https://example.invalid/infraguard",
+                    name: "infraguard",
+                    rules,
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                },
+            },
+        }],
+        version: "2.1.0",
+    }
 }
 
 #[cfg(test)]
@@ -576,6 +781,180 @@ mod tests {
                     "{name:?}"
                 );
             }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    /// SARIF as it was built before [`SarifLog`] (a `Value` per result),
+    /// kept to prove the new rendering is the same text.
+    fn sarif_as_before(
+        report: &ScanReport,
+        artifact_uri: &str,
+        line: impl Fn(&str, &str) -> usize,
+    ) -> Value {
+        let catalogue = crate::rules();
+        let mut used: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+        used.sort_unstable();
+        used.dedup();
+        // The first finding of each rule, in one pass rather than one per rule.
+        let mut first: HashMap<&str, &crate::Finding> = HashMap::new();
+        for f in &report.findings {
+            first.entry(f.rule.as_str()).or_insert(f);
+        }
+        let rules: Vec<Value> = used
+            .iter()
+            .map(|id| {
+                let info = catalogue.iter().find(|r| r.id == *id);
+                let f = first.get(id).copied();
+                let title = info
+                    .map(|i| i.title)
+                    .or(f.map(|f| f.title.as_str()))
+                    .unwrap_or(id);
+                let help = info
+                    .map(|i| i.remediation)
+                    .or(f.map(|f| f.remediation.as_str()))
+                    .unwrap_or("");
+                let sev = info
+                    .map(|i| i.severity)
+                    .or(f.map(|f| f.severity))
+                    .unwrap_or(Severity::Medium);
+                let mut props = json!({
+                    "security-severity": security_severity(sev),
+                    "tags": ["security", "cloudformation"],
+                });
+                if let Some(c) = info.and_then(|i| i.checkov_id) {
+                    props["checkov_id"] = json!(c);
+                }
+                json!({
+                    "id": id,
+                    "name": id.replace('-', ""),
+                    "shortDescription": {"text": title},
+                    "fullDescription": {"text": title},
+                    "help": {"text": help},
+                    "defaultConfiguration": {"level": level(sev)},
+                    "properties": props,
+                })
+            })
+            .collect();
+        let results: Vec<Value> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let rule_index = used.binary_search(&f.rule.as_str()).unwrap_or(0);
+                let mut r = json!({
+                    "ruleId": f.rule,
+                    "ruleIndex": rule_index,
+                    "level": level(f.severity),
+                    "message": {"text": format!("{}: {} ({})", f.resource, f.message, f.path)},
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": artifact_uri},
+                            "region": {"startLine": line(&f.resource, &f.path)}
+                        },
+                        "logicalLocations": [{
+                            "name": f.resource,
+                            "fullyQualifiedName": format!("Resources/{}/{}", f.resource, f.path),
+                            "kind": "resource"
+                        }]
+                    }],
+                    "partialFingerprints": {
+                        "infraguard/v1": format!("{}/{}/{}", f.rule, f.resource, f.path)
+                    },
+                    "properties": {"severity": f.severity.as_str(), "checkov_id": f.checkov_id},
+                });
+                if let Some(s) = &f.suppressed {
+                    r["suppressions"] = json!([{
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": format!("{}: {}", s.source, s.reason)
+                    }]);
+                }
+                r
+            })
+            .collect();
+        let mut sarif = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "infraguard",
+                    "informationUri": "https://example.invalid/infraguard",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": [],
+                }},
+                "artifacts": [{"location": {"uri": artifact_uri}}],
+                "results": [],
+            }]
+        });
+        // Moved in afterwards: `json!` serialises every value it is given, so
+        // naming the lists inside it made a deep copy of every result (and then
+        // dropped the original), which doubled the cost of a large report.
+        sarif["runs"][0]["tool"]["driver"]["rules"] = Value::Array(rules);
+        sarif["runs"][0]["results"] = Value::Array(results);
+        sarif
+    }
+
+    #[test]
+    fn sarif_is_the_same_text_as_before_the_serialisable_log() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let options = ScanOptions {
+            today: "2026-11-26".into(),
+            suppressions: vec![crate::Suppress {
+                rule: "IG-S3-008".into(),
+                resource: "*".into(),
+                reason: "logs elsewhere".into(),
+            }],
+            ..Default::default()
+        };
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.extension().is_some_and(|e| e == "json" || e == "yaml") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            let mut report = scan(&parse_template(&source).unwrap(), &options);
+            // A rule the catalogue does not know, as a merged Checkov check.
+            if let Some(mut extra) = report.findings.first().cloned() {
+                extra.rule = "CKV_AWS_999".into();
+                extra.title = "Something Checkov has".into();
+                report.findings.push(extra);
+            }
+            let index = SourceIndex::new(&source);
+            let before = sarif_as_before(&report, "t.json", |r, p| index.finding_line(r, p));
+            let now = sarif_with_source(&report, "t.json", &source);
+            assert_eq!(now, before, "{}", path.display());
+            let text = serde_json::to_string_pretty(&sarif_log(&[SarifInput {
+                report: &report,
+                artifact_uri: "t.json",
+                source: Some(&source),
+            }]))
+            .unwrap();
+            let mut merged_order = before.clone();
+            // sarif_log orders rules by first result; re-index to compare.
+            let rules = merged_order["runs"][0]["tool"]["driver"]["rules"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let mut order: Vec<Value> = Vec::new();
+            for r in merged_order["runs"][0]["results"].as_array_mut().unwrap() {
+                let id = r["ruleId"].clone();
+                let i = match order.iter().position(|x| x["id"] == id) {
+                    Some(i) => i,
+                    None => {
+                        order.push(rules.iter().find(|x| x["id"] == id).unwrap().clone());
+                        order.len() - 1
+                    }
+                };
+                r["ruleIndex"] = json!(i);
+            }
+            merged_order["runs"][0]["tool"]["driver"]["rules"] = Value::Array(order);
+            assert_eq!(text, serde_json::to_string_pretty(&merged_order).unwrap());
+            assert_eq!(
+                serde_json::to_string(&sarif(&report, "t.json")).unwrap(),
+                serde_json::to_string(&sarif_as_before(&report, "t.json", |_, _| 1)).unwrap()
+            );
+            checked += report.findings.len();
         }
         assert!(checked > 100, "{checked}");
     }
