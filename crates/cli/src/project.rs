@@ -142,10 +142,16 @@ pub fn open(directory: Option<&Path>) -> Result<(PathBuf, AnyEngine)> {
 }
 
 /// Read `@FILE` arguments; anything else is the value itself.
+///
+/// The file is read with the scanner's bounded reader: a regular UTF-8 file
+/// of at most 1 MiB (a Cloud Control desired state or patch is far smaller),
+/// never a device, FIFO or socket, so `@/dev/zero` is refused at once.
 pub fn arg_text(value: &str, what: &str) -> Result<String> {
+    /// A desired state or a patch is a few KB; this leaves ample room.
+    const MAX_ARG_FILE_BYTES: u64 = 1024 * 1024;
     match value.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| BadInput(format!("{what} file `{path}`: {e}")).into()),
+        Some(path) => infraguard_policy::input::read_text_file(Path::new(path), MAX_ARG_FILE_BYTES)
+            .map_err(|e| BadInput(format!("{what} file: {e}")).into()),
         None => Ok(value.to_string()),
     }
 }

@@ -7,6 +7,7 @@
 //! [`merge_checkov`] adds those that the built-in scan did not already report
 //! for the same Checkov id and resource.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -129,13 +130,19 @@ pub fn parse_checkov_json(text: &str) -> Result<Vec<Finding>, String> {
 /// Adds Checkov's findings that the built-in scan does not already have for
 /// the same Checkov id and resource.
 pub fn merge_checkov(findings: &mut Vec<Finding>, checkov: Vec<Finding>) {
+    // (resource, Checkov id) of every finding so far, Checkov's included, so
+    // the merge is one pass rather than a search of all findings per check.
+    let mut seen: HashSet<(String, String)> = findings
+        .iter()
+        .filter_map(|f| Some((f.resource.clone(), f.checkov_id.clone()?)))
+        .collect();
     for c in checkov {
-        let dup = findings.iter().any(|f| {
-            f.resource == c.resource && f.checkov_id.is_some() && f.checkov_id == c.checkov_id
-        });
-        if !dup {
-            findings.push(c);
+        if let Some(id) = &c.checkov_id
+            && !seen.insert((c.resource.clone(), id.clone()))
+        {
+            continue;
         }
+        findings.push(c);
     }
 }
 

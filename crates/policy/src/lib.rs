@@ -26,16 +26,20 @@
 //! - [`report`]: table, JSON and SARIF 2.1.0 renderings of a [`ScanReport`].
 //! - [`checkov`]: running a real `checkov` when installed and merging its
 //!   findings.
+//! - [`input`]: reading template files and walking directories with limits
+//!   (no devices, FIFOs, symlink loops or runaway sizes).
 //!
-//! The crate is pure apart from [`checkov::run_checkov`]: it never reads the
-//! clock (the date for runtime deprecation is [`ScanOptions::today`]), never
-//! touches the network, and never panics on a malformed template.
+//! The crate is pure apart from [`checkov::run_checkov`] and [`input`]: it
+//! never reads the clock (the date for runtime deprecation is
+//! [`ScanOptions::today`]), never touches the network, and never panics on a
+//! malformed template.
 
 pub mod checkov;
 mod data;
 pub mod fix;
 mod iam;
 pub mod iam_tools;
+pub mod input;
 pub mod parse;
 pub mod report;
 mod rules;
@@ -81,6 +85,46 @@ pub enum PolicyError {
     /// `checkov` ran but failed or printed something we cannot read.
     #[error("checkov failed on `{path}`: {message}")]
     Checkov { path: String, message: String },
+    /// A file or directory could not be read (missing, no permission).
+    #[error("cannot read `{}`: {message}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    /// Not a regular file: a directory, a device, a FIFO, a socket.
+    #[error(
+        "`{}` is {kind}, not a regular file, so it was not read; pass a template file",
+        path.display()
+    )]
+    NotAFile {
+        path: std::path::PathBuf,
+        kind: &'static str,
+    },
+    /// Larger than the limit for this input (see [`input::MAX_TEMPLATE_BYTES`]).
+    #[error(
+        "`{}` is larger than {}, the limit for this input, so it was not read; pass the right file (CloudFormation itself accepts templates of at most 1 MB)",
+        path.display(),
+        input::human_bytes(*limit)
+    )]
+    TooLarge {
+        path: std::path::PathBuf,
+        limit: u64,
+    },
+    /// Not UTF-8 text.
+    #[error("`{}` is not UTF-8 text: {detail}; save it as UTF-8", path.display())]
+    NotUtf8 {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+    /// A directory walk found more templates than it may scan at once.
+    #[error(
+        "more than {limit} template files below `{}`; scan the folders that hold your templates instead",
+        path.display()
+    )]
+    TooManyFiles {
+        path: std::path::PathBuf,
+        limit: usize,
+    },
 }
 
 /// How to scan: injected date, naming convention, outside suppressions.

@@ -9,12 +9,13 @@
 //! suppressed finding (suppressed ones with a `suppressions` entry, as the
 //! spec says).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{ScanReport, Severity};
+use crate::{RuleInfo, ScanReport, Severity};
 
 /// A plain-text report, grouped by resource, worst first.
 pub fn table(report: &ScanReport) -> String {
@@ -146,165 +147,460 @@ fn security_severity(sev: Severity) -> &'static str {
     }
 }
 
+/// One template's report for [`sarif_log`]: what was scanned, under which
+/// URI, and its text when the results should point at lines.
+#[derive(Clone, Copy, Debug)]
+pub struct SarifInput<'a> {
+    pub report: &'a ScanReport,
+    pub artifact_uri: &'a str,
+    /// The scanned text; `None` puts every result at line 1.
+    pub source: Option<&'a str>,
+}
+
+/// How [`build`] orders the rule entries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RuleOrder {
+    /// By id (one template).
+    Sorted,
+    /// In the order their first result appears (several templates merged).
+    FirstResult,
+}
+
+/// SARIF 2.1.0 for one or more templates in a single run: one artifact per
+/// template, the rule entries of every rule with a result (in the order
+/// their first result appears), results in report order.
+///
+/// The log borrows the reports and serialises straight to text
+/// (`serde_json::to_writer_pretty`), without building a [`Value`] tree
+/// first: for 10,000 resources with findings, building, copying and
+/// freeing that tree was most of the time a report took. The text is the
+/// same as the `Value` rendering (fields are declared in key order).
+pub fn sarif_log<'a>(inputs: &[SarifInput<'a>]) -> SarifLog<'a> {
+    build(inputs, RuleOrder::FirstResult)
+}
+
 /// SARIF 2.1.0 with results located at line 1 of the artifact.
 pub fn sarif(report: &ScanReport, artifact_uri: &str) -> Value {
-    sarif_with_lines(report, artifact_uri, |_, _| 1)
+    let input = SarifInput {
+        report,
+        artifact_uri,
+        source: None,
+    };
+    serde_json::to_value(build(&[input], RuleOrder::Sorted)).unwrap_or(Value::Null)
 }
 
 /// SARIF 2.1.0 whose results point at the line of the offending property in
 /// `source` (the template text that was scanned), or at the resource's
 /// declaration when the property is not written out (a missing property).
+///
+/// The source is indexed once ([`SourceIndex`]), so the cost is linear in
+/// its size plus the findings, not their product. To print it, prefer
+/// [`sarif_log`], which skips the [`Value`].
 pub fn sarif_with_source(report: &ScanReport, artifact_uri: &str, source: &str) -> Value {
-    sarif_with_lines(report, artifact_uri, |resource, path| {
-        finding_line(source, resource, path)
-    })
+    let input = SarifInput {
+        report,
+        artifact_uri,
+        source: Some(source),
+    };
+    serde_json::to_value(build(&[input], RuleOrder::Sorted)).unwrap_or(Value::Null)
 }
 
 /// The 1-based line of `path` (`Properties/A/0/B`) inside `resource`: each
 /// named segment is looked for at or after the line of the one before, within
 /// the resource's block, so the deepest segment written in the template wins.
-/// Array indices are skipped.
+/// Array indices are skipped. For many lookups in one source, build a
+/// [`SourceIndex`] once instead.
 pub fn finding_line(source: &str, resource: &str, path: &str) -> usize {
-    let lines: Vec<&str> = source.lines().collect();
-    let start = resource_line(source, resource).saturating_sub(1);
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let own = lines.get(start).map_or(0, |l| indent(l));
-    // The block ends at the next line indented no deeper than the resource's
-    // own declaration (the next resource, or the end of `Resources`).
-    let end = lines
-        .iter()
-        .enumerate()
-        .skip(start + 1)
-        .find(|(_, l)| !l.trim().is_empty() && indent(l) <= own)
-        .map_or(lines.len(), |(i, _)| i);
-    let mut at = start;
-    for seg in path
-        .split('/')
-        .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
-    {
-        let yaml = format!("{seg}:");
-        let json = format!("\"{seg}\"");
-        let found = (at..end).find(|i| {
-            let t = lines[*i].trim_start().trim_start_matches("- ");
-            t.starts_with(&yaml) || lines[*i].contains(&json)
-        });
-        match found {
-            Some(i) => at = i,
-            None => break,
-        }
-    }
-    at + 1
+    SourceIndex::new(source).finding_line(resource, path)
 }
 
 /// The 1-based line declaring `resource` (`Name:` in YAML, `"Name":` in
-/// JSON); 1 when not found.
+/// JSON); 1 when not found. For many lookups in one source, build a
+/// [`SourceIndex`] once instead.
 pub fn resource_line(source: &str, resource: &str) -> usize {
-    let yaml = format!("{resource}:");
-    let json = format!("\"{resource}\"");
-    source
-        .lines()
-        .position(|l| {
-            let t = l.trim_start();
-            t.starts_with(&yaml)
-                || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
-        })
-        .map_or(1, |i| i + 1)
+    SourceIndex::new(source).resource_line(resource)
 }
 
-fn sarif_with_lines(
-    report: &ScanReport,
-    artifact_uri: &str,
-    line: impl Fn(&str, &str) -> usize,
-) -> Value {
-    let catalogue = crate::rules();
-    let mut used: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
-    used.sort_unstable();
-    used.dedup();
-    let rules: Vec<Value> = used
-        .iter()
-        .map(|id| {
-            let info = catalogue.iter().find(|r| r.id == *id);
-            let f = report.findings.iter().find(|f| f.rule == *id);
-            let title = info
-                .map(|i| i.title)
-                .or(f.map(|f| f.title.as_str()))
-                .unwrap_or(id);
-            let help = info
-                .map(|i| i.remediation)
-                .or(f.map(|f| f.remediation.as_str()))
-                .unwrap_or("");
-            let sev = info
-                .map(|i| i.severity)
-                .or(f.map(|f| f.severity))
-                .unwrap_or(Severity::Medium);
-            let mut props = json!({
-                "security-severity": security_severity(sev),
-                "tags": ["security", "cloudformation"],
-            });
-            if let Some(c) = info.and_then(|i| i.checkov_id) {
-                props["checkov_id"] = json!(c);
+/// One template's source text, indexed in a single pass for line lookups:
+/// where each key is first declared, and where each line's block (the lines
+/// indented deeper below it) ends.
+///
+/// It answers exactly what a scan of the text from the top would: the first
+/// line declaring a key wins, wherever it is. Only a name that holds `:` or
+/// `"` (never a CloudFormation logical id) falls back to such a scan.
+pub struct SourceIndex<'a> {
+    lines: Vec<&'a str>,
+    /// Key → first 0-based line whose trimmed text starts with `key:` (YAML)
+    /// or `"key"` followed by `:` (JSON).
+    keys: HashMap<&'a str, usize>,
+    /// For each non-blank line, the next non-blank line indented no deeper
+    /// (`lines.len()` when none); for a blank line 0, the same from there.
+    block_end: Vec<usize>,
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+impl<'a> SourceIndex<'a> {
+    pub fn new(source: &'a str) -> SourceIndex<'a> {
+        let lines: Vec<&str> = source.lines().collect();
+        let mut keys = HashMap::new();
+        let mut block_end = vec![lines.len(); lines.len()];
+        // Non-blank lines whose block is still open, indents increasing.
+        let mut open: Vec<usize> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            if let Some(colon) = t.find(':') {
+                keys.entry(&t[..colon]).or_insert(i);
             }
-            json!({
-                "id": id,
-                "name": id.replace('-', ""),
-                "shortDescription": {"text": title},
-                "fullDescription": {"text": title},
-                "help": {"text": help},
-                "defaultConfiguration": {"level": level(sev)},
-                "properties": props,
+            if let Some(rest) = t.strip_prefix('"')
+                && let Some(close) = rest.find('"')
+                && rest[close + 1..].trim_start().starts_with(':')
+            {
+                keys.entry(&rest[..close]).or_insert(i);
+            }
+            if t.is_empty() {
+                continue;
+            }
+            let own = indent(line);
+            while let Some(&top) = open.last() {
+                if indent(lines[top]) < own {
+                    break;
+                }
+                block_end[top] = i;
+                open.pop();
+            }
+            open.push(i);
+        }
+        if lines.first().is_some_and(|l| l.trim().is_empty()) {
+            let own = indent(lines[0]);
+            block_end[0] = (1..lines.len())
+                .find(|i| !lines[*i].trim().is_empty() && indent(lines[*i]) <= own)
+                .unwrap_or(lines.len());
+        }
+        SourceIndex {
+            lines,
+            keys,
+            block_end,
+        }
+    }
+
+    /// The 1-based line declaring `resource` (`Name:` in YAML, `"Name":` in
+    /// JSON); 1 when not found.
+    pub fn resource_line(&self, resource: &str) -> usize {
+        if !resource.contains([':', '"']) {
+            return self.keys.get(resource).map_or(1, |i| i + 1);
+        }
+        let yaml = format!("{resource}:");
+        let json = format!("\"{resource}\"");
+        self.lines
+            .iter()
+            .position(|l| {
+                let t = l.trim_start();
+                t.starts_with(&yaml)
+                    || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
             })
-        })
-        .collect();
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let rule_index = used.iter().position(|u| *u == f.rule).unwrap_or(0);
-            let mut r = json!({
-                "ruleId": f.rule,
-                "ruleIndex": rule_index,
-                "level": level(f.severity),
-                "message": {"text": format!("{}: {} ({})", f.resource, f.message, f.path)},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": artifact_uri},
-                        "region": {"startLine": line(&f.resource, &f.path)}
-                    },
-                    "logicalLocations": [{
-                        "name": f.resource,
-                        "fullyQualifiedName": format!("Resources/{}/{}", f.resource, f.path),
-                        "kind": "resource"
-                    }]
-                }],
-                "partialFingerprints": {
-                    "infraguard/v1": format!("{}/{}/{}", f.rule, f.resource, f.path)
-                },
-                "properties": {"severity": f.severity.as_str(), "checkov_id": f.checkov_id},
+            .map_or(1, |i| i + 1)
+    }
+
+    /// The 1-based line of `path` inside `resource`; see [`finding_line`].
+    pub fn finding_line(&self, resource: &str, path: &str) -> usize {
+        let lines = &self.lines;
+        let start = self.resource_line(resource).saturating_sub(1);
+        // The block ends at the next line indented no deeper than the
+        // resource's own declaration (the next resource, or the end of
+        // `Resources`).
+        let end = self.block_end.get(start).copied().unwrap_or(lines.len());
+        let mut at = start;
+        for seg in path
+            .split('/')
+            .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let yaml = format!("{seg}:");
+            let json = format!("\"{seg}\"");
+            let found = (at..end).find(|i| {
+                let t = lines[*i].trim_start().trim_start_matches("- ");
+                t.starts_with(&yaml) || lines[*i].contains(&json)
             });
-            if let Some(s) = &f.suppressed {
-                r["suppressions"] = json!([{
-                    "kind": "external",
-                    "status": "accepted",
-                    "justification": format!("{}: {}", s.source, s.reason)
-                }]);
+            match found {
+                Some(i) => at = i,
+                None => break,
             }
-            r
-        })
+        }
+        at + 1
+    }
+}
+
+// The SARIF document as borrowed, serialisable structs. Fields are declared
+// in sorted key order, so the text is byte for byte what a `Value` (whose
+// maps sort their keys) renders.
+
+/// A SARIF 2.1.0 log; see [`sarif_log`]. Serialise it with `serde_json`.
+#[derive(Serialize)]
+pub struct SarifLog<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [SarifRun<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifRun<'a> {
+    artifacts: Vec<SarifArtifact<'a>>,
+    results: Vec<SarifResult<'a>>,
+    tool: SarifTool<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifArtifact<'a> {
+    location: SarifUri<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifUri<'a> {
+    uri: &'a str,
+}
+
+#[derive(Serialize)]
+struct SarifTool<'a> {
+    driver: SarifDriver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifDriver<'a> {
+    information_uri: &'static str,
+    name: &'static str,
+    rules: Vec<SarifRule<'a>>,
+    semantic_version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRule<'a> {
+    default_configuration: SarifLevel,
+    full_description: SarifText<'a>,
+    help: SarifText<'a>,
+    id: &'a str,
+    name: String,
+    properties: SarifRuleProperties<'a>,
+    short_description: SarifText<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifLevel {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifText<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct SarifRuleProperties<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkov_id: Option<&'a str>,
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    tags: [&'static str; 2],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [SarifLocation<'a>; 1],
+    message: SarifMessage,
+    partial_fingerprints: SarifFingerprints,
+    properties: SarifResultProperties<'a>,
+    rule_id: &'a str,
+    rule_index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<[SarifSuppression; 1]>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation<'a> {
+    logical_locations: [SarifLogical<'a>; 1],
+    physical_location: SarifPhysical<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLogical<'a> {
+    fully_qualified_name: String,
+    kind: &'static str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifPhysical<'a> {
+    artifact_location: SarifUri<'a>,
+    region: SarifRegion,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRegion {
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct SarifMessage {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct SarifFingerprints {
+    #[serde(rename = "infraguard/v1")]
+    v1: String,
+}
+
+#[derive(Serialize)]
+struct SarifResultProperties<'a> {
+    /// `null` when there is none, as before.
+    checkov_id: Option<&'a str>,
+    severity: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifSuppression {
+    justification: String,
+    kind: &'static str,
+    status: &'static str,
+}
+
+/// The rule entry for `id`: from the catalogue, or from its first finding
+/// (a Checkov check merged in).
+fn sarif_rule<'a>(
+    catalogue: &[RuleInfo],
+    id: &'a str,
+    first: Option<&'a crate::Finding>,
+) -> SarifRule<'a> {
+    let info = catalogue.iter().find(|r| r.id == id).cloned();
+    let title = info
+        .as_ref()
+        .map(|i| i.title)
+        .or(first.map(|f| f.title.as_str()))
+        .unwrap_or(id);
+    let help = info
+        .as_ref()
+        .map(|i| i.remediation)
+        .or(first.map(|f| f.remediation.as_str()))
+        .unwrap_or("");
+    let sev = info
+        .as_ref()
+        .map(|i| i.severity)
+        .or(first.map(|f| f.severity))
+        .unwrap_or(Severity::Medium);
+    SarifRule {
+        default_configuration: SarifLevel { level: level(sev) },
+        full_description: SarifText { text: title },
+        help: SarifText { text: help },
+        id,
+        name: id.replace('-', ""),
+        properties: SarifRuleProperties {
+            checkov_id: info.and_then(|i| i.checkov_id),
+            security_severity: security_severity(sev),
+            tags: ["security", "cloudformation"],
+        },
+        short_description: SarifText { text: title },
+    }
+}
+
+fn build<'a>(inputs: &[SarifInput<'a>], order: RuleOrder) -> SarifLog<'a> {
+    // Rule id -> index in `rules`, and the first finding of each rule, in
+    // one pass over all findings.
+    let mut first: HashMap<&'a str, &'a crate::Finding> = HashMap::new();
+    let mut ids: Vec<&'a str> = Vec::new();
+    for input in inputs {
+        for f in &input.report.findings {
+            first.entry(f.rule.as_str()).or_insert_with(|| {
+                ids.push(f.rule.as_str());
+                f
+            });
+        }
+    }
+    if order == RuleOrder::Sorted {
+        ids.sort_unstable();
+    }
+    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let catalogue = crate::rules();
+    let rules = ids
+        .iter()
+        .map(|id| sarif_rule(&catalogue, id, first.get(id).copied()))
         .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "infraguard",
-                "informationUri": "https://example.invalid/infraguard",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "artifacts": [{"location": {"uri": artifact_uri}}],
-            "results": results,
-        }]
-    })
+    let mut results = Vec::new();
+    for input in inputs {
+        let lines = input.source.map(SourceIndex::new);
+        for f in &input.report.findings {
+            let start_line = lines
+                .as_ref()
+                .map_or(1, |l| l.finding_line(&f.resource, &f.path));
+            results.push(SarifResult {
+                level: level(f.severity),
+                locations: [SarifLocation {
+                    logical_locations: [SarifLogical {
+                        fully_qualified_name: format!("Resources/{}/{}", f.resource, f.path),
+                        kind: "resource",
+                        name: &f.resource,
+                    }],
+                    physical_location: SarifPhysical {
+                        artifact_location: SarifUri {
+                            uri: input.artifact_uri,
+                        },
+                        region: SarifRegion { start_line },
+                    },
+                }],
+                message: SarifMessage {
+                    text: format!("{}: {} ({})", f.resource, f.message, f.path),
+                },
+                partial_fingerprints: SarifFingerprints {
+                    v1: format!("{}/{}/{}", f.rule, f.resource, f.path),
+                },
+                properties: SarifResultProperties {
+                    checkov_id: f.checkov_id.as_deref(),
+                    severity: f.severity.as_str(),
+                },
+                rule_id: &f.rule,
+                rule_index: index.get(f.rule.as_str()).copied().unwrap_or(0),
+                suppressions: f.suppressed.as_ref().map(|s| {
+                    [SarifSuppression {
+                        justification: format!("{}: {}", s.source, s.reason),
+                        kind: "external",
+                        status: "accepted",
+                    }]
+                }),
+            });
+        }
+    }
+    SarifLog {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [SarifRun {
+            artifacts: inputs
+                .iter()
+                .map(|i| SarifArtifact {
+                    location: SarifUri {
+                        uri: i.artifact_uri,
+                    },
+                })
+                .collect(),
+            results,
+            tool: SarifTool {
+                driver: SarifDriver {
+                    information_uri: "https://example.invalid/infraguard",
+                    name: "infraguard",
+                    rules,
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                },
+            },
+        }],
+        version: "2.1.0",
+    }
 }
 
 #[cfg(test)]
@@ -384,5 +680,282 @@ mod tests {
             resource_line("{\n \"Resources\": {\n  \"Docs\" : {", "Docs"),
             3
         );
+    }
+
+    /// The line lookups as they were before [`SourceIndex`] (a scan of the
+    /// whole text per finding), kept to prove the index agrees.
+    fn finding_line_as_before(source: &str, resource: &str, path: &str) -> usize {
+        let lines: Vec<&str> = source.lines().collect();
+        let start = resource_line_as_before(source, resource).saturating_sub(1);
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let own = lines.get(start).map_or(0, |l| indent(l));
+        let end = lines
+            .iter()
+            .enumerate()
+            .skip(start + 1)
+            .find(|(_, l)| !l.trim().is_empty() && indent(l) <= own)
+            .map_or(lines.len(), |(i, _)| i);
+        let mut at = start;
+        for seg in path
+            .split('/')
+            .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let yaml = format!("{seg}:");
+            let json = format!("\"{seg}\"");
+            let found = (at..end).find(|i| {
+                let t = lines[*i].trim_start().trim_start_matches("- ");
+                t.starts_with(&yaml) || lines[*i].contains(&json)
+            });
+            match found {
+                Some(i) => at = i,
+                None => break,
+            }
+        }
+        at + 1
+    }
+
+    fn resource_line_as_before(source: &str, resource: &str) -> usize {
+        let yaml = format!("{resource}:");
+        let json = format!("\"{resource}\"");
+        source
+            .lines()
+            .position(|l| {
+                let t = l.trim_start();
+                t.starts_with(&yaml)
+                    || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
+            })
+            .map_or(1, |i| i + 1)
+    }
+
+    #[test]
+    fn the_source_index_finds_the_lines_the_old_scan_found() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut sources: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        assert!(sources.len() >= 5);
+        // Odd layouts: a blank first line, everything on one line, a key
+        // that appears first outside Resources, a resource at the end.
+        sources.push(format!("\n{T}"));
+        sources.push(
+            r#"{"Resources":{"Docs":{"Type":"AWS::S3::Bucket","Properties":{"AccessControl":"PublicRead"}}}}"#
+                .into(),
+        );
+        sources.push(format!(
+            "Parameters:\n  Docs:\n    Type: String\n{T}  Other:\n    Type: AWS::SQS::Queue\n"
+        ));
+        sources.push("\n\n".into());
+        let options = ScanOptions {
+            today: "2026-11-26".into(),
+            ..Default::default()
+        };
+        let mut checked = 0;
+        for source in &sources {
+            let index = SourceIndex::new(source);
+            let Ok(template) = parse_template(source) else {
+                continue;
+            };
+            let report = scan(&template, &options);
+            for f in &report.findings {
+                assert_eq!(
+                    index.finding_line(&f.resource, &f.path),
+                    finding_line_as_before(source, &f.resource, &f.path),
+                    "{} {} in\n{source}",
+                    f.resource,
+                    f.path
+                );
+                checked += 1;
+            }
+            for name in ["Docs", "Other", "Nope", "", "Fn::If", "\"Docs\"", "Type"] {
+                assert_eq!(
+                    index.resource_line(name),
+                    resource_line_as_before(source, name),
+                    "{name:?}"
+                );
+                assert_eq!(
+                    index.finding_line(name, "Properties/AccessControl"),
+                    finding_line_as_before(source, name, "Properties/AccessControl"),
+                    "{name:?}"
+                );
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    /// SARIF as it was built before [`SarifLog`] (a `Value` per result),
+    /// kept to prove the new rendering is the same text.
+    fn sarif_as_before(
+        report: &ScanReport,
+        artifact_uri: &str,
+        line: impl Fn(&str, &str) -> usize,
+    ) -> Value {
+        let catalogue = crate::rules();
+        let mut used: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+        used.sort_unstable();
+        used.dedup();
+        // The first finding of each rule, in one pass rather than one per rule.
+        let mut first: HashMap<&str, &crate::Finding> = HashMap::new();
+        for f in &report.findings {
+            first.entry(f.rule.as_str()).or_insert(f);
+        }
+        let rules: Vec<Value> = used
+            .iter()
+            .map(|id| {
+                let info = catalogue.iter().find(|r| r.id == *id);
+                let f = first.get(id).copied();
+                let title = info
+                    .map(|i| i.title)
+                    .or(f.map(|f| f.title.as_str()))
+                    .unwrap_or(id);
+                let help = info
+                    .map(|i| i.remediation)
+                    .or(f.map(|f| f.remediation.as_str()))
+                    .unwrap_or("");
+                let sev = info
+                    .map(|i| i.severity)
+                    .or(f.map(|f| f.severity))
+                    .unwrap_or(Severity::Medium);
+                let mut props = json!({
+                    "security-severity": security_severity(sev),
+                    "tags": ["security", "cloudformation"],
+                });
+                if let Some(c) = info.and_then(|i| i.checkov_id) {
+                    props["checkov_id"] = json!(c);
+                }
+                json!({
+                    "id": id,
+                    "name": id.replace('-', ""),
+                    "shortDescription": {"text": title},
+                    "fullDescription": {"text": title},
+                    "help": {"text": help},
+                    "defaultConfiguration": {"level": level(sev)},
+                    "properties": props,
+                })
+            })
+            .collect();
+        let results: Vec<Value> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let rule_index = used.binary_search(&f.rule.as_str()).unwrap_or(0);
+                let mut r = json!({
+                    "ruleId": f.rule,
+                    "ruleIndex": rule_index,
+                    "level": level(f.severity),
+                    "message": {"text": format!("{}: {} ({})", f.resource, f.message, f.path)},
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": artifact_uri},
+                            "region": {"startLine": line(&f.resource, &f.path)}
+                        },
+                        "logicalLocations": [{
+                            "name": f.resource,
+                            "fullyQualifiedName": format!("Resources/{}/{}", f.resource, f.path),
+                            "kind": "resource"
+                        }]
+                    }],
+                    "partialFingerprints": {
+                        "infraguard/v1": format!("{}/{}/{}", f.rule, f.resource, f.path)
+                    },
+                    "properties": {"severity": f.severity.as_str(), "checkov_id": f.checkov_id},
+                });
+                if let Some(s) = &f.suppressed {
+                    r["suppressions"] = json!([{
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": format!("{}: {}", s.source, s.reason)
+                    }]);
+                }
+                r
+            })
+            .collect();
+        let mut sarif = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "infraguard",
+                    "informationUri": "https://example.invalid/infraguard",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": [],
+                }},
+                "artifacts": [{"location": {"uri": artifact_uri}}],
+                "results": [],
+            }]
+        });
+        // Moved in afterwards: `json!` serialises every value it is given, so
+        // naming the lists inside it made a deep copy of every result (and then
+        // dropped the original), which doubled the cost of a large report.
+        sarif["runs"][0]["tool"]["driver"]["rules"] = Value::Array(rules);
+        sarif["runs"][0]["results"] = Value::Array(results);
+        sarif
+    }
+
+    #[test]
+    fn sarif_is_the_same_text_as_before_the_serialisable_log() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let options = ScanOptions {
+            today: "2026-11-26".into(),
+            suppressions: vec![crate::Suppress {
+                rule: "IG-S3-008".into(),
+                resource: "*".into(),
+                reason: "logs elsewhere".into(),
+            }],
+            ..Default::default()
+        };
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.extension().is_some_and(|e| e == "json" || e == "yaml") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            let mut report = scan(&parse_template(&source).unwrap(), &options);
+            // A rule the catalogue does not know, as a merged Checkov check.
+            if let Some(mut extra) = report.findings.first().cloned() {
+                extra.rule = "CKV_AWS_999".into();
+                extra.title = "Something Checkov has".into();
+                report.findings.push(extra);
+            }
+            let index = SourceIndex::new(&source);
+            let before = sarif_as_before(&report, "t.json", |r, p| index.finding_line(r, p));
+            let now = sarif_with_source(&report, "t.json", &source);
+            assert_eq!(now, before, "{}", path.display());
+            let text = serde_json::to_string_pretty(&sarif_log(&[SarifInput {
+                report: &report,
+                artifact_uri: "t.json",
+                source: Some(&source),
+            }]))
+            .unwrap();
+            let mut merged_order = before.clone();
+            // sarif_log orders rules by first result; re-index to compare.
+            let rules = merged_order["runs"][0]["tool"]["driver"]["rules"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let mut order: Vec<Value> = Vec::new();
+            for r in merged_order["runs"][0]["results"].as_array_mut().unwrap() {
+                let id = r["ruleId"].clone();
+                let i = match order.iter().position(|x| x["id"] == id) {
+                    Some(i) => i,
+                    None => {
+                        order.push(rules.iter().find(|x| x["id"] == id).unwrap().clone());
+                        order.len() - 1
+                    }
+                };
+                r["ruleIndex"] = json!(i);
+            }
+            merged_order["runs"][0]["tool"]["driver"]["rules"] = Value::Array(order);
+            assert_eq!(text, serde_json::to_string_pretty(&merged_order).unwrap());
+            assert_eq!(
+                serde_json::to_string(&sarif(&report, "t.json")).unwrap(),
+                serde_json::to_string(&sarif_as_before(&report, "t.json", |_, _| 1)).unwrap()
+            );
+            checked += report.findings.len();
+        }
+        assert!(checked > 100, "{checked}");
     }
 }

@@ -15,6 +15,8 @@
 //! An infraguard suppression needs a reason. One without is not applied and
 //! becomes a finding of rule IG-META-001, so it cannot silently hide anything.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::{Finding, RuleInfo, ScanOptions, ScanReport, Severity, Suppression, Template};
@@ -91,7 +93,21 @@ fn matches(e: &Entry, f: &Finding) -> bool {
 
 pub(crate) fn apply(template: &Template, options: &ScanOptions, report: &mut ScanReport) {
     let mut rejected = Vec::new();
-    for res in template.resources() {
+    let resources = template.resources();
+    // Each resource's findings, by index in one pass: matching every
+    // suppression against every finding of the report made a `*`
+    // suppression cost resources × findings.
+    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(resources.len());
+    for (i, res) in resources.iter().enumerate() {
+        by_id.entry(res.logical_id).or_insert(i);
+    }
+    let mut findings_of: Vec<Vec<usize>> = vec![Vec::new(); resources.len()];
+    for (i, f) in report.findings.iter().enumerate() {
+        if let Some(r) = by_id.get(f.resource.as_str()) {
+            findings_of[*r].push(i);
+        }
+    }
+    for (r, res) in resources.iter().enumerate() {
         let mut entries = template_entries(res.entry);
         // Outside suppressions without a reason are rejected once, below,
         // not once per resource they would have matched.
@@ -119,12 +135,9 @@ pub(crate) fn apply(template: &Template, options: &ScanOptions, report: &mut Sca
                 ));
                 continue;
             }
-            for f in report
-                .findings
-                .iter_mut()
-                .filter(|f| f.resource == res.logical_id && f.suppressed.is_none())
-            {
-                if matches(e, f) {
+            for &i in &findings_of[r] {
+                let f = &mut report.findings[i];
+                if f.suppressed.is_none() && matches(e, f) {
                     f.suppressed = Some(Suppression {
                         source: e.source.to_string(),
                         reason: e.reason.clone(),
@@ -138,11 +151,9 @@ pub(crate) fn apply(template: &Template, options: &ScanOptions, report: &mut Sca
         .iter()
         .filter(|s| s.reason.trim().is_empty())
     {
-        let type_name = template
-            .resources()
-            .iter()
-            .find(|r| r.logical_id == s.resource)
-            .map(|r| r.type_name.to_string())
+        let type_name = by_id
+            .get(s.resource.as_str())
+            .map(|i| resources[*i].type_name.to_string())
             .unwrap_or_default();
         rejected.push(reject(
             &s.resource,

@@ -10,14 +10,20 @@
 //! is, 2 for bad input (a missing file, a file that does not parse, a named
 //! file that is not a template). Files found by walking a directory that are
 //! not CloudFormation templates (a `package.json`) are skipped with a note.
+//!
+//! Reading is bounded ([`infraguard_policy::input`]): a file over
+//! [`input::MAX_TEMPLATE_BYTES`], a device, a FIFO, a socket or a file that is
+//! not UTF-8 is refused with its path (exit 2). A directory walk does not
+//! follow symbolic links to directories, notes the devices, FIFOs and sockets
+//! it passes, and refuses more than [`input::MAX_WALK_FILES`] templates.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use infraguard_core::{Clock, Severity, SystemClock};
 use infraguard_policy::{
-    NamingContext, PolicyError, ScanOptions, ScanReport, Suppress, Template, apply_fixes,
+    NamingContext, PolicyError, ScanOptions, ScanReport, Suppress, Template, apply_fixes, input,
     merge_checkov, parse_template, report, run_checkov, scan,
 };
 use serde_json::{Value, json};
@@ -109,10 +115,10 @@ pub fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<i32> {
     let mut scanned = Vec::new();
     let mut bad = false;
     for (path, named) in files {
-        let text = match std::fs::read_to_string(&path) {
+        let text = match input::read_text_file(&path, input::MAX_TEMPLATE_BYTES) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
+                eprintln!("error: {e}");
                 bad = true;
                 continue;
             }
@@ -175,8 +181,24 @@ pub fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<i32> {
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         }
         ScanFormat::Sarif => {
-            let value = combined_sarif(&scanned);
-            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+            // One run over all files, rules merged. Serialised straight from
+            // the reports: no `Value` tree of every result first.
+            let uris: Vec<String> = scanned
+                .iter()
+                .map(|s| s.path.display().to_string().replace('\\', "/"))
+                .collect();
+            let inputs: Vec<report::SarifInput<'_>> = scanned
+                .iter()
+                .zip(&uris)
+                .map(|(s, uri)| report::SarifInput {
+                    report: &s.report,
+                    artifact_uri: uri,
+                    source: Some(&s.text),
+                })
+                .collect();
+            let text = serde_json::to_vec_pretty(&report::sarif_log(&inputs))?;
+            out.write_all(&text)?;
+            writeln!(out)?;
         }
     }
     let failing: usize = scanned.iter().map(|s| s.report.failing(args.fail_on)).sum();
@@ -219,16 +241,19 @@ fn options(args: &ScanArgs) -> Result<ScanOptions, String> {
     })
 }
 
-/// Files to scan, each with whether it was named on the command line.
+/// Files to scan, each with whether it was named on the command line. A
+/// directory named on the command line is entered even when it is a symbolic
+/// link; the walk below it follows none (see [`input::find_templates`]).
 fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found)
-                .map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
-            found.sort();
-            out.extend(found.into_iter().map(|f| (f, false)));
+            let walk =
+                input::find_templates(p, input::MAX_WALK_FILES).map_err(|e| e.to_string())?;
+            for s in &walk.skipped {
+                eprintln!("note: skipped {}: {}", s.path.display(), s.why);
+            }
+            out.extend(walk.files.into_iter().map(|f| (f, false)));
         } else if p.exists() {
             out.push((p.clone(), true));
         } else {
@@ -236,29 +261,6 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
         }
     }
     Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "json" | "yaml" | "yml" | "template"))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn print_fixed(
@@ -323,49 +325,13 @@ fn combined_json(scanned: &[Scanned]) -> Value {
             }));
         }
     }
-    json!({"findings": findings, "undetermined": undetermined, "summary": summary})
-}
-
-/// One SARIF run over all files, rules merged and re-indexed.
-fn combined_sarif(scanned: &[Scanned]) -> Value {
-    let mut rules: Vec<Value> = Vec::new();
-    let mut results: Vec<Value> = Vec::new();
-    let mut artifacts: Vec<Value> = Vec::new();
-    let mut base = Value::Null;
-    for s in scanned {
-        let uri = s.path.display().to_string().replace('\\', "/");
-        let mut one = report::sarif_with_source(&s.report, &uri, &s.text);
-        let run = &mut one["runs"][0];
-        let these: Vec<Value> = run["tool"]["driver"]["rules"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        for mut r in run["results"].as_array().cloned().unwrap_or_default() {
-            let id = r["ruleId"].clone();
-            let idx = match rules.iter().position(|x| x["id"] == id) {
-                Some(i) => i,
-                None => {
-                    let rule = these
-                        .iter()
-                        .find(|x| x["id"] == id)
-                        .cloned()
-                        .unwrap_or(json!({"id": id}));
-                    rules.push(rule);
-                    rules.len() - 1
-                }
-            };
-            r["ruleIndex"] = json!(idx);
-            results.push(r);
-        }
-        artifacts.push(json!({"location": {"uri": uri}}));
-        if base.is_null() {
-            base = one;
-        }
-    }
-    base["runs"][0]["tool"]["driver"]["rules"] = json!(rules);
-    base["runs"][0]["results"] = json!(results);
-    base["runs"][0]["artifacts"] = json!(artifacts);
-    base
+    // Built as a map, not with `json!`, which would serialise a deep copy of
+    // every finding.
+    let mut all = serde_json::Map::new();
+    all.insert("findings".into(), Value::Array(findings));
+    all.insert("undetermined".into(), Value::Array(undetermined));
+    all.insert("summary".into(), summary);
+    Value::Object(all)
 }
 
 #[cfg(test)]

@@ -171,3 +171,118 @@ fn a_directory_is_scanned_recursively_and_findings_name_their_file() {
     assert!(files.iter().any(|f| f.ends_with("iam.json")));
     assert!(files.iter().any(|f| f.ends_with(".yaml")));
 }
+
+/// Runs infraguard and fails the test, killing it, if it has not ended
+/// within a few seconds: what these tests guard against is a hang.
+fn infraguard_quickly(args: &[&str], cwd: &Path) -> Output {
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infraguard"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run infraguard");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("infraguard {args:?} did not end within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[cfg(unix)]
+#[test]
+fn devices_fifos_and_oversized_files_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = infraguard_quickly(&["scan", "/dev/zero"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/dev/zero") && err.contains("character device"),
+        "{err}"
+    );
+
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, vec![b' '; 16 * 1024 * 1024 + 1]).unwrap();
+    let out = infraguard_quickly(&["scan", "big.json"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("big.json") && err.contains("16 MiB"), "{err}");
+
+    std::fs::write(
+        dir.path().join("latin1.yaml"),
+        b"Resources:\n  Caf\xE9: {}\n",
+    )
+    .unwrap();
+    let out = infraguard_quickly(&["scan", "latin1.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("latin1.yaml") && err.contains("UTF-8"),
+        "{err}"
+    );
+
+    let fifo = dir.path().join("pipe.json");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let out = infraguard_quickly(&["scan", "pipe.json"], dir.path());
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("pipe.json") && err.contains("FIFO"), "{err}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_walk_ends_despite_a_symlink_loop_and_notes_what_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("templates");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("sub/t.json"), PUBLIC_BUCKET).unwrap();
+    std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.json")).unwrap();
+    let made = Command::new("mkfifo").arg(root.join("pipe.yaml")).status();
+    let out = infraguard_quickly(&["scan", "templates", "--output", "json"], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["files"], 1, "the loop is not followed");
+    assert!(err.contains("up") && err.contains("not followed"), "{err}");
+    assert!(
+        err.contains("zero.json") && err.contains("character device"),
+        "{err}"
+    );
+    if made.is_ok_and(|s| s.success()) {
+        assert!(err.contains("pipe.yaml") && err.contains("FIFO"), "{err}");
+    }
+}
+
+/// `--properties @FILE` shares the bounded reader (with a 1 MiB limit).
+#[cfg(unix)]
+#[test]
+fn an_at_file_argument_from_a_device_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = infraguard_quickly(
+        &[
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--properties",
+            "@/dev/zero",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--properties") && err.contains("/dev/zero"),
+        "{err}"
+    );
+}

@@ -105,21 +105,14 @@ fn resource<'a>(template: &'a Value, id: &str, type_name: &str) -> Option<Neighb
     })
 }
 
-fn resources_of<'a>(
-    template: &'a Value,
-    type_name: &'a str,
-) -> impl Iterator<Item = Neighbour<'a>> + 'a {
-    template
-        .get("Resources")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter(move |(_, e)| e.get("Type").and_then(Value::as_str) == Some(type_name))
-        .map(|(id, entry)| Neighbour {
-            id,
-            entry,
-            props: entry.get("Properties").unwrap_or(&Value::Null),
-        })
+/// The template's resources of `type_name`, from the scan's index (one
+/// walk of the template per scan, not one per resource checked).
+fn resources_of<'a>(ctx: &Ctx<'a>, type_name: &str) -> impl Iterator<Item = Neighbour<'a>> + 'a {
+    ctx.by_type.of(type_name).iter().map(|r| Neighbour {
+        id: r.logical_id,
+        entry: r.entry,
+        props: r.properties,
+    })
 }
 
 /// Whether `id` is declared in the template's `Parameters`.
@@ -148,7 +141,7 @@ fn connected_group<'a>(ctx: &Ctx<'a>) -> Group<'a> {
         Val::Absent | Val::Known(Value::Null) => Group::None,
         Val::Known(Value::String(name)) => {
             // RDS names are case-insensitive (stored lower-case).
-            resources_of(template, PARAMETER_GROUP)
+            resources_of(ctx, PARAMETER_GROUP)
                 .find(|g| {
                     Val::at(g.props, &["DBParameterGroupName"])
                         .as_str()
@@ -246,6 +239,7 @@ fn rds_in_transit(ctx: &Ctx<'_>, out: &mut Out) {
             props: group.props,
             entry: group.entry,
             template: ctx.template,
+            by_type: ctx.by_type,
             options: ctx.options,
         };
         let fix = group_ctx.set(
@@ -302,7 +296,7 @@ fn open_cors(ctx: &Ctx<'_>, out: &mut Out) {
     // The function has no property that names its URL: the finding points at
     // its Properties and the message at the URL to change.
     const PATH: &str = "Properties";
-    for url in resources_of(&ctx.template.0, FUNCTION_URL).filter(|u| targets(u.props, ctx.id)) {
+    for url in resources_of(ctx, FUNCTION_URL).filter(|u| targets(u.props, ctx.id)) {
         let cors = match Val::at(url.props, &["Cors"]) {
             Val::Unknown(by) => {
                 out.unknown(
