@@ -104,6 +104,11 @@ pub struct Plan {
     pub created_by: String,
     pub status: PlanStatus,
     pub applied: Option<ApplyRecord>,
+    /// The live state the plan was made against: a hash of the resource's
+    /// properties (update, delete), `absent` (a create whose name is known),
+    /// or `None`. Apply refuses a plan whose basis changed.
+    #[serde(default)]
+    pub basis: Option<String>,
 }
 
 impl Plan {

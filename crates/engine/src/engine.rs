@@ -632,6 +632,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             )));
         }
         let mut notes = Vec::new();
+        // The live properties an update or delete is made against.
+        let mut basis_props = Value::Null;
 
         let (identifier, desired, patch) = match req.operation {
             Operation::Create => {
@@ -673,7 +675,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                         problems: problems.into_iter().map(|p| p.message).collect(),
                     });
                 }
-                (schema.identifier_of(&props), props, None)
+                let id = schema.identifier_of(&props);
+                if let Some(id) = &id
+                    && self.cloud(&env.name)?.get(&t, id).is_ok()
+                {
+                    return Err(EngineError::InvalidInput(format!(
+                        "{t} `{id}` already exists in {}: choose another name (another --purpose, or set the name property), or change the existing one with --operation update --id {id}",
+                        env.name
+                    )));
+                }
+                (id, props, None)
             }
             Operation::Update | Operation::Delete => {
                 let id = req.identifier.clone().filter(|i| !i.trim().is_empty()).ok_or_else(|| {
@@ -692,6 +703,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     .cloud(&env.name)?
                     .get(&t, &id)
                     .map_err(|e| self.cloud_error(&env.name, "read", &t, Some(&id), e))?;
+                basis_props = current.properties.clone();
                 if req.operation == Operation::Delete {
                     if req.patch.is_some() {
                         return Err(EngineError::InvalidInput("a delete takes no patch".into()));
@@ -791,8 +803,14 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             created_by: req.actor.to_string(),
             status: PlanStatus::Planned,
             applied: None,
+            basis: None,
         };
         plan.explanation = explain(&plan, &env, &notes, schema.tagging.property());
+        plan.basis = match (&plan.identifier, req.operation) {
+            (Some(_), Operation::Create) => Some(ABSENT.to_string()),
+            (Some(_), _) => Some(basis_of(schema, &basis_props)),
+            (None, _) => None,
+        };
         plan.content_hash = self.content_hash_of(&plan);
 
         let approval = approval_id.map(|aid| Approval {
@@ -1101,6 +1119,79 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         keyed_hash(&self.signing_key, &plan_content(plan))
     }
 
+    /// Why a plan no longer fits the live state (`None` when it still does):
+    /// an update or delete whose resource changed or vanished since the plan
+    /// was made, a create whose name was taken meanwhile. Like Terraform's
+    /// stale saved plan: the change is re-planned, never applied over
+    /// someone else's.
+    fn stale(&self, plan: &Plan) -> Result<Option<Vec<String>>, EngineError> {
+        let (Some(basis), Some(id)) = (&plan.basis, plan_identifier(plan)) else {
+            return Ok(None);
+        };
+        let schema = self.schema(plan.type_name.as_str())?;
+        let live = self.read_with_retries(&plan.env, &plan.type_name, &id);
+        let replan = match plan.operation {
+            Operation::Create => format!(
+                "infraguard plan --env {} --type {} ...",
+                plan.env, plan.type_name
+            ),
+            op => format!(
+                "infraguard plan --env {} --operation {op} --type {} --id {id} ...",
+                plan.env, plan.type_name
+            ),
+        };
+        let why = match (basis.as_str(), live) {
+            (ABSENT, Ok(_)) => Some(format!(
+                "{} `{id}` was created in {} after this plan was made; make a new plan (`{replan}`)",
+                plan.type_name, plan.env
+            )),
+            (ABSENT, Err(_)) => None,
+            (
+                _,
+                Err(CloudError::Service {
+                    code: infraguard_core::cloud::ErrorCode::NotFound,
+                    ..
+                }),
+            ) => Some(format!(
+                "{} `{id}` no longer exists in {}; nothing to {}",
+                plan.type_name, plan.env, plan.operation
+            )),
+            (_, Err(e)) => {
+                return Err(self.cloud_error(&plan.env, "read", &plan.type_name, Some(&id), e));
+            }
+            (expected, Ok(live)) => {
+                let now = basis_of(schema, &live.properties);
+                (now != expected).then(|| format!(
+                    "{} `{id}` changed in {} since this plan was made (outside infraguard or by another plan); the plan would overwrite that change: make a new plan (`{replan}`), and see `infraguard drift`",
+                    plan.type_name, plan.env
+                ))
+            }
+        };
+        Ok(why.map(|w| vec![w]))
+    }
+
+    /// A read, retried on throttling like writes are.
+    pub(crate) fn read_with_retries(
+        &self,
+        env: &str,
+        t: &ResourceType,
+        id: &str,
+    ) -> Result<ResourceDescription, CloudError> {
+        let cloud = self
+            .cloud(env)
+            .map_err(|e| CloudError::Transport(e.to_string()))?;
+        let mut attempt = 0;
+        loop {
+            match cloud.get(t, id) {
+                Err(e) if e.is_transient() && attempt < self.poll.max_retries => {
+                    attempt += 1;
+                    (self.poll.sleep)(Duration::from_millis(200 * (1 << attempt.min(6))));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Recompute a plan's content hash: a plan edited in the store after it
     /// was made is not applied.
     fn check_integrity(&self, plan: &Plan) -> Result<(), EngineError> {
@@ -1232,6 +1323,23 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
         }
 
+        if plan.status == PlanStatus::Planned
+            && let Some(reasons) = self.stale(&plan)?
+        {
+            let rec = self.record(
+                actor,
+                "apply.refused",
+                Some(&env.name),
+                Some(&plan),
+                "stale",
+                json!({"reasons": reasons}),
+            );
+            self.store.append_audit(&[rec])?;
+            return Ok(ApplyOutcome::Refused {
+                plan: Box::new(redact::plan(&plan)),
+                reasons,
+            });
+        }
         before_send(&plan)?;
         let cloud = self.cloud(&env.name)?;
         // Derived from the plan, so a retry after a crash re-sends the same
@@ -1450,6 +1558,38 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 }
 
+/// The basis of a create whose name is known: nothing there yet.
+const ABSENT: &str = "absent";
+
+/// A hash of a resource's live properties, leaving out what AWS sets
+/// (read-only properties), so only a change someone made counts.
+fn basis_of(schema: &ResourceSchema, properties: &Value) -> String {
+    let mut p = properties.clone();
+    if let Some(obj) = p.as_object_mut() {
+        for ro in &schema.read_only {
+            let key = ro
+                .trim_start_matches("/properties/")
+                .trim_start_matches('/');
+            if !key.contains('/') {
+                obj.remove(key);
+            }
+        }
+    }
+    crate::hash::content_hash(&p)
+}
+
+/// The identifier a plan acts on: the one given (update, delete) or the one
+/// its desired state names (create).
+fn plan_identifier(plan: &Plan) -> Option<String> {
+    match plan.operation {
+        Operation::Create => Catalog::builtin()
+            .get(&plan.type_name)
+            .ok()
+            .and_then(|s| s.identifier_of(&plan.desired_state)),
+        _ => plan.identifier.clone(),
+    }
+}
+
 /// What a plan's content hash covers (see [`Engine::content_hash_of`]).
 /// For a create, the identifier is the one known at planning time (before
 /// the cloud assigned one); apply records the real one later.
@@ -1474,6 +1614,7 @@ fn plan_content(plan: &Plan) -> Value {
         "findings": plan.findings,
         "gate": {"decision": plan.gate.decision, "reasons": plan.gate.reasons},
         "template": plan.template,
+        "basis": plan.basis,
         "policy": 1,
     })
 }

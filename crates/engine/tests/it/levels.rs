@@ -237,3 +237,58 @@ fn an_audit_chain_recomputed_without_the_key_is_detected() {
     let v = e.audit_verify().unwrap();
     assert!(!v.ok, "{v:?}");
 }
+
+#[test]
+fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let create =
+        |p: &str| PlanRequest::create("dev", "AWS::S3::Bucket", Some(p), json!({}), agent());
+    // Two creates of one name: the second plan is refused at plan time once
+    // the first is applied...
+    let first = e.plan(create("fresh")).unwrap();
+    let second = e.plan(create("fresh")).unwrap();
+    e.apply(&first.id, &agent(), &mut noop()).unwrap();
+    let err = e.plan(create("fresh")).unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    // ...and the one made before is refused at apply, with no cloud write.
+    match e.apply(&second.id, &agent(), &mut noop()).unwrap() {
+        infraguard_engine::ApplyOutcome::Refused { reasons, .. } => {
+            assert!(
+                reasons[0].contains("created in dev after this plan was made"),
+                "{reasons:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // Two updates planned on one bucket: the second applied first, the
+    // first is then stale.
+    let id = "synthcoreai-fresh-dev".to_string();
+    let update = |status: &str| PlanRequest {
+        operation: infraguard_core::resource::Operation::Update,
+        identifier: Some(id.clone()),
+        properties: None,
+        patch: Some(
+            json!([{"op": "add", "path": "/VersioningConfiguration", "value": {"Status": status}}]),
+        ),
+        ..create("fresh")
+    };
+    let a = e.plan(update("Enabled")).unwrap();
+    let b = e.plan(update("Suspended")).unwrap();
+    e.apply(&b.id, &agent(), &mut noop()).unwrap();
+    match e.apply(&a.id, &agent(), &mut noop()).unwrap() {
+        infraguard_engine::ApplyOutcome::Refused { reasons, .. } => {
+            assert!(
+                reasons[0].contains("changed in dev since this plan was made"),
+                "{reasons:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let live = e.get_resource("dev", "AWS::S3::Bucket", &id).unwrap();
+    assert_eq!(
+        live.properties["VersioningConfiguration"]["Status"],
+        "Suspended"
+    );
+    assert!(e.audit_log().unwrap().iter().any(|r| r.outcome == "stale"));
+}

@@ -200,8 +200,10 @@ fn a_bucket_waits_for_a_human_then_is_created_in_prod_and_dev_is_tagged_synced()
 /// Cloud calls a promotion that stops before writing makes in prod: one
 /// list per supported type (all empty here, so one page each) and one
 /// identity call.
+/// One list per type (the inventory), the counterpart's read, and the
+/// plan's check that the prod name is still free.
 fn prod_calls_for_reads(_e: &TestEngine) -> u64 {
-    infraguard_schema::Catalog::builtin().types().len() as u64 + 1
+    infraguard_schema::Catalog::builtin().types().len() as u64 + 2
 }
 
 fn lambda_with_role(e: &TestEngine) -> (String, String) {
