@@ -5,7 +5,7 @@
 //! | 0 | success |
 //! | 1 | failure: the cloud refused or failed, or infraguard could not do its work (for `scan`: findings at or above `--fail-on`) |
 //! | 2 | bad input: a wrong argument, property, identifier or file; nothing was changed |
-//! | 3 | needs approval or refused by the gate; nothing was changed |
+//! | 3 | needs approval or refused by the gate (an approval refused too: a wrong or missing proof); nothing was changed |
 
 use infraguard_engine::{EngineError, ErrorKind};
 
@@ -27,6 +27,7 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
     }
     match err.downcast_ref::<EngineError>().map(EngineError::kind) {
         Some(ErrorKind::BadInput) => BAD_INPUT,
+        Some(ErrorKind::Gated) => GATED,
         Some(ErrorKind::Cloud) | Some(ErrorKind::Failure) => FAILURE,
         None => FAILURE,
     }
