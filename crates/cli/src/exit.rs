@@ -21,9 +21,18 @@ pub const HELP: &str = "Exit codes: 0 success; 1 failure (cloud or infraguard); 
 #[error("{0}")]
 pub struct BadInput(pub String);
 
+/// A refusal the CLI itself reports (no proof was given, so nothing was
+/// asked of the engine): nothing was approved or changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 pub fn code_for(err: &anyhow::Error) -> i32 {
     if err.downcast_ref::<BadInput>().is_some() {
         return BAD_INPUT;
+    }
+    if err.downcast_ref::<Refused>().is_some() {
+        return GATED;
     }
     match err.downcast_ref::<EngineError>().map(EngineError::kind) {
         Some(ErrorKind::BadInput) => BAD_INPUT,

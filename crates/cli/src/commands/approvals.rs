@@ -21,7 +21,7 @@ use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_engine::{Level, Proof};
 
 use crate::args::{ApprovalsArgs, ApproveArgs, Cli, DecideArgs, Output};
-use crate::exit::{self, BadInput};
+use crate::exit::{self, BadInput, Refused};
 use crate::project::{self, Host, Opened};
 use crate::render;
 
@@ -115,8 +115,10 @@ pub fn approve(cli: &Cli, args: &ApproveArgs) -> Result<i32> {
     let (proof, unverified) = if wants_code(&p, &a.env)? {
         eprint!("{}", describe(&a));
         let Some(code) = read_code(&format!("Approver code (6 digits) for {id}: "))? else {
-            println!("Not approved: no code was given. Nothing changed.");
-            return Ok(exit::GATED);
+            return Err(Refused(format!(
+                "not approved: no code was given (an enrolled approver's 6-digit code approves {id} here). Nothing changed."
+            ))
+            .into());
         };
         (
             Proof::Code {
@@ -126,18 +128,24 @@ pub fn approve(cli: &Cli, args: &ApproveArgs) -> Result<i32> {
             false,
         )
     } else {
+        if args.approver.is_some() {
+            eprintln!(
+                "note: --approver is for guarded projects; here an approval is a typed yes (`infraguard doctor` explains)"
+            );
+        }
         if !std::io::stdin().is_terminal() {
             // Nothing is asked of a pipe: in an advisory project whatever
             // reached the engine as a confirmation would approve.
-            println!(
-                "Not approved: `infraguard approve` asks the person at a terminal to type yes, and standard input is not a terminal. Nothing changed."
-            );
-            return Ok(exit::GATED);
+            return Err(Refused(
+                "not approved: `infraguard approve` asks the person at a terminal to type yes, and standard input is not a terminal. Nothing changed.".into(),
+            )
+            .into());
         }
         eprint!("{}", describe(&a));
         if !confirm("Type yes to approve: ")? {
-            println!("Not approved (you did not type yes). Nothing changed.");
-            return Ok(exit::GATED);
+            return Err(
+                Refused("not approved (you did not type yes). Nothing changed.".into()).into(),
+            );
         }
         (
             Proof::Confirmation {

@@ -176,7 +176,7 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
 
     step(
         9,
-        "a human approves (here: you, by running quickstart)",
+        "approve it (here quickstart does, as you: an unverified confirmation)",
         &format!("infraguard approve {}", approval.id),
     );
     println!(

@@ -107,11 +107,7 @@ fn without_a_terminal_an_advisory_approve_approves_nothing() {
     // `approve ID < /dev/null`, and a pipe typing yes: neither is a terminal.
     let null = run_in(d, &["approve", &approval]);
     assert_eq!(code(&null), 3, "{}", text(&null));
-    assert!(
-        String::from_utf8_lossy(&null.stdout).contains("not a terminal"),
-        "{}",
-        text(&null)
-    );
+    assert!(stderr(&null).contains("not a terminal"), "{}", text(&null));
     let piped = run_with_input(d, &["approve", &approval], Some("yes\n"));
     assert_eq!(code(&piped), 3, "{}", text(&piped));
 

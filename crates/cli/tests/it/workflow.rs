@@ -140,7 +140,7 @@ fn the_guarded_workflow_as_written_in_the_issue() {
     let agent = run_in(d, &["approve", approval_id]);
     assert_eq!(code(&agent), 3, "{}", text(&agent));
     assert!(
-        String::from_utf8_lossy(&agent.stdout).contains("not a terminal"),
+        stderr(&agent).contains("not a terminal"),
         "{}",
         text(&agent)
     );
