@@ -357,3 +357,72 @@ pub fn json_arg(value: &str, flag: &str) -> Result<serde_json::Value> {
         .into()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infraguard_engine::config::RawGuard;
+
+    fn raw(socket: Option<&str>, project: Option<&str>) -> RawConfig {
+        let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+        raw.guard = (socket.is_some() || project.is_some()).then(|| RawGuard {
+            socket: socket.map(Into::into),
+            project: project.map(Into::into),
+        });
+        raw
+    }
+
+    fn vars(socket: Option<&str>) -> BTreeMap<String, String> {
+        socket
+            .map(|s| (env_vars::INFRAGUARD_GUARD_SOCKET.to_string(), s.to_string()))
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn without_a_socket_the_engine_runs_here() {
+        assert_eq!(
+            host(&raw(None, None), &vars(None)).unwrap(),
+            Host::InProcess
+        );
+        // An id alone (a socket removed by hand) is not an adoption to follow.
+        assert_eq!(
+            host(&raw(None, Some("prj-1")), &vars(Some(" "))).unwrap(),
+            Host::InProcess
+        );
+    }
+
+    #[test]
+    fn the_environment_names_the_socket_over_the_file() {
+        assert_eq!(
+            host(
+                &raw(Some("/file.sock"), Some("prj-1")),
+                &vars(Some("/env.sock"))
+            )
+            .unwrap(),
+            Host::Guard {
+                socket: "/env.sock".into(),
+                project: "prj-1".into()
+            }
+        );
+        assert_eq!(
+            host(&raw(Some("/file.sock"), Some("prj-1")), &vars(None)).unwrap(),
+            Host::Guard {
+                socket: "/file.sock".into(),
+                project: "prj-1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_socket_without_a_project_id_says_to_adopt() {
+        for (r, v) in [
+            (raw(Some("/file.sock"), None), vars(None)),
+            (raw(None, None), vars(Some("/env.sock"))),
+        ] {
+            let err = host(&r, &v).unwrap_err();
+            assert!(err.downcast_ref::<BadInput>().is_some(), "{err}");
+            assert!(err.to_string().contains("infraguard guard adopt"), "{err}");
+        }
+    }
+}
