@@ -58,8 +58,8 @@ pub enum Command {
     Resources(ResourcesCommand),
     /// List approvals (pending by default).
     Approvals(ApprovalsArgs),
-    /// Approve a pending plan. Only a human at an interactive terminal can.
-    Approve(DecideArgs),
+    /// Approve a pending plan with a proof the engine weighs: in an advisory project a `yes` typed at a terminal (recorded as unverified), in a guarded one an enrolled approver's code.
+    Approve(ApproveArgs),
     /// Deny a pending plan.
     Deny(DecideArgs),
     /// Show the audit log, or verify its hash chain.
@@ -206,6 +206,15 @@ pub struct DecideArgs {
     /// A note kept with the decision in the audit log.
     #[arg(long)]
     pub note: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ApproveArgs {
+    #[command(flatten)]
+    pub decide: DecideArgs,
+    /// The enrolled approver whose code is given (guarded projects; default: whichever approver the code matches).
+    #[arg(long, value_name = "NAME")]
+    pub approver: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -5,7 +5,7 @@
 //! | 0 | success |
 //! | 1 | failure: the cloud refused or failed, or infraguard could not do its work (for `scan`: findings at or above `--fail-on`) |
 //! | 2 | bad input: a wrong argument, property, identifier or file; nothing was changed |
-//! | 3 | needs approval or refused by the gate; nothing was changed |
+//! | 3 | needs approval or refused by the gate (an approval refused too: a wrong or missing proof); nothing was changed |
 
 use infraguard_engine::{EngineError, ErrorKind};
 
@@ -21,12 +21,22 @@ pub const HELP: &str = "Exit codes: 0 success; 1 failure (cloud or infraguard); 
 #[error("{0}")]
 pub struct BadInput(pub String);
 
+/// A refusal the CLI itself reports (no proof was given, so nothing was
+/// asked of the engine): nothing was approved or changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 pub fn code_for(err: &anyhow::Error) -> i32 {
     if err.downcast_ref::<BadInput>().is_some() {
         return BAD_INPUT;
     }
+    if err.downcast_ref::<Refused>().is_some() {
+        return GATED;
+    }
     match err.downcast_ref::<EngineError>().map(EngineError::kind) {
         Some(ErrorKind::BadInput) => BAD_INPUT,
+        Some(ErrorKind::Gated) => GATED,
         Some(ErrorKind::Cloud) | Some(ErrorKind::Failure) => FAILURE,
         None => FAILURE,
     }

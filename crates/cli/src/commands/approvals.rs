@@ -1,28 +1,43 @@
 //! `approvals`, `approve`, `deny`.
 //!
-//! `approve` counts as a human's decision only at an interactive terminal
-//! where the person types `yes`: an agent driving a shell has no terminal,
-//! so its attempt reaches the engine as an agent's and is refused (and
-//! audited).
+//! `approve` does not decide who is a human: it asks for the proof the
+//! engine's level calls for and hands it over, and the engine weighs it
+//! ([`infraguard_engine::Engine::approve_with`]):
+//!
+//! - `advisory` (the engine in this process): the person types `yes` at a
+//!   terminal. That approves, recorded as *unverified*: anything that can
+//!   type, an agent with a pseudo-terminal included, could have typed it.
+//!   Without a terminal nothing is asked and nothing is approved.
+//! - `guarded` / `aws-enforced`: an enrolled approver's one-time code, read
+//!   from the terminal without echo, or from standard input when it is not
+//!   a terminal (the code is the proof, not the terminal).
+//!
+//! `deny` needs no proof: anyone may say no.
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Result;
-use infraguard_core::approval::ApprovalStatus;
-use infraguard_engine::Actor;
+use infraguard_core::approval::{Approval, ApprovalStatus};
+use infraguard_engine::{Level, Proof};
 
-use crate::args::{ApprovalsArgs, Cli, DecideArgs, Output};
-use crate::exit;
-use crate::project;
+use crate::args::{ApprovalsArgs, ApproveArgs, Cli, DecideArgs, Output};
+use crate::exit::{self, BadInput, Refused};
+use crate::project::{self, Host, Opened};
 use crate::render;
 
+/// How a terminal `yes` reaches the audit log (after `unverified:`).
+pub const TYPED_YES: &str = "typed yes at a terminal";
+
 pub fn list(cli: &Cli, args: &ApprovalsArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let list = engine.approvals(if args.all {
-        None
-    } else {
-        Some(ApprovalStatus::Pending)
-    })?;
+    let p = project::open(cli.directory.as_deref())?;
+    let list = p.api.approvals(
+        &p.caller,
+        if args.all {
+            None
+        } else {
+            Some(ApprovalStatus::Pending)
+        },
+    )?;
     if cli.output == Output::Json {
         println!("{}", render::json(&list));
     } else {
@@ -31,68 +46,194 @@ pub fn list(cli: &Cli, args: &ApprovalsArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// Ask the person at the terminal; `None` when there is no terminal.
-fn confirm(prompt: &str) -> Result<Option<bool>> {
-    if !std::io::stdin().is_terminal() {
-        return Ok(None);
+/// The pending approval `id`, or the reason there is nothing to approve.
+fn pending(p: &Opened, id: &str) -> Result<Approval> {
+    let found = p
+        .api
+        .approvals(&p.caller, None)?
+        .into_iter()
+        .find(|a| a.id == id);
+    match found {
+        None => Err(BadInput(format!(
+            "no approval `{id}`: run `infraguard approvals` to see pending approvals"
+        ))
+        .into()),
+        Some(a) if a.status != ApprovalStatus::Pending => {
+            let next = match a.status {
+                ApprovalStatus::Denied => format!(
+                    "a denied plan stays denied: make a new plan (`infraguard plan --env {} ...`) if the change is still wanted",
+                    a.env
+                ),
+                _ => format!("run `infraguard apply {}`", a.plan_id),
+            };
+            Err(BadInput(format!(
+                "approval {id} is already {}; {next}",
+                a.status.as_str()
+            ))
+            .into())
+        }
+        Some(a) => Ok(a),
     }
-    eprint!("{prompt}");
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(Some(line.trim().eq_ignore_ascii_case("yes")))
 }
 
-pub fn approve(cli: &Cli, args: &DecideArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let user = super::cli_user();
-    let pending = engine
-        .approvals(None)?
-        .into_iter()
-        .find(|a| a.id == args.approval_id);
-    let actor = match &pending {
-        Some(a) if a.status == ApprovalStatus::Pending => {
-            let prompt = format!(
-                "Approve {}: {}\nReasons:\n{}\nType yes to approve: ",
-                a.id,
-                a.summary,
-                a.reasons
-                    .iter()
-                    .map(|r| format!("  - {r}\n"))
-                    .collect::<String>()
+/// The proof the engine asks for here: a code wherever the level is above
+/// `advisory`, and always from a guard (its engine accepts nothing else,
+/// even when doctor reports `advisory` because the guard shares your
+/// account).
+fn wants_code(p: &Opened, env: &str) -> Result<bool> {
+    if matches!(p.host, Host::Guard { .. }) {
+        return Ok(true);
+    }
+    let report = p.api.doctor(&p.caller)?;
+    let level = report
+        .environments
+        .iter()
+        .find(|e| e.name == env)
+        .or(report.environments.first())
+        .map(|e| e.level)
+        .unwrap_or(Level::Advisory);
+    Ok(level != Level::Advisory)
+}
+
+fn describe(a: &Approval) -> String {
+    format!(
+        "Approve {} ({}): {}\nReasons:\n{}",
+        a.id,
+        a.env,
+        a.summary,
+        a.reasons
+            .iter()
+            .map(|r| format!("  - {r}\n"))
+            .collect::<String>()
+    )
+}
+
+pub fn approve(cli: &Cli, args: &ApproveArgs) -> Result<i32> {
+    let id = &args.decide.approval_id;
+    let p = project::open(cli.directory.as_deref())?;
+    let a = pending(&p, id)?;
+    let (proof, unverified) = if wants_code(&p, &a.env)? {
+        eprint!("{}", describe(&a));
+        let Some(code) = read_code(&format!("Approver code (6 digits) for {id}: "))? else {
+            return Err(Refused(format!(
+                "not approved: no code was given (an enrolled approver's 6-digit code approves {id} here). Nothing changed."
+            ))
+            .into());
+        };
+        (
+            Proof::Code {
+                approver: args.approver.clone(),
+                code,
+            },
+            false,
+        )
+    } else {
+        if args.approver.is_some() {
+            eprintln!(
+                "note: --approver is for guarded projects; here an approval is a typed yes (`infraguard doctor` explains)"
             );
-            match confirm(&prompt)? {
-                Some(true) => Actor::human(&user, "cli"),
-                Some(false) => {
-                    println!("Not approved (you did not type yes). Nothing changed.");
-                    return Ok(exit::GATED);
-                }
-                None => Actor::agent(&user, "cli (no terminal)"),
-            }
         }
-        // Unknown or decided: let the engine explain.
-        _ => Actor::human(&user, "cli"),
+        if !std::io::stdin().is_terminal() {
+            // Nothing is asked of a pipe: in an advisory project whatever
+            // reached the engine as a confirmation would approve.
+            return Err(Refused(
+                "not approved: `infraguard approve` asks the person at a terminal to type yes, and standard input is not a terminal. Nothing changed.".into(),
+            )
+            .into());
+        }
+        eprint!("{}", describe(&a));
+        if !confirm("Type yes to approve: ")? {
+            return Err(
+                Refused("not approved (you did not type yes). Nothing changed.".into()).into(),
+            );
+        }
+        (
+            Proof::Confirmation {
+                how: TYPED_YES.into(),
+            },
+            true,
+        )
     };
-    let a = engine.approve(&args.approval_id, &actor, args.note.as_deref())?;
+    let a = p
+        .api
+        .approve(&p.caller, id.clone(), proof, args.decide.note.clone())?;
     if cli.output == Output::Json {
         println!("{}", render::json(&a));
+    } else if unverified {
+        println!(
+            "✅ approved {} (unverified: anyone at this keyboard could have typed yes; `infraguard doctor` explains). Next: infraguard apply {}",
+            a.id, a.plan_id
+        );
     } else {
         println!(
-            "✅ approved {} (plan {}). Next: infraguard apply {}",
-            a.id, a.plan_id, a.plan_id
+            "✅ approved {} by {} (plan {}). Next: infraguard apply {}",
+            a.id,
+            a.decided_by.as_deref().unwrap_or("?"),
+            a.plan_id,
+            a.plan_id
         );
     }
     Ok(exit::OK)
 }
 
+/// Ask the person at the terminal for `yes`.
+fn confirm(prompt: &str) -> Result<bool> {
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim().eq_ignore_ascii_case("yes"))
+}
+
+/// Read an approver's code: from the terminal without echo, or one line of
+/// standard input. `None` when nothing was given.
+fn read_code(prompt: &str) -> Result<Option<String>> {
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    let stdin = std::io::stdin();
+    let _echo = stdin.is_terminal().then(EchoOff::new).flatten();
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    if _echo.is_some() {
+        // The person's Enter was not echoed either.
+        eprintln!();
+    }
+    let code: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    Ok((!code.is_empty()).then_some(code))
+}
+
+/// Terminal echo off on standard input while it lives: a code on screen
+/// could be read over a shoulder or from scrollback.
+struct EchoOff {
+    saved: rustix::termios::Termios,
+}
+
+impl EchoOff {
+    fn new() -> Option<EchoOff> {
+        let stdin = std::io::stdin();
+        let saved = rustix::termios::tcgetattr(&stdin).ok()?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(rustix::termios::LocalModes::ECHO);
+        rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Now, &quiet).ok()?;
+        Some(EchoOff { saved })
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        let _ = rustix::termios::tcsetattr(
+            std::io::stdin(),
+            rustix::termios::OptionalActions::Now,
+            &self.saved,
+        );
+    }
+}
+
 pub fn deny(cli: &Cli, args: &DecideArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let actor = if std::io::stdin().is_terminal() {
-        Actor::human(&super::cli_user(), "cli")
-    } else {
-        Actor::agent(&super::cli_user(), "cli (no terminal)")
-    };
-    let a = engine.deny(&args.approval_id, &actor, args.note.as_deref())?;
+    let p = project::open(cli.directory.as_deref())?;
+    let a = p
+        .api
+        .deny(&p.caller, args.approval_id.clone(), args.note.clone())?;
     if cli.output == Output::Json {
         println!("{}", render::json(&a));
     } else {

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
-use infraguard_cloud_local::{LocalAccount, LocalCloud};
 use infraguard_core::SystemClock;
 use infraguard_core::env::Backend;
 use infraguard_engine::config::{CONFIG_FILE, STATE_DIR};
@@ -71,17 +70,18 @@ fn serve(dir: Option<&Path>, args: &CloudServeArgs) -> Result<i32> {
         ))
         .into());
     }
+    // An adopted project's local clouds live in the guard; the copy in
+    // .infraguard/ is no longer what the engine plans and applies against.
+    if let project::Host::Guard { socket, .. } = project::host_at(&root)? {
+        return Err(BadInput(format!(
+            "this project is adopted by the guard at {}: its local clouds are the guard's, not .infraguard/'s, so there is none here to serve",
+            socket.display()
+        ))
+        .into());
+    }
     // The same file `project::open_engine` opens for this environment, so
     // the served cloud is the one the engine plans and applies against.
-    let path = project::local_cloud_path(&root, &env.name);
-    std::fs::create_dir_all(root.join(STATE_DIR))
-        .with_context(|| format!("cannot create {}", root.join(STATE_DIR).display()))?;
-    let account = LocalAccount {
-        env: env.name.clone(),
-        region: env.region.clone(),
-    };
-    let cloud = LocalCloud::open(&path, account, Arc::new(SystemClock))
-        .with_context(|| format!("cannot open the local cloud of `{}`", env.name))?;
+    let cloud = project::open_local_cloud(&root.join(STATE_DIR), env, Arc::new(SystemClock))?;
     let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let url = format!("http://{bound}");

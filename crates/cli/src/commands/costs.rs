@@ -20,13 +20,13 @@ pub struct CostsArgs {
 }
 
 pub fn run(cli: &Cli, args: &CostsArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
+    let p = project::open(cli.directory.as_deref())?;
     if args.billing_alarm {
         let env = args
             .env
             .as_deref()
             .ok_or_else(|| BadInput("--billing-alarm needs --env".into()))?;
-        let plans = engine.plan_billing_alarms(env, &super::cli_requester())?;
+        let plans = p.api.plan_billing_alarms(&p.caller, env.into())?;
         if cli.output == Output::Json {
             println!("{}", render::json(&plans));
         } else {
@@ -43,7 +43,7 @@ pub fn run(cli: &Cli, args: &CostsArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let report = engine.cost_report(args.env.as_deref())?;
+    let report = p.api.cost_report(&p.caller, args.env.clone())?;
     if cli.output == Output::Json {
         println!(
             "{}",
@@ -53,8 +53,7 @@ pub fn run(cli: &Cli, args: &CostsArgs) -> Result<i32> {
         println!("{}", infraguard_cost::report::render_tree(&report));
         println!(
             "Tip: `infraguard costs --env prod --billing-alarm` plans CloudWatch billing alarms at {}.",
-            engine
-                .config()
+            p.config
                 .alert_thresholds
                 .iter()
                 .map(|m| m.to_string())

@@ -170,8 +170,10 @@ fn lint(cli: &Cli, args: &LintArgs, out: &mut dyn Write) -> Result<i32> {
     };
     let result = match &args.env {
         Some(env) => {
-            let (_, engine) = project::open(cli.directory.as_deref())?;
-            engine.iam_lint(&text, Some(env)).map_err(|e| e.to_string())
+            let p = project::open(cli.directory.as_deref())?;
+            p.api
+                .iam_lint(&p.caller, text.clone(), Some(env.clone()))
+                .map_err(|e| e.to_string())
         }
         None => {
             let prefix = args
@@ -281,12 +283,17 @@ fn suggest(cli: &Cli, args: &SuggestArgs, out: &mut dyn Write) -> Result<i32> {
             },
         )
     } else {
-        let (_, engine) = project::open(cli.directory.as_deref()).map_err(|e| {
+        let p = project::open(cli.directory.as_deref()).map_err(|e| {
             BadInput(format!(
                 "{e}; outside a project give --iam-prefix and --prefix (e.g. --iam-prefix SynthCoreAI --prefix synthcoreai)"
             ))
         })?;
-        engine.iam_suggest(&capability, &args.resources, &args.env)?
+        p.api.iam_suggest(
+            &p.caller,
+            capability,
+            args.resources.clone(),
+            args.env.clone(),
+        )?
     };
     if cli.output == Output::Json {
         writeln!(out, "{}", render::json(&suggestion))?;
@@ -384,19 +391,22 @@ fn extend(cli: &Cli, args: &ExtendArgs, out: &mut dyn Write) -> Result<i32> {
         (_, Some(r)) => ("AWS::IAM::Role", r.clone()),
         _ => return Err(BadInput("give --user NAME or --role NAME".into()).into()),
     };
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let report = engine.iam_extend(&ExtendRequest {
-        env: args.env.clone(),
-        principal_type: principal_type.into(),
-        principal,
-        capability: args.capability.clone(),
-        resources: args.resources.clone(),
-        actor: super::cli_requester(),
-    })?;
+    let p = project::open(cli.directory.as_deref())?;
+    let report = p.api.iam_extend(
+        &p.caller,
+        ExtendRequest {
+            env: args.env.clone(),
+            principal_type: principal_type.into(),
+            principal,
+            capability: args.capability.clone(),
+            resources: args.resources.clone(),
+            actor: super::cli_requester(),
+        },
+    )?;
     if cli.output == Output::Json {
         writeln!(out, "{}", render::json(&report))?;
     } else {
-        write!(out, "{}", extend_text(&report, engine.config()))?;
+        write!(out, "{}", extend_text(&report, &p.config))?;
     }
     Ok(match report.status {
         ExtendStatus::Planned | ExtendStatus::AlreadyGranted => exit::OK,

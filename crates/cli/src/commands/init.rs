@@ -90,11 +90,11 @@ pub fn write_project(dir: &Path, project: &str, prefix: &str, backend: Backend) 
     std::fs::write(dir.join(MCP_FILE), render::json(&mcp_json(&raw)) + "\n")
         .with_context(|| format!("cannot write {}", dir.join(MCP_FILE).display()))?;
     let state = dir.join(STATE_DIR);
-    std::fs::create_dir_all(&state)
-        .with_context(|| format!("cannot create {}", state.display()))?;
+    project::private_dir(&state)?;
     // State holds the signing secret and local clouds: keep it out of git.
-    std::fs::write(state.join(".gitignore"), "*\n")
-        .context("cannot write .infraguard/.gitignore")?;
+    let ignore = state.join(".gitignore");
+    project::private_file(&ignore)?;
+    std::fs::write(&ignore, "*\n").context("cannot write .infraguard/.gitignore")?;
     Ok(config_path)
 }
 

@@ -51,15 +51,16 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
 }
 
-/// The person running the CLI, as the audit log names them.
+/// The OS user running the CLI: the name the audit log shows, never proof
+/// of who is at the keyboard.
 pub fn cli_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// Someone (or something) at the command line asking for a change. Whether
-/// it is a human is not known from here, so it is not treated as one.
+/// The placeholder requester a [`infraguard_engine::PlanRequest`] carries:
+/// the engine replaces it with the actor it makes from the caller.
 pub fn cli_requester() -> Actor {
     Actor::agent(&cli_user(), "cli")
 }
@@ -71,14 +72,14 @@ fn out(text: &str) -> Result<()> {
 }
 
 fn envs(cli: &Cli) -> Result<i32> {
-    let (root, engine) = project::open(cli.directory.as_deref())?;
-    let reports = engine.environments();
+    let p = project::open(cli.directory.as_deref())?;
+    let reports = p.api.environments(&p.caller)?;
     if cli.output == Output::Json {
         out(&render::json(&serde_json::json!({
-            "project": engine.config().project,
-            "root": root,
+            "project": p.config.project,
+            "root": p.root,
             "environments": reports,
-            "notes": engine.config().notes,
+            "notes": p.config.notes,
         })))?;
         return Ok(exit::OK);
     }
@@ -112,11 +113,7 @@ fn envs(cli: &Cli) -> Result<i32> {
             ]
         })
         .collect();
-    out(&format!(
-        "📍 {} ({})",
-        engine.config().project,
-        root.display()
-    ))?;
+    out(&format!("📍 {} ({})", p.config.project, p.root.display()))?;
     out(&render::table(
         &[
             "env",
@@ -130,7 +127,7 @@ fn envs(cli: &Cli) -> Result<i32> {
         ],
         rows,
     ))?;
-    for n in &engine.config().notes {
+    for n in &p.config.notes {
         out(&format!("note: {n}"))?;
     }
     Ok(exit::OK)
@@ -176,10 +173,10 @@ fn types(output: Output) -> Result<i32> {
 }
 
 fn audit(cli: &Cli, command: Option<&AuditCommand>) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
+    let p = project::open(cli.directory.as_deref())?;
     match command {
         Some(AuditCommand::Verify) => {
-            let v = engine.audit_verify()?;
+            let v = p.api.audit_verify(&p.caller)?;
             if cli.output == Output::Json {
                 out(&render::json(&v))?;
             } else if v.ok {
@@ -196,7 +193,7 @@ fn audit(cli: &Cli, command: Option<&AuditCommand>) -> Result<i32> {
             Ok(if v.ok { exit::OK } else { exit::FAILURE })
         }
         None => {
-            let log = engine.audit_log()?;
+            let log = p.api.audit_log(&p.caller)?;
             if cli.output == Output::Json {
                 out(&render::json(&log))?;
                 return Ok(exit::OK);
@@ -225,8 +222,8 @@ fn audit(cli: &Cli, command: Option<&AuditCommand>) -> Result<i32> {
 }
 
 fn status(cli: &Cli, env: &str, token: &str) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let ev = engine.request_status(env, token)?;
+    let p = project::open(cli.directory.as_deref())?;
+    let ev = p.api.request_status(&p.caller, env.into(), token.into())?;
     if cli.output == Output::Json {
         out(&render::json(&ev))?;
     } else {

@@ -9,7 +9,7 @@ use infraguard_engine::{ApplyOutcome, PlanRequest};
 
 use crate::args::{Cli, Output, PlanArgs, PlansArgs};
 use crate::exit::{self, BadInput};
-use crate::project::{self, AnyEngine};
+use crate::project::{self, Opened};
 use crate::render;
 
 pub fn request(args: &PlanArgs) -> Result<PlanRequest> {
@@ -47,31 +47,31 @@ pub fn request(args: &PlanArgs) -> Result<PlanRequest> {
 
 pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<i32> {
     let req = request(args)?;
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let plan = engine.plan(req)?;
+    let p = project::open(cli.directory.as_deref())?;
+    let plan = p.api.plan(&p.caller, req)?;
     if cli.output == Output::Json {
         println!("{}", render::json(&plan));
     } else {
-        println!("{}", render::plan(&plan, engine.config()));
+        println!("{}", render::plan(&plan, &p.config));
     }
     Ok(exit::OK)
 }
 
 pub fn show(cli: &Cli, plan_id: &str) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let plan = engine.plan_by_id(plan_id)?;
+    let p = project::open(cli.directory.as_deref())?;
+    let plan = p.api.plan_by_id(&p.caller, plan_id.into())?;
     if cli.output == Output::Json {
         println!("{}", render::json(&plan));
     } else {
-        println!("{}", render::plan(&plan, engine.config()));
+        println!("{}", render::plan(&plan, &p.config));
         println!("Status: {}", plan.status.as_str());
     }
     Ok(exit::OK)
 }
 
 pub fn list(cli: &Cli, args: &PlansArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let plans = engine.plans(args.env.as_deref(), args.limit)?;
+    let p = project::open(cli.directory.as_deref())?;
+    let plans = p.api.plans(&p.caller, args.env.clone(), args.limit)?;
     if cli.output == Output::Json {
         println!("{}", render::json(&plans));
         return Ok(exit::OK);
@@ -135,9 +135,9 @@ pub fn progress_printer() -> impl FnMut(&ProgressEvent) {
     }
 }
 
-pub fn apply_and_report(cli: &Cli, engine: &AnyEngine, plan_id: &str) -> Result<i32> {
+pub fn apply_and_report(cli: &Cli, p: &Opened, plan_id: &str) -> Result<i32> {
     let mut progress = progress_printer();
-    let outcome = engine.apply(plan_id, &super::cli_requester(), &mut progress)?;
+    let outcome = p.api.apply(&p.caller, plan_id.into(), &mut progress)?;
     if cli.output == Output::Json {
         println!("{}", render::json(&outcome));
     }
@@ -170,7 +170,7 @@ pub fn apply_and_report(cli: &Cli, engine: &AnyEngine, plan_id: &str) -> Result<
                     println!("   - {r}");
                 }
                 println!(
-                    "   A human runs `infraguard approve {}` at a terminal, then `infraguard apply {}` runs it.",
+                    "   A human runs `infraguard approve {}`, then `infraguard apply {}` runs it.",
                     approval.id, plan.id
                 );
             }
@@ -190,6 +190,6 @@ pub fn apply_and_report(cli: &Cli, engine: &AnyEngine, plan_id: &str) -> Result<
 }
 
 pub fn apply(cli: &Cli, plan_id: &str) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    apply_and_report(cli, &engine, plan_id)
+    let p = project::open(cli.directory.as_deref())?;
+    apply_and_report(cli, &p, plan_id)
 }

@@ -146,13 +146,13 @@ fn render_promotion(r: &PromotionReport, depth: usize) -> String {
 }
 
 pub fn promote(cli: &Cli, a: &PromoteArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
+    let p = project::open(cli.directory.as_deref())?;
     let mut progress = super::plan::progress_printer();
-    let report = engine.promote(
-        &a.type_name,
-        &a.id,
+    let report = p.api.promote(
+        &p.caller,
+        a.type_name.clone(),
+        a.id.clone(),
         a.with_dependencies,
-        &super::cli_requester(),
         &mut progress,
     )?;
     if cli.output == Output::Json {
@@ -272,8 +272,8 @@ fn render_sync(r: &SyncReport) -> String {
 }
 
 pub fn sync(cli: &Cli, a: &SyncArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let report = engine.sync_status(a.type_name.as_deref())?;
+    let p = project::open(cli.directory.as_deref())?;
+    let report = p.api.sync_status(&p.caller, a.type_name.clone())?;
     if cli.output == Output::Json {
         println!("{}", render::json(&report));
     } else {
@@ -366,8 +366,8 @@ fn render_drift(r: &DriftReport) -> String {
 }
 
 pub fn drift(cli: &Cli, a: &DriftArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let report = engine.drift(a.type_name.as_deref())?;
+    let p = project::open(cli.directory.as_deref())?;
+    let report = p.api.drift(&p.caller, a.type_name.clone())?;
     if cli.output == Output::Json {
         println!("{}", render::json(&report));
     } else {
@@ -392,8 +392,8 @@ fn render_preflight(r: &PreflightReport) -> String {
 }
 
 pub fn preflight(cli: &Cli, a: &PreflightArgs) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
-    let report = engine.preflight(&a.env)?;
+    let p = project::open(cli.directory.as_deref())?;
+    let report = p.api.preflight(&p.caller, a.env.clone())?;
     if cli.output == Output::Json {
         println!("{}", render::json(&report));
     } else {

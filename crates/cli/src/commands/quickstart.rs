@@ -1,13 +1,15 @@
 //! `infraguard quickstart`: the whole guarded workflow in a new scratch
-//! project, narrated. It drives the same engine functions as the commands a
-//! user would type, and prints those commands so they can be tried next.
+//! project, narrated. It asks the same engine API as the commands a user
+//! would type, and prints those commands so they can be tried next. The
+//! scratch project is advisory (the engine in this process), so its approval
+//! is a confirmation, recorded as unverified.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use infraguard_core::approval::ApprovalStatus;
 use infraguard_core::env::Backend;
-use infraguard_engine::{Actor, ApplyOutcome, PlanRequest};
+use infraguard_engine::{ApplyOutcome, Caller, PlanRequest, Proof};
 use serde_json::json;
 
 use crate::args::QuickstartArgs;
@@ -63,11 +65,11 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
     );
     super::init::write_project(&dir, "SynthCore", "synthcoreai", Backend::Local)?;
     println!("   wrote infraguard.toml and .mcp.json (servers aws-dev and aws-prod)");
-    let config = project::load_config(&dir)?;
-    let engine = project::open_engine(&dir, config)?;
+    let p = project::open_in_process(&dir, Caller::new(&super::cli_user(), "quickstart"))?;
+    let (api, caller) = (&p.api, &p.caller);
 
     step(2, "see where changes would go", "infraguard envs");
-    for r in engine.environments() {
+    for r in api.environments(caller)? {
         println!(
             "   {:<5} backend {}, account {}, region {}, {}",
             r.env.name,
@@ -85,21 +87,24 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
         );
     }
 
-    let user = super::cli_user();
-    let requester = Actor::agent(&user, "quickstart");
+    // A placeholder: the engine names the requester from the caller.
+    let requester = super::cli_requester();
     step(
         3,
         "plan a bucket in dev: template, explanation, scan, cost, gate",
         "infraguard plan --env dev --type AWS::S3::Bucket --purpose documents --properties '{\"VersioningConfiguration\":{\"Status\":\"Enabled\"}}'",
     );
-    let dev_plan = engine.plan(PlanRequest::create(
-        "dev",
-        "AWS::S3::Bucket",
-        Some("documents"),
-        json!({"VersioningConfiguration": {"Status": "Enabled"}}),
-        requester.clone(),
-    ))?;
-    println!("{}", indent(&render::plan(&dev_plan, engine.config())));
+    let dev_plan = api.plan(
+        caller,
+        PlanRequest::create(
+            "dev",
+            "AWS::S3::Bucket",
+            Some("documents"),
+            json!({"VersioningConfiguration": {"Status": "Enabled"}}),
+            requester.clone(),
+        ),
+    )?;
+    println!("{}", indent(&render::plan(&dev_plan, &p.config)));
 
     step(
         4,
@@ -107,7 +112,7 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
         &format!("infraguard apply {}", dev_plan.id),
     );
     let mut progress = |_: &infraguard_core::cloud::ProgressEvent| {};
-    match engine.apply(&dev_plan.id, &requester, &mut progress)? {
+    match api.apply(caller, dev_plan.id.clone(), &mut progress)? {
         ApplyOutcome::Applied { event, .. } => println!(
             "   ✅ created {} ({})",
             event.identifier.as_deref().unwrap_or("?"),
@@ -124,7 +129,7 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
         "list what dev now holds",
         "infraguard resources list --env dev",
     );
-    for (t, r) in engine.list_resources("dev", None)? {
+    for (t, r) in api.list_resources(caller, "dev".into(), None)? {
         println!("   {t}  {}", r.identifier);
     }
 
@@ -133,13 +138,16 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
         "plan the same bucket in prod",
         "infraguard plan --env prod --type AWS::S3::Bucket --purpose documents --properties '{}'",
     );
-    let prod_plan = engine.plan(PlanRequest::create(
-        "prod",
-        "AWS::S3::Bucket",
-        Some("documents"),
-        json!({}),
-        requester.clone(),
-    ))?;
+    let prod_plan = api.plan(
+        caller,
+        PlanRequest::create(
+            "prod",
+            "AWS::S3::Bucket",
+            Some("documents"),
+            json!({}),
+            requester,
+        ),
+    )?;
     println!("{}", indent(&render::gate(&prod_plan)));
 
     step(
@@ -147,7 +155,7 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
         "try to apply it: prod is read-only, so it is refused",
         &format!("infraguard apply {}", prod_plan.id),
     );
-    let approval = match engine.apply(&prod_plan.id, &requester, &mut progress)? {
+    let approval = match api.apply(caller, prod_plan.id.clone(), &mut progress)? {
         ApplyOutcome::NeedsApproval { approval, .. } => {
             println!("   ⛔ refused: waiting for a human ({})", approval.id);
             approval
@@ -162,22 +170,25 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
     println!(
         "{}",
         indent(&render::approvals(
-            &engine.approvals(Some(ApprovalStatus::Pending))?
+            &api.approvals(caller, Some(ApprovalStatus::Pending))?
         ))
     );
 
     step(
         9,
-        "a human approves (here: you, by running quickstart)",
+        "approve it (here quickstart does, as you: an unverified confirmation)",
         &format!("infraguard approve {}", approval.id),
     );
     println!(
-        "   (an agent cannot do this step: `approve` needs a person typing `yes` at a terminal)"
+        "   (this scratch project is advisory: `approve` asks for a typed `yes`, which anything at the keyboard could give, so it is recorded as unverified; with the guard, an approver's code is the only proof: `infraguard doctor` explains)"
     );
-    let granted = engine.approve(
-        &approval.id,
-        &Actor::human(&user, "quickstart"),
-        Some("approved in quickstart"),
+    let granted = api.approve(
+        caller,
+        approval.id.clone(),
+        Proof::Confirmation {
+            how: "ran infraguard quickstart".into(),
+        },
+        Some("approved in quickstart".into()),
     )?;
     println!(
         "   ✅ {} approved by {}",
@@ -190,7 +201,7 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
         "apply again: now it runs",
         &format!("infraguard apply {}", prod_plan.id),
     );
-    match engine.apply(&prod_plan.id, &requester, &mut progress)? {
+    match api.apply(caller, prod_plan.id.clone(), &mut progress)? {
         ApplyOutcome::Applied { event, .. } => {
             println!(
                 "   ✅ created {} in prod",
@@ -208,13 +219,13 @@ pub fn run(args: &QuickstartArgs) -> Result<i32> {
         "every decision and change, in order, hash-chained",
         "infraguard audit && infraguard audit verify",
     );
-    for e in engine.audit_log()? {
+    for e in api.audit_log(caller)? {
         println!(
             "   #{:<3} {:<20} {:<9} {}",
             e.seq, e.action, e.outcome, e.actor
         );
     }
-    let v = engine.audit_verify()?;
+    let v = api.audit_verify(caller)?;
     println!(
         "   {} audit chain: {} entries",
         if v.ok { "✅ intact" } else { "❌ BROKEN" },

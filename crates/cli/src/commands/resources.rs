@@ -24,10 +24,12 @@ fn tag(props: &Value, key: &str) -> String {
 }
 
 pub fn run(cli: &Cli, command: &ResourcesCommand) -> Result<i32> {
-    let (_, engine) = project::open(cli.directory.as_deref())?;
+    let p = project::open(cli.directory.as_deref())?;
     match command {
         ResourcesCommand::List { env, type_name } => {
-            let list = engine.list_resources(env, type_name.as_deref())?;
+            let list = p
+                .api
+                .list_resources(&p.caller, env.clone(), type_name.clone())?;
             if cli.output == Output::Json {
                 let items: Vec<Value> = list
                     .iter()
@@ -69,7 +71,9 @@ pub fn run(cli: &Cli, command: &ResourcesCommand) -> Result<i32> {
             Ok(exit::OK)
         }
         ResourcesCommand::Get { env, type_name, id } => {
-            let r = engine.get_resource(env, type_name, id)?;
+            let r = p
+                .api
+                .get_resource(&p.caller, env.clone(), type_name.clone(), id.clone())?;
             if cli.output == Output::Json {
                 println!(
                     "{}",
@@ -90,38 +94,44 @@ pub fn run(cli: &Cli, command: &ResourcesCommand) -> Result<i32> {
             patch,
         } => {
             let patch = project::json_arg(patch, "--patch")?;
-            let plan = engine.plan(PlanRequest {
-                env: env.clone(),
-                operation: Operation::Update,
-                type_name: type_name.clone(),
-                purpose: None,
-                properties: None,
-                identifier: Some(id.clone()),
-                patch: Some(patch),
-                usage: None,
-                actor: super::cli_requester(),
-            })?;
+            let plan = p.api.plan(
+                &p.caller,
+                PlanRequest {
+                    env: env.clone(),
+                    operation: Operation::Update,
+                    type_name: type_name.clone(),
+                    purpose: None,
+                    properties: None,
+                    identifier: Some(id.clone()),
+                    patch: Some(patch),
+                    usage: None,
+                    actor: super::cli_requester(),
+                },
+            )?;
             if cli.output == Output::Table {
-                println!("{}\n", render::plan(&plan, engine.config()));
+                println!("{}\n", render::plan(&plan, &p.config));
             }
-            super::plan::apply_and_report(cli, &engine, &plan.id)
+            super::plan::apply_and_report(cli, &p, &plan.id)
         }
         ResourcesCommand::Delete { env, type_name, id } => {
-            let plan = engine.plan(PlanRequest {
-                env: env.clone(),
-                operation: Operation::Delete,
-                type_name: type_name.clone(),
-                purpose: None,
-                properties: None,
-                identifier: Some(id.clone()),
-                patch: None,
-                usage: None,
-                actor: super::cli_requester(),
-            })?;
+            let plan = p.api.plan(
+                &p.caller,
+                PlanRequest {
+                    env: env.clone(),
+                    operation: Operation::Delete,
+                    type_name: type_name.clone(),
+                    purpose: None,
+                    properties: None,
+                    identifier: Some(id.clone()),
+                    patch: None,
+                    usage: None,
+                    actor: super::cli_requester(),
+                },
+            )?;
             if cli.output == Output::Table {
-                println!("{}\n", render::plan(&plan, engine.config()));
+                println!("{}\n", render::plan(&plan, &p.config));
             }
-            super::plan::apply_and_report(cli, &engine, &plan.id)
+            super::plan::apply_and_report(cli, &p, &plan.id)
         }
     }
 }

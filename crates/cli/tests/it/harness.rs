@@ -21,7 +21,8 @@ pub fn command(dir: &Path) -> Command {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_REGION")
         .env_remove("SECURITY_SCANNING")
-        .env_remove("INFRAGUARD_READONLY");
+        .env_remove("INFRAGUARD_READONLY")
+        .env_remove("INFRAGUARD_GUARD_SOCKET");
     c
 }
 
@@ -101,10 +102,12 @@ pub fn project() -> tempfile::TempDir {
     dir
 }
 
-/// `approve` under a pseudo-terminal (script(1)), a person typing `answer`.
+/// `approve` under a pseudo-terminal (script(1)), someone typing `answer`:
+/// a person, or an agent with a pty. The engine cannot tell which.
 pub fn approve_at_terminal(dir: &Path, approval: &str, answer: &str) -> Output {
     let cmd = format!("{} -C {} approve {approval}", bin(), dir.display());
     let mut child = Command::new("script")
+        .env_remove("INFRAGUARD_GUARD_SOCKET")
         .args(["-qec", &cmd, "/dev/null"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -120,7 +123,8 @@ pub fn approve_at_terminal(dir: &Path, approval: &str, answer: &str) -> Output {
     child.wait_with_output().expect("wait for script")
 }
 
-/// A person approves at a terminal; the approval must succeed.
+/// Someone types `yes` at a terminal in an advisory project; the approval
+/// must succeed (as unverified).
 pub fn approve_yes(dir: &Path, approval: &str) {
     let out = approve_at_terminal(dir, approval, "yes");
     assert_eq!(code(&out), 0, "approve {approval}: {}", text(&out));

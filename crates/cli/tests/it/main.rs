@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod approval;
 mod iam;
 mod promotion;
 mod scan;

@@ -136,13 +136,13 @@ fn the_guarded_workflow_as_written_in_the_issue() {
     assert!(a["reasons"][0].as_str().unwrap().contains("read-only"));
     let approval_id = a["id"].as_str().unwrap();
 
-    // An agent's shell has no terminal: its approval is refused.
+    // Without a terminal nothing is asked and nothing is approved.
     let agent = run_in(d, &["approve", approval_id]);
-    assert_eq!(code(&agent), 2, "{}", stderr(&agent));
+    assert_eq!(code(&agent), 3, "{}", text(&agent));
     assert!(
-        stderr(&agent).contains("only a human"),
+        stderr(&agent).contains("not a terminal"),
         "{}",
-        stderr(&agent)
+        text(&agent)
     );
     assert_eq!(json(d, &["approvals"])[0]["status"], "pending");
 
@@ -179,7 +179,6 @@ fn the_guarded_workflow_as_written_in_the_issue() {
         "plan.created",
         "apply.succeeded",
         "apply.refused",
-        "approval.refused",
         "approval.granted",
     ] {
         assert!(actions.contains(&want), "audit lacks {want}: {actions:?}");
