@@ -161,3 +161,19 @@ pub fn json_arg(value: &str, flag: &str) -> Result<serde_json::Value> {
         .into()
     })
 }
+
+/// The engine API of the project found from `directory`, for surfaces that
+/// must not care where the engine runs (`serve`). For now always the
+/// in-process engine (level `advisory`); `tighten` may only restrict the
+/// configuration before it opens (`serve --env` serves, and so opens, one
+/// environment; `serve --readonly` makes every environment read-only).
+pub fn open_api(
+    directory: Option<&Path>,
+    tighten: impl FnOnce(&mut ProjectConfig) -> Result<()>,
+) -> Result<(PathBuf, Arc<dyn infraguard_engine::EngineApi>)> {
+    let root = find_root(&start_dir(directory)?)?;
+    let mut config = load_config(&root)?;
+    tighten(&mut config)?;
+    let engine = open_engine(&root, config)?;
+    Ok((root, Arc::new(engine)))
+}
