@@ -89,6 +89,11 @@ pub enum Command {
     Serve(crate::commands::serve::ServeArgs),
     /// Scan CloudFormation templates for security problems.
     Scan(crate::commands::scan::ScanArgs),
+    /// The level each environment runs at (advisory / guarded), why, and what would raise it.
+    Doctor,
+    /// The guard: run, install, enrol approvers, adopt this project, change its policy.
+    #[command(subcommand)]
+    Guard(crate::commands::guard::GuardCommand),
 }
 
 #[derive(Args, Debug)]

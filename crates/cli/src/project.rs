@@ -68,7 +68,8 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
     .into())
 }
 
-fn cloud_file(state: &Path, env: &str) -> PathBuf {
+/// The local cloud file of `env` in a state folder.
+pub fn cloud_file(state: &Path, env: &str) -> PathBuf {
     state.join(format!("cloud-{env}.db"))
 }
 
@@ -362,6 +363,64 @@ pub fn json_arg(value: &str, flag: &str) -> Result<serde_json::Value> {
         ))
         .into()
     })
+}
+
+/// The engine API for `serve` (the MCP server), which must not care where
+/// the engine runs: the guard's when the project is adopted (`tighten` then
+/// only validates: the guard's policy rules, and `--readonly` travels as
+/// `INFRAGUARD_READONLY`), otherwise the engine in this process, which then
+/// serves its own one-time approval pages on 127.0.0.1 (level `advisory`:
+/// a click there approves as unverified).
+pub fn open_api(
+    directory: Option<&Path>,
+    tighten: impl FnOnce(&mut ProjectConfig) -> Result<()>,
+) -> Result<(PathBuf, Arc<dyn infraguard_engine::EngineApi>)> {
+    let root = find_root(&start_dir(directory)?)?;
+    let (text, raw) = read_raw(&root)?;
+    let mut vars = env_vars::process_vars();
+    let mut config = ProjectConfig::resolve(&raw, &vars)?;
+    let was_read_only: Vec<bool> = config.environments.iter().map(|e| e.read_only).collect();
+    tighten(&mut config)?;
+    match host(&raw, &vars)? {
+        Host::Guard { .. } => {
+            if config
+                .environments
+                .iter()
+                .zip(&was_read_only)
+                .any(|(e, was)| e.read_only && !was)
+            {
+                vars.insert(env_vars::INFRAGUARD_READONLY.into(), "true".into());
+            }
+            let caller = Caller::new(&crate::commands::cli_user(), "mcp");
+            let h = host(&raw, &vars)?;
+            let opened = open_host(&root, caller, h, text, raw, vars)?;
+            Ok((root, opened.api))
+        }
+        Host::InProcess => {
+            let engine = open_engine(&root, config)?;
+            let slot: Arc<std::sync::OnceLock<Arc<infraguard_guard::page::PageServer>>> =
+                Arc::new(std::sync::OnceLock::new());
+            let urls = slot.clone();
+            let engine = Arc::new(engine.with_page_urls(Arc::new(move |approval_id: &str| {
+                urls.get().and_then(|p| p.url_for(approval_id, None).ok())
+            })));
+            let api: Arc<dyn EngineApi> = engine;
+            // Pages are a convenience here: without a free loopback port the
+            // server still runs, and says `infraguard approve ID` instead.
+            if let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") {
+                let pages = infraguard_guard::page::EnginePages::single(
+                    api.clone(),
+                    infraguard_engine::Level::Advisory,
+                );
+                if let Ok(server) =
+                    infraguard_guard::page::PageServer::start_thread(listener, Arc::new(pages))
+                {
+                    let _ = slot.set(Arc::new(server));
+                }
+            }
+            Ok((root, api))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,17 @@ pub fn user_name(uid: u32) -> Option<String> {
     })
 }
 
+/// The uid of account `name`, from /etc/passwd.
+pub fn user_name_to_uid(name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then_some(())?;
+        let _ = f.next();
+        f.next()?.parse().ok()
+    })
+}
+
 fn valid_project_id(id: &str) -> bool {
     id.strip_prefix("prj-")
         .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))

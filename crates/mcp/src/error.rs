@@ -21,6 +21,15 @@ pub enum McpError {
         source: std::io::Error,
     },
 
+    #[error(
+        "the MCP server could not {what} from the engine: {source}; `infraguard doctor` checks the project and the guard"
+    )]
+    Engine {
+        what: &'static str,
+        #[source]
+        source: infraguard_engine::EngineError,
+    },
+
     #[error("the MCP server stopped with an error: {0}")]
     Transport(String),
 

@@ -1,36 +1,43 @@
 //! [`InfraguardServer`]: the rmcp `ServerHandler` that maps each tool call to
-//! one engine call.
+//! one call of the engine API ([`EngineApi`]).
 //!
 //! What lives here is translation only: arguments in, engine result out as
 //! structured content (and the same JSON as text, for clients that read only
 //! text), engine refusals as tool errors (`isError: true`) whose message
-//! names the missing step. The guards — tokens, the gate, approvals — are the
-//! engine's. The one thing the adapter adds is the channel to a human: when
-//! the engine says a plan needs approval, the server asks the client's user
-//! (MCP elicitation) and passes the answer to `Engine::approve` / `deny`.
+//! names the missing step. The guards — tokens, the gate, approvals, and who
+//! counts as a human — are the engine's. The server never knows whether the
+//! engine runs in this process (level `advisory`) or in the guard behind its
+//! socket (`guarded`, `aws-enforced`); it only reads the level the engine's
+//! doctor reports, to choose how to ask (see `approvals`):
 //!
-//! The engine is synchronous (SQLite and the local cloud), so every call runs
-//! on tokio's blocking pool.
+//! - advisory: the user is asked with a form elicitation and an accept is
+//!   passed on as a [`Proof::Confirmation`], which the engine records as
+//!   *unverified*;
+//! - guarded and aws-enforced: a form accept proves nothing, so none is
+//!   asked for; the user gets the approval page's URL (a URL-mode
+//!   elicitation where the client supports it) and `infraguard approve ID`,
+//!   both of which take an approver's code, and the server then reads the
+//!   approval's status back from the engine instead of trusting the client.
+//!
+//! The engine API is synchronous (SQLite, the local cloud, the guard's
+//! socket), so every call runs on tokio's blocking pool.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use infraguard_core::approval::{Approval, ApprovalStatus};
-use infraguard_core::cloud::{Cloud, ProgressEvent};
-use infraguard_core::money::Money;
-use infraguard_core::plan::Plan;
+use infraguard_core::approval::ApprovalStatus;
+use infraguard_core::cloud::ProgressEvent;
 use infraguard_core::resource::Operation;
-use infraguard_core::store::Store;
 use infraguard_engine::{
-    Actor, ApplyOutcome, Engine, EngineError, ErrorKind, FindingsDecision, PlanRequest,
+    Actor, ApplyOutcome, Caller, EngineApi, EngineError, EnvLevel, ErrorKind, FindingsDecision,
+    Level, PlanRequest, ProjectConfig,
 };
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ElicitRequest,
-    ElicitRequestParams, ElicitationAction, Implementation, InputRequest, InputRequests,
-    InputRequiredResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
-    ProtocolVersion, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
+    ServerConfig,
 };
-use rmcp::service::{ElicitationMode, RequestContext};
+use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -39,16 +46,28 @@ use crate::args::*;
 use crate::error::McpError;
 use crate::tools::{ToolName, all_tools};
 
+mod approvals;
 mod project_tools;
 
-/// Key of the approval question in an input-required result (2026-07-28).
-const APPROVAL_INPUT: &str = "approval";
+use approvals::{HumanAnswer, level_words};
 
 type ToolResult = Result<CallToolResponse, ErrorData>;
 
-/// The MCP server over one project's engine.
-pub struct InfraguardServer<C: Cloud + 'static, S: Store + 'static> {
-    engine: Arc<Engine<C, S>>,
+/// The name the server gives the engine for the calls it makes on its own
+/// behalf (reading the configuration and the levels at start).
+const SERVER_CALLER: &str = "infraguard-mcp";
+
+/// The MCP server over one project's engine API. Cloning is cheap: the
+/// HTTP server makes one instance per session, and they share everything.
+#[derive(Clone)]
+pub struct InfraguardServer {
+    api: Arc<dyn EngineApi>,
+    /// The engine's resolved configuration, read once at start (the guard's
+    /// effective policy when guarded): environment names, the threshold and
+    /// the token lifetime for the instructions. Decisions are the engine's.
+    config: Arc<ProjectConfig>,
+    /// Each environment's level as the engine's doctor reported it at start.
+    levels: Arc<Vec<EnvLevel>>,
     /// `Some(env)` for `serve --env ENV`: only that environment is served.
     fixed_env: Option<String>,
     /// Approval questions sent in the input-required form, by approval id,
@@ -58,47 +77,63 @@ pub struct InfraguardServer<C: Cloud + 'static, S: Store + 'static> {
     asked: Arc<Mutex<HashMap<String, String>>>,
 }
 
-impl<C: Cloud + 'static, S: Store + 'static> Clone for InfraguardServer<C, S> {
-    fn clone(&self) -> Self {
-        InfraguardServer {
-            engine: self.engine.clone(),
-            fixed_env: self.fixed_env.clone(),
-            asked: self.asked.clone(),
-        }
-    }
-}
-
-/// What the human said, or why they could not be asked.
-enum HumanAnswer {
-    Approved(String),
-    Denied(String),
-    /// The 2026-07-28 form: the client must ask and retry the call.
-    AskAndRetry(InputRequiredResult),
-    Unavailable(String),
-}
-
-impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
-    /// `fixed_env` must name one of the engine's environments (checked, so a
-    /// typo fails at start rather than on the first call).
-    pub fn new(engine: Arc<Engine<C, S>>, fixed_env: Option<String>) -> Result<Self, McpError> {
+impl InfraguardServer {
+    /// Reads the configuration and the levels from `api` once; `fixed_env`
+    /// must name one of its environments (checked, so a typo fails at start
+    /// rather than on the first call).
+    pub fn new(api: Arc<dyn EngineApi>, fixed_env: Option<String>) -> Result<Self, McpError> {
+        let caller = Caller::new(SERVER_CALLER, "mcp");
+        let config = api.config(&caller).map_err(|source| McpError::Engine {
+            what: "read the project's configuration",
+            source,
+        })?;
         if let Some(env) = &fixed_env
-            && engine.config().environment(env).is_err()
+            && config.environment(env).is_err()
         {
             return Err(McpError::UnknownEnvironment {
                 env: env.clone(),
-                known: env_names(&engine),
+                known: env_names(&config),
             });
         }
+        let doctor = api.doctor(&caller).map_err(|source| McpError::Engine {
+            what: "read the environments' levels",
+            source,
+        })?;
         crate::tools::prepare();
         Ok(InfraguardServer {
-            engine,
+            api,
+            config: Arc::new(config),
+            levels: Arc::new(doctor.environments),
             fixed_env,
             asked: Arc::default(),
         })
     }
 
-    pub fn engine(&self) -> &Arc<Engine<C, S>> {
-        &self.engine
+    pub fn api(&self) -> &Arc<dyn EngineApi> {
+        &self.api
+    }
+
+    /// The level of `env`, as the doctor said at start. An environment it
+    /// did not name is taken at the strictest level, so the server never
+    /// offers a confirmation where only a code can approve.
+    pub fn level_of(&self, env: &str) -> Level {
+        self.levels
+            .iter()
+            .find(|l| l.name == env)
+            .map(|l| l.level)
+            .unwrap_or(Level::AwsEnforced)
+    }
+
+    fn level_report(&self, env: &str) -> Option<&EnvLevel> {
+        self.levels.iter().find(|l| l.name == env)
+    }
+
+    /// The environments this server serves.
+    fn served(&self) -> Vec<String> {
+        match &self.fixed_env {
+            Some(e) => vec![e.clone()],
+            None => env_names(&self.config),
+        }
     }
 
     /// The instructions sent in `initialize`: the workflow as the server
@@ -107,8 +142,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         let scope = match &self.fixed_env {
             Some(e) => {
                 let ro = self
-                    .engine
-                    .config()
+                    .config
                     .environment(e)
                     .map(|x| x.read_only)
                     .unwrap_or(false);
@@ -123,15 +157,16 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             }
             None => format!(
                 "This server serves environments {}; pass `environment` to every tool that acts on one.",
-                env_names(&self.engine).join(", ")
+                env_names(&self.config).join(", ")
             ),
         };
-        let threshold = self.engine.config().cost_threshold;
+        let threshold = self.config.cost_threshold;
         format!(
             "infraguard manages AWS resources through the Cloud Control API behind a guard. {scope}\n\
+             {levels}\n\
              Every change walks one chain, and each step returns the token the next one needs:\n\
              1. check_environment_variables -> environment_token\n\
-             2. get_aws_session_info(environment_token) -> credentials_token; show the account and region to the user\n\
+             2. get_aws_session_info(environment_token) -> credentials_token; show the account, region and level to the user\n\
              3. generate_infrastructure_code(resource_type, properties | identifier + patch_document | operation=delete, credentials_token) -> generated_code_token (= properties_token)\n\
              4. explain(generated_code_token) -> cloudformation_template, explanation, explained_token; show both to the user\n\
              5. run_checkov(explained_token) -> scan_status, summary, findings, security_scan_token; on FAILED ask the user (fix / proceed / cancel) and call approve_security_findings\n\
@@ -140,8 +175,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
              Tokens are signed, bound to their environment (and, from step 3 on, to the exact content) and expire after {} s; \
              the credentials_token serves the whole session, every other token works once. \
              A human must approve changes costing {threshold}/month or more, writes to read-only environments (prod), deletes, \
-             and plans with open security findings of severity {block} or higher: the server asks the user through the client when it can; otherwise the result names an \
-             approval id and the user runs `infraguard approve ID`, after which the same call with the same tokens proceeds. \
+             and plans with open security findings of severity {block} or higher: the server asks the user through the client in the way \
+             the environment's level allows (above); otherwise the result names an approval id and the user runs `infraguard approve ID`, \
+             after which the same call with the same tokens proceeds. \
              The agent cannot approve. Read-only tools: get_aws_account_info, get_resource, list_resources, \
              get_resource_request_status, get_resource_schema_information, estimate_cost, list_pending_approvals, \
              check_sync_status and detect_drift (dev against prod), lint_iam_policy, suggest_iam_policy.\n\
@@ -151,8 +187,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
              human running `infraguard approve ID` (where its gate needs one) and `infraguard apply PLAN_ID`. \
              promote_resource copies a dev resource to prod (names and references mapped, scanned, estimated) and \
              applies the prod create once a human approves it, asked as above; {promote}",
-            self.engine.config().token_ttl_seconds,
-            block = self.engine.config().block_findings_at,
+            self.config.token_ttl_seconds,
+            levels = self.levels_paragraph(),
+            block = self.config.block_findings_at,
             promote = match &self.fixed_env {
                 Some(_) =>
                     "this server serves one environment, so it cannot promote: use a server started without --env, or `infraguard promote` at a terminal.",
@@ -160,6 +197,27 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     "after an approval given at the terminal, call promote_resource again to finish.",
             },
         )
+    }
+
+    /// One line per served environment: its level in plain words, what an
+    /// approval is there, and the doctor's reasons.
+    fn levels_paragraph(&self) -> String {
+        self.served()
+            .iter()
+            .map(|env| {
+                let level = self.level_of(env);
+                let reasons = self
+                    .level_report(env)
+                    .map(|l| l.reasons.join("; "))
+                    .unwrap_or_else(|| "the engine's doctor did not name this environment".into());
+                format!(
+                    "Level of `{env}`: {level} — {} Approvals here: {} (`infraguard doctor` says why: {reasons}).",
+                    level_words(level).0,
+                    level_words(level).1,
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn env_for(&self, requested: Option<&str>) -> Result<String, McpError> {
@@ -177,7 +235,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             }),
             (None, Some(r)) => Ok(r.to_string()),
             (None, None) => {
-                let names = env_names(&self.engine);
+                let names = env_names(&self.config);
                 match names.as_slice() {
                     [only] => Ok(only.clone()),
                     _ => Err(McpError::EnvironmentNeeded { known: names }),
@@ -190,7 +248,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         let Some(requested) = region.map(str::trim).filter(|r| !r.is_empty()) else {
             return Ok(());
         };
-        match self.engine.config().environment(env) {
+        match self.config.environment(env) {
             Ok(e) if e.region != requested => Err(McpError::OtherRegion {
                 env: env.into(),
                 requested: requested.into(),
@@ -201,13 +259,14 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         }
     }
 
-    /// Run `f` on the blocking pool with the engine.
+    /// Run `f` on the blocking pool with the engine API, on behalf of `caller`.
     async fn blocking<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&Engine<C, S>) -> R + Send + 'static,
+        caller: &Caller,
+        f: impl FnOnce(&dyn EngineApi, &Caller) -> R + Send + 'static,
     ) -> Result<R, ErrorData> {
-        let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || f(&engine))
+        let (api, caller) = (self.api.clone(), caller.clone());
+        tokio::task::spawn_blocking(move || f(api.as_ref(), &caller))
             .await
             .map_err(|e| ErrorData::internal_error(format!("the engine task failed: {e}"), None))
     }
@@ -218,7 +277,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> ToolResult {
-        let actor = Actor::agent(&client_name(context), "mcp");
+        let caller = caller_of(context);
         match tool {
             ToolName::CheckEnvironmentVariables => {
                 let a: EnvOnly = parse(tool, request)?;
@@ -228,7 +287,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 };
                 let vars = infraguard_engine::env_vars::process_vars();
                 let r = self
-                    .blocking(move |e| e.check_environment(&env, &vars))
+                    .blocking(&caller, move |e, c| e.check_environment(c, env, vars))
                     .await?;
                 Ok(from_engine(r.map(|c| {
                     let mut v = to_value(&c);
@@ -247,11 +306,27 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Ok(e) => e,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
+                let level = self.level_report(&env).cloned();
+                let level = level.unwrap_or_else(|| EnvLevel {
+                    name: env.clone(),
+                    level: self.level_of(&env),
+                    reasons: vec!["the engine's doctor did not name this environment".into()],
+                    fixes: Vec::new(),
+                });
                 let r = self
-                    .blocking(move |e| e.session_info(&env, a.environment_token.as_deref()))
+                    .blocking(&caller, move |e, c| {
+                        e.session_info(c, env, a.environment_token)
+                    })
                     .await?;
                 Ok(from_engine(r.map(|s| {
                     let mut v = to_value(&s);
+                    // Said with the account: how far this session's approvals can be trusted.
+                    let (meaning, approvals) = level_words(level.level);
+                    v["level"] = json!(level.level);
+                    v["level_meaning"] = json!(meaning);
+                    v["level_reasons"] = json!(level.reasons);
+                    v["level_fixes"] = json!(level.fixes);
+                    v["how_approvals_work"] = json!(approvals);
                     v["display"] = json!(format!(
                         "📍 AWS Context:\n   Profile: {}\n   Authentication: {}\n   Account ID: {}\n   Region: {}",
                         s.profile.as_deref().unwrap_or("Environment Variables"),
@@ -272,7 +347,10 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                         Err(e) => return Ok(adapter_refusal(e)),
                     },
                 };
-                let reports = self.blocking(|e| e.environments()).await?;
+                let reports = match self.blocking(&caller, |e, c| e.environments(c)).await? {
+                    Ok(r) => r,
+                    Err(e) => return Ok(from_engine::<Value>(Err(e))),
+                };
                 let reports: Vec<_> = reports
                     .into_iter()
                     .filter(|r| only.as_ref().is_none_or(|o| &r.env.name == o))
@@ -282,12 +360,12 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 {
                     return Ok(from_engine::<Value>(Err(EngineError::UnknownEnvironment {
                         name: o.clone(),
-                        known: env_names(&self.engine),
+                        known: env_names(&self.config),
                     })));
                 }
                 Ok(success(json!({ "environments": reports })))
             }
-            ToolName::GenerateInfrastructureCode => self.generate(tool, request, actor).await,
+            ToolName::GenerateInfrastructureCode => self.generate(tool, request, &caller).await,
             ToolName::Explain => {
                 let a: ExplainArgs = parse(tool, request)?;
                 let env = match self.env_for(a.environment.as_deref()) {
@@ -295,7 +373,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
                 let r = self
-                    .blocking(move |e| e.explain_step(&env, a.generated_code_token.as_deref()))
+                    .blocking(&caller, move |e, c| {
+                        e.explain_step(c, env, a.generated_code_token)
+                    })
                     .await?;
                 Ok(from_engine(r.map(|x| {
                     let mut v = to_value(&x);
@@ -310,7 +390,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
                 let r = self
-                    .blocking(move |e| e.scan_step(&env, a.explained_token.as_deref()))
+                    .blocking(&caller, move |e, c| e.scan_step(c, env, a.explained_token))
                     .await?;
                 Ok(from_engine(r.map(|x| {
                     let mut v = to_value(&x);
@@ -343,14 +423,14 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     }
                 };
                 let r = self
-                    .blocking(move |e| {
+                    .blocking(&caller, move |e, c| {
                         e.findings_decision(
-                            &env,
-                            a.security_scan_token.as_deref(),
+                            c,
+                            env,
+                            a.security_scan_token,
                             decision,
-                            &a.findings,
-                            a.reason.as_deref(),
-                            &actor,
+                            a.findings,
+                            a.reason,
                         )
                     })
                     .await?;
@@ -362,28 +442,32 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 // Proceeding past findings the gate blocks on needs a human:
                 // ask now, while the user is thinking about the findings.
                 if let Some(approval_id) = outcome.approval_id.clone() {
-                    match self.ask_about(&approval_id, request, context).await? {
-                        Some(HumanAnswer::Approved(who)) => {
-                            v["approval_status"] = json!("approved");
+                    match self
+                        .ask_about(&approval_id, request, context, &caller)
+                        .await?
+                    {
+                        Some(HumanAnswer::Approved(d)) => {
+                            approvals::merge(&mut v, d.fields());
                             v["message"] = json!(format!(
-                                "{who} approved proceeding past the findings ({approval_id}): call the mutation tool with the same credentials_token, explained_token and security_scan_token"
+                                "{} approved proceeding past the findings ({approval_id}; {}): call the mutation tool with the same credentials_token, explained_token and security_scan_token",
+                                d.by,
+                                d.note()
                             ));
                         }
-                        Some(HumanAnswer::Denied(who)) => {
+                        Some(HumanAnswer::Denied(d)) => {
                             v["approval_status"] = json!("denied");
                             v["message"] = json!(format!(
-                                "{who} declined ({approval_id} is denied): this plan will not be applied; fix the findings and start again from generate_infrastructure_code"
+                                "{} declined ({approval_id} is denied): this plan will not be applied; fix the findings and start again from generate_infrastructure_code",
+                                d.by
                             ));
                         }
                         Some(HumanAnswer::AskAndRetry(input)) => {
                             return Ok(CallToolResponse::InputRequired(input));
                         }
-                        Some(HumanAnswer::Unavailable(why)) => {
-                            v["approval_status"] = json!("pending");
-                            v["message"] = json!(format!(
-                                "{}; {why}: ask the user to run `infraguard approve {approval_id}`",
-                                outcome.message
-                            ));
+                        Some(HumanAnswer::Pending(p)) => {
+                            approvals::merge(&mut v, p.fields());
+                            v["message"] =
+                                json!(format!("{}; {}. {}", outcome.message, p.why, p.how()));
                         }
                         // Already decided (by an earlier answer): the engine's message stands.
                         None => {}
@@ -392,15 +476,15 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 Ok(success(v))
             }
             ToolName::CreateResource => {
-                self.mutate(tool, Operation::Create, request, context, actor)
+                self.mutate(tool, Operation::Create, request, context, &caller)
                     .await
             }
             ToolName::UpdateResource => {
-                self.mutate(tool, Operation::Update, request, context, actor)
+                self.mutate(tool, Operation::Update, request, context, &caller)
                     .await
             }
             ToolName::DeleteResource => {
-                self.mutate(tool, Operation::Delete, request, context, actor)
+                self.mutate(tool, Operation::Delete, request, context, &caller)
                     .await
             }
             ToolName::GetResource => {
@@ -410,8 +494,8 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
                 let r = self
-                    .blocking(move |e| {
-                        e.get_resource(&env, &a.resource_type, &a.identifier)
+                    .blocking(&caller, move |e, c| {
+                        e.get_resource(c, env, a.resource_type.clone(), a.identifier)
                             .map(|d| (a.resource_type, d))
                     })
                     .await?;
@@ -437,7 +521,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
                 let r = self
-                    .blocking(move |e| e.list_page(&env, &a.resource_type, a.next_token.as_deref()))
+                    .blocking(&caller, move |e, c| {
+                        e.list_page(c, env, a.resource_type, a.next_token)
+                    })
                     .await?;
                 Ok(from_engine(r.map(|page| {
                     json!({
@@ -455,15 +541,20 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
                 let r = self
-                    .blocking(move |e| e.request_status(&env, &a.request_token))
+                    .blocking(&caller, move |e, c| {
+                        e.request_status(c, env, a.request_token)
+                    })
                     .await?;
                 Ok(from_engine(r.map(|ev| to_value(&ev))))
             }
             ToolName::GetResourceSchemaInformation => {
                 let a: SchemaArgs = parse(tool, request)?;
-                let r = self
-                    .blocking(move |e| e.schema(&a.resource_type).map(to_value))
-                    .await?;
+                // The schemas are the built-in catalog's, the same data on
+                // either side of the guard's socket.
+                let r = infraguard_schema::Catalog::builtin()
+                    .lookup(&a.resource_type)
+                    .map(to_value)
+                    .map_err(EngineError::from);
                 Ok(from_engine(r))
             }
             ToolName::EstimateCost => {
@@ -476,21 +567,25 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     Ok(u) => u,
                     Err(e) => return Ok(adapter_refusal(e)),
                 };
-                let threshold = self.engine.config().cost_threshold;
+                let threshold = self.config.cost_threshold;
                 let props = a.properties.unwrap_or_else(|| json!({}));
                 let r = self
-                    .blocking(move |e| {
-                        e.estimate_only(&env, &a.resource_type, &props, usage.as_ref())
+                    .blocking(&caller, move |e, c| {
+                        e.estimate_only(c, env, a.resource_type, props, usage)
                     })
                     .await?;
                 Ok(from_engine(r.map(|c| {
-                    // The cost crate's own decision and display, so the tool
-                    // says exactly what the gate will decide.
+                    // The cost crate's own threshold decision and display.
+                    // Cost is one of the gate's reasons only: the others
+                    // need the plan, which this read-only tool does not make.
                     let mut v = infraguard_cost::estimate_json(&c, threshold);
-                    v["requires_approval"] = json!(
+                    v["over_cost_threshold"] = json!(
                         infraguard_cost::threshold_decision(&c, threshold)
                             == infraguard_cost::ThresholdDecision::RequiresApproval
                     );
+                    v["gate_note"] = json!(format!(
+                        "over_cost_threshold says only whether the cost alone (at or over {threshold}/month) needs a human; a write to a read-only environment (prod), a delete or open security findings may need one too: generate_infrastructure_code returns the gate's full decision"
+                    ));
                     v["display"] = json!(infraguard_cost::render_estimate(&c, threshold));
                     v
                 })))
@@ -504,24 +599,50 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                         Err(e) => return Ok(adapter_refusal(e)),
                     },
                 };
+                let filter = only.clone();
                 let r = self
-                    .blocking(|e| e.approvals(Some(ApprovalStatus::Pending)))
+                    .blocking(&caller, move |e, c| {
+                        let list = e.approvals(c, Some(ApprovalStatus::Pending))?;
+                        list.into_iter()
+                            .filter(|a| filter.as_ref().is_none_or(|o| &a.env == o))
+                            .map(|a| {
+                                let page = e.approval_page(c, a.id.clone())?;
+                                Ok((a, page))
+                            })
+                            .collect::<Result<Vec<_>, EngineError>>()
+                    })
                     .await?;
+                let how: Value = self
+                    .served()
+                    .iter()
+                    .filter(|env| only.as_ref().is_none_or(|o| o == *env))
+                    .map(|env| (env.clone(), json!(level_words(self.level_of(env)).1)))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into();
                 Ok(from_engine(r.map(|list| {
-                    let list: Vec<&Approval> = list.iter().filter(|a| only.as_ref().is_none_or(|o| &a.env == o)).collect();
+                    let list: Vec<Value> = list
+                        .into_iter()
+                        .map(|(a, page)| {
+                            let mut v = to_value(&a);
+                            v["approval_page"] = json!(page);
+                            v["approve_command"] = json!(format!("infraguard approve {}", a.id));
+                            v
+                        })
+                        .collect();
                     json!({
                         "approvals": list,
                         "how_to_approve": "a human runs `infraguard approve ID` (or `infraguard deny ID`) in the project folder; agents cannot approve",
+                        "how_approvals_work": how,
                     })
                 })))
             }
-            ToolName::CostReport => self.cost_report(tool, request, actor).await,
-            ToolName::PromoteResource => self.promote(tool, request, context, actor).await,
-            ToolName::CheckSyncStatus => self.sync_status(tool, request).await,
-            ToolName::DetectDrift => self.drift(tool, request).await,
-            ToolName::LintIamPolicy => self.lint_iam(tool, request).await,
-            ToolName::SuggestIamPolicy => self.suggest_iam(tool, request).await,
-            ToolName::ExtendIamPolicy => self.extend_iam(tool, request, actor).await,
+            ToolName::CostReport => self.cost_report(tool, request, &caller).await,
+            ToolName::PromoteResource => self.promote(tool, request, context, &caller).await,
+            ToolName::CheckSyncStatus => self.sync_status(tool, request, &caller).await,
+            ToolName::DetectDrift => self.drift(tool, request, &caller).await,
+            ToolName::LintIamPolicy => self.lint_iam(tool, request, &caller).await,
+            ToolName::SuggestIamPolicy => self.suggest_iam(tool, request, &caller).await,
+            ToolName::ExtendIamPolicy => self.extend_iam(tool, request, &caller).await,
         }
     }
 
@@ -535,7 +656,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         &self,
         tool: ToolName,
         request: &CallToolRequestParams,
-        actor: Actor,
+        caller: &Caller,
     ) -> ToolResult {
         let a: GenerateArgs = parse(tool, request)?;
         let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
@@ -559,11 +680,12 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             identifier: a.identifier,
             patch: a.patch_document,
             usage,
-            actor,
+            // The engine names the requester from the caller.
+            actor: Actor::default(),
         };
         let token = a.credentials_token;
         let r = self
-            .blocking(move |e| e.generate(req, token.as_deref()))
+            .blocking(caller, move |e, c| e.generate(c, req, token))
             .await?;
         Ok(from_engine(r.map(|g| {
             let p = &g.plan;
@@ -590,7 +712,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         operation: Operation,
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
-        actor: Actor,
+        caller: &Caller,
     ) -> ToolResult {
         let a: MutateArgs = parse(tool, request)?;
         let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
@@ -604,11 +726,11 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         if a.patch_document.is_some() {
             ignored.push("patch_document");
         }
-        let mut approved_by: Option<String> = None;
+        let mut approved: Option<approvals::Decision> = None;
         // At most two rounds: the first may stop at the gate; after a human
         // approves, the second applies.
         for _ in 0..2 {
-            let outcome = self.apply(&env, operation, &a, context, &actor).await?;
+            let outcome = self.apply(&env, operation, &a, context, caller).await?;
             match outcome {
                 Ok(ApplyOutcome::Applied { plan, event }) => {
                     let mut v = json!({
@@ -629,8 +751,8 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                             plan.env
                         ),
                     });
-                    if let Some(h) = &approved_by {
-                        v["approved_by"] = json!(h);
+                    if let Some(d) = &approved {
+                        approvals::merge(&mut v, d.fields());
                     }
                     if !ignored.is_empty() {
                         v["ignored_arguments"] = json!(ignored);
@@ -653,32 +775,41 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                     ));
                 }
                 Ok(ApplyOutcome::NeedsApproval { plan, approval }) => {
-                    if approved_by.is_some() {
+                    if approved.is_some() {
                         // Approved, yet the gate still stops it: report, never loop.
-                        return Ok(approval_required(
-                            tool,
-                            &plan,
-                            &approval,
-                            "the approval was recorded but the gate still stops the plan",
+                        let pending = self
+                            .pending(
+                                caller,
+                                &approval.id,
+                                Some(&approval.env),
+                                "the approval was recorded but the gate still stops the plan"
+                                    .into(),
+                            )
+                            .await?;
+                        return Ok(approvals::approval_required(
+                            tool, &plan, &approval, &pending,
                         ));
                     }
-                    match self.ask_human(&plan, &approval, request, context).await? {
-                        HumanAnswer::Approved(who) => approved_by = Some(who),
-                        HumanAnswer::Denied(who) => {
+                    match self
+                        .ask_human(&plan, &approval, request, context, caller)
+                        .await?
+                    {
+                        HumanAnswer::Approved(d) => approved = Some(d),
+                        HumanAnswer::Denied(d) => {
                             return Ok(refusal(
                                 "denied",
                                 format!(
-                                    "{who} declined {}: nothing was changed and approval {} is denied. To try again, change the plan and start from generate_infrastructure_code.",
-                                    approval.summary, approval.id
+                                    "{} declined {}: nothing was changed and approval {} is denied. To try again, change the plan and start from generate_infrastructure_code.",
+                                    d.by, approval.summary, approval.id
                                 ),
-                                json!({"status": "DENIED", "plan_id": plan.id, "approval_id": approval.id}),
+                                json!({"status": "DENIED", "plan_id": plan.id, "approval_id": approval.id, "denied_by": d.by}),
                             ));
                         }
                         HumanAnswer::AskAndRetry(input) => {
                             return Ok(CallToolResponse::InputRequired(input));
                         }
-                        HumanAnswer::Unavailable(why) => {
-                            return Ok(approval_required(tool, &plan, &approval, &why));
+                        HumanAnswer::Pending(p) => {
+                            return Ok(approvals::approval_required(tool, &plan, &approval, &p));
                         }
                     }
                 }
@@ -698,24 +829,16 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         operation: Operation,
         a: &MutateArgs,
         context: &RequestContext<RoleServer>,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<Result<ApplyOutcome, EngineError>, ErrorData> {
-        let (env, actor) = (env.to_string(), actor.clone());
+        let env = env.to_string();
         let (cred, expl, scan) = (
             a.credentials_token.clone(),
             a.explained_token.clone(),
             a.security_scan_token.clone(),
         );
-        self.blocking_with_progress(context, move |e, progress| {
-            e.apply_step(
-                &env,
-                operation,
-                cred.as_deref(),
-                expl.as_deref(),
-                scan.as_deref(),
-                &actor,
-                progress,
-            )
+        self.blocking_with_progress(context, caller, move |e, c, progress| {
+            e.apply_step(c, env, operation, cred, expl, scan, progress)
         })
         .await
     }
@@ -726,7 +849,8 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
     async fn blocking_with_progress<R: Send + 'static>(
         &self,
         context: &RequestContext<RoleServer>,
-        f: impl FnOnce(&Engine<C, S>, &mut dyn FnMut(&ProgressEvent)) -> R + Send + 'static,
+        caller: &Caller,
+        f: impl FnOnce(&dyn EngineApi, &Caller, &mut dyn FnMut(&ProgressEvent)) -> R + Send + 'static,
     ) -> Result<R, ErrorData> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
         let progress_token = context.meta.get_progress_token();
@@ -752,230 +876,21 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             }
         });
         let result = self
-            .blocking(move |e| {
+            .blocking(caller, move |e, c| {
                 let mut progress = |ev: &ProgressEvent| {
                     // The receiver lives until this closure is dropped.
                     let _ = tx.send(ev.clone());
                 };
-                f(e, &mut progress)
+                f(e, c, &mut progress)
             })
             .await;
         // Deliver every progress notification before the result.
         let _ = forward.await;
         result
     }
-
-    /// Ask about a pending approval by id (its plan is the one the approval
-    /// names); `None` when it is no longer pending.
-    async fn ask_about(
-        &self,
-        approval_id: &str,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-    ) -> Result<Option<HumanAnswer>, ErrorData> {
-        let aid = approval_id.to_string();
-        let found = self
-            .blocking(move |e| {
-                let approval = e
-                    .approvals(Some(ApprovalStatus::Pending))?
-                    .into_iter()
-                    .find(|a| a.id == aid);
-                match approval {
-                    Some(a) => {
-                        let plan = e.plan_by_id(&a.plan_id)?;
-                        Ok(Some((a, plan)))
-                    }
-                    None => Ok::<_, EngineError>(None),
-                }
-            })
-            .await?;
-        match found {
-            Ok(Some((approval, plan))) => self
-                .ask_human(&plan, &approval, request, context)
-                .await
-                .map(Some),
-            Ok(None) => Ok(None),
-            Err(e) => Ok(Some(HumanAnswer::Unavailable(format!(
-                "the approval could not be read ({e})"
-            )))),
-        }
-    }
-
-    /// Ask the client's user to approve `approval`, in whichever form the
-    /// session allows, and record the answer in the engine.
-    async fn ask_human(
-        &self,
-        plan: &Plan,
-        approval: &Approval,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-    ) -> Result<HumanAnswer, ErrorData> {
-        let human = Actor::human(&format!("{}-user", client_name(context)), "mcp-elicitation");
-        // A retried call carrying the answer (2026-07-28): only an answer to
-        // the question this server asked about this very approval counts.
-        if let Some(answer) = request
-            .input_responses
-            .as_ref()
-            .and_then(|r| r.get(APPROVAL_INPUT))
-            && let Some(state) = request.request_state.as_deref()
-            && self.take_question(&approval.id, state)
-        {
-            let action = answer
-                .get("action")
-                .and_then(Value::as_str)
-                .unwrap_or("cancel")
-                .to_string();
-            let note = answer
-                .get("content")
-                .and_then(|c| c.get("note"))
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            return self.record_answer(approval, &action, note, human).await;
-        }
-        let message = approval_prompt(plan, approval, self.engine.config().cost_threshold);
-        let params = ElicitRequestParams::FormElicitationParams {
-            meta: None,
-            message,
-            requested_schema: serde_json::from_value(json!({
-                "type": "object",
-                "properties": {
-                    "note": {"type": "string", "title": "Note", "description": "Optional note for the audit log"}
-                }
-            }))
-            .map_err(|e| ErrorData::internal_error(format!("approval form schema: {e}"), None))?,
-        };
-        let new_protocol = context
-            .protocol_version()
-            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
-        if new_protocol {
-            let can_elicit = context
-                .client_capabilities()
-                .is_some_and(|c| c.elicitation.is_some());
-            if !can_elicit {
-                return Ok(HumanAnswer::Unavailable(
-                    "the client did not declare elicitation, so the server cannot ask the user"
-                        .into(),
-                ));
-            }
-            let state = self.ask_question(&approval.id)?;
-            let mut requests = InputRequests::new();
-            requests.insert(
-                APPROVAL_INPUT.to_string(),
-                InputRequest::Elicitation(ElicitRequest::new(params)),
-            );
-            return Ok(HumanAnswer::AskAndRetry(InputRequiredResult::new(
-                Some(requests),
-                Some(state),
-            )));
-        }
-        if !context
-            .peer
-            .supported_elicitation_modes()
-            .contains(&ElicitationMode::Form)
-        {
-            return Ok(HumanAnswer::Unavailable(
-                "the client did not declare elicitation, so the server cannot ask the user".into(),
-            ));
-        }
-        match context.peer.create_elicitation(params).await {
-            Ok(result) => {
-                let action = match result.action {
-                    ElicitationAction::Accept => "accept",
-                    ElicitationAction::Decline => "decline",
-                    _ => "cancel",
-                };
-                let note = result
-                    .content
-                    .as_ref()
-                    .and_then(|c| c.get("note"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                self.record_answer(approval, action, note, human).await
-            }
-            Err(e) => Ok(HumanAnswer::Unavailable(format!(
-                "asking the user through the client failed ({e})"
-            ))),
-        }
-    }
-
-    /// Remember an approval question; the returned `requestState` names it.
-    fn ask_question(&self, approval_id: &str) -> Result<String, ErrorData> {
-        let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce).map_err(|e| {
-            ErrorData::internal_error(
-                format!("no randomness for the approval question: {e}"),
-                None,
-            )
-        })?;
-        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-        let mut asked = self.asked.lock().map_err(|_| {
-            ErrorData::internal_error("the approval question table is poisoned", None)
-        })?;
-        asked.insert(approval_id.to_string(), nonce.clone());
-        Ok(format!("{approval_id}.{nonce}"))
-    }
-
-    /// Whether `state` answers the open question about `approval_id`; the
-    /// question is closed either way it is answered, so an answer counts once.
-    fn take_question(&self, approval_id: &str, state: &str) -> bool {
-        let Ok(mut asked) = self.asked.lock() else {
-            return false;
-        };
-        let expected = asked.get(approval_id).map(|n| format!("{approval_id}.{n}"));
-        if expected.as_deref() == Some(state) {
-            asked.remove(approval_id);
-            true
-        } else {
-            false
-        }
-    }
-
-    async fn record_answer(
-        &self,
-        approval: &Approval,
-        action: &str,
-        note: Option<String>,
-        human: Actor,
-    ) -> Result<HumanAnswer, ErrorData> {
-        let id = approval.id.clone();
-        let who = human.to_string();
-        match action {
-            "accept" => {
-                let r = self
-                    .blocking(move |e| e.approve(&id, &human, note.as_deref()))
-                    .await?;
-                Ok(match r {
-                    Ok(_) => HumanAnswer::Approved(who),
-                    Err(err) => HumanAnswer::Unavailable(format!(
-                        "the user's approval could not be recorded: {err}"
-                    )),
-                })
-            }
-            "decline" => {
-                let r = self
-                    .blocking(move |e| {
-                        e.deny(
-                            &id,
-                            &human,
-                            note.as_deref().or(Some("declined in the MCP client")),
-                        )
-                    })
-                    .await?;
-                Ok(match r {
-                    Ok(_) => HumanAnswer::Denied(who),
-                    Err(err) => HumanAnswer::Unavailable(format!(
-                        "the user's denial could not be recorded: {err}"
-                    )),
-                })
-            }
-            _ => Ok(HumanAnswer::Unavailable(
-                "the user dismissed the question without answering".into(),
-            )),
-        }
-    }
 }
 
-impl<C: Cloud + 'static, S: Store + 'static> ServerHandler for InfraguardServer<C, S> {
+impl ServerHandler for InfraguardServer {
     fn get_info(&self) -> ServerConfig {
         let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_instructions(self.instructions());
@@ -1022,13 +937,13 @@ impl<C: Cloud + 'static, S: Store + 'static> ServerHandler for InfraguardServer<
     }
 }
 
-fn env_names<C: Cloud, S: Store>(engine: &Engine<C, S>) -> Vec<String> {
-    engine
-        .config()
-        .environments
-        .iter()
-        .map(|e| e.name.clone())
-        .collect()
+fn env_names(config: &ProjectConfig) -> Vec<String> {
+    config.environments.iter().map(|e| e.name.clone()).collect()
+}
+
+/// Who asks, for the engine: the MCP client's name on the `mcp` channel.
+fn caller_of(context: &RequestContext<RoleServer>) -> Caller {
+    Caller::new(&client_name(context), "mcp")
 }
 
 fn client_name(context: &RequestContext<RoleServer>) -> String {
@@ -1219,6 +1134,7 @@ fn from_engine<T: Into<Value>>(r: Result<T, EngineError>) -> CallToolResponse {
                 (_, ErrorKind::BadInput) => "bad_input",
                 (_, ErrorKind::Cloud) => "cloud_error",
                 (_, ErrorKind::Failure) => "failure",
+                (_, ErrorKind::Gated) => "gated",
             };
             if e.kind() == ErrorKind::Failure {
                 tracing::error!("engine failure: {e}");
@@ -1226,72 +1142,6 @@ fn from_engine<T: Into<Value>>(r: Result<T, EngineError>) -> CallToolResponse {
             refusal(kind, e.to_string(), json!({}))
         }
     }
-}
-
-fn approval_required(
-    tool: ToolName,
-    plan: &Plan,
-    approval: &Approval,
-    why: &str,
-) -> CallToolResponse {
-    let message = format!(
-        "{} needs a human's approval ({}), and {why}. Nothing was changed. Ask the user to run `infraguard approve {}` in the project folder (or `infraguard deny {}`), then call {} again with the same credentials_token, explained_token and security_scan_token.",
-        approval.summary,
-        approval.reasons.join("; "),
-        approval.id,
-        approval.id,
-        tool.as_str()
-    );
-    refusal(
-        "approval_required",
-        message,
-        json!({
-            "status": "APPROVAL_REQUIRED",
-            "approval_id": approval.id,
-            "plan_id": plan.id,
-            "reasons": approval.reasons,
-            "summary": approval.summary,
-            "monthly_cost_usd": plan.cost.monthly_usd,
-        }),
-    )
-}
-
-/// What the user sees when asked: the change, why a human is needed, the
-/// cost with its breakdown, the open findings and the template.
-fn approval_prompt(plan: &Plan, approval: &Approval, threshold: Money) -> String {
-    let mut lines = vec![
-        format!("infraguard asks for your approval: {}", approval.summary),
-        format!("Why a human must decide: {}", approval.reasons.join("; ")),
-        infraguard_cost::render_estimate(&plan.cost, threshold)
-            .trim_end()
-            .to_string(),
-    ];
-    let open: Vec<_> = plan.open_findings().collect();
-    if open.is_empty() {
-        lines.push("Security scan: no open findings.".into());
-    } else {
-        lines.push(format!("Security scan: {} open finding(s):", open.len()));
-        lines.extend(
-            open.iter()
-                .map(|f| format!("   - [{}] {} {}: {}", f.severity, f.rule, f.path, f.title)),
-        );
-    }
-    let template = plan.template.to_pretty_json();
-    // Keep the prompt readable; the full template was shown by `explain`.
-    let shown: String = template.chars().take(3000).collect();
-    lines.push(format!(
-        "CloudFormation template{}:\n{shown}",
-        if shown.len() < template.len() {
-            " (first 3000 characters)"
-        } else {
-            ""
-        }
-    ));
-    lines.push(format!(
-        "Accept to approve {} (plan {}), decline to deny it.",
-        approval.id, plan.id
-    ));
-    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -10,8 +10,6 @@
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use infraguard_core::cloud::Cloud;
-use infraguard_core::store::Store;
 use infraguard_engine::env_vars::INFRAGUARD_LOG;
 use rmcp::ServiceExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -73,9 +71,7 @@ fn stdio_transport() -> WireTransport<tokio::io::Stdout> {
 }
 
 /// Serve over stdin/stdout until the client closes the connection.
-pub async fn serve_stdio<C: Cloud + 'static, S: Store + 'static>(
-    server: InfraguardServer<C, S>,
-) -> Result<(), McpError> {
+pub async fn serve_stdio(server: InfraguardServer) -> Result<(), McpError> {
     let running = server
         .serve(stdio_transport())
         .await
@@ -89,8 +85,8 @@ pub async fn serve_stdio<C: Cloud + 'static, S: Store + 'static>(
 
 /// Serve streamable HTTP on `listener` (at [`HTTP_PATH`]) until `shutdown`
 /// completes.
-pub async fn serve_http<C: Cloud + 'static, S: Store + 'static>(
-    server: InfraguardServer<C, S>,
+pub async fn serve_http(
+    server: InfraguardServer,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), McpError> {
@@ -139,10 +135,7 @@ pub async fn shutdown_signal() {
 
 /// Build a runtime and serve until the client leaves (stdio) or a signal
 /// arrives (HTTP). The entry point of `infraguard serve`.
-pub fn run<C: Cloud + 'static, S: Store + 'static>(
-    server: InfraguardServer<C, S>,
-    transport: Transport,
-) -> Result<(), McpError> {
+pub fn run(server: InfraguardServer, transport: Transport) -> Result<(), McpError> {
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         // The engine's work runs on the blocking pool; two workers carry the protocol.

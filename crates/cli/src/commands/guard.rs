@@ -159,7 +159,11 @@ pub fn run(cli: &Cli, command: &GuardCommand) -> Result<i32> {
                         h.uid,
                         h.user.map(|u| format!(" ({u})")).unwrap_or_default(),
                         h.peer,
-                        if h.approvers.is_empty() { "none enrolled".into() } else { h.approvers.join(", ") },
+                        if h.approvers.is_empty() {
+                            "none enrolled".into()
+                        } else {
+                            h.approvers.join(", ")
+                        },
                         h.page.unwrap_or_else(|| "not served".into())
                     ),
                     None => v.to_string(),
@@ -170,7 +174,9 @@ pub fn run(cli: &Cli, command: &GuardCommand) -> Result<i32> {
         GuardCommand::Policy(PolicyCommand::Show(s)) => {
             let (socket, project) = adopted(cli, s)?;
             let v = client::call(&socket, &GuardRequest::PolicyShow { project }, &mut |_| {})?;
-            show(cli.output, &v, |v| v["policy"].as_str().unwrap_or_default().to_string())
+            show(cli.output, &v, |v| {
+                v["policy"].as_str().unwrap_or_default().to_string()
+            })
         }
         GuardCommand::Policy(PolicyCommand::Set(a)) => policy_set(cli, a),
     }
@@ -212,12 +218,16 @@ fn read_raw(root: &Path) -> Result<RawConfig> {
 fn adopted(cli: &Cli, s: &SocketArg) -> Result<(PathBuf, String)> {
     let root = project::find_root(&project::start_dir(cli.directory.as_deref())?)?;
     let raw = read_raw(&root)?;
-    let project = raw.guard.as_ref().and_then(|g| g.project.clone()).ok_or_else(|| {
-        BadInput(format!(
-            "{} is not adopted by a guard: run `infraguard guard adopt` there first",
-            root.display()
-        ))
-    })?;
+    let project = raw
+        .guard
+        .as_ref()
+        .and_then(|g| g.project.clone())
+        .ok_or_else(|| {
+            BadInput(format!(
+                "{} is not adopted by a guard: run `infraguard guard adopt` there first",
+                root.display()
+            ))
+        })?;
     Ok((socket_for(cli, s)?, project))
 }
 
@@ -232,7 +242,10 @@ pub fn read_code(prompt: &str) -> Result<String> {
     stdin.lock().read_line(&mut line)?;
     let code = line.trim().to_string();
     if code.is_empty() {
-        return Err(BadInput("no code was given (6 digits from the approver's authenticator)".into()).into());
+        return Err(BadInput(
+            "no code was given (6 digits from the approver's authenticator)".into(),
+        )
+        .into());
     }
     Ok(code)
 }
@@ -241,9 +254,11 @@ fn run_guard(a: &RunArgs) -> Result<i32> {
     let page_addr = match a.page_addr.trim() {
         "none" | "" => None,
         text => {
-            let addr: std::net::SocketAddr = text
-                .parse()
-                .map_err(|_| BadInput(format!("--page-addr {text}: not an address like 127.0.0.1:0")))?;
+            let addr: std::net::SocketAddr = text.parse().map_err(|_| {
+                BadInput(format!(
+                    "--page-addr {text}: not an address like 127.0.0.1:0"
+                ))
+            })?;
             if !addr.ip().is_loopback() {
                 return Err(BadInput(format!(
                     "--page-addr {text}: approval pages are served on loopback only (127.0.0.1)"
@@ -254,7 +269,9 @@ fn run_guard(a: &RunArgs) -> Result<i32> {
         }
     };
     let socket_gid = match &a.group {
-        Some(g) => Some(group_id(g).ok_or_else(|| BadInput(format!("--group {g}: no such group")))?),
+        Some(g) => {
+            Some(group_id(g).ok_or_else(|| BadInput(format!("--group {g}: no such group")))?)
+        }
         None => None,
     };
     let opener: Opener = Arc::new(|dir: &Path, config| {
@@ -308,9 +325,15 @@ fn enroll(cli: &Cli, a: &EnrollArgs) -> Result<i32> {
     )?;
     let start: EnrollStartReply = serde_json::from_value(v)?;
     if cli.output == Output::Json {
-        println!("{}", json!({"approver": start.approver, "otpauth_url": start.otpauth_url}));
+        println!(
+            "{}",
+            json!({"approver": start.approver, "otpauth_url": start.otpauth_url})
+        );
     } else {
-        println!("Enrolling approver {}. Add this to their authenticator app (shown once):\n", start.approver);
+        println!(
+            "Enrolling approver {}. Add this to their authenticator app (shown once):\n",
+            start.approver
+        );
         if let Ok(qr) = qrcode::QrCode::new(start.otpauth_url.as_bytes()) {
             println!(
                 "{}",
@@ -345,7 +368,12 @@ fn adopt(cli: &Cli, s: &SocketArg) -> Result<i32> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let mut raw = RawConfig::parse(&text)?;
-    if raw.guard.as_ref().and_then(|g| g.project.as_ref()).is_some() {
+    if raw
+        .guard
+        .as_ref()
+        .and_then(|g| g.project.as_ref())
+        .is_some()
+    {
         return Err(BadInput(format!(
             "{} is already adopted (see [guard] in {CONFIG_FILE})",
             root.display()
@@ -356,7 +384,7 @@ fn adopt(cli: &Cli, s: &SocketArg) -> Result<i32> {
     let state = root.join(STATE_DIR);
     let mut clouds = BTreeMap::new();
     for (name, env) in &raw.environments {
-        let file = project::local_cloud_path(&root, name);
+        let file = project::cloud_file(&state, name);
         if env.backend == Backend::Local && file.is_file() {
             let bytes = sqlite_snapshot(&file)?;
             clouds.insert(
@@ -379,7 +407,8 @@ fn adopt(cli: &Cli, s: &SocketArg) -> Result<i32> {
         socket: Some(socket.display().to_string()),
         project: Some(reply.project.clone()),
     });
-    std::fs::write(&path, raw.to_toml()).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, raw.to_toml())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     // The guard holds the state now; a local copy would only mislead.
     if state.is_dir() {
         std::fs::remove_dir_all(&state)
@@ -418,7 +447,10 @@ fn policy_set(cli: &Cli, a: &PolicySetArgs) -> Result<i32> {
     };
     let v = match client::call(&socket, &request(None), &mut |_| {}) {
         Ok(v) => v,
-        Err(e) if e.kind() == infraguard_engine::ErrorKind::Gated && e.to_string().contains("code") => {
+        Err(e)
+            if e.kind() == infraguard_engine::ErrorKind::Gated
+                && e.to_string().contains("code") =>
+        {
             eprintln!("{e}");
             let code = read_code("Approver code (6 digits): ")?;
             client::call(
@@ -432,7 +464,9 @@ fn policy_set(cli: &Cli, a: &PolicySetArgs) -> Result<i32> {
         }
         Err(e) => return Err(e.into()),
     };
-    show(cli.output, &v, |_| format!("✅ {} = {} in the guard's policy", a.key, a.value))
+    show(cli.output, &v, |_| {
+        format!("✅ {} = {} in the guard's policy", a.key, a.value)
+    })
 }
 
 fn run_cmd(program: &str, args: &[&str]) -> Result<()> {
@@ -451,7 +485,10 @@ fn require_root(what: &str) -> Result<()> {
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
         .unwrap_or(u32::MAX);
     if uid != 0 {
-        return Err(BadInput(format!("`infraguard guard {what}` sets up system accounts and files: run it with sudo")).into());
+        return Err(BadInput(format!(
+            "`infraguard guard {what}` sets up system accounts and files: run it with sudo"
+        ))
+        .into());
     }
     Ok(())
 }
@@ -464,36 +501,56 @@ fn install(a: &InstallArgs) -> Result<i32> {
     if infraguard_guard::server::user_name_to_uid(SYSTEM_ACCOUNT).is_none() {
         run_cmd(
             "useradd",
-            &["--system", "--gid", SYSTEM_ACCOUNT, "--home-dir", SYSTEM_HOME, "--shell", "/usr/sbin/nologin", SYSTEM_ACCOUNT],
+            &[
+                "--system",
+                "--gid",
+                SYSTEM_ACCOUNT,
+                "--home-dir",
+                SYSTEM_HOME,
+                "--shell",
+                "/usr/sbin/nologin",
+                SYSTEM_ACCOUNT,
+            ],
         )?;
     }
     for u in &a.user {
         run_cmd("usermod", &["-aG", SYSTEM_ACCOUNT, u])?;
     }
     std::fs::create_dir_all(SYSTEM_HOME)?;
-    run_cmd("chown", &[&format!("{SYSTEM_ACCOUNT}:{SYSTEM_ACCOUNT}"), SYSTEM_HOME])?;
+    run_cmd(
+        "chown",
+        &[&format!("{SYSTEM_ACCOUNT}:{SYSTEM_ACCOUNT}"), SYSTEM_HOME],
+    )?;
     run_cmd("chmod", &["0700", SYSTEM_HOME])?;
     // A root-owned copy: a binary in the user's ~/.cargo/bin could be swapped by the agent.
     let me = std::env::current_exe().context("cannot find this binary")?;
     std::fs::create_dir_all(Path::new(SYSTEM_BINARY).parent().unwrap_or(Path::new("/")))?;
-    std::fs::copy(&me, SYSTEM_BINARY).with_context(|| format!("cannot copy the binary to {SYSTEM_BINARY}"))?;
+    std::fs::copy(&me, SYSTEM_BINARY)
+        .with_context(|| format!("cannot copy the binary to {SYSTEM_BINARY}"))?;
     run_cmd("chown", &["root:root", SYSTEM_BINARY])?;
     run_cmd("chmod", &["0755", SYSTEM_BINARY])?;
     let unit = format!(
         "[Unit]\nDescription=infraguard guard: approvals a coding agent cannot forge\nAfter=network.target\n\n[Service]\nUser={SYSTEM_ACCOUNT}\nGroup={SYSTEM_ACCOUNT}\nRuntimeDirectory=infraguard\nRuntimeDirectoryMode=0755\nExecStart={SYSTEM_BINARY} guard run --home {SYSTEM_HOME} --socket {SYSTEM_SOCKET} --group {SYSTEM_ACCOUNT}\nRestart=on-failure\nNoNewPrivileges=yes\nProtectSystem=strict\nReadWritePaths={SYSTEM_HOME}\nPrivateTmp=yes\n\n[Install]\nWantedBy=multi-user.target\n"
     );
     if !a.no_systemd {
-        std::fs::write(SYSTEMD_UNIT, unit).with_context(|| format!("cannot write {SYSTEMD_UNIT}"))?;
+        std::fs::write(SYSTEMD_UNIT, unit)
+            .with_context(|| format!("cannot write {SYSTEMD_UNIT}"))?;
         run_cmd("systemctl", &["daemon-reload"])?;
         run_cmd("systemctl", &["enable", "--now", "infraguard.service"])?;
-        println!("✅ the guard runs as `{SYSTEM_ACCOUNT}` (systemd unit infraguard.service), socket {SYSTEM_SOCKET}");
+        println!(
+            "✅ the guard runs as `{SYSTEM_ACCOUNT}` (systemd unit infraguard.service), socket {SYSTEM_SOCKET}"
+        );
     } else {
         println!(
             "✅ set up account `{SYSTEM_ACCOUNT}`, home {SYSTEM_HOME}, binary {SYSTEM_BINARY}. Start the guard with:\n   setpriv --reuid {SYSTEM_ACCOUNT} --regid {SYSTEM_ACCOUNT} --init-groups {SYSTEM_BINARY} guard run --home {SYSTEM_HOME} --socket {SYSTEM_SOCKET} --group {SYSTEM_ACCOUNT}"
         );
     }
-    println!("Next: `sudo infraguard guard enroll --approver NAME`, then `infraguard guard adopt` in each project folder.");
-    println!("Linux only: macOS and Windows have no install step yet (run `guard run` under a separate account by hand).");
+    println!(
+        "Next: `sudo infraguard guard enroll --approver NAME`, then `infraguard guard adopt` in each project folder."
+    );
+    println!(
+        "Linux only: macOS and Windows have no install step yet (run `guard run` under a separate account by hand)."
+    );
     Ok(exit::OK)
 }
 
@@ -511,7 +568,9 @@ fn uninstall(a: &UninstallArgs) -> Result<i32> {
         let _ = run_cmd("groupdel", &[SYSTEM_ACCOUNT]);
         println!("✅ the guard is removed, with its home and account");
     } else {
-        println!("✅ the guard is stopped and removed; its home {SYSTEM_HOME} (adopted projects' state and audit) and account are kept (--purge removes them)");
+        println!(
+            "✅ the guard is stopped and removed; its home {SYSTEM_HOME} (adopted projects' state and audit) and account are kept (--purge removes them)"
+        );
     }
     Ok(exit::OK)
 }

@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod cloud;
 pub mod costs;
+pub mod guard;
 pub mod iam;
 pub mod init;
 pub mod plan;
@@ -46,6 +47,8 @@ pub fn run(cli: &Cli) -> Result<i32> {
         Command::Preflight(a) => promote::preflight(cli, a),
         Command::Iam(a) => iam::run(cli, a),
         Command::Cloud(c) => cloud::run(dir, c),
+        Command::Doctor => guard::doctor(cli),
+        Command::Guard(c) => guard::run(cli, c),
         Command::Serve(a) => serve::run(dir, a),
         Command::Scan(a) => scan::run(a, &mut std::io::stdout().lock()),
     }

@@ -1,12 +1,12 @@
 //! `infraguard serve`: the MCP server that `.mcp.json` starts (`aws-dev` as
 //! `serve --env dev`, `aws-prod` as `serve --env prod`). Resolves the
-//! project and flags, opens the engine, and hands it to `infraguard-mcp`.
+//! project and flags, opens the engine API (`project::open_api`), and hands
+//! it to `infraguard-mcp`.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Result;
-use infraguard_mcp::{InfraguardServer, Transport};
+use infraguard_mcp::{InfraguardServer, McpError, Transport};
 
 use crate::exit::{self, BadInput};
 use crate::project;
@@ -32,28 +32,32 @@ pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
         ),
         None => Transport::Stdio,
     };
-    let root = project::find_root(&project::start_dir(dir)?)?;
-    let mut config = project::load_config(&root)?;
-    if let Some(env) = &args.env {
-        if config.environment(env).is_err() {
-            let known: Vec<String> = config.environments.iter().map(|e| e.name.clone()).collect();
-            return Err(BadInput(format!(
-                "--env {env}: this project has no such environment; it has {}",
-                known.join(", ")
-            ))
-            .into());
+    let (_root, api) = project::open_api(dir, |config| {
+        if let Some(env) = &args.env {
+            if config.environment(env).is_err() {
+                let known: Vec<String> =
+                    config.environments.iter().map(|e| e.name.clone()).collect();
+                return Err(BadInput(format!(
+                    "--env {env}: this project has no such environment; it has {}",
+                    known.join(", ")
+                ))
+                .into());
+            }
+            // A server for one environment opens only that environment's cloud.
+            config.environments.retain(|e| &e.name == env);
         }
-        // A server for one environment opens only that environment's cloud.
-        config.environments.retain(|e| &e.name == env);
-    }
-    if args.readonly {
-        for e in &mut config.environments {
-            e.read_only = true;
+        if args.readonly {
+            for e in &mut config.environments {
+                e.read_only = true;
+            }
         }
-    }
-    let engine = project::open_engine(&root, config)?;
-    let server = InfraguardServer::new(Arc::new(engine), args.env.clone())
-        .map_err(|e| BadInput(e.to_string()))?;
+        Ok(())
+    })?;
+    let server = InfraguardServer::new(api, args.env.clone()).map_err(|e| match e {
+        // The engine could not answer: a failure, not a wrong flag.
+        e @ McpError::Engine { .. } => anyhow::Error::new(e),
+        e => BadInput(e.to_string()).into(),
+    })?;
     infraguard_mcp::run(server, transport)?;
     Ok(exit::OK)
 }

@@ -11,17 +11,16 @@
 //! which gates its prod plan: when a human must approve, the user is asked
 //! through the client exactly as for the mutation tools.
 
-use infraguard_core::cloud::Cloud;
 use infraguard_core::plan::Plan;
 use infraguard_core::resource::Operation;
-use infraguard_core::store::Store;
 use infraguard_engine::iam::{ExtendRequest, ExtendStatus};
-use infraguard_engine::{Actor, EngineError, PromotionReport, PromotionState};
+use infraguard_engine::{Actor, Caller, EngineError, PromotionReport, PromotionState};
 use rmcp::model::{CallToolRequestParams, CallToolResponse, ContentBlock};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 use serde_json::{Value, json};
 
+use super::approvals::{Decision, Pending};
 use super::{
     HumanAnswer, InfraguardServer, ToolResult, adapter_refusal, from_engine, parse, refusal,
     success, to_value,
@@ -35,7 +34,7 @@ use crate::tools::ToolName;
 /// Bounded so that an approval the gate keeps asking for cannot loop.
 const MAX_PROMOTION_ROUNDS: usize = 8;
 
-impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
+impl InfraguardServer {
     /// An environment when one is asked for or the server serves only one;
     /// `None` means every environment the (unrestricted) server serves.
     fn optional_env(&self, requested: Option<&str>) -> Result<Option<String>, McpError> {
@@ -50,7 +49,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         &self,
         tool: ToolName,
         request: &CallToolRequestParams,
-        actor: Actor,
+        caller: &Caller,
     ) -> ToolResult {
         let a: CostReportArgs = parse(tool, request)?;
         let env = match self.optional_env(a.environment.as_deref()) {
@@ -67,10 +66,10 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             },
         };
         let r = self
-            .blocking(move |e| {
-                let report = e.cost_report(env.as_deref())?;
-                let alarms = match &alarm_env {
-                    Some(env) => Some(e.plan_billing_alarms(env, &actor)?),
+            .blocking(caller, move |e, c| {
+                let report = e.cost_report(c, env)?;
+                let alarms = match alarm_env {
+                    Some(env) => Some(e.plan_billing_alarms(c, env)?),
                     None => None,
                 };
                 Ok::<_, EngineError>((report, alarms))
@@ -101,7 +100,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         tool: ToolName,
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
-        actor: Actor,
+        caller: &Caller,
     ) -> ToolResult {
         let a: PromoteArgs = parse(tool, request)?;
         if let Some(served) = &self.fixed_env {
@@ -111,17 +110,16 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             }));
         }
         // Approvals the user granted during this call, by id.
-        let mut approved: Vec<(String, String)> = Vec::new();
+        let mut approved: Vec<Decision> = Vec::new();
         for _ in 0..MAX_PROMOTION_ROUNDS {
-            let (t, id, deps, who) = (
+            let (t, id, deps) = (
                 a.resource_type.clone(),
                 a.identifier.clone(),
                 a.with_dependencies,
-                actor.clone(),
             );
             let r = self
-                .blocking_with_progress(context, move |e, progress| {
-                    e.promote(&t, &id, deps, &who, progress)
+                .blocking_with_progress(context, caller, move |e, c, progress| {
+                    e.promote(c, t, id, deps, progress)
                 })
                 .await?;
             let report = match r {
@@ -135,22 +133,23 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             let Some(approval_id) = waiting else {
                 return Ok(promotion_result(&report, &approved, None));
             };
-            if approved.iter().any(|(id, _)| id == &approval_id) {
+            if approved.iter().any(|d| d.approval_id == approval_id) {
                 // Approved, yet the promotion still waits for it: report, never loop.
-                return Ok(promotion_result(
-                    &report,
-                    &approved,
-                    Some("the approval was recorded but the promotion still waits for it"),
-                ));
+                let why = "the approval was recorded but the promotion still waits for it";
+                let pending = self.pending(caller, &approval_id, None, why.into()).await?;
+                return Ok(promotion_result(&report, &approved, Some(&pending)));
             }
-            match self.ask_about(&approval_id, request, context).await? {
-                Some(HumanAnswer::Approved(who)) => approved.push((approval_id, who)),
-                Some(HumanAnswer::Denied(who)) => {
+            match self
+                .ask_about(&approval_id, request, context, caller)
+                .await?
+            {
+                Some(HumanAnswer::Approved(d)) => approved.push(d),
+                Some(HumanAnswer::Denied(d)) => {
                     return Ok(refusal(
                         "denied",
                         format!(
-                            "{who} declined the promotion of {} `{}` ({approval_id} is denied): nothing was created in prod. Change the dev resource and call promote_resource again if the promotion is still wanted.",
-                            report.type_name, report.dev_id
+                            "{} declined the promotion of {} `{}` ({approval_id} is denied): nothing was created in prod. Change the dev resource and call promote_resource again if the promotion is still wanted.",
+                            d.by, report.type_name, report.dev_id
                         ),
                         promotion_details(&report, &approved, Some(&approval_id)),
                     ));
@@ -158,8 +157,8 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
                 Some(HumanAnswer::AskAndRetry(input)) => {
                     return Ok(CallToolResponse::InputRequired(input));
                 }
-                Some(HumanAnswer::Unavailable(why)) => {
-                    return Ok(promotion_result(&report, &approved, Some(&why)));
+                Some(HumanAnswer::Pending(p)) => {
+                    return Ok(promotion_result(&report, &approved, Some(&p)));
                 }
                 // Decided elsewhere since the engine looked: promote again.
                 None => {}
@@ -177,10 +176,11 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         &self,
         tool: ToolName,
         request: &CallToolRequestParams,
+        caller: &Caller,
     ) -> ToolResult {
         let a: TypeFilterArgs = parse(tool, request)?;
         let r = self
-            .blocking(move |e| e.sync_status(a.resource_type.as_deref()))
+            .blocking(caller, move |e, c| e.sync_status(c, a.resource_type))
             .await?;
         Ok(from_engine(r.map(|report| {
             let mut v = to_value(&report);
@@ -198,10 +198,11 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         &self,
         tool: ToolName,
         request: &CallToolRequestParams,
+        caller: &Caller,
     ) -> ToolResult {
         let a: TypeFilterArgs = parse(tool, request)?;
         let r = self
-            .blocking(move |e| e.drift(a.resource_type.as_deref()))
+            .blocking(caller, move |e, c| e.drift(c, a.resource_type))
             .await?;
         Ok(from_engine(r.map(|report| {
             let mut v = to_value(&report);
@@ -219,6 +220,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         &self,
         tool: ToolName,
         request: &CallToolRequestParams,
+        caller: &Caller,
     ) -> ToolResult {
         let a: LintIamArgs = parse(tool, request)?;
         let text = match (a.policy_document, a.template) {
@@ -241,7 +243,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             Err(e) => return Ok(adapter_refusal(e)),
         };
         let r = self
-            .blocking(move |e| e.iam_lint(&text, env.as_deref()))
+            .blocking(caller, move |e, c| e.iam_lint(c, text, env))
             .await?;
         Ok(from_engine(r.map(|report| {
             let mut v = report.json();
@@ -259,6 +261,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         &self,
         tool: ToolName,
         request: &CallToolRequestParams,
+        caller: &Caller,
     ) -> ToolResult {
         let a: SuggestIamArgs = parse(tool, request)?;
         let env = match self.env_for(a.environment.as_deref()) {
@@ -266,7 +269,9 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             Err(e) => return Ok(adapter_refusal(e)),
         };
         let r = self
-            .blocking(move |e| e.iam_suggest(&a.capability, &a.resources, &env))
+            .blocking(caller, move |e, c| {
+                e.iam_suggest(c, a.capability, a.resources, env)
+            })
             .await?;
         let suggestion = match r {
             Ok(s) => s,
@@ -287,7 +292,7 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
         &self,
         tool: ToolName,
         request: &CallToolRequestParams,
-        actor: Actor,
+        caller: &Caller,
     ) -> ToolResult {
         let a: ExtendIamArgs = parse(tool, request)?;
         let env = match self.env_for(a.environment.as_deref()) {
@@ -300,9 +305,12 @@ impl<C: Cloud + 'static, S: Store + 'static> InfraguardServer<C, S> {
             principal: a.principal_name,
             capability: a.capability,
             resources: a.resources,
-            actor,
+            // The engine names the requester from the caller.
+            actor: Actor::default(),
         };
-        let r = self.blocking(move |e| e.iam_extend(&req)).await?;
+        let r = self
+            .blocking(caller, move |e, c| e.iam_extend(c, req))
+            .await?;
         let report = match r {
             Ok(r) => r,
             Err(e) => return Ok(from_engine::<Value>(Err(e))),
@@ -428,17 +436,12 @@ fn plan_summary(plan: &Plan) -> Value {
 /// the promotion waits, the approval id at the top level.
 fn promotion_details(
     report: &PromotionReport,
-    approved: &[(String, String)],
+    approved: &[Decision],
     waiting_on: Option<&str>,
 ) -> Value {
     let mut v = to_value(report);
     if !approved.is_empty() {
-        v["approved_by"] = json!(
-            approved
-                .iter()
-                .map(|(id, who)| json!({"approval_id": id, "approved_by": who}))
-                .collect::<Vec<_>>()
-        );
+        v["approved_by"] = json!(approved.iter().map(Decision::fields).collect::<Vec<_>>());
     }
     if let Some(aid) = waiting_on {
         v["approval_id"] = json!(aid);
@@ -451,8 +454,8 @@ fn promotion_details(
 /// step (as the mutation tools report theirs).
 fn promotion_result(
     report: &PromotionReport,
-    approved: &[(String, String)],
-    why_not_asked: Option<&str>,
+    approved: &[Decision],
+    pending: Option<&Pending>,
 ) -> CallToolResponse {
     let approval_id = report.gate.as_ref().and_then(|g| g.approval_id.clone());
     match report.status {
@@ -463,14 +466,26 @@ fn promotion_result(
         }
         PromotionState::AwaitingApproval => {
             let aid = approval_id.unwrap_or_default();
-            let why = why_not_asked.unwrap_or("the user could not be asked");
+            let (why, how) = match pending {
+                Some(p) => (p.why.clone(), p.how()),
+                None => (
+                    "the user could not be asked".to_string(),
+                    format!(
+                        "Ask the user to run `infraguard approve {aid}` in the project folder (or `infraguard deny {aid}`)"
+                    ),
+                ),
+            };
+            let mut details = promotion_details(report, approved, Some(&aid));
+            if let Some(p) = pending {
+                super::approvals::merge(&mut details, p.fields());
+            }
             refusal(
                 "approval_required",
                 format!(
-                    "{} Nothing more was changed: {why}. Ask the user to run `infraguard approve {aid}` in the project folder (or `infraguard deny {aid}`), then call promote_resource again with the same arguments.",
+                    "{} Nothing more was changed: {why}. {how}, then call promote_resource again with the same arguments.",
                     report.message
                 ),
-                promotion_details(report, approved, Some(&aid)),
+                details,
             )
         }
         PromotionState::Blocked | PromotionState::Denied | PromotionState::Failed => {
@@ -573,10 +588,16 @@ mod tests {
 
     #[test]
     fn a_waiting_promotion_names_the_approval_and_the_retry() {
+        let pending = Pending {
+            approval_id: "apr-1".into(),
+            why: "the client did not declare elicitation".into(),
+            level: infraguard_engine::Level::Advisory,
+            page: None,
+        };
         let r = complete(promotion_result(
             &report(PromotionState::AwaitingApproval),
             &[],
-            Some("the client did not declare elicitation"),
+            Some(&pending),
         ));
         assert_eq!(r.is_error, Some(true));
         let s = r.structured_content.unwrap_or_default();
@@ -612,7 +633,11 @@ mod tests {
 
     #[test]
     fn a_synced_promotion_is_a_success_saying_who_approved() {
-        let approved = [("apr-1".to_string(), "human:claude-user".to_string())];
+        let approved = [Decision {
+            approval_id: "apr-1".into(),
+            by: "unverified:claude-code via mcp (accepted in the MCP client claude-code)".into(),
+            level: infraguard_engine::Level::Advisory,
+        }];
         let r = complete(promotion_result(
             &report(PromotionState::Synced),
             &approved,
@@ -621,6 +646,12 @@ mod tests {
         assert_eq!(r.is_error, Some(false));
         let s = r.structured_content.unwrap_or_default();
         assert_eq!(s["status"], "synced");
-        assert_eq!(s["approved_by"][0]["approved_by"], "human:claude-user");
+        assert!(
+            s["approved_by"][0]["approved_by"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("unverified:")),
+            "{s}"
+        );
+        assert_eq!(s["approved_by"][0]["approval_verified"], false);
     }
 }

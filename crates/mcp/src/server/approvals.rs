@@ -1,0 +1,716 @@
+//! Asking a human about a pending approval, in the way the environment's
+//! level allows, and reading the answer back from the engine.
+//!
+//! The server never decides who is a human: it hands what the user did to
+//! the engine as a [`Proof`] and reports the engine's record of it.
+//!
+//! - `advisory`: a form elicitation (on 2026-07-28, an input-required result
+//!   carrying it). An accept becomes a [`Proof::Confirmation`], which the
+//!   engine records as `unverified:…`; a decline is a denial (anyone may say
+//!   no); a dismissal leaves the approval pending.
+//! - `guarded`, `aws-enforced`: an accept in the client proves nothing, so
+//!   no form is sent. The user is pointed at the approval page (a URL-mode
+//!   elicitation, where the client supports one) and at `infraguard approve
+//!   ID`, both of which ask for an approver's code. Whatever the client
+//!   answers, the server then reads the approval's status from the engine.
+//!
+//! Either way, only an answer to a question this server asked counts: an
+//! input-required question carries a nonce in its `requestState`, and a
+//! retried call's answer is read only when it brings that nonce back.
+
+use infraguard_core::approval::{Approval, ApprovalStatus};
+use infraguard_core::money::Money;
+use infraguard_core::plan::Plan;
+use infraguard_engine::{Caller, EngineError, Level, Proof};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, ElicitRequest, ElicitRequestParams, ElicitationAction,
+    InputRequest, InputRequests, InputRequiredResult, ProtocolVersion,
+};
+use rmcp::service::{ElicitationMode, RequestContext};
+use rmcp::{ErrorData, RoleServer};
+use serde_json::{Value, json};
+
+use super::{InfraguardServer, client_name, refusal};
+use crate::tools::ToolName;
+
+/// Key of the approval question in an input-required result (2026-07-28).
+const APPROVAL_INPUT: &str = "approval";
+
+/// What a level means, in plain words: what it protects against, and what
+/// an approval is there.
+pub fn level_words(level: Level) -> (&'static str, &'static str) {
+    match level {
+        Level::Advisory => (
+            "it stops mistakes and leaves a trace; an agent with a shell can get around it",
+            "an accept in the MCP client or a `yes` at a terminal approves, recorded as unverified: anything that can type can give one",
+        ),
+        Level::Guarded => (
+            "the guard holds the state, the policy and the cloud access under its own OS account; an agent with a shell cannot approve",
+            "only an enrolled approver's code approves, entered on the approval page or at `infraguard approve ID`; an accept in the MCP client approves nothing",
+        ),
+        Level::AwsEnforced => (
+            "AWS itself refuses the writes without the approver's MFA session",
+            "only an approver's AWS MFA code approves, entered on the approval page or at `infraguard approve ID`; an accept in the MCP client approves nothing",
+        ),
+    }
+}
+
+/// What became of the question, as the engine recorded it.
+pub(super) enum HumanAnswer {
+    Approved(Decision),
+    Denied(Decision),
+    /// The 2026-07-28 form: the client must ask and retry the call.
+    AskAndRetry(InputRequiredResult),
+    /// Still pending, and how a human can approve it.
+    Pending(Pending),
+}
+
+/// A decided approval, as the engine recorded it.
+pub(super) struct Decision {
+    pub approval_id: String,
+    /// `decided_by` of the engine's record (`unverified:…`, `human:…`, `agent:…`).
+    pub by: String,
+    pub level: Level,
+}
+
+impl Decision {
+    fn of(approval: &Approval, level: Level) -> Decision {
+        Decision {
+            approval_id: approval.id.clone(),
+            by: approval
+                .decided_by
+                .clone()
+                .unwrap_or_else(|| "(not recorded)".into()),
+            level,
+        }
+    }
+
+    /// Whether the engine recorded a proven approver (a factor it checked).
+    pub fn verified(&self) -> bool {
+        self.by.starts_with("human:")
+    }
+
+    pub fn note(&self) -> String {
+        if self.verified() {
+            format!(
+                "verified: the engine checked an approver's factor ({})",
+                self.by
+            )
+        } else {
+            format!(
+                "unverified: recorded as `{}`. This environment is {}: {}, so an accept in the MCP client counts only as a confirmation anyone at the keyboard could give",
+                self.by,
+                self.level,
+                level_words(self.level).0
+            )
+        }
+    }
+
+    /// The fields a tool result carries about an approval granted during
+    /// the call.
+    pub fn fields(&self) -> Value {
+        json!({
+            "approval_id": self.approval_id,
+            "approval_status": "approved",
+            "approved_by": self.by,
+            "approval_verified": self.verified(),
+            "approval_level": self.level,
+            "approval_note": self.note(),
+        })
+    }
+}
+
+/// An approval still waiting for a human.
+pub(super) struct Pending {
+    pub approval_id: String,
+    /// Why it is still pending (the user was not asked, dismissed it, no
+    /// code was entered...).
+    pub why: String,
+    pub level: Level,
+    /// The one-time approval page, when the engine's host serves one.
+    pub page: Option<String>,
+}
+
+impl Pending {
+    pub fn command(&self) -> String {
+        format!("infraguard approve {}", self.approval_id)
+    }
+
+    /// What to ask of the user, as a sentence.
+    pub fn how(&self) -> String {
+        let id = &self.approval_id;
+        match (&self.page, self.level) {
+            (Some(url), _) => format!(
+                "Ask the user to open {url} and enter an approver's code, or to run `infraguard approve {id}` in the project folder (it asks for the code); `infraguard deny {id}` refuses it"
+            ),
+            (None, Level::Advisory) => format!(
+                "Ask the user to run `infraguard approve {id}` in the project folder (or `infraguard deny {id}`)"
+            ),
+            (None, _) => format!(
+                "Ask the user to run `infraguard approve {id}` in the project folder, which asks for an approver's code (or `infraguard deny {id}`)"
+            ),
+        }
+    }
+
+    /// The fields a tool result carries about a pending approval.
+    pub fn fields(&self) -> Value {
+        json!({
+            "approval_id": self.approval_id,
+            "approval_status": "pending",
+            "approval_level": self.level,
+            "approve_command": self.command(),
+            "approval_page": self.page,
+            "how_to_approve": self.how(),
+            "why_pending": self.why,
+        })
+    }
+}
+
+impl InfraguardServer {
+    /// Ask about a pending approval by id (its plan is the one the approval
+    /// names); `None` when it is no longer pending.
+    pub(super) async fn ask_about(
+        &self,
+        approval_id: &str,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+        caller: &Caller,
+    ) -> Result<Option<HumanAnswer>, ErrorData> {
+        let aid = approval_id.to_string();
+        let found = self
+            .blocking(caller, move |e, c| {
+                let approval = e
+                    .approvals(c, Some(ApprovalStatus::Pending))?
+                    .into_iter()
+                    .find(|a| a.id == aid);
+                match approval {
+                    Some(a) => {
+                        let plan = e.plan_by_id(c, a.plan_id.clone())?;
+                        Ok(Some((a, plan)))
+                    }
+                    None => Ok::<_, EngineError>(None),
+                }
+            })
+            .await?;
+        match found {
+            Ok(Some((approval, plan))) => self
+                .ask_human(&plan, &approval, request, context, caller)
+                .await
+                .map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                let why = format!("the approval could not be read ({e})");
+                let pending = self.pending(caller, approval_id, None, why).await?;
+                Ok(Some(HumanAnswer::Pending(pending)))
+            }
+        }
+    }
+
+    /// Ask the client's user about `approval`, in whichever form the level
+    /// and the session allow, and report what the engine recorded.
+    pub(super) async fn ask_human(
+        &self,
+        plan: &Plan,
+        approval: &Approval,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+        caller: &Caller,
+    ) -> Result<HumanAnswer, ErrorData> {
+        let level = self.level_of(&approval.env);
+        // A retried call carrying the answer (2026-07-28): only an answer to
+        // the question this server asked about this very approval counts.
+        if let Some(answer) = request
+            .input_responses
+            .as_ref()
+            .and_then(|r| r.get(APPROVAL_INPUT))
+            && let Some(state) = request.request_state.as_deref()
+            && self.take_question(&approval.id, state)
+        {
+            if level != Level::Advisory {
+                // The answer to a URL question says only that the user saw
+                // the page; the engine says whether a code was entered.
+                return self
+                    .recheck(
+                        approval,
+                        caller,
+                        "the approval page was offered, but no approver's code has been entered yet"
+                            .into(),
+                    )
+                    .await;
+            }
+            let action = answer
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("cancel")
+                .to_string();
+            let note = answer
+                .get("content")
+                .and_then(|c| c.get("note"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            return self
+                .record_answer(approval, &action, note, context, caller)
+                .await;
+        }
+        match level {
+            Level::Advisory => self.ask_to_confirm(plan, approval, context, caller).await,
+            Level::Guarded | Level::AwsEnforced => {
+                self.ask_for_code(approval, context, caller).await
+            }
+        }
+    }
+
+    /// Advisory: a form the user accepts or declines.
+    async fn ask_to_confirm(
+        &self,
+        plan: &Plan,
+        approval: &Approval,
+        context: &RequestContext<RoleServer>,
+        caller: &Caller,
+    ) -> Result<HumanAnswer, ErrorData> {
+        let message = approval_prompt(plan, approval, self.config.cost_threshold);
+        let params = ElicitRequestParams::FormElicitationParams {
+            meta: None,
+            message,
+            requested_schema: serde_json::from_value(json!({
+                "type": "object",
+                "properties": {
+                    "note": {"type": "string", "title": "Note", "description": "Optional note for the audit log"}
+                }
+            }))
+            .map_err(|e| ErrorData::internal_error(format!("approval form schema: {e}"), None))?,
+        };
+        let no_elicitation =
+            "the client did not declare elicitation, so the server cannot ask the user";
+        if new_protocol(context) {
+            let can_elicit = context
+                .client_capabilities()
+                .is_some_and(|c| c.elicitation.is_some());
+            if !can_elicit {
+                return self.pending_answer(caller, approval, no_elicitation).await;
+            }
+            return self.ask_and_retry(&approval.id, params);
+        }
+        if !context
+            .peer
+            .supported_elicitation_modes()
+            .contains(&ElicitationMode::Form)
+        {
+            return self.pending_answer(caller, approval, no_elicitation).await;
+        }
+        match context.peer.create_elicitation(params).await {
+            Ok(result) => {
+                let action = match result.action {
+                    ElicitationAction::Accept => "accept",
+                    ElicitationAction::Decline => "decline",
+                    _ => "cancel",
+                };
+                let note = result
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.get("note"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                self.record_answer(approval, action, note, context, caller)
+                    .await
+            }
+            Err(e) => {
+                let why = format!("asking the user through the client failed ({e})");
+                self.pending_answer(caller, approval, &why).await
+            }
+        }
+    }
+
+    /// Guarded, aws-enforced: point the user at the approval page, where
+    /// the client can show one, then read the status back.
+    async fn ask_for_code(
+        &self,
+        approval: &Approval,
+        context: &RequestContext<RoleServer>,
+        caller: &Caller,
+    ) -> Result<HumanAnswer, ErrorData> {
+        let Some(url) = self.page_of(caller, &approval.id).await? else {
+            return self
+                .pending_answer(
+                    caller,
+                    approval,
+                    "an accept in this client cannot approve here, and the engine's host serves no approval page to show",
+                )
+                .await;
+        };
+        let message = format!(
+            "infraguard: {} needs an approver's code ({}). Open this page and enter your approver code: {url}\n\
+             Or run `infraguard approve {id}` in the project folder. Answering here approves nothing by itself.",
+            approval.summary,
+            approval.reasons.join("; "),
+            id = approval.id,
+        );
+        let no_url = "the client does not support URL elicitation, so the server cannot show the user the approval page";
+        if new_protocol(context) {
+            let can_url = context
+                .client_capabilities()
+                .is_some_and(|c| c.elicitation.as_ref().is_some_and(|e| e.url.is_some()));
+            if !can_url {
+                return self.pending_answer(caller, approval, no_url).await;
+            }
+            let params = ElicitRequestParams::UrlElicitationParams {
+                meta: None,
+                message,
+                url,
+                // 2026-07-28 has no elicitation id: the requestState names the question.
+                elicitation_id: String::new(),
+            };
+            return self.ask_and_retry(&approval.id, params);
+        }
+        if !context
+            .peer
+            .supported_elicitation_modes()
+            .contains(&ElicitationMode::Url)
+        {
+            return self.pending_answer(caller, approval, no_url).await;
+        }
+        let params = ElicitRequestParams::UrlElicitationParams {
+            meta: None,
+            message,
+            url,
+            elicitation_id: format!("{}.{}", approval.id, nonce()?),
+        };
+        match context.peer.create_elicitation(params).await {
+            // Whatever the client answers, the engine's record decides.
+            Ok(_) => {
+                self.recheck(
+                    approval,
+                    caller,
+                    "the approval page was shown, but no approver's code has been entered yet"
+                        .into(),
+                )
+                .await
+            }
+            Err(e) => {
+                let why = format!("showing the approval page through the client failed ({e})");
+                self.pending_answer(caller, approval, &why).await
+            }
+        }
+    }
+
+    /// The 2026-07-28 form: remember the question, return it to the client.
+    fn ask_and_retry(
+        &self,
+        approval_id: &str,
+        params: ElicitRequestParams,
+    ) -> Result<HumanAnswer, ErrorData> {
+        let state = self.ask_question(approval_id)?;
+        let mut requests = InputRequests::new();
+        requests.insert(
+            APPROVAL_INPUT.to_string(),
+            InputRequest::Elicitation(ElicitRequest::new(params)),
+        );
+        Ok(HumanAnswer::AskAndRetry(InputRequiredResult::new(
+            Some(requests),
+            Some(state),
+        )))
+    }
+
+    /// Advisory: pass the user's answer to the engine. The engine weighs
+    /// the confirmation; where it refuses one, the approval stays pending
+    /// and the result says how a code can approve it.
+    async fn record_answer(
+        &self,
+        approval: &Approval,
+        action: &str,
+        note: Option<String>,
+        context: &RequestContext<RoleServer>,
+        caller: &Caller,
+    ) -> Result<HumanAnswer, ErrorData> {
+        let level = self.level_of(&approval.env);
+        let id = approval.id.clone();
+        match action {
+            "accept" => {
+                let proof = Proof::Confirmation {
+                    how: format!("accepted in the MCP client {}", client_name(context)),
+                };
+                let r = self
+                    .blocking(caller, move |e, c| e.approve(c, id, proof, note))
+                    .await?;
+                match r {
+                    Ok(a) => Ok(HumanAnswer::Approved(Decision::of(&a, level))),
+                    Err(err) => {
+                        let why =
+                            format!("the engine did not accept the client's confirmation: {err}");
+                        self.pending_answer(caller, approval, &why).await
+                    }
+                }
+            }
+            "decline" => {
+                let note = note.or_else(|| Some("declined in the MCP client".into()));
+                let r = self
+                    .blocking(caller, move |e, c| e.deny(c, id, note))
+                    .await?;
+                match r {
+                    Ok(a) => Ok(HumanAnswer::Denied(Decision::of(&a, level))),
+                    Err(err) => {
+                        let why = format!("the user's denial could not be recorded: {err}");
+                        self.pending_answer(caller, approval, &why).await
+                    }
+                }
+            }
+            _ => {
+                self.pending_answer(
+                    caller,
+                    approval,
+                    "the user dismissed the question without answering",
+                )
+                .await
+            }
+        }
+    }
+
+    /// The approval's status as the engine has it now.
+    async fn recheck(
+        &self,
+        approval: &Approval,
+        caller: &Caller,
+        why_pending: String,
+    ) -> Result<HumanAnswer, ErrorData> {
+        let level = self.level_of(&approval.env);
+        let aid = approval.id.clone();
+        let r = self
+            .blocking(caller, move |e, c| {
+                e.approvals(c, None)
+                    .map(|list| list.into_iter().find(|a| a.id == aid))
+            })
+            .await?;
+        match r {
+            Ok(Some(a)) if a.status == ApprovalStatus::Approved => {
+                Ok(HumanAnswer::Approved(Decision::of(&a, level)))
+            }
+            Ok(Some(a)) if a.status == ApprovalStatus::Denied => {
+                Ok(HumanAnswer::Denied(Decision::of(&a, level)))
+            }
+            Ok(_) => self.pending_answer(caller, approval, &why_pending).await,
+            Err(e) => {
+                let why = format!("the approval's status could not be read ({e})");
+                self.pending_answer(caller, approval, &why).await
+            }
+        }
+    }
+
+    async fn pending_answer(
+        &self,
+        caller: &Caller,
+        approval: &Approval,
+        why: &str,
+    ) -> Result<HumanAnswer, ErrorData> {
+        self.pending(caller, &approval.id, Some(&approval.env), why.to_string())
+            .await
+            .map(HumanAnswer::Pending)
+    }
+
+    /// A pending approval with where a human approves it. `env` unknown:
+    /// the strictest level the server serves.
+    pub(super) async fn pending(
+        &self,
+        caller: &Caller,
+        approval_id: &str,
+        env: Option<&str>,
+        why: String,
+    ) -> Result<Pending, ErrorData> {
+        let level = match env {
+            Some(e) => self.level_of(e),
+            None => self
+                .served()
+                .iter()
+                .map(|e| self.level_of(e))
+                .max()
+                .unwrap_or(Level::AwsEnforced),
+        };
+        Ok(Pending {
+            approval_id: approval_id.to_string(),
+            why,
+            level,
+            page: self.page_of(caller, approval_id).await?,
+        })
+    }
+
+    /// The approval page's URL, when the engine's host serves one. A host
+    /// that cannot say is treated as serving none: the command still works.
+    async fn page_of(
+        &self,
+        caller: &Caller,
+        approval_id: &str,
+    ) -> Result<Option<String>, ErrorData> {
+        let id = approval_id.to_string();
+        let r = self
+            .blocking(caller, move |e, c| e.approval_page(c, id))
+            .await?;
+        Ok(r.unwrap_or_else(|e| {
+            tracing::warn!("the approval page of {approval_id} could not be had: {e}");
+            None
+        }))
+    }
+
+    /// Remember an approval question; the returned `requestState` names it.
+    fn ask_question(&self, approval_id: &str) -> Result<String, ErrorData> {
+        let nonce = nonce()?;
+        let mut asked = self.asked.lock().map_err(|_| {
+            ErrorData::internal_error("the approval question table is poisoned", None)
+        })?;
+        asked.insert(approval_id.to_string(), nonce.clone());
+        Ok(format!("{approval_id}.{nonce}"))
+    }
+
+    /// Whether `state` answers the open question about `approval_id`; the
+    /// question is closed either way it is answered, so an answer counts once.
+    fn take_question(&self, approval_id: &str, state: &str) -> bool {
+        let Ok(mut asked) = self.asked.lock() else {
+            return false;
+        };
+        let expected = asked.get(approval_id).map(|n| format!("{approval_id}.{n}"));
+        if expected.as_deref() == Some(state) {
+            asked.remove(approval_id);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+fn new_protocol(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+}
+
+/// 16 random bytes, hex.
+fn nonce() -> Result<String, ErrorData> {
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map_err(|e| {
+        ErrorData::internal_error(
+            format!("no randomness for the approval question: {e}"),
+            None,
+        )
+    })?;
+    Ok(nonce.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The refusal of a mutation that waits for a human: nothing was changed,
+/// and how the approval can be given.
+pub(super) fn approval_required(
+    tool: ToolName,
+    plan: &Plan,
+    approval: &Approval,
+    pending: &Pending,
+) -> CallToolResponse {
+    let message = format!(
+        "{} needs a human's approval ({}), and {}. Nothing was changed. {}, then call {} again with the same credentials_token, explained_token and security_scan_token.",
+        approval.summary,
+        approval.reasons.join("; "),
+        pending.why,
+        pending.how(),
+        tool.as_str()
+    );
+    let mut details = json!({
+        "status": "APPROVAL_REQUIRED",
+        "plan_id": plan.id,
+        "reasons": approval.reasons,
+        "summary": approval.summary,
+        "monthly_cost_usd": plan.cost.monthly_usd,
+    });
+    merge(&mut details, pending.fields());
+    refusal("approval_required", message, details)
+}
+
+/// Add `extra`'s fields to the object `into`.
+pub(super) fn merge(into: &mut Value, extra: Value) {
+    if let (Some(into), Value::Object(extra)) = (into.as_object_mut(), extra) {
+        into.extend(extra);
+    }
+}
+
+/// What the user sees when asked (advisory): the change, why a human is
+/// needed, the cost with its breakdown, the open findings, the template,
+/// and what an accept counts as here.
+fn approval_prompt(plan: &Plan, approval: &Approval, threshold: Money) -> String {
+    let mut lines = vec![
+        format!("infraguard asks for your approval: {}", approval.summary),
+        format!("Why a human must decide: {}", approval.reasons.join("; ")),
+        infraguard_cost::render_estimate(&plan.cost, threshold)
+            .trim_end()
+            .to_string(),
+    ];
+    let open: Vec<_> = plan.open_findings().collect();
+    if open.is_empty() {
+        lines.push("Security scan: no open findings.".into());
+    } else {
+        lines.push(format!("Security scan: {} open finding(s):", open.len()));
+        lines.extend(
+            open.iter()
+                .map(|f| format!("   - [{}] {} {}: {}", f.severity, f.rule, f.path, f.title)),
+        );
+    }
+    let template = plan.template.to_pretty_json();
+    // Keep the prompt readable; the full template was shown by `explain`.
+    let shown: String = template.chars().take(3000).collect();
+    lines.push(format!(
+        "CloudFormation template{}:\n{shown}",
+        if shown.len() < template.len() {
+            " (first 3000 characters)"
+        } else {
+            ""
+        }
+    ));
+    lines.push(format!(
+        "Accept to approve {} (plan {}), decline to deny it. This project is advisory: your accept is recorded as an unverified confirmation.",
+        approval.id, plan.id
+    ));
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_approval_names_the_page_and_the_command() {
+        let p = Pending {
+            approval_id: "apr-1".into(),
+            why: "no code yet".into(),
+            level: Level::Guarded,
+            page: Some("http://127.0.0.1:7070/approve/apr-1".into()),
+        };
+        let f = p.fields();
+        assert_eq!(f["approval_status"], "pending");
+        assert_eq!(f["approve_command"], "infraguard approve apr-1");
+        assert_eq!(f["approval_page"], "http://127.0.0.1:7070/approve/apr-1");
+        assert_eq!(f["approval_level"], "guarded");
+        assert!(p.how().contains("approver's code"), "{}", p.how());
+        let none = Pending { page: None, ..p };
+        assert!(none.fields()["approval_page"].is_null());
+        assert!(none.how().contains("infraguard approve apr-1"));
+    }
+
+    #[test]
+    fn an_unverified_decision_says_so() {
+        let d = Decision {
+            approval_id: "apr-1".into(),
+            by: "unverified:claude-code via mcp (accepted in the MCP client claude-code)".into(),
+            level: Level::Advisory,
+        };
+        assert!(!d.verified());
+        let f = d.fields();
+        assert_eq!(f["approval_verified"], false);
+        assert!(
+            f["approval_note"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("unverified:"),
+            "{f}"
+        );
+        assert!(
+            f["approval_note"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("get around it")
+        );
+    }
+}
