@@ -246,7 +246,7 @@ pub fn change(
             new > old
         }
         ["approval", "block_findings_at"] => {
-            let new: Severity = value.parse().map_err(|e| bad(format!("{e}")))?;
+            let new: Severity = value.parse::<Severity>().map_err(|e| bad(e.to_string()))?;
             let old: Severity = next.approval.block_findings_at.parse().unwrap_or(Severity::Medium);
             next.approval.block_findings_at = value.trim().to_ascii_lowercase();
             new > old

@@ -27,6 +27,7 @@ pub const PROTOCOL: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // one request per connection: size does not matter
 pub enum GuardRequest {
     /// Who the guard is: version, account, approvers, page address.
     Hello,
