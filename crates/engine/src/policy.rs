@@ -270,6 +270,62 @@ pub fn change(
     Ok((next, loosens))
 }
 
+impl<C: infraguard_core::cloud::Cloud, S: infraguard_core::store::Store>
+    crate::engine::Engine<C, S>
+{
+    /// Decide a change of the guard's policy for this project: a change that
+    /// tightens is made; one that loosens needs an enrolled approver's code
+    /// (checked like an approval's). Either way it is audited. Returns the
+    /// new policy for the host to keep.
+    pub fn policy_change(
+        &self,
+        policy: &RawConfig,
+        key: &str,
+        value: &str,
+        caller: &crate::api::Caller,
+        proof: Option<&crate::api::Proof>,
+    ) -> Result<RawConfig, EngineError> {
+        let (next, loosens) = change(policy, key, value)?;
+        let mut approver = None;
+        if loosens {
+            let refused = |reason: String| {
+                self.host_event(
+                    caller,
+                    "policy.refused",
+                    "refused",
+                    serde_json::json!({"key": key, "value": value, "reason": reason}),
+                )?;
+                Err(EngineError::ApprovalRefused {
+                    id: format!("policy {key}"),
+                    reason,
+                })
+            };
+            match (proof, &self.factors) {
+                (
+                    Some(crate::api::Proof::Code {
+                        approver: who,
+                        code,
+                    }),
+                    Some(f),
+                ) => match f.verify(who.as_deref(), code, self.clock.now().unix()) {
+                    Ok(name) => approver = Some(name),
+                    Err(e) => return refused(e.to_string()),
+                },
+                (_, None) => {
+                    return refused("no approvers' factors are available to this engine".into());
+                }
+                _ => {
+                    return refused(format!(
+                        "setting {key} to {value} loosens the policy: it needs an enrolled approver's code (--approver NAME, then the code)"
+                    ));
+                }
+            }
+        }
+        self.host_event(caller, "policy.changed", "ok", serde_json::json!({"key": key, "value": value, "loosens": loosens, "approver": approver}))?;
+        Ok(next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,61 +400,5 @@ mod tests {
         assert!(change(&p, "approval.cost_threshold_usd", "50").unwrap().1);
         assert!(!change(&p, "approval.cost_threshold_usd", "5").unwrap().1);
         assert!(change(&p, "bogus", "1").is_err());
-    }
-}
-
-impl<C: infraguard_core::cloud::Cloud, S: infraguard_core::store::Store>
-    crate::engine::Engine<C, S>
-{
-    /// Decide a change of the guard's policy for this project: a change that
-    /// tightens is made; one that loosens needs an enrolled approver's code
-    /// (checked like an approval's). Either way it is audited. Returns the
-    /// new policy for the host to keep.
-    pub fn policy_change(
-        &self,
-        policy: &RawConfig,
-        key: &str,
-        value: &str,
-        caller: &crate::api::Caller,
-        proof: Option<&crate::api::Proof>,
-    ) -> Result<RawConfig, EngineError> {
-        let (next, loosens) = change(policy, key, value)?;
-        let mut approver = None;
-        if loosens {
-            let refused = |reason: String| {
-                self.host_event(
-                    caller,
-                    "policy.refused",
-                    "refused",
-                    serde_json::json!({"key": key, "value": value, "reason": reason}),
-                )?;
-                Err(EngineError::ApprovalRefused {
-                    id: format!("policy {key}"),
-                    reason,
-                })
-            };
-            match (proof, &self.factors) {
-                (
-                    Some(crate::api::Proof::Code {
-                        approver: who,
-                        code,
-                    }),
-                    Some(f),
-                ) => match f.verify(who.as_deref(), code, self.clock.now().unix()) {
-                    Ok(name) => approver = Some(name),
-                    Err(e) => return refused(e.to_string()),
-                },
-                (_, None) => {
-                    return refused("no approvers' factors are available to this engine".into());
-                }
-                _ => {
-                    return refused(format!(
-                        "setting {key} to {value} loosens the policy: it needs an enrolled approver's code (--approver NAME, then the code)"
-                    ));
-                }
-            }
-        }
-        self.host_event(caller, "policy.changed", "ok", serde_json::json!({"key": key, "value": value, "loosens": loosens, "approver": approver}))?;
-        Ok(next)
     }
 }
