@@ -270,49 +270,6 @@ fn declared(vars: BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The engine API of the project found from `directory`, for surfaces that
-/// must not care where the engine runs (`serve`). `tighten` may only
-/// restrict the configuration before it opens (`serve --env` serves, and so
-/// opens, one environment; `serve --readonly` makes every environment
-/// read-only). In process it edits the configuration the engine opens
-/// with; for an adopted project the read-only flags it sets travel in the
-/// workspace configuration sent with every call, which can only tighten the
-/// guard's policy.
-// `serve` (converted on another branch) is its caller; until that lands
-// nothing here calls it.
-#[allow(dead_code)]
-pub fn open_api(
-    directory: Option<&Path>,
-    tighten: impl FnOnce(&mut ProjectConfig) -> Result<()>,
-) -> Result<(PathBuf, Arc<dyn EngineApi>)> {
-    let root = find_root(&start_dir(directory)?)?;
-    let (text, mut raw) = read_raw(&root)?;
-    let vars = env_vars::process_vars();
-    let mut config = ProjectConfig::resolve(&raw, &vars)?;
-    tighten(&mut config)?;
-    match host(&raw, &vars)? {
-        Host::InProcess => {
-            let engine = open_engine(&root, config)?;
-            Ok((root, Arc::new(engine)))
-        }
-        Host::Guard { socket, project } => {
-            let mut tightened = false;
-            for env in config.environments.iter().filter(|e| e.read_only) {
-                if let Some(r) = raw.environments.get_mut(&env.name)
-                    && !r.read_only
-                {
-                    r.read_only = true;
-                    tightened = true;
-                }
-            }
-            let text = if tightened { raw.to_toml() } else { text };
-            let api =
-                infraguard_guard::client::connect(&socket, &project, Some(text), declared(vars));
-            Ok((root, Arc::new(api)))
-        }
-    }
-}
-
 /// An opened project: every command asks `api` as `caller`.
 pub struct Opened {
     pub root: PathBuf,
