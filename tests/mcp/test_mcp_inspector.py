@@ -4,6 +4,7 @@ and calls one, over stdio."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -15,7 +16,10 @@ INSPECTOR = "@modelcontextprotocol/inspector@0.15.0"
 
 def inspector(project: Project, *method: str) -> dict:
     if shutil.which("npx") is None:
-        pytest.skip("npx is not installed, so the MCP Inspector CLI cannot run")
+        message = "npx is not installed, so the MCP Inspector CLI cannot run (install Node.js 20 and npm)"
+        if os.environ.get("INFRAGUARD_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     p = subprocess.run(
         ["npx", "-y", INSPECTOR, "--cli", project.bin, "serve", "--env", "dev", *method],
         cwd=project.root,

@@ -86,7 +86,7 @@ def test_promote_with_the_user_accepting_then_sync_and_drift(project: Project, m
 
             promoted = ok(await client.call_tool("promote_resource", {"resource_type": S3, "identifier": BUCKET}))
             assert promoted["status"] == "synced" and promoted["prod_id"] == PROD_BUCKET
-            assert promoted["approved_by"][0]["approved_by"].startswith("human:")
+            assert promoted["approved_by"][0]["approved_by"].startswith("unverified:")
             assert len(user.prompts) == prompts_before + 1
             assert PROD_BUCKET in user.prompts[-1]
             assert {c["key"]: c["status"] for c in promoted["checklist"]}["approval"] == "passed"

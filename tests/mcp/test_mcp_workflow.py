@@ -35,7 +35,7 @@ async def seed_s3_workflow(client: Client, project: Project, bucket: str) -> Non
     creds = await session(client)
     # Step 3.2 first, as the seed asks: the estimate.
     est = ok(await client.call_tool("estimate_cost", {"resource_type": S3, "properties": {"BucketName": bucket}, "usage": {"storage_gb": 10}}))
-    assert est["requires_approval"] is False and "Monthly Cost" in est["display"]
+    assert est["over_cost_threshold"] is False and "Monthly Cost" in est["display"]
 
     # Steps 3.1 (1)-(5).
     chain = await walk(client, creds, S3, properties={"BucketName": bucket, "Tags": SEED_TAGS})

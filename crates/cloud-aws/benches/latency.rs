@@ -1,6 +1,6 @@
 //! Per-operation latency of the AWS backend (create, get, list page,
 //! update, delete) against the local cloud's wire endpoint and, when it is
-//! installed, fakecloud; and how many calls a sync of 1,000 resources makes
+//! installed, fakecloud (winterbaume always); and how many calls a sync of 1,000 resources makes
 //! (one `ListResources` page per call).
 //!
 //! Run: `cargo bench -p infraguard-cloud-aws --bench latency`
@@ -12,7 +12,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::{Stub, Wire, free_port, prefix, sts_identity_reply};
+use harness::{Stub, Winterbaume, Wire, free_port, prefix, sts_identity_reply};
 use infraguard_cloud_aws::{AwsCloud, ConnectOptions};
 use infraguard_core::{Cloud, OperationStatus, ProgressEvent, ResourceType};
 use serde_json::json;
@@ -157,6 +157,20 @@ fn main() {
         "  sync of {seen} buckets: {calls} ListResources calls, {:.1} ms",
         took.as_secs_f64() * 1000.0
     );
+
+    // winterbaume's Cloud Control emulator, served on loopback by the harness.
+    {
+        let wb = Winterbaume::start();
+        let sts = Stub::start(|_| sts_identity_reply(Winterbaume::ACCOUNT));
+        let mut opts = ConnectOptions::for_emulator("bench", "us-east-1", &wb.url());
+        opts.service_endpoints.insert("sts".into(), sts.url());
+        let cloud = AwsCloud::connect_with(opts).expect("connect");
+        latency(
+            "AwsCloud -> winterbaume-cloudcontrol 1.1.0 (127.0.0.1)",
+            &cloud,
+            rounds,
+        );
+    }
 
     match harness::find_program("FAKECLOUD_BIN", "fakecloud") {
         None => {

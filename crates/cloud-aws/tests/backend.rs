@@ -7,7 +7,9 @@ mod harness;
 
 use std::sync::{Arc, Mutex};
 
-use harness::{Stub, Wire, backend, describe_type_reply, free_port, prefix, sts_identity_reply};
+use harness::{
+    Stub, Winterbaume, Wire, backend, describe_type_reply, free_port, prefix, sts_identity_reply,
+};
 use infraguard_cloud_aws::{AwsCloud, ConnectOptions, StaticCredentials};
 use infraguard_cloud_local::Faults;
 use infraguard_core::conformance::{Fixture, Tolerance, run_all};
@@ -388,10 +390,12 @@ fn identity_and_session_info_hold_no_credential_characters() {
 
 #[test]
 fn identity_from_moto_sts() {
-    let Some(program) = harness::find_program("MOTO_SERVER_BIN", "moto_server") else {
-        eprintln!(
-            "SKIPPED identity_from_moto_sts: moto_server not on PATH and MOTO_SERVER_BIN unset (pip install 'moto[server]==5.2.5')"
-        );
+    let Some(program) = harness::required_program(
+        "identity_from_moto_sts",
+        "MOTO_SERVER_BIN",
+        "moto_server",
+        "pip install 'moto[server]==5.2.5' (scripts/test.sh does)",
+    ) else {
         return;
     };
     let port = free_port();
@@ -417,19 +421,44 @@ fn identity_from_moto_sts() {
 }
 
 #[test]
-fn conformance_suite_against_fakecloud() {
-    let Some(program) = harness::find_program("FAKECLOUD_BIN", "fakecloud") else {
-        eprintln!(
-            "SKIPPED conformance_suite_against_fakecloud: fakecloud not on PATH and FAKECLOUD_BIN unset (scripts/emulators.sh ensure-fakecloud installs 0.51.0)"
-        );
-        return;
+fn conformance_suite_against_winterbaume() {
+    let wb = Winterbaume::start();
+    // winterbaume mocks Cloud Control only; identity comes from a stub with
+    // its account.
+    let sts = Stub::start(|_| sts_identity_reply(Winterbaume::ACCOUNT));
+    let mut opts = ConnectOptions::for_emulator("dev", "us-east-1", &wb.url());
+    opts.service_endpoints.insert("sts".into(), sts.url());
+    let cloud = AwsCloud::connect_with(opts).expect("connect");
+    let mut fixture = Fixture::new(&prefix("wb"));
+    fixture.tolerance = Tolerance {
+        // Each flag is needed (measured by turning it off against 1.1.0):
+        // winterbaume keeps a generic model store for most types.
+        no_generated_attributes: true,
+        no_client_token_idempotency: true,
+        skip_not_updatable: true,
+        skip_required_properties: true,
+        ..Tolerance::default()
     };
+    let n = run_all(&cloud, &fixture).unwrap_or_else(|e| panic!("{e}"));
+    assert!(n >= 11);
+}
+
+/// The same suite against fakecloud, a stricter emulator (generated ARNs,
+/// client tokens) that takes about 45 minutes to build on 2 cores, which a
+/// 90-minute CI run cannot afford; run it by hand:
+/// `FAKECLOUD_BIN=… cargo test -p infraguard-cloud-aws --test backend -- --ignored`.
+#[test]
+#[ignore = "needs fakecloud (scripts/emulators.sh ensure-fakecloud, ~45 min build); run with --ignored"]
+fn conformance_suite_against_fakecloud() {
+    let program = harness::find_program("FAKECLOUD_BIN", "fakecloud").expect(
+        "fakecloud not on PATH and FAKECLOUD_BIN unset: scripts/emulators.sh ensure-fakecloud installs 0.51.0",
+    );
     let port = free_port();
     let args = [
         "--addr".to_string(),
         format!("127.0.0.1:{port}"),
         "--log-level".into(),
-        "warn".into(),
+        "error".into(),
     ];
     let fc = harness::start_process(&program, &args, port, "/_fakecloud/health")
         .unwrap_or_else(|e| panic!("{e}"));
@@ -445,6 +474,7 @@ fn conformance_suite_against_fakecloud() {
         duplicate_as_general_exception: true,
         skip_not_updatable: true,
         skip_required_properties: true,
+        ..Tolerance::default()
     };
     let n = run_all(&cloud, &fixture).unwrap_or_else(|e| panic!("{e}"));
     assert!(n >= 11);
@@ -461,7 +491,7 @@ const CHILD: &str = "INFRAGUARD_AWS_TEST_CHILD";
 fn child_reports_identity() {
     let Ok(sts_url) = std::env::var(CHILD) else {
         eprintln!(
-            "SKIPPED child_reports_identity: only runs as a child of auth_kind_and_region_follow_how_credentials_resolved"
+            "note: child_reports_identity is a helper: it checks only when auth_kind_and_region_follow_how_credentials_resolved runs it as a child"
         );
         return;
     };

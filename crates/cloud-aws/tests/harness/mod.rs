@@ -1,7 +1,8 @@
 //! Shared harness for the backend's integration tests: the local cloud on
 //! its wire endpoint, a recording stub server for services the local cloud
-//! does not speak (STS, CloudFormation), and emulator processes (fakecloud,
-//! moto) started on loopback and killed on drop. Nothing here listens
+//! does not speak (STS, CloudFormation), winterbaume's Cloud Control
+//! emulator served over HTTP ([`Winterbaume`]), and emulator processes
+//! (moto) started on loopback and killed on drop. Nothing here listens
 //! anywhere but 127.0.0.1.
 
 #![allow(dead_code)] // Each test binary uses a different part.
@@ -245,6 +246,31 @@ impl Drop for Process {
     }
 }
 
+/// `INFRAGUARD_REQUIRE_TOOLS=1` (exported by `scripts/test.sh`): a test
+/// whose outside tool is missing fails instead of skipping.
+pub const REQUIRE_TOOLS: &str = "INFRAGUARD_REQUIRE_TOOLS";
+
+/// The program a test needs, or `None` after a printed note when the
+/// developer runs `cargo test` by hand without it. Panics, saying how to
+/// install it, when [`REQUIRE_TOOLS`] is `1`: CI must not pass a test that
+/// did not run.
+pub fn required_program(test: &str, var: &str, name: &str, install: &str) -> Option<PathBuf> {
+    if let Some(p) = find_program(var, name) {
+        return Some(p);
+    }
+    let why = match std::env::var_os(var) {
+        Some(v) => format!("{var}={} is not a file", PathBuf::from(v).display()),
+        None => format!("{name} is not on PATH and {var} is unset"),
+    };
+    if std::env::var(REQUIRE_TOOLS).is_ok_and(|v| v == "1") {
+        panic!("{test}: {why}, and {REQUIRE_TOOLS}=1 requires it; install it with: {install}");
+    }
+    eprintln!(
+        "note: {test} did not run: {why} (install: {install}; {REQUIRE_TOOLS}=1 makes this a failure)"
+    );
+    None
+}
+
 /// A program from an explicit variable, else from PATH.
 pub fn find_program(var: &str, name: &str) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(var).map(PathBuf::from) {
@@ -326,4 +352,141 @@ pub fn prefix(what: &str) -> String {
         std::process::id() % 0xfff,
         nanos % 0xffff
     )
+}
+
+/// winterbaume's Cloud Control emulator (`winterbaume-cloudcontrol`, an
+/// in-process mock by another author) served as HTTP on `127.0.0.1:0` until
+/// dropped, so that `AwsCloud` reaches it exactly as it reaches AWS: through
+/// aws-sdk-cloudcontrol, its hyper client, SigV4 and the awsJson 1.0 wire
+/// format. Fresh state per instance.
+///
+/// winterbaume ships no small server (`winterbaume-server` builds every AWS
+/// service it mocks), so this is the transport only: each HTTP request
+/// becomes one `MockRequest`, handled by winterbaume's own dispatch, and its
+/// `MockResponse` is written back as it is. winterbaume picks the region
+/// from the host name (`cloudcontrolapi.REGION.amazonaws.com`), so the
+/// request's URI is given the region the SDK signed for. One request per
+/// connection (`Connection: close`), one at a time.
+pub struct Winterbaume {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Winterbaume {
+    /// winterbaume's fixed account (`winterbaume_core::DEFAULT_ACCOUNT_ID`).
+    pub const ACCOUNT: &str = winterbaume_core::DEFAULT_ACCOUNT_ID;
+
+    pub fn start() -> Winterbaume {
+        use winterbaume_core::MockService;
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let thread = thread::spawn(move || {
+            let service = winterbaume_cloudcontrol::CloudControlService::new();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let Some(request) = read_mock_request(&stream) else {
+                            continue;
+                        };
+                        let response = rt.block_on(service.handle(request));
+                        write_mock_response(stream, response);
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        });
+        Winterbaume {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Winterbaume {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn read_mock_request(stream: &TcpStream) -> Option<winterbaume_core::MockRequest> {
+    stream.set_nonblocking(false).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = http::HeaderMap::new();
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let (name, value) = l.split_once(':')?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse().ok()?;
+        }
+        headers.append(
+            http::HeaderName::from_bytes(name.trim().as_bytes()).ok()?,
+            http::HeaderValue::from_str(value).ok()?,
+        );
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let region = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|scope| scope.split('/').nth(2))
+        .unwrap_or("us-east-1")
+        .to_string();
+    Some(winterbaume_core::MockRequest {
+        method,
+        uri: format!("https://cloudcontrolapi.{region}.amazonaws.com{path}"),
+        headers,
+        body: bytes::Bytes::from(body),
+    })
+}
+
+fn write_mock_response(mut stream: TcpStream, response: winterbaume_core::MockResponse) {
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        response.status,
+        response.body.len()
+    );
+    for (name, value) in &response.headers {
+        if name == http::header::CONTENT_LENGTH || name == http::header::CONNECTION {
+            continue;
+        }
+        if let Ok(v) = value.to_str() {
+            head.push_str(&format!("{name}: {v}\r\n"));
+        }
+    }
+    if !response.headers.contains_key("x-amzn-requestid") {
+        head.push_str("x-amzn-RequestId: winterbaume\r\n");
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&response.body);
 }
