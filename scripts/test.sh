@@ -34,8 +34,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "Rust: tests (cargo test --workspace)"
 cargo test --workspace --locked
 
-say "Browser for tests/page: Debian's chromium (installed when missing: about a minute)"
-command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+say "Browser for tests/page and a terminal multiplexer for tests/trust: Debian's chromium and tmux (installed when missing: about a minute)"
+missing=""
+for tool in chromium tmux; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+if [ -n "$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; fi
 
 say "Real-client tests (pytest tests/: Python MCP SDK, MCP Inspector CLI, boto3, Playwright + Chromium)"
 cargo build --locked -p infraguard-cli

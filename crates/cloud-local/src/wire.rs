@@ -59,7 +59,7 @@ const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 ///
 /// Returns once every connection has closed (each notices `stop` within
 /// [`POLL`]). Errors: the listener failing in a way that is not transient.
-pub fn serve<C: Cloud + 'static>(
+pub fn serve<C: Cloud + ?Sized + 'static>(
     cloud: Arc<C>,
     listener: TcpListener,
     stop: Arc<AtomicBool>,
@@ -304,7 +304,7 @@ fn read_request(
     }
 }
 
-fn serve_connection<C: Cloud>(
+fn serve_connection<C: Cloud + ?Sized>(
     cloud: &C,
     mut stream: TcpStream,
     stop: &AtomicBool,
@@ -454,7 +454,7 @@ fn write_raw(
 /// STS `GetCallerIdentity` (awsQuery: a form body, an XML reply), so that an
 /// `aws` backend pointed at this endpoint (`AWS_ENDPOINT_URL`) can identify
 /// itself as the local account. `None` when the body is not that call.
-fn sts_identity<C: Cloud>(
+fn sts_identity<C: Cloud + ?Sized>(
     cloud: &C,
     body: &[u8],
     request_id: &str,
@@ -649,7 +649,11 @@ fn event_json(ev: &ProgressEvent) -> Value {
 }
 
 /// Answer one Cloud Control call.
-fn handle<C: Cloud>(cloud: &C, target: Option<&str>, body: &[u8]) -> Result<Value, WireError> {
+fn handle<C: Cloud + ?Sized>(
+    cloud: &C,
+    target: Option<&str>,
+    body: &[u8],
+) -> Result<Value, WireError> {
     let Some(operation) = target.and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
         return Err(WireError {
             status: 400,

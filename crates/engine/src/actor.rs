@@ -48,14 +48,16 @@ impl Actor {
     pub(crate) fn unverified(name: &str, channel: &str) -> Actor {
         Actor {
             kind: ActorKind::Unverified,
-            name: name.into(),
+            name: label(name),
             channel: channel.into(),
         }
     }
+    /// A caller's self-given name is a label only: it cannot spell another
+    /// kind (`human:alice` becomes `agent:human_alice`), and it is short.
     pub fn agent(name: &str, channel: &str) -> Actor {
         Actor {
             kind: ActorKind::Agent,
-            name: name.into(),
+            name: label(name),
             channel: channel.into(),
         }
     }
@@ -80,5 +82,39 @@ impl fmt::Display for Actor {
             ActorKind::System => "system",
         };
         write!(f, "{kind}:{} via {}", self.name, self.channel)
+    }
+}
+
+/// A name a caller chose, made safe for the audit: no `:` (which would
+/// read as a kind), no control characters, at most 64 characters.
+fn label(name: &str) -> String {
+    let clean: String = name
+        .trim()
+        .chars()
+        .map(|c| if c == ':' || c.is_control() { '_' } else { c })
+        .take(64)
+        .collect();
+    if clean.is_empty() {
+        "unknown".into()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_callers_name_cannot_spell_another_kind() {
+        assert_eq!(
+            Actor::agent("human:alice", "cli").to_string(),
+            "agent:human_alice via cli"
+        );
+        assert_eq!(
+            Actor::unverified("  \n", "mcp").to_string(),
+            "unverified:unknown via mcp"
+        );
+        assert_eq!(Actor::agent(&"x".repeat(200), "cli").name.len(), 64);
     }
 }

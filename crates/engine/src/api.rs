@@ -311,6 +311,9 @@ engine_api! {
     fn list_page(env: String, type_name: String, next_token: Option<String>) -> ListPage;
     fn list_resources(env: String, type_name: Option<String>) -> Vec<(ResourceType, ResourceDescription)>;
     fn request_status(env: String, request_token: String) -> ProgressEvent;
+    /// A write that reached a read-only Cloud Control wire endpoint: always
+    /// refused, and the attempt audited.
+    fn wire_write(env: String, operation: String, type_name: String, identifier: Option<String>) -> ();
     fn plan(req: PlanRequest) -> Plan;
     fn plan_by_id(plan_id: String) -> Plan;
     fn plans(env: Option<String>, limit: usize) -> Vec<Plan>;
@@ -431,13 +434,31 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     ) -> Result<Approval, EngineError> {
         Engine::deny(self, &approval_id, &self.requester(caller), note.as_deref())
     }
+    fn wire_write(
+        &self,
+        caller: &Caller,
+        env: String,
+        operation: String,
+        type_name: String,
+        identifier: Option<String>,
+    ) -> Result<(), EngineError> {
+        Engine::wire_write(
+            self,
+            caller,
+            &env,
+            &operation,
+            &type_name,
+            identifier.as_deref(),
+        )
+    }
     fn approval_page(
         &self,
         _: &Caller,
-        _approval_id: String,
+        approval_id: String,
     ) -> Result<Option<String>, EngineError> {
-        // The engine serves no page itself; a host that does wraps it.
-        Ok(None)
+        // The engine serves no page itself: its host (the guard, `serve`)
+        // gives it the URLs of the pages it serves (`with_page_urls`).
+        Engine::page_url(self, &approval_id)
     }
     fn audit_log(&self, _: &Caller) -> Result<Vec<AuditEntry>, EngineError> {
         Engine::audit_log(self)

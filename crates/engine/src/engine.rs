@@ -280,6 +280,31 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.clock.now().rfc3339()
     }
 
+    /// A write that reached a read-only Cloud Control wire endpoint
+    /// (`infraguard cloud serve` of a guarded project or a read-only
+    /// environment): refused, whoever asks, and audited.
+    pub fn wire_write(
+        &self,
+        caller: &Caller,
+        env: &str,
+        operation: &str,
+        type_name: &str,
+        identifier: Option<&str>,
+    ) -> Result<(), EngineError> {
+        self.config.environment(env)?;
+        self.host_event(
+            caller,
+            "wire.write_refused",
+            "refused",
+            serde_json::json!({"env": env, "operation": operation, "type": type_name, "identifier": identifier}),
+        )?;
+        Err(EngineError::WireWrite {
+            env: env.into(),
+            operation: operation.into(),
+            type_name: type_name.into(),
+        })
+    }
+
     /// Record something the hosting process did for this project (adopted
     /// it, ignored a looser workspace value) in the project's audit log.
     pub fn host_event(

@@ -102,6 +102,17 @@ pub enum EngineError {
     #[error("approval {id} was not granted: {reason}")]
     ApprovalRefused { id: String, reason: String },
 
+    /// A write sent to the Cloud Control wire endpoint of an environment it
+    /// serves read-only: it would skip the plan, the gate and the audit.
+    #[error(
+        "{env} is served read-only on the Cloud Control endpoint: a {operation} of {type_name} there would skip the gate. Plan it instead (`infraguard plan --env {env} --type {type_name} …`, or the MCP tools). Nothing changed"
+    )]
+    WireWrite {
+        env: String,
+        operation: String,
+        type_name: String,
+    },
+
     /// An error the engine behind the guard's socket reported, or the
     /// socket itself.
     #[error("{message}")]
@@ -148,7 +159,7 @@ impl EngineError {
             | EngineError::Store(_)
             | EngineError::Config(_)
             | EngineError::Cost(_) => ErrorKind::Failure,
-            EngineError::ApprovalRefused { .. } => ErrorKind::Gated,
+            EngineError::ApprovalRefused { .. } | EngineError::WireWrite { .. } => ErrorKind::Gated,
             EngineError::Remote { kind, .. } => *kind,
         }
     }

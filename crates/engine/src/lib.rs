@@ -44,6 +44,7 @@ pub mod iam;
 pub mod policy;
 pub mod promote;
 pub mod redact;
+pub mod served;
 pub mod store;
 pub mod sync;
 pub mod tags;

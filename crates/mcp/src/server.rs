@@ -751,6 +751,11 @@ impl InfraguardServer {
                             plan.env
                         ),
                     });
+                    if approved.is_none() {
+                        // Approved elsewhere (the approval page, `infraguard
+                        // approve`) before this call: say by whom.
+                        approved = self.decided_approval(caller, &plan.id, &plan.env).await?;
+                    }
                     if let Some(d) = &approved {
                         approvals::merge(&mut v, d.fields());
                     }
@@ -820,6 +825,26 @@ impl InfraguardServer {
             "the apply loop ended without an outcome",
             None,
         ))
+    }
+
+    /// The granted approval of `plan_id`, if it had one.
+    async fn decided_approval(
+        &self,
+        caller: &Caller,
+        plan_id: &str,
+        env: &str,
+    ) -> Result<Option<approvals::Decision>, ErrorData> {
+        let list = self
+            .blocking(caller, |e, c| {
+                e.approvals(c, Some(infraguard_core::ApprovalStatus::Approved))
+            })
+            .await?;
+        let level = self.level_of(env);
+        Ok(list.ok().and_then(|l| {
+            l.iter()
+                .find(|a| a.plan_id == plan_id)
+                .map(|a| approvals::Decision::of(a, level))
+        }))
     }
 
     /// `apply_step` on the blocking pool, its progress forwarded.

@@ -38,10 +38,36 @@ pub fn list(cli: &Cli, args: &ApprovalsArgs) -> Result<i32> {
             Some(ApprovalStatus::Pending)
         },
     )?;
+    // A pending approval's one-time page, where the engine's host serves one
+    // (the guard, or `serve`); `None` otherwise.
+    let pages: Vec<Option<String>> = list
+        .iter()
+        .map(|a| {
+            if a.status == ApprovalStatus::Pending {
+                p.api.approval_page(&p.caller, a.id.clone()).ok().flatten()
+            } else {
+                None
+            }
+        })
+        .collect();
     if cli.output == Output::Json {
-        println!("{}", render::json(&list));
+        let rows: Vec<serde_json::Value> = list
+            .iter()
+            .zip(&pages)
+            .map(|(a, page)| {
+                let mut v = serde_json::to_value(a).unwrap_or_default();
+                v["page"] = serde_json::json!(page);
+                v
+            })
+            .collect();
+        println!("{}", render::json(&rows));
     } else {
         println!("{}", render::approvals(&list));
+        for (a, page) in list.iter().zip(&pages) {
+            if let Some(url) = page {
+                println!("{}: approval page {url}", a.id);
+            }
+        }
     }
     Ok(exit::OK)
 }

@@ -16,8 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use infraguard_core::SystemClock;
+use infraguard_core::cloud::Cloud;
 use infraguard_core::env::Backend;
 use infraguard_engine::config::{CONFIG_FILE, STATE_DIR};
+use infraguard_engine::served::ReadOnlyCloud;
 
 use crate::exit::{self, BadInput};
 use crate::project;
@@ -70,18 +72,24 @@ fn serve(dir: Option<&Path>, args: &CloudServeArgs) -> Result<i32> {
         ))
         .into());
     }
-    // An adopted project's local clouds live in the guard; the copy in
-    // .infraguard/ is no longer what the engine plans and applies against.
-    if let project::Host::Guard { socket, .. } = project::host_at(&root)? {
-        return Err(BadInput(format!(
-            "this project is adopted by the guard at {}: its local clouds are the guard's, not .infraguard/'s, so there is none here to serve",
-            socket.display()
-        ))
-        .into());
-    }
-    // The same file `project::open_engine` opens for this environment, so
-    // the served cloud is the one the engine plans and applies against.
-    let cloud = project::open_local_cloud(&root.join(STATE_DIR), env, Arc::new(SystemClock))?;
+    // An adopted project's clouds live in the guard, and a read-only
+    // environment is written only through the gate: both are served through
+    // the engine API, reads only; a write is refused (AccessDenied) and
+    // audited by the engine.
+    let guarded = matches!(project::host_at(&root)?, project::Host::Guard { .. });
+    let read_only = guarded || env.read_only;
+    let cloud: Arc<dyn Cloud> = if read_only {
+        let p = project::open(Some(&root))?;
+        Arc::new(ReadOnlyCloud::new(p.api, p.caller, &env.name))
+    } else {
+        // The same file `project::open_engine` opens for this environment, so
+        // the served cloud is the one the engine plans and applies against.
+        Arc::new(project::open_local_cloud(
+            &root.join(STATE_DIR),
+            env,
+            Arc::new(SystemClock),
+        )?)
+    };
     let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let url = format!("http://{bound}");
@@ -89,8 +97,16 @@ fn serve(dir: Option<&Path>, args: &CloudServeArgs) -> Result<i32> {
         let mut stdout = std::io::stdout().lock();
         writeln!(
             stdout,
-            "serving the local cloud of `{}` ({}) on the Cloud Control wire protocol at {url}",
-            env.name, env.region
+            "serving the local cloud of `{}` ({}) on the Cloud Control wire protocol at {url}{}",
+            env.name,
+            env.region,
+            if guarded {
+                " — read-only: the project is guarded (writes are refused with AccessDenied and audited)"
+            } else if read_only {
+                " — read-only: the environment is (writes are refused with AccessDenied and audited; plan them instead)"
+            } else {
+                ""
+            }
         )?;
         writeln!(
             stdout,
@@ -110,7 +126,7 @@ fn serve(dir: Option<&Path>, args: &CloudServeArgs) -> Result<i32> {
         while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
         on_eof.store(true, Ordering::SeqCst);
     });
-    infraguard_cloud_local::wire::serve(Arc::new(cloud), listener, stop)
+    infraguard_cloud_local::wire::serve(cloud, listener, stop)
         .with_context(|| format!("the wire endpoint at {url} failed"))?;
     Ok(exit::OK)
 }

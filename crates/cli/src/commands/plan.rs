@@ -53,6 +53,11 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<i32> {
         println!("{}", render::json(&plan));
     } else {
         println!("{}", render::plan(&plan, &p.config));
+        if let Some(id) = &plan.gate.approval_id
+            && let Ok(Some(url)) = p.api.approval_page(&p.caller, id.clone())
+        {
+            println!("   Or open the approval page (this machine only, one time): {url}");
+        }
     }
     Ok(exit::OK)
 }

@@ -217,13 +217,18 @@ fn an_adopted_project_opens_no_local_state() {
         "{}",
         text(&out)
     );
-    // Its local clouds are the guard's: none is served from the workspace.
+    // Its local clouds are the guard's: `cloud serve` reads them through
+    // the guard (here unreachable), never from the workspace.
     let serve = run_in(
         d,
         &["cloud", "serve", "--env", "dev", "--addr", "127.0.0.1:0"],
     );
-    assert_eq!(code(&serve), 2, "{}", text(&serve));
-    assert!(stderr(&serve).contains("adopted"), "{}", text(&serve));
+    assert_eq!(code(&serve), 1, "{}", text(&serve));
+    assert!(
+        stderr(&serve).contains("cannot reach the guard"),
+        "{}",
+        text(&serve)
+    );
     assert!(
         !d.join(".infraguard").exists(),
         "an adopted project must not open .infraguard/"

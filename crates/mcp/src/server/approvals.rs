@@ -74,7 +74,7 @@ pub(super) struct Decision {
 }
 
 impl Decision {
-    fn of(approval: &Approval, level: Level) -> Decision {
+    pub(super) fn of(approval: &Approval, level: Level) -> Decision {
         Decision {
             approval_id: approval.id.clone(),
             by: approval
