@@ -541,6 +541,19 @@ fn install(a: &InstallArgs) -> Result<i32> {
             "✅ the guard runs as `{SYSTEM_ACCOUNT}` (systemd unit infraguard.service), socket {SYSTEM_SOCKET}"
         );
     } else {
+        // systemd's RuntimeDirectory= would make the socket's folder; here it
+        // is made once (a tmpfs /run loses it at reboot: run install again).
+        let run_dir = Path::new(SYSTEM_SOCKET)
+            .parent()
+            .unwrap_or(Path::new("/run"));
+        std::fs::create_dir_all(run_dir)
+            .with_context(|| format!("cannot create {}", run_dir.display()))?;
+        let run_dir_text = run_dir.display().to_string();
+        run_cmd(
+            "chown",
+            &[&format!("{SYSTEM_ACCOUNT}:{SYSTEM_ACCOUNT}"), &run_dir_text],
+        )?;
+        run_cmd("chmod", &["0755", &run_dir_text])?;
         println!(
             "✅ set up account `{SYSTEM_ACCOUNT}`, home {SYSTEM_HOME}, binary {SYSTEM_BINARY}. Start the guard with:\n   setpriv --reuid {SYSTEM_ACCOUNT} --regid {SYSTEM_ACCOUNT} --init-groups {SYSTEM_BINARY} guard run --home {SYSTEM_HOME} --socket {SYSTEM_SOCKET} --group {SYSTEM_ACCOUNT}"
         );
@@ -562,7 +575,13 @@ fn uninstall(a: &UninstallArgs) -> Result<i32> {
         let _ = run_cmd("systemctl", &["daemon-reload"]);
     }
     let _ = std::fs::remove_file(SYSTEM_BINARY);
+    if let Some(dir) = Path::new(SYSTEM_BINARY).parent() {
+        let _ = std::fs::remove_dir(dir);
+    }
     if a.purge {
+        if let Some(dir) = Path::new(SYSTEM_SOCKET).parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         let _ = std::fs::remove_dir_all(SYSTEM_HOME);
         let _ = run_cmd("userdel", &[SYSTEM_ACCOUNT]);
         let _ = run_cmd("groupdel", &[SYSTEM_ACCOUNT]);
