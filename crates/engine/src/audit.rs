@@ -59,7 +59,8 @@ pub struct Verification {
     pub head: String,
 }
 
-/// Check every link of the chain.
+/// Check every link of the chain, and that every apply that needed an
+/// approval had one of the same content.
 pub fn verify(key: &[u8], entries: &[AuditEntry]) -> Verification {
     let mut problems = Vec::new();
     let mut prev = GENESIS.to_string();
@@ -86,10 +87,127 @@ pub fn verify(key: &[u8], entries: &[AuditEntry]) -> Verification {
         }
         prev = e.hash.clone();
     }
+    problems.extend(unapproved_applies(entries));
     Verification {
         entries: entries.len(),
         ok: problems.is_empty(),
         problems,
         head: prev,
+    }
+}
+
+/// Every `apply.started` of a plan whose approval was requested must follow
+/// an `approval.granted` of that plan with the same content hash: the
+/// content a person approved is the content applied. A chain rewritten by
+/// the key's holder could hide this too; a bug or a store edit cannot.
+fn unapproved_applies(entries: &[AuditEntry]) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut requested: BTreeSet<&str> = BTreeSet::new();
+    let mut granted: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for e in entries {
+        let Some(plan) = e.plan_id.as_deref() else {
+            continue;
+        };
+        let hash = e.content_hash.as_deref();
+        match e.action.as_str() {
+            "approval.requested" => {
+                requested.insert(plan);
+            }
+            "approval.granted" => {
+                granted.entry(plan).or_default().insert(hash);
+            }
+            "apply.started" if requested.contains(plan) => match granted.get(plan) {
+                None => problems.push(format!(
+                    "entry #{} applies plan {plan}, whose approval was requested, with no approval granted before it",
+                    e.seq
+                )),
+                Some(hashes) if !hashes.contains(&hash) => problems.push(format!(
+                    "entry #{} applies plan {plan} with content {}, but the approval granted was for other content",
+                    e.seq,
+                    hash.unwrap_or("(none)")
+                )),
+                Some(_) => {}
+            },
+            _ => {}
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod approval_checks {
+    use super::*;
+
+    fn chain(key: &[u8], steps: &[(&str, &str, &str)]) -> Vec<AuditEntry> {
+        let mut prev = GENESIS.to_string();
+        let mut out = Vec::new();
+        for (i, (action, plan, hash)) in steps.iter().enumerate() {
+            let record = AuditRecord {
+                at: "2026-12-02T00:00:00Z".into(),
+                actor: "agent:a via cli".into(),
+                action: action.to_string(),
+                env: Some("prod".into()),
+                plan_id: Some(plan.to_string()),
+                content_hash: Some(hash.to_string()),
+                outcome: "ok".into(),
+                details: json!({}),
+            };
+            let seq = i as u64 + 1;
+            let h = entry_hash(key, seq, &record, &prev);
+            out.push(AuditEntry {
+                seq,
+                at: record.at,
+                actor: record.actor,
+                action: record.action,
+                env: record.env,
+                plan_id: record.plan_id,
+                content_hash: record.content_hash,
+                outcome: record.outcome,
+                details: record.details,
+                prev_hash: prev.clone(),
+                hash: h.clone(),
+            });
+            prev = h;
+        }
+        out
+    }
+
+    #[test]
+    fn an_apply_must_follow_an_approval_of_the_same_content() {
+        let key = b"k";
+        let good = chain(
+            key,
+            &[
+                ("approval.requested", "p1", "h1"),
+                ("approval.granted", "p1", "h1"),
+                ("apply.started", "p1", "h1"),
+                ("apply.started", "p2", "h2"), // never needed an approval
+            ],
+        );
+        assert!(verify(key, &good).ok, "{:?}", verify(key, &good).problems);
+
+        let unapproved = chain(
+            key,
+            &[
+                ("approval.requested", "p1", "h1"),
+                ("apply.started", "p1", "h1"),
+            ],
+        );
+        let v = verify(key, &unapproved);
+        assert!(!v.ok);
+        assert!(v.problems[0].contains("no approval granted"), "{:?}", v.problems);
+
+        let other = chain(
+            key,
+            &[
+                ("approval.requested", "p1", "h1"),
+                ("approval.granted", "p1", "h1"),
+                ("apply.started", "p1", "h9"),
+            ],
+        );
+        let v = verify(key, &other);
+        assert!(!v.ok);
+        assert!(v.problems[0].contains("other content"), "{:?}", v.problems);
     }
 }
