@@ -254,7 +254,7 @@ impl LocalCloud {
 
     /// Count the call, open its transaction, consume a throttle fault.
     fn begin<'a>(&self, inner: &'a mut Inner) -> Result<Call<'a>, CloudError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        let call_number = self.calls.fetch_add(1, Ordering::Relaxed);
         let Inner { conn, rng } = inner;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -264,6 +264,21 @@ impl LocalCloud {
             return Err(CloudError::service(
                 ErrorCode::Throttling,
                 "Rate exceeded (fault injected by the local cloud: throttle_next); retry after a pause",
+            ));
+        }
+        let percent: Option<i64> = db::meta_get(&tx, "throttle_percent").map_err(internal)?;
+        let percent = u32::try_from(percent.unwrap_or(0).max(0)).unwrap_or(100);
+        // Drawn from the call's number, not the shared generator: the same
+        // sequence of calls meets the same throttles, so a test that
+        // passes once passes every time.
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&(call_number as u64).to_le_bytes());
+        if percent > 0 && Rng::seeded(seed).chance(percent) {
+            return Err(CloudError::service(
+                ErrorCode::Throttling,
+                format!(
+                    "Rate exceeded (fault injected by the local cloud: throttle_percent {percent}); retry after a pause"
+                ),
             ));
         }
         Ok(Call { tx, rng })

@@ -60,7 +60,12 @@ CREATE TABLE IF NOT EXISTS requests (
 /// Create the tables if missing; check the version.
 pub fn init(conn: &Connection) -> Result<Option<i64>, rusqlite::Error> {
     conn.execute_batch(CREATE_TABLES)?;
-    for key in ["throttle_next", "fail_next", "pending_polls"] {
+    for key in [
+        "throttle_next",
+        "fail_next",
+        "pending_polls",
+        "throttle_percent",
+    ] {
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, 0)",
             params![key],
@@ -104,6 +109,7 @@ pub fn faults(conn: &Connection) -> Result<Faults, rusqlite::Error> {
         throttle_next: get("throttle_next")?,
         fail_next: get("fail_next")?,
         pending_polls: get("pending_polls")?,
+        throttle_percent: get("throttle_percent")?,
     })
 }
 
@@ -111,6 +117,7 @@ pub fn set_faults(conn: &Connection, f: &Faults) -> Result<(), rusqlite::Error> 
     meta_set(conn, "throttle_next", i64::from(f.throttle_next))?;
     meta_set(conn, "fail_next", i64::from(f.fail_next))?;
     meta_set(conn, "pending_polls", i64::from(f.pending_polls))?;
+    meta_set(conn, "throttle_percent", i64::from(f.throttle_percent))?;
     Ok(())
 }
 

@@ -58,4 +58,8 @@ pub struct Faults {
     /// `request_status` polls and does its work on the last one. Not
     /// consumed: it applies to every mutation until set back to 0.
     pub pending_polls: u32,
+    /// While non-zero, each port call fails with `Throttling` with this
+    /// probability in percent (a steady rate limit). Not consumed.
+    #[serde(default)]
+    pub throttle_percent: u32,
 }

@@ -57,6 +57,20 @@ impl Rng {
         b
     }
 
+    /// `true` with probability `percent` / 100 (a fault injector's draw).
+    pub fn chance(&mut self, percent: u32) -> bool {
+        if percent == 0 {
+            return false;
+        }
+        // 0..=199 uniformly: 256 - 56 leaves a multiple of 200.
+        loop {
+            let b = self.byte();
+            if b < 200 {
+                return u32::from(b) < percent.min(100) * 2;
+            }
+        }
+    }
+
     /// One character of `alphabet`, uniformly: bytes past the largest
     /// multiple of the alphabet's length are drawn again so that no
     /// character is favoured.

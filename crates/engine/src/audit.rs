@@ -196,7 +196,11 @@ mod approval_checks {
         );
         let v = verify(key, &unapproved);
         assert!(!v.ok);
-        assert!(v.problems[0].contains("no approval granted"), "{:?}", v.problems);
+        assert!(
+            v.problems[0].contains("no approval granted"),
+            "{:?}",
+            v.problems
+        );
 
         let other = chain(
             key,

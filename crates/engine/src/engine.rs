@@ -395,8 +395,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         identifier: &str,
     ) -> Result<ResourceDescription, EngineError> {
         let schema = self.schema(type_name)?;
-        self.cloud(env)?
-            .get(&schema.type_name, identifier)
+        let cloud = self.cloud(env)?;
+        self.with_retries(|| cloud.get(&schema.type_name, identifier))
             .map_err(|e| self.cloud_error(env, "get", &schema.type_name, Some(identifier), e))
     }
 
@@ -407,8 +407,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         next_token: Option<&str>,
     ) -> Result<ListPage, EngineError> {
         let schema = self.schema(type_name)?;
-        self.cloud(env)?
-            .list(&schema.type_name, next_token, None)
+        let cloud = self.cloud(env)?;
+        self.with_retries(|| cloud.list(&schema.type_name, next_token, None))
             .map_err(|e| self.cloud_error(env, "list", &schema.type_name, None, e))
     }
 
@@ -1205,16 +1205,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         let cloud = self
             .cloud(env)
             .map_err(|e| CloudError::Transport(e.to_string()))?;
-        let mut attempt = 0;
-        loop {
-            match cloud.get(t, id) {
-                Err(e) if e.is_transient() && attempt < self.poll.max_retries => {
-                    attempt += 1;
-                    (self.poll.sleep)(Duration::from_millis(200 * (1 << attempt.min(6))));
-                }
-                other => return other,
-            }
-        }
+        self.with_retries(|| cloud.get(t, id))
     }
 
     /// Recompute a plan's content hash: a plan edited in the store after it
@@ -1466,10 +1457,13 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         }
     }
 
-    fn with_retries(
+    /// A cloud call, retried with backoff while it fails transiently
+    /// (throttling, a dropped connection): reads and writes alike. A write
+    /// retried keeps its client token, so the cloud acts once.
+    pub(crate) fn with_retries<T>(
         &self,
-        mut call: impl FnMut() -> Result<ProgressEvent, CloudError>,
-    ) -> Result<ProgressEvent, CloudError> {
+        mut call: impl FnMut() -> Result<T, CloudError>,
+    ) -> Result<T, CloudError> {
         let mut attempt = 0;
         loop {
             match call() {

@@ -4,6 +4,7 @@
 
 use infraguard_cloud_local::Faults;
 use infraguard_core::approval::ApprovalStatus;
+use infraguard_core::cloud::Cloud;
 use infraguard_core::plan::{GateDecision, PlanStatus};
 use infraguard_core::resource::Operation;
 use infraguard_core::store::Store;
@@ -550,4 +551,51 @@ fn the_seeds_tag_update_patch_works_on_list_tags() {
     assert_eq!(tags["PromotionStatus"], "synced");
     assert_eq!(tags["ProdCounterpart"], "synthcoreai-documents-prod");
     assert_eq!(tags["Project"], "SynthCore", "other tags are kept");
+}
+
+#[test]
+fn reads_succeed_under_a_steady_twenty_percent_throttle() {
+    let dir = tempfile::tempdir().unwrap();
+    // The default retry policy (five retries), without the pauses.
+    let e = engine_in(dir.path()).with_poll_policy(infraguard_engine::PollPolicy {
+        sleep: std::sync::Arc::new(|_| {}),
+        ..Default::default()
+    });
+    for env in ["dev", "prod"] {
+        let cloud = e.cloud(env).unwrap();
+        for i in 0..12 {
+            let t = infraguard_core::ResourceType::new("AWS::S3::Bucket").unwrap();
+            cloud
+                .create(
+                    &t,
+                    &json!({"BucketName": format!("synthcoreai-thr{i:02}-{env}")}),
+                    &format!("seed-{env}-{i}"),
+                )
+                .unwrap();
+        }
+        cloud
+            .set_faults(&Faults {
+                throttle_percent: 20,
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let calls_before: u64 = ["dev", "prod"]
+        .iter()
+        .map(|env| e.cloud(env).unwrap().calls())
+        .sum();
+    let listed = e.list_resources("dev", None).expect("resources list");
+    assert_eq!(listed.len(), 12);
+    let sync = e.sync_status(None).expect("sync");
+    assert_eq!(sync.dev_only.len() + sync.synced.len(), 12, "{sync:?}");
+    e.drift(None).expect("drift");
+    e.cost_report(None).expect("costs");
+    let calls: u64 = ["dev", "prod"]
+        .iter()
+        .map(|env| e.cloud(env).unwrap().calls())
+        .sum::<u64>()
+        - calls_before;
+    // Enough calls that a fifth of them failing would have broken each
+    // command without the retries.
+    assert!(calls > 100, "{calls} calls");
 }
