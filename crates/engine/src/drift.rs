@@ -596,13 +596,6 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 continue;
             };
             let props = without_read_only(schema, &item.properties);
-            let policy =
-                infraguard_policy::is_stateful(item.type_name.as_str()).then(|| {
-                    match item.type_name.as_str() {
-                        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => "Snapshot",
-                        _ => "Retain",
-                    }
-                });
             let template = Template::single(
                 &logical_id(
                     &item.type_name,
@@ -611,9 +604,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 &item.type_name,
                 &props,
                 "preflight scan of a live resource",
-                policy,
+                None,
             );
-            let findings = infraguard_policy::scan(&template, &options).findings;
+            let findings = infraguard_policy::scan_for_cloud_control(&template, &options).findings;
             let blocking: Vec<_> = findings
                 .iter()
                 .filter(|f| f.is_open() && f.severity >= block_at)

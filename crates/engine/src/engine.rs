@@ -618,7 +618,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }),
             ..Default::default()
         };
-        let mut findings = infraguard_policy::scan(template, &options).findings;
+        let mut findings = infraguard_policy::scan_for_cloud_control(template, &options).findings;
         if self.config.checkov {
             match run_checkov_on(template) {
                 Ok(extra) => {
@@ -778,18 +778,39 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         }
 
         let logical = logical_id(&t, purpose);
-        let deletion_policy = deletion_policy_for(&t);
+        let stateful = infraguard_policy::is_stateful(t.as_str());
+        if stateful && req.operation == Operation::Delete {
+            let id = identifier.as_deref().unwrap_or("?");
+            // Deletion protection makes the cloud refuse the delete: say so
+            // now, and make turning it off a change of its own.
+            if let Some((key, off)) = deletion_protection(&t, &desired) {
+                return Err(EngineError::InvalidInput(format!(
+                    "{t} `{id}` in {} has deletion protection on ({key}), so the delete would be refused. To delete it, first plan turning it off as its own gated change: `infraguard plan --env {} --type {t} --operation update --id {id} --patch '[{{\"op\":\"replace\",\"path\":\"/{key}\",\"value\":{off}}}]'`, apply that, then plan the delete. Cloud Control takes no snapshot: {}. Nothing was planned",
+                    env.name,
+                    env.name,
+                    snapshot_hint(&t, id)
+                )));
+            }
+            notes.push(format!(
+                "{t} holds data: this delete destroys it, and Cloud Control takes no snapshot (a DeletionPolicy is not honoured through Cloud Control): {}",
+                snapshot_hint(&t, id)
+            ));
+        } else if stateful {
+            notes.push(format!(
+                "{t} holds data: a later delete through Cloud Control takes no snapshot (there is no DeletionPolicy outside CloudFormation stacks); infraguard asks again before any delete"
+            ));
+        }
         let description = format!(
             "infraguard {} of {t} in {} ({})",
             req.operation, env.name, self.config.project
         );
-        let template = Template::single(&logical, &t, &desired, &description, deletion_policy);
+        let template = Template::single(&logical, &t, &desired, &description, None);
         let findings = self.scan(&template, &env, &mut notes);
         if !env.scanning {
             notes.push(format!("security scanning is disabled for {}", env.name));
         }
 
-        let (decision, reasons) = gate::decide(&GateInput {
+        let (decision, mut reasons) = gate::decide(&GateInput {
             env: &env,
             operation: req.operation,
             cost: &cost,
@@ -798,6 +819,12 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             block_at: self.config.block_findings_at,
             scanned: env.scanning,
         });
+        if stateful && req.operation == Operation::Delete && decision != GateDecision::Auto {
+            // The person approving is told in the approval itself.
+            reasons.push(format!(
+                "deleting {t} destroys its data: Cloud Control takes no snapshot"
+            ));
+        }
         let id = new_id("plan")?;
         let approval_id = if decision == GateDecision::Auto {
             None
@@ -1681,15 +1708,47 @@ fn run_checkov_on(template: &Template) -> Result<Vec<Finding>, String> {
     result
 }
 
-/// Stateful resources keep their data when removed from a stack: RDS as a
-/// final snapshot, the rest retained.
-fn deletion_policy_for(t: &ResourceType) -> Option<&'static str> {
-    if !infraguard_policy::is_stateful(t.as_str()) {
-        return None;
-    }
+/// The property that turns a type's deletion protection on, and its value
+/// when on (RDS, DocDB, Neptune, DynamoDB, Cognito).
+fn deletion_protection(t: &ResourceType, props: &Value) -> Option<(&'static str, Value)> {
+    let key = match t.as_str() {
+        "AWS::RDS::DBInstance"
+        | "AWS::RDS::DBCluster"
+        | "AWS::DocDB::DBCluster"
+        | "AWS::Neptune::DBCluster" => "DeletionProtection",
+        "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" => "DeletionProtectionEnabled",
+        "AWS::Cognito::UserPool" => "DeletionProtection",
+        _ => return None,
+    };
+    let on = match props.get(key) {
+        Some(Value::Bool(true)) => true,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true") || s == "ACTIVE",
+        _ => false,
+    };
+    let off = if t.as_str() == "AWS::Cognito::UserPool" {
+        json!("INACTIVE")
+    } else {
+        json!(false)
+    };
+    on.then_some((key, off))
+}
+
+/// How to keep a copy of a stateful resource's data before deleting it,
+/// since Cloud Control takes none.
+fn snapshot_hint(t: &ResourceType, id: &str) -> String {
     match t.as_str() {
-        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => Some("Snapshot"),
-        _ => Some("Retain"),
+        "AWS::RDS::DBInstance" => format!(
+            "take one first: `aws rds create-db-snapshot --db-instance-identifier {id} --db-snapshot-identifier {id}-final`"
+        ),
+        "AWS::RDS::DBCluster" => format!(
+            "take one first: `aws rds create-db-cluster-snapshot --db-cluster-identifier {id} --db-cluster-snapshot-identifier {id}-final`"
+        ),
+        "AWS::DynamoDB::Table" => {
+            format!(
+                "take one first: `aws dynamodb create-backup --table-name {id} --backup-name {id}-final`"
+            )
+        }
+        _ => "copy what you need first".into(),
     }
 }
 

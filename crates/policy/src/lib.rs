@@ -230,6 +230,19 @@ pub fn scan(template: &Template, options: &ScanOptions) -> ScanReport {
     rules::run(template, options)
 }
 
+/// The rule about `DeletionPolicy` (CloudFormation's, honoured by stacks).
+pub const DELETION_POLICY_RULE: &str = "IG-DATA-001";
+
+/// [`scan`] for a resource applied through the Cloud Control API, which has
+/// no `DeletionPolicy`: a delete there deletes the data whatever the
+/// template says, so the rule asking for one does not apply (infraguard's
+/// engine guards stateful deletes itself).
+pub fn scan_for_cloud_control(template: &Template, options: &ScanOptions) -> ScanReport {
+    let mut report = scan(template, options);
+    report.findings.retain(|f| f.rule != DELETION_POLICY_RULE);
+    report
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

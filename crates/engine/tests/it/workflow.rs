@@ -599,3 +599,114 @@ fn reads_succeed_under_a_steady_twenty_percent_throttle() {
     // command without the retries.
     assert!(calls > 100, "{calls} calls");
 }
+
+fn delete_request(env: &str, type_name: &str, id: &str) -> PlanRequest {
+    PlanRequest {
+        env: env.into(),
+        operation: Operation::Delete,
+        type_name: type_name.into(),
+        purpose: None,
+        properties: None,
+        identifier: Some(id.into()),
+        patch: None,
+        usage: None,
+        actor: agent(),
+    }
+}
+
+#[test]
+fn a_protected_stateful_delete_is_refused_at_plan_time_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let rds = infraguard_core::ResourceType::new("AWS::RDS::DBInstance").unwrap();
+    e.cloud("prod")
+        .unwrap()
+        .create(
+            &rds,
+            &json!({"DBInstanceIdentifier": "synthcoreai-db-prod", "Engine": "postgres", "DBInstanceClass": "db.t3.micro",
+                    "AllocatedStorage": "20", "MasterUsername": "admin", "ManageMasterUserPassword": true, "DeletionProtection": true}),
+            "seed-rds",
+        )
+        .unwrap();
+    let err = e
+        .plan(delete_request(
+            "prod",
+            "AWS::RDS::DBInstance",
+            "synthcoreai-db-prod",
+        ))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert_eq!(err.kind(), ErrorKind::BadInput, "{msg}");
+    assert!(
+        msg.contains("deletion protection on (DeletionProtection)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("--operation update --id synthcoreai-db-prod"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("\"path\":\"/DeletionProtection\",\"value\":false"),
+        "{msg}"
+    );
+    assert!(msg.contains("create-db-snapshot"), "{msg}");
+    assert!(e.plans(None, 10).unwrap().is_empty(), "nothing was planned");
+}
+
+#[test]
+fn a_stateful_delete_says_no_snapshot_and_no_template_shows_a_deletion_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let table = infraguard_core::ResourceType::new("AWS::DynamoDB::Table").unwrap();
+    e.cloud("prod")
+        .unwrap()
+        .create(
+            &table,
+            &json!({"TableName": "synthcoreai-orders-prod", "BillingMode": "PAY_PER_REQUEST",
+                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
+            "seed-table",
+        )
+        .unwrap();
+    let plan = e
+        .plan(delete_request(
+            "prod",
+            "AWS::DynamoDB::Table",
+            "synthcoreai-orders-prod",
+        ))
+        .unwrap();
+    assert!(
+        plan.gate
+            .reasons
+            .iter()
+            .any(|r| r.contains("destroys its data: Cloud Control takes no snapshot")),
+        "{:?}",
+        plan.gate.reasons
+    );
+    assert!(
+        plan.explanation.contains("create-backup"),
+        "{}",
+        plan.explanation
+    );
+    assert!(!plan.template.to_pretty_json().contains("DeletionPolicy"));
+
+    // A create of a stateful type: no DeletionPolicy shown, none asked for.
+    let create = e
+        .plan(PlanRequest::create(
+            "dev",
+            "AWS::DynamoDB::Table",
+            Some("orders"),
+            json!({"BillingMode": "PAY_PER_REQUEST",
+                   "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                   "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
+            agent(),
+        ))
+        .unwrap();
+    assert!(!create.template.to_pretty_json().contains("DeletionPolicy"));
+    assert!(!create.findings.iter().any(|f| f.rule == "IG-DATA-001"));
+    assert!(
+        create.explanation.contains("takes no snapshot"),
+        "{}",
+        create.explanation
+    );
+}
