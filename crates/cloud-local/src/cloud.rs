@@ -272,7 +272,7 @@ impl LocalCloud {
         // sequence of calls meets the same throttles, so a test that
         // passes once passes every time.
         let mut seed = [0u8; 32];
-        seed[..8].copy_from_slice(&(call_number as u64).to_le_bytes());
+        seed[..8].copy_from_slice(&call_number.to_le_bytes());
         if percent > 0 && Rng::seeded(seed).chance(percent) {
             return Err(CloudError::service(
                 ErrorCode::Throttling,
