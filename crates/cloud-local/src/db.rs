@@ -365,6 +365,7 @@ mod tests {
                 throttle_next: 2,
                 fail_next: 1,
                 pending_polls: 3,
+                throttle_percent: 20,
             },
         )
         .expect("set");
@@ -377,7 +378,8 @@ mod tests {
             Faults {
                 throttle_next: 0,
                 fail_next: 1,
-                pending_polls: 3
+                pending_polls: 3,
+                throttle_percent: 20,
             }
         );
     }
