@@ -166,6 +166,8 @@ def test_2_config_and_environment_cannot_loosen_the_policy(accounts: Accounts, g
     notes = " ".join(doctor["notes"])
     assert "ignored" in notes and "read_only" in notes, doctor
     assert {e["name"]: e["level"] for e in doctor["environments"]} == {"dev": "guarded", "prod": "guarded"}, doctor
+    envs = guarded.ig_json("envs", env=env)
+    assert {e["name"]: e["level"] for e in envs["environments"]} == {"dev": "guarded", "prod": "guarded"}, envs
     ignored = audited(guarded, "policy.workspace_ignored", since)
     from_the_agent(accounts, ignored[0])
 
@@ -640,6 +642,8 @@ def test_advisory_projects_say_what_an_agent_can_do_there(accounts: Accounts, ad
     assert levels["prod"]["level"] == "advisory" and levels["dev"]["level"] == "advisory", doctor
     assert any("get around" in r for r in levels["prod"]["reasons"]), levels["prod"]
     assert levels["prod"]["fixes"], levels["prod"]
+    envs = advisory.ig_json("envs")
+    assert {e["name"]: e["level"] for e in envs["environments"]} == {"dev": "advisory", "prod": "advisory"}, envs
 
     # script(1) typing yes approves here, recorded as unverified.
     plan = advisory.ig_json("plan", "--env", "prod", "--type", S3, "--purpose", "yes")

@@ -77,11 +77,27 @@ fn out(text: &str) -> Result<()> {
 fn envs(cli: &Cli) -> Result<i32> {
     let p = project::open(cli.directory.as_deref())?;
     let reports = p.api.environments(&p.caller)?;
+    // The level each environment runs at, as `doctor` reports it.
+    let doctor = p.api.doctor(&p.caller)?;
+    let level_of = |name: &str| -> Option<&infraguard_engine::EnvLevel> {
+        doctor.environments.iter().find(|l| l.name == name)
+    };
     if cli.output == Output::Json {
+        let environments: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                if let Some(l) = level_of(&r.env.name) {
+                    v["level"] = serde_json::json!(l.level);
+                    v["level_reasons"] = serde_json::json!(l.reasons);
+                }
+                v
+            })
+            .collect();
         out(&render::json(&serde_json::json!({
             "project": p.config.project,
             "root": p.root,
-            "environments": reports,
+            "environments": environments,
             "notes": p.config.notes,
         })))?;
         return Ok(exit::OK);
@@ -113,6 +129,9 @@ fn envs(cli: &Cli) -> Result<i32> {
                     "disabled"
                 }
                 .into(),
+                level_of(&r.env.name)
+                    .map(|l| l.level.to_string())
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
@@ -127,9 +146,11 @@ fn envs(cli: &Cli) -> Result<i32> {
             "auth",
             "read-only",
             "scanning",
+            "level",
         ],
         rows,
     ))?;
+    out("level: `infraguard doctor` says why, and what would raise it")?;
     for n in &p.config.notes {
         out(&format!("note: {n}"))?;
     }
