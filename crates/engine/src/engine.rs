@@ -562,6 +562,10 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             } else {
                 format!("{}-{service}-{actions}", self.config.iam_prefix)
             }
+        } else if t.as_str() == "AWS::SecretsManager::Secret" {
+            // {prefix}/{purpose}: synthcoreai/ses-credentials (the policy
+            // crate's naming rule for secrets).
+            format!("{}/{}", self.config.prefix, normalize_purpose(purpose))
         } else {
             self.config.conventional_name(purpose, env)
         }

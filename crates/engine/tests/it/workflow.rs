@@ -710,3 +710,51 @@ fn a_stateful_delete_says_no_snapshot_and_no_template_shows_a_deletion_policy() 
         create.explanation
     );
 }
+
+#[test]
+fn the_seeds_secret_name_is_conventional_and_an_off_convention_policy_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let secret = e
+        .plan(PlanRequest::create(
+            "dev",
+            "AWS::SecretsManager::Secret",
+            Some("ses credentials"),
+            json!({"Description": "SES SMTP credentials"}),
+            agent(),
+        ))
+        .unwrap();
+    // Its identifier is the ARN the cloud assigns; the name is its own.
+    assert_eq!(secret.desired_state["Name"], "synthcoreai/ses-credentials");
+    assert!(
+        !secret
+            .findings
+            .iter()
+            .any(|f| f.rule.starts_with("IG-NAME")),
+        "{:?}",
+        secret.findings
+    );
+
+    let policy = e
+        .plan(PlanRequest::create(
+            "dev",
+            "AWS::IAM::ManagedPolicy",
+            None,
+            json!({"ManagedPolicyName": "upload-policy", "PolicyDocument": {"Version": "2012-10-17",
+                   "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::synthcoreai-documents-dev/*"}]}}),
+            agent(),
+        ))
+        .unwrap();
+    let naming = policy
+        .findings
+        .iter()
+        .find(|f| f.rule == "IG-NAME-002")
+        .expect("naming finding");
+    assert_eq!(naming.severity, infraguard_policy::Severity::Medium);
+    assert_ne!(
+        policy.gate.decision,
+        GateDecision::Auto,
+        "{:?}",
+        policy.gate
+    );
+}

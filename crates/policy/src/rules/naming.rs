@@ -1,7 +1,12 @@
 //! The naming convention (runs only when [`crate::ScanOptions::naming`] is
-//! set): resource names are `{prefix}-{purpose}-{env}` (`synthcoreai-documents-dev`)
-//! and IAM policy names are `{iam_prefix}-{Service}-{Actions}`
-//! (`SynthCoreAI-S3-FileUpload`). A finding carries the suggested name and a
+//! set), per kind, with the seed's names as the defaults:
+//! - resources: `{prefix}-{purpose}-{env}` (`synthcoreai-documents-dev`);
+//! - IAM users, roles and groups: `{prefix}-{words}`, the environment where
+//!   the words put it (`synthcoreai-dev-user`, `synthcoreai-ses-sender`);
+//! - secrets: `{prefix}/{purpose}` (`synthcoreai/ses-credentials`);
+//! - IAM policies: `{iam_prefix}-{Service}-{Actions}`
+//!   (`SynthCoreAI-S3-FileUpload`), MEDIUM: the seed asks for it ALWAYS, so
+//!   an off-convention policy gates like any MEDIUM finding. A finding carries the suggested name and a
 //! fix that applies it. Names built by intrinsics and absent names (which
 //! CloudFormation generates) are not judged.
 
@@ -72,7 +77,7 @@ pub(super) fn rules() -> Vec<Rule> {
             info: RuleInfo {
                 id: "IG-NAME-002",
                 checkov_id: None,
-                severity: Severity::Low,
+                severity: Severity::Medium,
                 title: "IAM policy name does not follow {IamPrefix}-{Service}-{Actions}",
                 resource_types: POLICY_TYPES,
                 remediation: "Rename the policy to {IamPrefix}-{Service}-{Actions}, for example SynthCoreAI-S3-FileUpload or SynthCoreAI-SES-SendOnly.",
@@ -93,23 +98,100 @@ fn resource_name(ctx: &Ctx<'_>, out: &mut Out) {
     let Some(name) = ctx.prop(&segments).as_str() else {
         return;
     };
-    // FIFO queues and topics must end in .fifo; log groups and parameters
-    // are paths whose last segment carries the name.
-    let (head, body, tail) = split_name(name);
-    if follows(body, naming) {
-        return;
-    }
-    let suggested = format!("{head}{}{tail}", suggest(body, ctx, naming));
+    let kind = Kind::of(ctx.type_name);
+    let (convention, suggested) = match kind {
+        Kind::Principal => {
+            if follows_principal(name, naming) {
+                return;
+            }
+            let mut words = purpose_words(name, naming);
+            if words.is_empty() {
+                words.push(
+                    ctx.type_name
+                        .rsplit("::")
+                        .next()
+                        .unwrap_or("user")
+                        .to_ascii_lowercase(),
+                );
+            }
+            (
+                format!("{}-{{words}}", naming.prefix),
+                format!("{}-{}-{}", naming.prefix, naming.env, words.join("-")),
+            )
+        }
+        Kind::Secret => {
+            if follows_secret(name, naming) {
+                return;
+            }
+            let mut words = purpose_words(name, naming);
+            if words.is_empty() {
+                words.push("secret".into());
+            }
+            (
+                format!("{}/{{purpose}}", naming.prefix),
+                format!("{}/{}", naming.prefix, words.join("-")),
+            )
+        }
+        Kind::Resource => {
+            // FIFO queues and topics must end in .fifo; log groups and
+            // parameters are paths whose last segment carries the name.
+            let (head, body, tail) = split_name(name);
+            if follows(body, naming) {
+                return;
+            }
+            (
+                format!("{}-{{purpose}}-{}", naming.prefix, naming.env),
+                format!("{head}{}{tail}", suggest(body, ctx, naming)),
+            )
+        }
+    };
     let mut path = vec!["Properties"];
     path.extend(&segments);
     out.fail_fix(
         format!("Properties/{prop}"),
-        format!(
-            "`{name}` does not follow {}-{{purpose}}-{}; suggested: `{suggested}`",
-            naming.prefix, naming.env
-        ),
+        format!("`{name}` does not follow {convention}; suggested: `{suggested}`"),
         ctx.set(&path, json!(suggested)),
     );
+}
+
+/// Which naming convention a type follows.
+enum Kind {
+    Resource,
+    /// IAM users, roles and groups.
+    Principal,
+    Secret,
+}
+
+impl Kind {
+    fn of(type_name: &str) -> Kind {
+        match type_name {
+            "AWS::IAM::User" | "AWS::IAM::Role" | "AWS::IAM::Group" => Kind::Principal,
+            "AWS::SecretsManager::Secret" => Kind::Secret,
+            _ => Kind::Resource,
+        }
+    }
+}
+
+/// Lower-case words joined by hyphens.
+fn is_words(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// `{prefix}-{words}`: `synthcoreai-dev-user`, `synthcoreai-ses-sender`.
+fn follows_principal(name: &str, n: &NamingContext) -> bool {
+    name.strip_prefix(&format!("{}-", n.prefix))
+        .is_some_and(is_words)
+}
+
+/// `{prefix}/{purpose}`, deeper paths allowed: `synthcoreai/ses-credentials`.
+fn follows_secret(name: &str, n: &NamingContext) -> bool {
+    name.strip_prefix(&format!("{}/", n.prefix))
+        .is_some_and(|rest| rest.split('/').all(is_words))
 }
 
 /// `(path prefix, name, suffix)`: `/aws/lambda/` + `x` + ``, `` + `q` + `.fifo`.
@@ -131,12 +213,7 @@ fn follows(name: &str, n: &NamingContext) -> bool {
     let Some(purpose) = rest.strip_suffix(&format!("-{}", n.env)) else {
         return false;
     };
-    !purpose.is_empty()
-        && purpose.split('-').all(|w| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+    is_words(purpose)
 }
 
 /// Lower-case words of a name, with the prefix and env words removed.
@@ -486,6 +563,110 @@ mod tests {
                 json!([{"op": "replace", "path": "/Resources/P/Properties/ManagedPolicyName", "value": "SynthCoreAI-SES-SendOnly"}])
             )
         );
+    }
+
+    #[test]
+    fn every_name_in_the_seed_follows_its_kinds_convention() {
+        let names = [
+            ("AWS::S3::Bucket", "BucketName", "synthcoreai-documents-dev"),
+            (
+                "AWS::Cognito::UserPool",
+                "UserPoolName",
+                "synthcoreai-users-dev",
+            ),
+            (
+                "AWS::RDS::DBInstance",
+                "DBInstanceIdentifier",
+                "synthcoreai-db-dev",
+            ),
+            ("AWS::IAM::User", "UserName", "synthcoreai-dev-user"),
+            ("AWS::IAM::User", "UserName", "synthcoreai-ses-sender"),
+            (
+                "AWS::SecretsManager::Secret",
+                "Name",
+                "synthcoreai/ses-credentials",
+            ),
+            (
+                "AWS::IAM::ManagedPolicy",
+                "ManagedPolicyName",
+                "SynthCoreAI-S3-FileUpload",
+            ),
+            (
+                "AWS::IAM::ManagedPolicy",
+                "ManagedPolicyName",
+                "SynthCoreAI-SES-SendOnly",
+            ),
+            (
+                "AWS::IAM::ManagedPolicy",
+                "ManagedPolicyName",
+                "SynthCoreAI-Cognito-UserManagement",
+            ),
+            (
+                "AWS::IAM::ManagedPolicy",
+                "ManagedPolicyName",
+                "SynthCoreAI-RDS-ReadOnly",
+            ),
+            (
+                "AWS::IAM::ManagedPolicy",
+                "ManagedPolicyName",
+                "SynthCoreAI-Lambda-Execute",
+            ),
+        ];
+        let opts = crate::ScanOptions {
+            naming: Some(n()),
+            ..Default::default()
+        };
+        for (t, prop, name) in names {
+            let doc = json!({"Resources": {"R": {"Type": t, "Properties": {prop: name}}}});
+            let template = crate::parse_template(&doc.to_string()).unwrap();
+            let r = crate::scan(&template, &opts);
+            let naming: Vec<_> = r
+                .findings
+                .iter()
+                .filter(|f| f.rule.starts_with("IG-NAME"))
+                .collect();
+            assert!(naming.is_empty(), "{name}: {naming:?}");
+        }
+    }
+
+    #[test]
+    fn off_convention_secrets_principals_and_policies() {
+        let opts = crate::ScanOptions {
+            naming: Some(n()),
+            ..Default::default()
+        };
+        let check = |t: &str, prop: &str, name: &str| -> Vec<crate::Finding> {
+            let doc = json!({"Resources": {"R": {"Type": t, "Properties": {prop: name}}}});
+            let template = crate::parse_template(&doc.to_string()).unwrap();
+            crate::scan(&template, &opts)
+                .findings
+                .into_iter()
+                .filter(|f| f.rule.starts_with("IG-NAME"))
+                .collect()
+        };
+        let f = check("AWS::SecretsManager::Secret", "Name", "ses_credentials");
+        assert!(
+            f[0].message.contains("`synthcoreai/ses-credentials`"),
+            "{}",
+            f[0].message
+        );
+        let f = check("AWS::IAM::User", "UserName", "DevUser");
+        assert!(
+            f[0].message.contains("synthcoreai-{words}"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains("`synthcoreai-dev-user`"),
+            "{}",
+            f[0].message
+        );
+        let f = check(
+            "AWS::IAM::ManagedPolicy",
+            "ManagedPolicyName",
+            "upload-policy",
+        );
+        assert_eq!(f[0].severity, Severity::Medium);
     }
 
     #[test]
