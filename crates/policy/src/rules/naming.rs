@@ -6,7 +6,9 @@
 //! - secrets: `{prefix}/{purpose}` (`synthcoreai/ses-credentials`);
 //! - IAM policies: `{iam_prefix}-{Service}-{Actions}`
 //!   (`SynthCoreAI-S3-FileUpload`), MEDIUM: the seed asks for it ALWAYS, so
-//!   an off-convention policy gates like any MEDIUM finding. A finding carries the suggested name and a
+//!   an off-convention policy gates like any MEDIUM finding.
+//!
+//! A finding carries the suggested name and a
 //! fix that applies it. Names built by intrinsics and absent names (which
 //! CloudFormation generates) are not judged.
 
