@@ -73,6 +73,10 @@ async def seed_s3_workflow(client: Client, project: Project, bucket: str) -> Non
     tags = {t["Key"]: t["Value"] for t in got["Tags"]}
     assert tags["Environment"] == "development" and tags["Project"] == "SynthCore"
     assert tags["PromotionStatus"] == "dev-only"
+    # The seed's own tag values are kept; CreatedBy names the MCP client
+    # (the Python SDK's clientInfo name is "mcp").
+    assert tags["MANAGED_BY"] == "CCAPI-MCP-SERVER" and tags["MCP_SERVER_VERSION"] == "1.0.0", tags
+    assert tags["CreatedBy"] == "mcp", tags
     status = ok(await client.call_tool("get_resource_request_status", {"request_token": created["request_token"]}))
     assert status["OperationStatus"] == "SUCCESS"
 

@@ -512,30 +512,44 @@ impl<C: Cloud, S: Store> Engine<C, S> {
 
     // ----- planning ------------------------------------------------------
 
-    /// The standard tags for a new resource in `env`.
+    /// The tag standard for a new resource in `env`: the tracking tags
+    /// infraguard owns (what environment, what it costs, where it stands in
+    /// promotion: reports read them, so a given value is replaced), and the
+    /// defaults that fill only tags the user did not give (the project's
+    /// `[tags]`, then who and when).
     fn standard_tags(
         &self,
         env: &Environment,
         purpose: Option<&str>,
         actor: &Actor,
         cost: &CostEstimate,
-    ) -> BTreeMap<String, String> {
-        let mut t = self.config.tags.clone();
-        t.insert(tags::ENVIRONMENT.into(), env.tag_value.clone());
-        t.insert(tags::CREATED_BY.into(), actor.name.clone());
-        t.insert(tags::CREATED_DATE.into(), self.clock.now().date());
-        t.insert(
-            tags::MCP_SERVER_VERSION.into(),
-            env!("CARGO_PKG_VERSION").into(),
-        );
-        t.insert(tags::COST_ESTIMATE.into(), cost.tag_value());
-        if let Some(p) = purpose {
-            t.insert(tags::PURPOSE.into(), p.to_string());
-        }
+    ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+        let mut owned = BTreeMap::new();
+        owned.insert(tags::ENVIRONMENT.to_string(), env.tag_value.clone());
+        owned.insert(tags::COST_ESTIMATE.to_string(), cost.tag_value());
         if !env.read_only && env.tag_value == "development" {
-            t.insert(tags::PROMOTION_STATUS.into(), "dev-only".into());
+            owned.insert(tags::PROMOTION_STATUS.to_string(), "dev-only".into());
         }
-        t
+        let mut defaults = self.config.tags.clone();
+        for (k, v) in [
+            (tags::CREATED_BY, actor.name.clone()),
+            (tags::CREATED_DATE, self.clock.now().date()),
+            (
+                tags::MCP_SERVER_VERSION,
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+        ] {
+            defaults.entry(k.to_string()).or_insert(v);
+        }
+        if let Some(p) = purpose {
+            defaults
+                .entry(tags::PURPOSE.to_string())
+                .or_insert_with(|| p.to_string());
+        }
+        for k in owned.keys() {
+            defaults.remove(k);
+        }
+        (owned, defaults)
     }
 
     /// The conventional name for a new resource of `schema`'s type.
@@ -768,10 +782,23 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             req.usage.as_ref(),
         )?;
         if req.operation == Operation::Create {
-            let standard = self.standard_tags(&env, purpose, &req.actor, &cost);
-            for k in tags::apply(&mut desired, &schema.tagging, &standard) {
+            let (owned, defaults) = self.standard_tags(&env, purpose, &req.actor, &cost);
+            let filled = tags::apply_defaults(&mut desired, &schema.tagging, &defaults);
+            for k in tags::apply(&mut desired, &schema.tagging, &owned) {
                 notes.push(format!(
-                    "tag {k} was set by the tag standard, replacing the value given"
+                    "tag {k} is infraguard's tracking tag: the value given was replaced by `{}`",
+                    owned[&k]
+                ));
+            }
+            if schema.tagging != infraguard_core::schema::TagStyle::None {
+                let set: Vec<String> = owned
+                    .iter()
+                    .chain(defaults.iter().filter(|(k, _)| filled.contains(k)))
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                notes.push(format!(
+                    "infraguard set these tags: {} (the tags given are kept)",
+                    set.join(", ")
                 ));
             }
             if schema.tagging == infraguard_core::schema::TagStyle::None {

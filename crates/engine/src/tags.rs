@@ -88,6 +88,23 @@ pub fn apply(
     replaced
 }
 
+/// Write each of `defaults` whose key the properties' tags do not have yet;
+/// the user's values stay. Returns the keys written.
+pub fn apply_defaults(
+    properties: &mut Value,
+    style: &TagStyle,
+    defaults: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let present = read(properties, style);
+    let missing: BTreeMap<String, String> = defaults
+        .iter()
+        .filter(|(k, _)| !present.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    apply(properties, style, &missing);
+    missing.into_keys().collect()
+}
+
 /// The RFC 6902 operation that sets the whole tag property to `tags`.
 pub fn patch_op(
     properties: &Value,

@@ -758,3 +758,61 @@ fn the_seeds_secret_name_is_conventional_and_an_off_convention_policy_gates() {
         policy.gate
     );
 }
+
+#[test]
+fn tags_given_are_kept_and_only_tracking_tags_are_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e
+        .plan(bucket(
+            "dev",
+            "tagged",
+            json!({"Tags": [
+                {"Key": "MCP_SERVER_VERSION", "Value": "1.0.0"},
+                {"Key": "MANAGED_BY", "Value": "CCAPI-MCP-SERVER"},
+                {"Key": "CreatedBy", "Value": "the-seed"},
+                {"Key": "Environment", "Value": "production"}
+            ]}),
+        ))
+        .unwrap();
+    let tags: std::collections::BTreeMap<String, String> = plan.desired_state["Tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["Key"].as_str().unwrap().to_string(),
+                t["Value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(tags["MCP_SERVER_VERSION"], "1.0.0");
+    assert_eq!(tags["MANAGED_BY"], "CCAPI-MCP-SERVER");
+    assert_eq!(tags["CreatedBy"], "the-seed");
+    // A tracking tag infraguard owns: a dev bucket is development.
+    assert_eq!(tags["Environment"], "development");
+    assert!(
+        plan.explanation
+            .contains("tag Environment is infraguard's tracking tag"),
+        "{}",
+        plan.explanation
+    );
+    assert!(
+        plan.explanation.contains("infraguard set these tags:"),
+        "{}",
+        plan.explanation
+    );
+    assert!(
+        plan.explanation.contains("CostEstimate="),
+        "{}",
+        plan.explanation
+    );
+
+    // Without given values, the defaults fill in: CreatedBy is the caller.
+    let plain = e.plan(bucket("dev", "plain", json!({}))).unwrap();
+    let tags = plain.desired_state["Tags"].to_string();
+    assert!(
+        tags.contains(&format!("\"Value\":\"{}\"", agent().name)),
+        "{tags}"
+    );
+}
