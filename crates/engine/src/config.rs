@@ -70,6 +70,10 @@ pub struct RawProject {
     pub prefix: String,
     /// Prefix of IAM policy names (`SynthCoreAI`).
     pub iam_prefix: Option<String>,
+    /// AWS accounts besides each environment's own that ARNs may name (a
+    /// shared-services or log-archive account): 12 digits each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_accounts: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -194,6 +198,8 @@ pub struct ProjectConfig {
     pub token_ttl_seconds: u64,
     /// Run Checkov beside the built-in scanner when it is installed.
     pub checkov: bool,
+    /// Accounts ARNs may name besides the environment's own.
+    pub shared_accounts: Vec<String>,
     /// Notes about overrides that were applied or ignored, for `envs` and
     /// `check_environment_variables`.
     pub notes: Vec<String>,
@@ -236,6 +242,7 @@ impl RawConfig {
                 name: project.to_string(),
                 prefix: lower,
                 iam_prefix: Some(iam_prefix_for(project, prefix)),
+                shared_accounts: Vec::new(),
             },
             environments,
             approval: RawApproval::default(),
@@ -441,6 +448,14 @@ impl ProjectConfig {
                 ));
             }
         }
+        for a in &raw.project.shared_accounts {
+            if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(
+                    "project.shared_accounts",
+                    format!("has `{a}`: an AWS account id is 12 digits, e.g. \"123456789012\""),
+                ));
+            }
+        }
         Ok(ProjectConfig {
             project: raw.project.name.clone(),
             prefix: raw.project.prefix.clone(),
@@ -457,6 +472,7 @@ impl ProjectConfig {
             naming_pattern: raw.naming.pattern.clone(),
             token_ttl_seconds: raw.tokens.ttl_seconds,
             checkov: raw.scanning.checkov,
+            shared_accounts: raw.project.shared_accounts.clone(),
             notes,
         })
     }

@@ -587,6 +587,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 env: env.name.clone(),
                 iam_prefix: self.config().iam_prefix.clone(),
             }),
+            accounts: self.account_context(&env.name),
             ..Default::default()
         };
         let block_at = self.config().block_findings_at;

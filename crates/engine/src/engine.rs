@@ -634,6 +634,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 env: env.name.clone(),
                 iam_prefix: self.config.iam_prefix.clone(),
             }),
+            accounts: self.account_context(&env.name),
             ..Default::default()
         };
         let mut findings = infraguard_policy::scan_for_cloud_control(template, &options).findings;
@@ -653,6 +654,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
         }
         findings
+    }
+
+    /// The accounts ARNs in `env` may name: its own (when the cloud says
+    /// which) and the project's shared ones.
+    pub(crate) fn account_context(&self, env: &str) -> Option<infraguard_policy::AccountContext> {
+        let own = self.cloud(env).ok()?.identity().ok()?.account_id;
+        Some(infraguard_policy::AccountContext {
+            own,
+            shared: self.config.shared_accounts.clone(),
+        })
     }
 
     /// Make a plan: everything about one change, persisted, with the gate's

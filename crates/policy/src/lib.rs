@@ -139,6 +139,17 @@ pub struct ScanOptions {
     /// infraguard suppressions from outside the template (the plan, the
     /// project file). One without a reason is not applied and is reported.
     pub suppressions: Vec<Suppress>,
+    /// When set, ARNs naming another AWS account are findings.
+    pub accounts: Option<AccountContext>,
+}
+
+/// Which AWS accounts a template may name in ARNs: the environment's own
+/// and any listed as shared.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountContext {
+    /// The environment's account (12 digits).
+    pub own: String,
+    pub shared: Vec<String>,
 }
 
 /// The naming convention: `{prefix}-{purpose}-{env}` and

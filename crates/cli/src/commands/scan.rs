@@ -238,6 +238,8 @@ fn options(args: &ScanArgs) -> Result<ScanOptions, String> {
         today,
         naming,
         suppressions,
+        // A template file names no environment, so no account is its own.
+        accounts: None,
     })
 }
 

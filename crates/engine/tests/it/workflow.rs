@@ -816,3 +816,45 @@ fn tags_given_are_kept_and_only_tracking_tags_are_replaced() {
         "{tags}"
     );
 }
+
+#[test]
+fn an_arn_of_an_account_that_is_not_the_environments_gates_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let lambda = |role: &str| {
+        PlanRequest::create(
+            "dev",
+            "AWS::Lambda::Function",
+            Some("processor"),
+            json!({"Runtime": "nodejs20.x", "Handler": "index.handler", "Role": role,
+                   "Code": {"ZipFile": "exports.handler = async () => {}"}}),
+            agent(),
+        )
+    };
+    // The seed's example account.
+    let foreign = e
+        .plan(lambda(
+            "arn:aws:iam::123456789012:role/synthcoreai-lambda-role",
+        ))
+        .unwrap();
+    let f = foreign
+        .findings
+        .iter()
+        .find(|f| f.rule == "IG-ACCT-001")
+        .expect("finding");
+    assert!(f.message.contains("123456789012"), "{}", f.message);
+    assert_ne!(foreign.gate.decision, GateDecision::Auto);
+
+    // dev's own account is fine.
+    let own = e.cloud("dev").unwrap().account_id().to_string();
+    let ok = e
+        .plan(lambda(&format!(
+            "arn:aws:iam::{own}:role/synthcoreai-lambda-role"
+        )))
+        .unwrap();
+    assert!(
+        !ok.findings.iter().any(|f| f.rule == "IG-ACCT-001"),
+        "{:?}",
+        ok.findings
+    );
+}

@@ -8,6 +8,7 @@
 //! `graph` rules) reads it from [`Ctx::template`]; its finding stays on the
 //! resource being checked.
 
+mod accounts;
 mod cognito;
 mod compute;
 mod data_stores;
@@ -190,6 +191,7 @@ pub(crate) fn all() -> &'static [Rule] {
         v.extend(cognito::rules());
         v.extend(secrets::rules());
         v.extend(naming::rules());
+        v.extend(accounts::rules());
         v.extend(graph::rules());
         v
     })
