@@ -30,7 +30,7 @@ fn foreign_account(ctx: &Ctx<'_>, out: &mut Out) {
     let mut found = Vec::new();
     walk(ctx.props, "Properties", &mut found);
     for (path, arn, account) in found {
-        if account == accounts.own || accounts.shared.iter().any(|a| *a == account) {
+        if account == accounts.own || accounts.shared.contains(&account) {
             continue;
         }
         out.fail(
