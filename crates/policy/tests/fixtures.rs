@@ -49,6 +49,7 @@ fn options(t: &Template) -> ScanOptions {
         today: TODAY.into(),
         naming,
         suppressions: Vec::new(),
+        accounts: None,
     }
 }
 
