@@ -37,6 +37,7 @@ fn wrong_shapes_are_not_panics() {
             iam_prefix: "SynthCoreAI".into(),
         }),
         suppressions: Vec::new(),
+        accounts: None,
     };
     let mut scans = 0;
     for name in [
