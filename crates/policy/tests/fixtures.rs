@@ -45,11 +45,22 @@ fn options(t: &Template) -> ScanOptions {
                 env: n["env"].as_str().unwrap().into(),
                 iam_prefix: n["iam_prefix"].as_str().unwrap().into(),
             });
+    let accounts = t.0.pointer("/Metadata/infraguard-test/accounts").map(|a| {
+        infraguard_policy::AccountContext {
+            own: a["own"].as_str().unwrap().into(),
+            shared: a["shared"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().into())
+                .collect(),
+        }
+    });
     ScanOptions {
         today: TODAY.into(),
         naming,
         suppressions: Vec::new(),
-        accounts: None,
+        accounts,
     }
 }
 
