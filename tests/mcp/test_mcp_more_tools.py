@@ -188,9 +188,15 @@ def test_cost_report_numbers_and_billing_alarm_plans(project: Project) -> None:
             assert "environment" in needs_env
 
         async with Client(project.stdio("--env", "dev"), mode="legacy") as client:
+            # The seed's review from either server: both environments and the
+            # combined total (prod read-only from here).
             served = ok(await client.call_tool("cost_report", {}))
-            assert [e["env"] for e in served["environments"]] == ["aws-dev"]
-            other = refused(await client.call_tool("cost_report", {"environment": "prod"}))
+            assert [e["env"] for e in served["environments"]] == ["aws-dev", "aws-prod"], served["environments"]
+            assert "Total" in served["display"], served["display"]
+            prod = ok(await client.call_tool("cost_report", {"environment": "prod"}))
+            assert [e["env"] for e in prod["environments"]] == ["aws-prod"]
+            # Alarms are writes: only where this server writes.
+            other = refused(await client.call_tool("cost_report", {"environment": "prod", "create_billing_alarm": True}))
             assert "serve --env prod" in other
 
     anyio.run(run)

@@ -67,11 +67,22 @@ pub struct Report {
 }
 
 pub fn build(items: &[ReportItem], thresholds: &[Money], month_label: &str) -> Report {
+    build_for(&[], items, thresholds, month_label)
+}
+
+/// [`build`], with `envs` listed first and in this order even when they
+/// hold nothing (an empty prod shows as $0.00, not as missing).
+pub fn build_for(
+    envs: &[String],
+    items: &[ReportItem],
+    thresholds: &[Money],
+    month_label: &str,
+) -> Report {
     let mut thresholds = thresholds.to_vec();
     thresholds.sort();
     thresholds.dedup();
 
-    let mut envs: Vec<&str> = Vec::new();
+    let mut envs: Vec<&str> = envs.iter().map(String::as_str).collect();
     for item in items {
         if !envs.contains(&item.env.as_str()) {
             envs.push(&item.env);

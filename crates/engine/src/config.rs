@@ -294,6 +294,25 @@ pub fn check_prefix(p: &str) -> Result<(), EngineError> {
 }
 
 impl ProjectConfig {
+    /// The environments a promotion goes from and to: named `dev` and
+    /// `prod`, or tagged `development` and `production`.
+    pub fn promotion_envs(&self) -> Result<(Environment, Environment), EngineError> {
+        let pick = |name: &str, tag: &str| {
+            let envs = &self.environments;
+            envs.iter()
+                .find(|e| e.name == name)
+                .or_else(|| envs.iter().find(|e| e.tag_value == tag))
+                .cloned()
+                .ok_or_else(|| {
+                    EngineError::Config(format!(
+                        "promotion needs an environment named `{name}` (or tagged `{tag}`) in infraguard.toml; this project has {}",
+                        envs.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ))
+                })
+        };
+        Ok((pick("dev", "development")?, pick("prod", "production")?))
+    }
+
     /// Resolve the file against the process environment (`vars` is the
     /// environment as key/value pairs; pass [`crate::env_vars::process_vars`]).
     pub fn resolve(

@@ -64,7 +64,13 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         }
         let today = self.clock.now().date();
         let month = report::month_label(&today).unwrap_or(today);
-        Ok(report::build(&items, &self.config.alert_thresholds, &month))
+        let labels: Vec<String> = envs.iter().map(|n| format!("aws-{n}")).collect();
+        Ok(report::build_for(
+            &labels,
+            &items,
+            &self.config.alert_thresholds,
+            &month,
+        ))
     }
 
     /// Plans for the billing alarms the seed asks for: one CloudWatch alarm

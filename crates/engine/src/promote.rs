@@ -1520,8 +1520,19 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         );
         self.store().append_audit(&[rec])?;
         r.status = PromotionState::Synced;
-        r.message =
-            format!("created in {prod_env} as `{prod_id}`; the dev resource is tagged synced");
+        let tagged = r
+            .dev_tags
+            .last()
+            .map(|u| (u.outcome.clone(), u.approval_id.clone()));
+        r.message = match tagged {
+            Some((outcome, Some(approval))) if outcome == "awaiting_approval" => format!(
+                "created in {prod_env} as `{prod_id}`; the dev resource's PromotionStatus=synced tag waits for approval {approval} (the prod resource's own tag already records the promotion)"
+            ),
+            Some((outcome, _)) if outcome == "failed" || outcome == "skipped" => format!(
+                "created in {prod_env} as `{prod_id}`; the dev resource's tags were not updated ({outcome}); the prod resource's own tag records the promotion"
+            ),
+            _ => format!("created in {prod_env} as `{prod_id}`; the dev resource is tagged synced"),
+        };
         r.prod_id = Some(prod_id);
         Ok(r)
     }

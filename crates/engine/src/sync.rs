@@ -212,23 +212,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     /// Dev is the environment named `dev` (else the first whose `Environment`
     /// tag is `development`); prod likewise with `prod` / `production`.
     pub(crate) fn promotion_envs(&self) -> Result<PromotionEnvs, EngineError> {
-        let pick = |name: &str, tag: &str| {
-            let envs = &self.config().environments;
-            envs.iter()
-                .find(|e| e.name == name)
-                .or_else(|| envs.iter().find(|e| e.tag_value == tag))
-                .cloned()
-                .ok_or_else(|| {
-                    EngineError::Config(format!(
-                        "promotion needs an environment named `{name}` (or tagged `{tag}`) in infraguard.toml; this project has {}",
-                        envs.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
-                    ))
-                })
-        };
-        Ok(PromotionEnvs {
-            dev: pick("dev", "development")?,
-            prod: pick("prod", "production")?,
-        })
+        let (dev, prod) = self.config().promotion_envs()?;
+        Ok(PromotionEnvs { dev, prod })
     }
 
     /// The types to read: one, or every supported type.
@@ -314,10 +299,12 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             match dev.find(&item.type_name, src) {
                 None => out.orphans.push((p, src.clone())),
                 // Promoted from a dev resource whose tags never learned it
-                // (its tag update waits for approval, or failed).
+                // (its tag update waits for approval: a prod-only server
+                // reads dev and does not write it; or the update failed).
+                // The prod side's own tag records the promotion.
                 Some(d) if dev_only[d] => {
                     dev_only[d] = false;
-                    out.untagged.push((d, p));
+                    out.synced.push((d, p, "prod-tag"));
                 }
                 Some(_) => out.prod_only.push(p),
             }
@@ -349,8 +336,6 @@ pub(crate) struct Classified {
     pub prod_only: Vec<usize>,
     /// Prod resources promoted from a dev resource that no longer exists.
     pub orphans: Vec<(usize, String)>,
-    /// (dev, prod): prod was promoted from dev, but dev's tags lack the link.
-    pub untagged: Vec<(usize, usize)>,
 }
 
 /// A resource by type and identifier.
@@ -387,8 +372,9 @@ pub struct SyncedPair {
     pub type_name: String,
     pub dev: String,
     pub prod: String,
-    /// `tag` (`ProdCounterpart`) or `name` (naming convention, for types
-    /// that cannot carry tags).
+    /// `tag` (dev's `ProdCounterpart`), `prod-tag` (the prod resource's
+    /// `DevCounterpart`, while dev's tag update waits) or `name` (naming
+    /// convention, for types that cannot carry tags).
     pub linked_by: String,
 }
 
@@ -479,19 +465,7 @@ pub(crate) fn sync_report(
             ),
         }
     }));
-    needs_review.extend(c.untagged.iter().map(|&(d, p)| {
-        let (dev_item, prod_item) = (&dev.items[d], &prod.items[p]);
-        NeedsReview {
-            type_name: dev_item.type_name.to_string(),
-            dev: Some(dev_item.identifier.clone()),
-            prod: Some(prod_item.identifier.clone()),
-            expected_prod: None,
-            reason: format!(
-                "`{}` in {} was promoted from it, but its tags do not say so: `infraguard promote --type {} --id {}` tags it synced",
-                prod_item.identifier, envs.prod.name, dev_item.type_name, dev_item.identifier
-            ),
-        }
-    }));
+
     SyncReport {
         dev_env: envs.dev.name.clone(),
         prod_env: envs.prod.name.clone(),

@@ -54,7 +54,7 @@ pub enum McpError {
     },
 
     #[error(
-        "this server serves only environment `{served}`, and {tool} needs both dev and prod: call it on an MCP server started without --env (`infraguard serve`), or run `infraguard promote --type TYPE --id IDENTIFIER` in the project folder"
+        "this server writes only environment `{served}`, and {tool} writes prod: call it on the prod server (`infraguard serve --env prod`, aws-prod in .mcp.json) or one started without --env, or run `infraguard promote --type TYPE --id IDENTIFIER` in the project folder"
     )]
     NeedsBothEnvironments { served: String, tool: &'static str },
 

@@ -191,8 +191,14 @@ impl InfraguardServer {
             levels = self.levels_paragraph(),
             block = self.config.block_findings_at,
             promote = match &self.fixed_env {
+                Some(e)
+                    if self
+                        .config
+                        .promotion_envs()
+                        .is_ok_and(|(_, prod)| &prod.name == e) =>
+                    "this server writes prod only: it reads dev (read-only) to promote, and check_sync_status, detect_drift and cost_report read both. After an approval given at the terminal, call promote_resource again to finish.",
                 Some(_) =>
-                    "this server serves one environment, so it cannot promote: use a server started without --env, or `infraguard promote` at a terminal.",
+                    "this server writes only its own environment, so it cannot promote (that writes prod: use the prod server); check_sync_status, detect_drift and cost_report read the other environment read-only.",
                 None =>
                     "after an approval given at the terminal, call promote_resource again to finish.",
             },

@@ -43,8 +43,12 @@ pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
                 ))
                 .into());
             }
-            // A server for one environment opens only that environment's cloud.
-            config.environments.retain(|e| &e.name == env);
+            // A server for one environment writes only there: its tools take
+            // no other environment (the MCP server's `--env` scope). The
+            // others stay open for reading: the promotion's dev side, sync,
+            // drift and the cost review. The one write a prod server makes
+            // in dev is the promotion's own bookkeeping (dev's
+            // PromotionStatus tag), planned and audited like any change.
         }
         if args.readonly {
             for e in &mut config.environments {

@@ -464,9 +464,12 @@ fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
     ok(d, &["apply", plan["id"].as_str().unwrap()]);
     let report = json(d, &["costs"]);
     let envs = report["environments"].as_array().unwrap();
-    assert_eq!(envs.len(), 1, "{report}");
+    // Every environment, an empty one as $0.00 rather than missing.
+    assert_eq!(envs.len(), 2, "{report}");
     assert_eq!(envs[0]["env"], "aws-dev");
     assert_eq!(envs[0]["resources"], 1);
+    assert_eq!(envs[1]["env"], "aws-prod");
+    assert_eq!(envs[1]["resources"], 0);
     assert_eq!(report["combined_alerts"].as_array().unwrap().len(), 0);
     let text = ok(d, &["costs"]);
     assert!(

@@ -202,8 +202,10 @@ fn a_bucket_waits_for_a_human_then_is_created_in_prod_and_dev_is_tagged_synced()
 /// identity call.
 /// One list per type (the inventory), the counterpart's read, and the
 /// plan's check that the prod name is still free.
+/// One list per type, the name check, the identity read, and the account
+/// the scan checks ARNs against.
 fn prod_calls_for_reads(_e: &TestEngine) -> u64 {
-    infraguard_schema::Catalog::builtin().types().len() as u64 + 2
+    infraguard_schema::Catalog::builtin().types().len() as u64 + 3
 }
 
 fn lambda_with_role(e: &TestEngine) -> (String, String) {

@@ -52,18 +52,40 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: CostReportArgs = parse(tool, request)?;
-        let env = match self.optional_env(a.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
+        // The review reads every environment (both, and the combined total,
+        // as the seed shows it), whichever server asks; an `environment`
+        // argument narrows it.
+        let asked = a
+            .environment
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let env = match asked {
+            None => None,
+            Some(name) => match self.config.environment(name) {
+                Ok(e) => Some(e.name.clone()),
+                Err(_) => {
+                    return Ok(adapter_refusal(McpError::UnknownEnvironment {
+                        env: name.to_string(),
+                        known: self
+                            .config
+                            .environments
+                            .iter()
+                            .map(|e| e.name.clone())
+                            .collect(),
+                    }));
+                }
+            },
         };
-        // Alarms live in one environment: the one asked for, or the only one.
-        let alarm_env = match (&env, a.create_billing_alarm) {
-            (_, false) => None,
-            (Some(e), true) => Some(e.clone()),
-            (None, true) => match self.env_for(None) {
+        // Alarms are planned writes: in one environment this server writes,
+        // the one asked for or the only one.
+        let alarm_env = if a.create_billing_alarm {
+            match self.env_for(asked) {
                 Ok(e) => Some(e),
                 Err(e) => return Ok(adapter_refusal(e)),
-            },
+            }
+        } else {
+            None
         };
         let r = self
             .blocking(caller, move |e, c| {
@@ -103,11 +125,17 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: PromoteArgs = parse(tool, request)?;
+        // A promotion writes its prod side: a server for one environment
+        // promotes only when that environment is prod (it reads dev, which
+        // it opens read-only). A dev server never writes prod.
         if let Some(served) = &self.fixed_env {
-            return Ok(adapter_refusal(McpError::NeedsBothEnvironments {
-                served: served.clone(),
-                tool: tool.as_str(),
-            }));
+            let target = self.config.promotion_envs().map(|(_, prod)| prod.name);
+            if target.as_deref().ok() != Some(served.as_str()) {
+                return Ok(adapter_refusal(McpError::NeedsBothEnvironments {
+                    served: served.clone(),
+                    tool: tool.as_str(),
+                }));
+            }
         }
         // Approvals the user granted during this call, by id.
         let mut approved: Vec<Decision> = Vec::new();
