@@ -33,22 +33,21 @@ pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
         None => Transport::Stdio,
     };
     let (_root, api) = project::open_api(dir, |config| {
-        if let Some(env) = &args.env {
-            if config.environment(env).is_err() {
-                let known: Vec<String> =
-                    config.environments.iter().map(|e| e.name.clone()).collect();
-                return Err(BadInput(format!(
-                    "--env {env}: this project has no such environment; it has {}",
-                    known.join(", ")
-                ))
-                .into());
-            }
-            // A server for one environment writes only there: its tools take
-            // no other environment (the MCP server's `--env` scope). The
-            // others stay open for reading: the promotion's dev side, sync,
-            // drift and the cost review. The one write a prod server makes
-            // in dev is the promotion's own bookkeeping (dev's
-            // PromotionStatus tag), planned and audited like any change.
+        // A server for one environment writes only there: its tools take no
+        // other environment (the MCP server's `--env` scope). The others
+        // stay open for reading: the promotion's dev side, sync, drift and
+        // the cost review. The one write a prod server makes in dev is the
+        // promotion's own bookkeeping (dev's PromotionStatus tag), planned
+        // and audited like any change.
+        if let Some(env) = &args.env
+            && config.environment(env).is_err()
+        {
+            let known: Vec<String> = config.environments.iter().map(|e| e.name.clone()).collect();
+            return Err(BadInput(format!(
+                "--env {env}: this project has no such environment; it has {}",
+                known.join(", ")
+            ))
+            .into());
         }
         if args.readonly {
             for e in &mut config.environments {
