@@ -9,10 +9,29 @@
 //! - [`render`]: how plans, tables and JSON are shown.
 //! - [`commands`]: one module per command.
 //! - [`exit`]: the documented exit codes.
+//! - [`output`]: standard output that a closed pipe cannot break; the
+//!   `println!` and `print!` below shadow std's for the whole crate.
+
+// Before every `mod`, so that they are the ones the modules see.
+macro_rules! println {
+    () => {
+        $crate::output::print_args(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::print_args(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::output::print_args(format_args!($($arg)*))
+    };
+}
 
 mod args;
 mod commands;
 mod exit;
+mod output;
 mod project;
 mod render;
 

@@ -43,6 +43,7 @@ use crate::engine::{ApplyOutcome, Engine, EnvReport, PlanRequest};
 use crate::error::{EngineError, ErrorKind};
 use crate::iam::{AttachedPolicy, ExtendReport, ExtendRequest};
 use crate::promote::PromotionReport;
+use crate::redact::Shown;
 use crate::sync::SyncReport;
 
 /// How far an environment's approvals can be trusted (the levels table of
@@ -307,16 +308,16 @@ engine_api! {
     /// The level of each environment, with reasons and fixes.
     fn doctor() -> DoctorReport;
     fn environments() -> Vec<EnvReport>;
-    fn get_resource(env: String, type_name: String, identifier: String) -> ResourceDescription;
-    fn list_page(env: String, type_name: String, next_token: Option<String>) -> ListPage;
-    fn list_resources(env: String, type_name: Option<String>) -> Vec<(ResourceType, ResourceDescription)>;
+    fn get_resource(env: String, type_name: String, identifier: String) -> Shown<ResourceDescription>;
+    fn list_page(env: String, type_name: String, next_token: Option<String>) -> Shown<ListPage>;
+    fn list_resources(env: String, type_name: Option<String>) -> Shown<Vec<(ResourceType, ResourceDescription)>>;
     fn request_status(env: String, request_token: String) -> ProgressEvent;
     /// A write that reached a read-only Cloud Control wire endpoint: always
     /// refused, and the attempt audited.
     fn wire_write(env: String, operation: String, type_name: String, identifier: Option<String>) -> ();
-    fn plan(req: PlanRequest) -> Plan;
-    fn plan_by_id(plan_id: String) -> Plan;
-    fn plans(env: Option<String>, limit: usize) -> Vec<Plan>;
+    fn plan(req: PlanRequest) -> Shown<Plan>;
+    fn plan_by_id(plan_id: String) -> Shown<Plan>;
+    fn plans(env: Option<String>, limit: usize) -> Shown<Vec<Plan>>;
     fn approvals(status: Option<ApprovalStatus>) -> Vec<Approval>;
     /// Approve with a proof the engine weighs by its level.
     fn approve(approval_id: String, proof: Proof, note: Option<String>) -> Approval;
@@ -334,7 +335,7 @@ engine_api! {
     fn scan_step(env: String, explained_token: Option<String>) -> Scanned;
     fn findings_decision(env: String, security_scan_token: Option<String>, decision: FindingsDecision, findings: Vec<String>, reason: Option<String>) -> FindingsOutcome;
     fn cost_report(env: Option<String>) -> infraguard_cost::report::Report;
-    fn plan_billing_alarms(env: String) -> Vec<Plan>;
+    fn plan_billing_alarms(env: String) -> Shown<Vec<Plan>>;
     fn sync_status(type_name: Option<String>) -> SyncReport;
     fn drift(type_name: Option<String>) -> DriftReport;
     fn preflight(env: String) -> PreflightReport;
@@ -367,8 +368,9 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         env: String,
         type_name: String,
         identifier: String,
-    ) -> Result<ResourceDescription, EngineError> {
-        Engine::get_resource(self, &env, &type_name, &identifier)
+    ) -> Result<Shown<ResourceDescription>, EngineError> {
+        let r = Engine::get_resource(self, &env, &type_name, &identifier)?;
+        Ok(Shown::resource(&type_name, r))
     }
     fn list_page(
         &self,
@@ -376,16 +378,16 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         env: String,
         type_name: String,
         next_token: Option<String>,
-    ) -> Result<ListPage, EngineError> {
-        Engine::list_page(self, &env, &type_name, next_token.as_deref())
+    ) -> Result<Shown<ListPage>, EngineError> {
+        Engine::list_page(self, &env, &type_name, next_token.as_deref()).map(Shown::new)
     }
     fn list_resources(
         &self,
         _: &Caller,
         env: String,
         type_name: Option<String>,
-    ) -> Result<Vec<(ResourceType, ResourceDescription)>, EngineError> {
-        Engine::list_resources(self, &env, type_name.as_deref())
+    ) -> Result<Shown<Vec<(ResourceType, ResourceDescription)>>, EngineError> {
+        Engine::list_resources(self, &env, type_name.as_deref()).map(Shown::new)
     }
     fn request_status(
         &self,
@@ -395,11 +397,11 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     ) -> Result<ProgressEvent, EngineError> {
         Engine::request_status(self, &env, &request_token)
     }
-    fn plan(&self, caller: &Caller, mut req: PlanRequest) -> Result<Plan, EngineError> {
+    fn plan(&self, caller: &Caller, mut req: PlanRequest) -> Result<Shown<Plan>, EngineError> {
         req.actor = self.requester(caller);
         Engine::plan(self, req)
     }
-    fn plan_by_id(&self, _: &Caller, plan_id: String) -> Result<Plan, EngineError> {
+    fn plan_by_id(&self, _: &Caller, plan_id: String) -> Result<Shown<Plan>, EngineError> {
         Engine::plan_by_id(self, &plan_id)
     }
     fn plans(
@@ -407,7 +409,7 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         _: &Caller,
         env: Option<String>,
         limit: usize,
-    ) -> Result<Vec<Plan>, EngineError> {
+    ) -> Result<Shown<Vec<Plan>>, EngineError> {
         Engine::plans(self, env.as_deref(), limit)
     }
     fn approvals(
@@ -543,7 +545,11 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     ) -> Result<infraguard_cost::report::Report, EngineError> {
         Engine::cost_report(self, env.as_deref())
     }
-    fn plan_billing_alarms(&self, caller: &Caller, env: String) -> Result<Vec<Plan>, EngineError> {
+    fn plan_billing_alarms(
+        &self,
+        caller: &Caller,
+        env: String,
+    ) -> Result<Shown<Vec<Plan>>, EngineError> {
         Engine::plan_billing_alarms(self, &env, &self.requester(caller))
     }
     fn sync_status(

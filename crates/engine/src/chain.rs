@@ -35,6 +35,7 @@ use crate::actor::Actor;
 use crate::engine::{ApplyOutcome, Engine, PlanRequest, new_id};
 use crate::env_vars;
 use crate::error::EngineError;
+use crate::redact::Shown;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,7 +128,7 @@ pub struct SessionInfo {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Generated {
-    pub plan: Plan,
+    pub plan: Shown<Plan>,
     pub generated_code_token: String,
     /// The same value: the seed reads it under this name.
     pub properties_token: String,
@@ -317,7 +318,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         Ok(())
     }
 
-    fn chain_plan(&self, claims: &Claims, tool: &str) -> Result<Plan, EngineError> {
+    fn chain_plan(&self, claims: &Claims, tool: &str) -> Result<Shown<Plan>, EngineError> {
         let id = claims.plan.as_deref().ok_or_else(|| {
             refuse(format!(
                 "the {} given to {tool} names no plan",
@@ -648,7 +649,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         );
         self.store.append_audit(&[rec])?;
         Ok(FindingsOutcome {
-            plan_id: plan.id,
+            plan_id: plan.id.clone(),
             decision,
             message,
             fixes,

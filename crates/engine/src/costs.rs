@@ -11,6 +11,7 @@ use crate::actor::Actor;
 use crate::config::normalize_purpose;
 use crate::engine::{Engine, PlanRequest};
 use crate::error::EngineError;
+use crate::redact::Shown;
 use crate::tags;
 
 impl<C: Cloud, S: Store> Engine<C, S> {
@@ -80,7 +81,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         &self,
         env: &str,
         actor: &Actor,
-    ) -> Result<Vec<infraguard_core::plan::Plan>, EngineError> {
+    ) -> Result<Shown<Vec<infraguard_core::plan::Plan>>, EngineError> {
         let e = self.config.environment(env)?.clone();
         if self.config.alert_thresholds.is_empty() {
             return Err(EngineError::InvalidInput(
@@ -92,14 +93,17 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             let purpose = format!("billing {}usd", threshold.round_cents().0.normalize());
             let name = self.config.conventional_name(&purpose, &e.name);
             let props: Value = infraguard_cost::billing_alarm_properties(*threshold, &name);
-            plans.push(self.plan(PlanRequest::create(
-                env,
-                "AWS::CloudWatch::Alarm",
-                Some(&purpose),
-                props,
-                actor.clone(),
-            ))?);
+            plans.push(
+                self.plan(PlanRequest::create(
+                    env,
+                    "AWS::CloudWatch::Alarm",
+                    Some(&purpose),
+                    props,
+                    actor.clone(),
+                ))?
+                .into_inner(),
+            );
         }
-        Ok(plans)
+        Ok(Shown::new(plans))
     }
 }

@@ -32,7 +32,7 @@ use crate::error::EngineError;
 use crate::explain::explain;
 use crate::gate::{self, GateInput};
 use crate::hash::{hex, keyed_hash};
-use crate::redact;
+use crate::redact::{self, Shown};
 use crate::tags;
 
 /// How long to wait for the cloud, and how to wait. The sleep is injected so
@@ -104,15 +104,15 @@ impl PlanRequest {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ApplyOutcome {
     Applied {
-        plan: Box<Plan>,
+        plan: Box<Shown<Plan>>,
         event: ProgressEvent,
     },
     NeedsApproval {
-        plan: Box<Plan>,
+        plan: Box<Shown<Plan>>,
         approval: Approval,
     },
     Refused {
-        plan: Box<Plan>,
+        plan: Box<Shown<Plan>>,
         reasons: Vec<String>,
     },
 }
@@ -454,8 +454,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 
     /// A plan as callers may show it (secrets redacted).
-    pub fn plan_by_id(&self, id: &str) -> Result<Plan, EngineError> {
-        Ok(redact::plan(&self.load_plan(id)?))
+    pub fn plan_by_id(&self, id: &str) -> Result<Shown<Plan>, EngineError> {
+        Ok(Shown::new(self.load_plan(id)?))
     }
 
     /// The stored plan with its real content, for the engine's own use.
@@ -465,16 +465,11 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             .ok_or_else(|| EngineError::PlanNotFound(id.into()))
     }
 
-    pub fn plans(&self, env: Option<&str>, limit: usize) -> Result<Vec<Plan>, EngineError> {
+    pub fn plans(&self, env: Option<&str>, limit: usize) -> Result<Shown<Vec<Plan>>, EngineError> {
         if let Some(e) = env {
             self.config.environment(e)?;
         }
-        Ok(self
-            .store
-            .plans(env, limit)?
-            .iter()
-            .map(redact::plan)
-            .collect())
+        Ok(Shown::new(self.store.plans(env, limit)?))
     }
 
     pub fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, EngineError> {
@@ -669,7 +664,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     /// Make a plan: everything about one change, persisted, with the gate's
     /// decision and (when a human is needed) a pending approval. No cloud is
     /// changed; update and delete read the current resource.
-    pub fn plan(&self, req: PlanRequest) -> Result<Plan, EngineError> {
+    pub fn plan(&self, req: PlanRequest) -> Result<Shown<Plan>, EngineError> {
         let env = self.config.environment(&req.env)?.clone();
         let schema = Catalog::builtin().lookup(&req.type_name)?;
         let t = schema.type_name.clone();
@@ -775,6 +770,24 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 }
             }
         };
+
+        // A plaintext access key is refused outright, before anything is
+        // estimated or stored: no approval can make it safe to keep one in
+        // a template (a delete only removes what is already there).
+        let carried = match req.operation {
+            Operation::Create => Some(&desired),
+            Operation::Update => patch.as_ref(),
+            Operation::Delete => None,
+        };
+        if let Some(v) = carried {
+            let at = redact::access_keys(v);
+            if !at.is_empty() {
+                return Err(EngineError::PlaintextAccessKey {
+                    type_name: t.to_string(),
+                    pointers: at,
+                });
+            }
+        }
 
         let name = schema
             .name_property
@@ -899,7 +912,12 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             applied: None,
             basis: None,
         };
-        plan.explanation = explain(&plan, &env, &notes, schema.tagging.property());
+        plan.explanation = explain(
+            &Shown::new(plan.clone()),
+            &env,
+            &notes,
+            schema.tagging.property(),
+        );
         plan.basis = match (&plan.identifier, req.operation) {
             (Some(_), Operation::Create) => Some(ABSENT.to_string()),
             (Some(_), _) => Some(basis_of(schema, &basis_props)),
@@ -961,7 +979,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             ));
         }
         self.store.insert_plan(&plan, approval.as_ref(), &audit)?;
-        Ok(redact::plan(&plan))
+        Ok(Shown::new(plan))
     }
 
     /// The state after applying `patch` to `current`, refusing patches that
@@ -1356,7 +1374,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     );
                     self.store.append_audit(&[rec])?;
                     return Ok(ApplyOutcome::Refused {
-                        plan: Box::new(redact::plan(&plan)),
+                        plan: Box::new(Shown::new(plan.clone())),
                         reasons,
                     });
                 }
@@ -1371,7 +1389,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     );
                     self.store.append_audit(&[rec])?;
                     return Ok(ApplyOutcome::NeedsApproval {
-                        plan: Box::new(redact::plan(&plan)),
+                        plan: Box::new(Shown::new(plan.clone())),
                         approval: a,
                     });
                 }
@@ -1401,7 +1419,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     )];
                     self.store.insert_approval(&a, &recs)?;
                     return Ok(ApplyOutcome::NeedsApproval {
-                        plan: Box::new(redact::plan(&plan)),
+                        plan: Box::new(Shown::new(plan.clone())),
                         approval: a,
                     });
                 }
@@ -1421,7 +1439,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             );
             self.store.append_audit(&[rec])?;
             return Ok(ApplyOutcome::Refused {
-                plan: Box::new(redact::plan(&plan)),
+                plan: Box::new(Shown::new(plan.clone())),
                 reasons,
             });
         }
@@ -1505,7 +1523,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.finish(&mut plan, actor, Some(&event), None)?;
         if event.operation_status == OperationStatus::Success {
             Ok(ApplyOutcome::Applied {
-                plan: Box::new(redact::plan(&plan)),
+                plan: Box::new(Shown::new(plan.clone())),
                 event,
             })
         } else {

@@ -2,7 +2,7 @@
 //! next step a user can take; [`EngineError::kind`] tells callers which exit
 //! code or MCP error shape fits.
 
-use infraguard_core::cloud::CloudError;
+use infraguard_core::cloud::{CloudError, ErrorCode};
 use infraguard_core::store::StoreError;
 
 /// How a caller should treat an error.
@@ -35,6 +35,15 @@ pub enum EngineError {
 
     #[error("{0}")]
     InvalidInput(String),
+
+    #[error(
+        "refused: {} of {type_name} holds a plaintext AWS access key id; a key in a template is readable by everyone who can read the resource, its template or its plan, so no approval can accept it. Store the key in AWS Secrets Manager and refer to it with a dynamic reference such as `{{{{resolve:secretsmanager:my-secret:SecretString:key}}}}` (better still: give the resource an IAM role instead of keys), then plan again",
+        pointers.join(", ")
+    )]
+    PlaintextAccessKey {
+        type_name: String,
+        pointers: Vec<String>,
+    },
 
     #[error(
         "cannot update {property} of {type_name} `{identifier}`: it is create-only; create a new resource with the new value instead (and delete the old one)"
@@ -144,6 +153,7 @@ impl EngineError {
             | EngineError::Schema(_)
             | EngineError::InvalidProperties { .. }
             | EngineError::InvalidInput(_)
+            | EngineError::PlaintextAccessKey { .. }
             | EngineError::NotUpdatable { .. }
             | EngineError::PlanNotFound(_)
             | EngineError::ApprovalNotFound(_)
@@ -151,6 +161,15 @@ impl EngineError {
             | EngineError::ApprovalDecided { .. }
             | EngineError::NotHuman { .. }
             | EngineError::Chain(_) => ErrorKind::BadInput,
+            // Reading a resource the caller named that is not there: the
+            // identifier was wrong (exit 2), not the cloud.
+            EngineError::Cloud {
+                source, operation, ..
+            } if matches!(operation.as_str(), "get" | "read")
+                && source.code() == Some(&ErrorCode::NotFound) =>
+            {
+                ErrorKind::BadInput
+            }
             EngineError::Cloud { source, .. } => match source.as_ref() {
                 CloudError::Service { .. } => ErrorKind::Cloud,
                 _ => ErrorKind::Failure,

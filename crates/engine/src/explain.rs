@@ -1,6 +1,7 @@
 //! Plain-language explanation of a plan, the "explain" step of the workflow:
 //! what will change, where, with which settings, at what cost, and what the
-//! gate requires.
+//! gate requires. It reads only a [`Shown`] plan, so a secret cannot reach
+//! the text.
 
 use std::fmt::Write;
 
@@ -8,6 +9,8 @@ use infraguard_core::env::Environment;
 use infraguard_core::plan::Plan;
 use infraguard_core::resource::Operation;
 use serde_json::Value;
+
+use crate::redact::Shown;
 
 /// Shorten a JSON value for one line of text.
 fn brief(v: &Value) -> String {
@@ -23,16 +26,8 @@ fn brief(v: &Value) -> String {
     }
 }
 
-/// Properties whose values are write-only secrets are never echoed.
-fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    ["password", "secret", "token", "privatekey", "accesskey"]
-        .iter()
-        .any(|w| k.contains(w))
-}
-
 pub fn explain(
-    plan: &Plan,
+    plan: &Shown<Plan>,
     env: &Environment,
     notes: &[String],
     tag_property: Option<&str>,
@@ -64,12 +59,8 @@ pub fn explain(
                     if Some(k.as_str()) == tag_property {
                         continue;
                     }
-                    let shown = if is_secret_key(k) {
-                        "(hidden)".to_string()
-                    } else {
-                        brief(v)
-                    };
-                    let _ = writeln!(s, "  - {k}: {shown}");
+                    // The plan is a `Shown`: its secrets are already masked.
+                    let _ = writeln!(s, "  - {k}: {}", brief(v));
                 }
             }
         }
@@ -84,13 +75,7 @@ pub fn explain(
             {
                 let path = op.get("path").and_then(Value::as_str).unwrap_or("?");
                 let what = op.get("op").and_then(Value::as_str).unwrap_or("?");
-                let value = op.get("value").map(|v| {
-                    if is_secret_key(path) {
-                        "(hidden)".to_string()
-                    } else {
-                        brief(v)
-                    }
-                });
+                let value = op.get("value").map(brief);
                 let _ = writeln!(
                     s,
                     "  - {what} {path}{}",

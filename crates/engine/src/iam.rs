@@ -44,6 +44,7 @@ use serde_json::{Value, json};
 use crate::actor::Actor;
 use crate::engine::{Engine, PlanRequest};
 use crate::error::EngineError;
+use crate::redact::Shown;
 
 const USER: &str = "AWS::IAM::User";
 const ROLE: &str = "AWS::IAM::Role";
@@ -122,7 +123,7 @@ pub struct ExtendReport {
     /// The policy created, attached or extended.
     pub policy_name: Option<String>,
     /// The plan (redacted as every plan handed out).
-    pub plan: Option<Plan>,
+    pub plan: Option<Shown<Plan>>,
     /// What happened and the next step.
     pub message: String,
 }

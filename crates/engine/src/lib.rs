@@ -14,7 +14,8 @@
 //! - [`explain`]: plain-language explanation of a plan.
 //! - [`chain`]: the signed, single-use token chain agents walk over MCP.
 //! - [`policy`]: an adopted project's guard policy; the workspace can only tighten it.
-//! - [`redact`]: secrets masked in every plan handed to a caller.
+//! - [`redact`]: secrets masked in every value handed to a caller ([`redact::Shown`]).
+//! - [`seal`]: the same secrets encrypted at rest in `state.db`.
 //! - [`api`]: [`EngineApi`], the one API every surface calls, in process or over the guard's socket.
 //! - [`doctor`]: the level each environment runs at, and why.
 //! - [`actor`]: who asks and who decides, as the audit log names them.
@@ -44,6 +45,7 @@ pub mod iam;
 pub mod policy;
 pub mod promote;
 pub mod redact;
+pub mod seal;
 pub mod served;
 pub mod store;
 pub mod sync;

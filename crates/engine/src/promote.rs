@@ -1210,17 +1210,19 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
             None => {
                 let purpose = item.tags.get(tags::PURPOSE).cloned();
-                let plan = self.plan(PlanRequest {
-                    env: prod_env.clone(),
-                    operation: Operation::Create,
-                    type_name: t.to_string(),
-                    purpose,
-                    properties: Some(props),
-                    identifier: None,
-                    patch: None,
-                    usage: None,
-                    actor: actor.clone(),
-                })?;
+                let plan = self
+                    .plan(PlanRequest {
+                        env: prod_env.clone(),
+                        operation: Operation::Create,
+                        type_name: t.to_string(),
+                        purpose,
+                        properties: Some(props),
+                        identifier: None,
+                        patch: None,
+                        usage: None,
+                        actor: actor.clone(),
+                    })?
+                    .into_inner();
                 let rec = self.record(
                     actor,
                     "promotion.planned",

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::api::{Caller, EngineApi};
 use crate::error::{EngineError, ErrorKind};
+use crate::redact::Shown;
 
 /// [`Cloud`] over the engine API's reads for one environment.
 pub struct ReadOnlyCloud {
@@ -73,6 +74,7 @@ impl Cloud for ReadOnlyCloud {
     fn get(&self, t: &ResourceType, id: &str) -> Result<ResourceDescription, CloudError> {
         self.api
             .get_resource(&self.caller, self.env.clone(), t.to_string(), id.into())
+            .map(Shown::into_inner)
             .map_err(to_cloud)
     }
 
@@ -103,6 +105,7 @@ impl Cloud for ReadOnlyCloud {
                 t.to_string(),
                 next_token.map(str::to_string),
             )
+            .map(Shown::into_inner)
             .map_err(to_cloud)
     }
 

@@ -5,6 +5,7 @@
 //! transaction. The audit table refuses UPDATE and DELETE by trigger, so even
 //! a careless tool cannot rewrite history through SQL without dropping the
 //! trigger first (and `audit verify` would still see the broken chain).
+//! Secrets in plan bodies and applied states are sealed ([`crate::seal`]).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -16,6 +17,7 @@ use infraguard_core::store::{AppliedState, Store, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::audit::{GENESIS, entry_hash};
+use crate::seal::Sealer;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -47,6 +49,8 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     /// The project's secret: keys the audit chain's HMACs.
     key: Vec<u8>,
+    /// Seals secrets in plan bodies and applied states (key beside the file).
+    sealer: Sealer,
 }
 
 fn storage(e: rusqlite::Error) -> StoreError {
@@ -61,14 +65,17 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Storage(format!("cannot open {}: {e}", path.display())))?;
-        Self::init(conn)
+        Self::init(conn, Sealer::from_key_file(&path.with_extension("key"))?)
     }
 
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        Self::init(Connection::open_in_memory().map_err(storage)?)
+        Self::init(
+            Connection::open_in_memory().map_err(storage)?,
+            Sealer::ephemeral()?,
+        )
     }
 
-    fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+    fn init(conn: Connection, sealer: Sealer) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(storage)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -79,6 +86,7 @@ impl SqliteStore {
         let mut store = SqliteStore {
             conn: Mutex::new(conn),
             key: Vec::new(),
+            sealer,
         };
         store.key = store.secret()?;
         Ok(store)
@@ -248,7 +256,8 @@ impl Store for SqliteStore {
         approval: Option<&Approval>,
         audit: &[AuditRecord],
     ) -> Result<(), StoreError> {
-        let body = serde_json::to_string(plan).map_err(|e| corrupt("plan", e))?;
+        let body =
+            serde_json::to_string(&self.sealer.seal_plan(plan)?).map_err(|e| corrupt("plan", e))?;
         self.with_tx(|tx| {
             let seq = next_seq(tx, "plans")?;
             tx.execute(
@@ -269,7 +278,8 @@ impl Store for SqliteStore {
         expected_status: PlanStatus,
         audit: &[AuditRecord],
     ) -> Result<(), StoreError> {
-        let body = serde_json::to_string(plan).map_err(|e| corrupt("plan", e))?;
+        let body =
+            serde_json::to_string(&self.sealer.seal_plan(plan)?).map_err(|e| corrupt("plan", e))?;
         self.with_tx(|tx| {
             let n = tx
                 .execute(
@@ -299,7 +309,9 @@ impl Store for SqliteStore {
             "SELECT body FROM plans WHERE id = ?1",
             params![id],
             &format!("plan {id}"),
-        )
+        )?
+        .map(|p| self.sealer.open_plan(p))
+        .transpose()
     }
 
     fn plans(&self, env: Option<&str>, limit: usize) -> Result<Vec<Plan>, StoreError> {
@@ -307,7 +319,10 @@ impl Store for SqliteStore {
             "SELECT body FROM plans WHERE (?1 IS NULL OR env = ?1) ORDER BY seq DESC LIMIT ?2",
             params![env, limit as i64],
             "plan",
-        )
+        )?
+        .into_iter()
+        .map(|p| self.sealer.open_plan(p))
+        .collect()
     }
 
     fn decide_approval(
@@ -463,6 +478,7 @@ impl Store for SqliteStore {
     }
 
     fn record_applied(&self, s: &AppliedState) -> Result<(), StoreError> {
+        let props = self.sealer.seal_properties(&s.type_name, &s.properties)?;
         self.with_tx(|tx| {
             tx.execute(
                 "INSERT OR REPLACE INTO applied (env, type, identifier, properties, plan_id, at)
@@ -471,7 +487,7 @@ impl Store for SqliteStore {
                     s.env,
                     s.type_name,
                     s.identifier,
-                    s.properties.to_string(),
+                    props.to_string(),
                     s.plan_id,
                     s.at
                 ],
@@ -520,11 +536,15 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (env, type_name, identifier, props, plan_id, at) = row.map_err(storage)?;
+            let properties = self.sealer.open_properties(
+                serde_json::from_str(&props).map_err(|e| corrupt("applied", e))?,
+                &format!("the applied state of {type_name} `{identifier}`"),
+            )?;
             out.push(AppliedState {
                 env,
                 type_name,
                 identifier,
-                properties: serde_json::from_str(&props).map_err(|e| corrupt("applied", e))?,
+                properties,
                 plan_id,
                 at,
             });

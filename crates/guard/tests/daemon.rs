@@ -264,7 +264,7 @@ fn a_project_adopted_by_the_guard_takes_only_an_approvers_code() {
     let err: EngineError = api
         .approve(
             &caller,
-            plan2.gate.approval_id.unwrap(),
+            plan2.gate.approval_id.clone().unwrap(),
             Proof::Code {
                 approver: None,
                 code: next,

@@ -516,7 +516,7 @@ impl InfraguardServer {
                     };
                     v["identifier"] = json!(d.identifier);
                     v["resource_type"] = json!(t);
-                    v["properties"] = d.properties;
+                    v["properties"] = d.into_inner().properties;
                     v
                 })))
             }

@@ -94,7 +94,7 @@ fn serve(dir: Option<&Path>, args: &CloudServeArgs) -> Result<i32> {
     let bound = listener.local_addr()?;
     let url = format!("http://{bound}");
     {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = crate::output::stdout();
         writeln!(
             stdout,
             "serving the local cloud of `{}` ({}) on the Cloud Control wire protocol at {url}{}",

@@ -132,7 +132,7 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 }
 
 pub fn run(cli: &Cli, args: &IamArgs) -> Result<i32> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     match &args.command {
         IamCommand::Lint(a) => lint(cli, a, &mut out),
         IamCommand::Suggest(a) => suggest(cli, a, &mut out),

@@ -50,7 +50,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         Command::Doctor => guard::doctor(cli),
         Command::Guard(c) => guard::run(cli, c),
         Command::Serve(a) => serve::run(dir, a),
-        Command::Scan(a) => scan::run(a, &mut std::io::stdout().lock()),
+        Command::Scan(a) => scan::run(a, &mut crate::output::stdout()),
     }
 }
 
@@ -69,7 +69,7 @@ pub fn cli_requester() -> Actor {
 }
 
 fn out(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::output::stdout();
     writeln!(stdout, "{text}")?;
     Ok(())
 }

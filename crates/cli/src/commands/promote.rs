@@ -279,7 +279,11 @@ pub fn sync(cli: &Cli, a: &SyncArgs) -> Result<i32> {
     } else {
         print!("{}", render_sync(&report));
     }
-    Ok(exit::OK)
+    Ok(if report.is_clean() {
+        exit::OK
+    } else {
+        exit::FOUND
+    })
 }
 
 fn short(v: &Option<Value>) -> String {
@@ -373,7 +377,11 @@ pub fn drift(cli: &Cli, a: &DriftArgs) -> Result<i32> {
     } else {
         print!("{}", render_drift(&report));
     }
-    Ok(exit::OK)
+    Ok(if report.is_clean() {
+        exit::OK
+    } else {
+        exit::FOUND
+    })
 }
 
 fn render_preflight(r: &PreflightReport) -> String {
@@ -399,11 +407,7 @@ pub fn preflight(cli: &Cli, a: &PreflightArgs) -> Result<i32> {
     } else {
         print!("{}", render_preflight(&report));
     }
-    Ok(if report.ready {
-        exit::OK
-    } else {
-        exit::FAILURE
-    })
+    Ok(if report.ready { exit::OK } else { exit::FOUND })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod harness;
 
 mod approval;
+mod exit_codes;
 mod iam;
 mod promotion;
 mod scan;

@@ -1,6 +1,7 @@
 //! `promote`, `sync`, `drift` and `preflight` through the real binary: the
 //! JSON keys the issue names, the table forms, and the exit codes (0 done or
-//! ready, 1 preflight not ready, 2 bad input, 3 waiting for a human).
+//! ready, 2 bad input, 3 waiting for a human, 4 sync, drift or preflight found
+//! something).
 
 use std::path::Path;
 
@@ -31,14 +32,15 @@ fn promote_waits_for_a_human_then_syncs_and_preflight_turns_ready() {
     let dev = dev_bucket(d, "documents");
     let promote = ["promote", "--type", "AWS::S3::Bucket", "--id", dev.as_str()];
 
-    let sync = expect_json(d, &["sync"], 0);
+    // A dev resource waiting for promotion is something `sync` found.
+    let sync = expect_json(d, &["sync"], 4);
     for key in ["dev_only", "prod_only", "synced", "needs_review"] {
         assert!(sync[key].is_array(), "sync JSON lacks `{key}`: {sync}");
     }
     assert_eq!(sync["dev_only"][0]["identifier"], dev.as_str());
-    let not_ready = expect_json(d, &["preflight", "prod"], 1);
+    let not_ready = expect_json(d, &["preflight", "prod"], 4);
     assert_eq!(not_ready["ready"], false);
-    let table = expect(d, &["preflight"], 1);
+    let table = expect(d, &["preflight"], 4);
     assert!(
         table.contains("NOT READY") && table.contains(&dev),
         "{table}"

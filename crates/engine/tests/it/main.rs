@@ -7,4 +7,5 @@ mod harness;
 mod iam;
 mod levels;
 mod promotion;
+mod secrets;
 mod workflow;

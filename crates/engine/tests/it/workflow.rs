@@ -475,7 +475,7 @@ fn state_survives_reopening() {
     let (plan_id, approval_id) = {
         let e = engine_in(dir.path());
         let p = e.plan(bucket("prod", "later", json!({}))).unwrap();
-        (p.id.clone(), p.gate.approval_id.unwrap())
+        (p.id.clone(), p.gate.approval_id.clone().unwrap())
     };
     let e = engine_in(dir.path());
     e.approve_with(&approval_id, &caller(), &confirm(), None)

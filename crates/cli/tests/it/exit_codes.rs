@@ -1,0 +1,221 @@
+//! The README's exit codes and a closed pipe, through the real binary; and
+//! secrets never printed nor stored in clear.
+
+use std::process::Stdio;
+
+use super::harness::*;
+
+fn dev_bucket(d: &std::path::Path, purpose: &str) -> String {
+    let plan = expect_json(
+        d,
+        &[
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--purpose",
+            purpose,
+        ],
+        0,
+    );
+    expect(d, &["apply", plan["id"].as_str().unwrap()], 0);
+    format!("synthcoreai-{purpose}-dev")
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = project();
+    let d = dir.path();
+    dev_bucket(d, "documents");
+    for args in [
+        &["resources", "list", "--env", "dev"][..],
+        &["resources", "list", "--env", "dev", "--output", "json"][..],
+        &["types"][..],
+    ] {
+        // The reader is gone before the first byte: every write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = command(d)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(code(&out), 0, "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_or_missing_identifier_is_bad_input() {
+    let dir = project();
+    let d = dir.path();
+    let unknown = run_in(
+        d,
+        &[
+            "resources",
+            "get",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--id",
+            "no-such-bucket",
+        ],
+    );
+    assert_eq!(code(&unknown), 2, "{}", text(&unknown));
+    assert!(
+        stderr(&unknown).contains("no-such-bucket"),
+        "{}",
+        text(&unknown)
+    );
+    let update = run_in(
+        d,
+        &[
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--operation",
+            "update",
+            "--id",
+            "no-such-bucket",
+            "--patch",
+            "[]",
+        ],
+    );
+    assert_eq!(code(&update), 2, "{}", text(&update));
+    let missing = run_in(
+        d,
+        &[
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--operation",
+            "delete",
+        ],
+    );
+    assert_eq!(code(&missing), 2, "{}", text(&missing));
+    assert!(stderr(&missing).contains("--id"), "{}", text(&missing));
+    let clap_missing = run_in(
+        d,
+        &[
+            "resources",
+            "get",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+        ],
+    );
+    assert_eq!(code(&clap_missing), 2, "{}", text(&clap_missing));
+}
+
+#[test]
+fn drift_found_exits_4_and_clean_exits_0() {
+    let dir = project();
+    let d = dir.path();
+    let dev = dev_bucket(d, "documents");
+    let promote = ["promote", "--type", "AWS::S3::Bucket", "--id", dev.as_str()];
+    let waiting = expect_json(d, &promote, 3);
+    approve_yes(d, waiting["gate"]["approval_id"].as_str().unwrap());
+    expect_json(d, &promote, 0);
+    assert_eq!(
+        expect_json(d, &["drift"], 0)["drifted"],
+        serde_json::json!([])
+    );
+    expect(d, &["sync"], 0);
+    // Change dev only: the pair drifts.
+    expect(
+        d,
+        &[
+            "resources",
+            "update",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--id",
+            dev.as_str(),
+            "--patch",
+            r#"[{"op":"add","path":"/VersioningConfiguration","value":{"Status":"Enabled"}}]"#,
+        ],
+        0,
+    );
+    let drift = expect_json(d, &["drift"], 4);
+    assert!(!drift["drifted"].as_array().unwrap().is_empty(), "{drift}");
+    expect(d, &["drift"], 4);
+}
+
+#[test]
+fn secrets_are_not_printed_nor_stored_in_clear_and_access_keys_are_refused() {
+    let dir = project();
+    let d = dir.path();
+    let secret = "pw-cli-Qx81-unguessable";
+    let props = serde_json::json!({
+        "Role": "arn:aws:iam::000000000000:role/worker",
+        "Runtime": "python3.12",
+        "Handler": "index.handler",
+        "Code": {"ZipFile": "def handler(e, c):\n    return 1\n"},
+        "Environment": {"Variables": {"DB_PASSWORD": secret}}
+    })
+    .to_string();
+    let base = [
+        "plan",
+        "--env",
+        "dev",
+        "--type",
+        "AWS::Lambda::Function",
+        "--purpose",
+        "worker",
+        "--properties",
+    ];
+    let mut args = base.to_vec();
+    args.push(&props);
+    let out = run_in(d, &[&args[..], &["--output", "json"]].concat());
+    let printed = text(&out);
+    assert!(!printed.contains(secret), "{printed}");
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = plan["id"].as_str().unwrap();
+    for cmd in [
+        &["show", id][..],
+        &["plans", "--output", "json"][..],
+        &["show", id, "--output", "json"][..],
+    ] {
+        let out = run_in(d, cmd);
+        assert!(!text(&out).contains(secret), "{cmd:?}: {}", text(&out));
+    }
+    let state = d.join(".infraguard");
+    for f in ["state.db", "state.db-wal"] {
+        let bytes = std::fs::read(state.join(f)).unwrap_or_default();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{f} holds the secret"
+        );
+    }
+
+    let key_props = props.replace(secret, "AKIAIOSFODNN7EXAMPLE");
+    let mut args = base.to_vec();
+    args.push(&key_props);
+    let refused = run_in(d, &args);
+    assert_eq!(code(&refused), 2, "{}", text(&refused));
+    assert!(
+        stderr(&refused).contains("Secrets Manager"),
+        "{}",
+        text(&refused)
+    );
+    assert!(
+        !text(&refused).contains("AKIAIOSFODNN7EXAMPLE"),
+        "{}",
+        text(&refused)
+    );
+}
