@@ -56,6 +56,31 @@ pub enum EngineError {
     )]
     PlanClosed { id: String, status: String },
 
+    /// Another plan of the same resource is still in flight (one plan at a
+    /// time per environment, type and name).
+    #[error(
+        "{type_name} `{identifier}` in {env} already has plan {holder} in flight ({state}): {next}. Nothing new was planned"
+    )]
+    PlanInFlight {
+        env: String,
+        type_name: String,
+        identifier: String,
+        holder: String,
+        state: String,
+        next: String,
+    },
+
+    /// An approval whose time ran out: it can be neither granted nor applied.
+    #[error(
+        "approval {id} expired at {expired_at} (approvals stay open {hours} h after they are requested): it can no longer be granted or applied; {next}"
+    )]
+    ApprovalExpired {
+        id: String,
+        expired_at: String,
+        hours: u64,
+        next: String,
+    },
+
     #[error("approval {id} is already {status}; {next}")]
     ApprovalDecided {
         id: String,
@@ -159,7 +184,10 @@ impl EngineError {
             | EngineError::Store(_)
             | EngineError::Config(_)
             | EngineError::Cost(_) => ErrorKind::Failure,
-            EngineError::ApprovalRefused { .. } | EngineError::WireWrite { .. } => ErrorKind::Gated,
+            EngineError::ApprovalRefused { .. }
+            | EngineError::WireWrite { .. }
+            | EngineError::PlanInFlight { .. }
+            | EngineError::ApprovalExpired { .. } => ErrorKind::Gated,
             EngineError::Remote { kind, .. } => *kind,
         }
     }

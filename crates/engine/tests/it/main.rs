@@ -5,6 +5,8 @@
 mod harness;
 
 mod iam;
+mod inflight;
 mod levels;
 mod promotion;
+mod retries;
 mod workflow;
