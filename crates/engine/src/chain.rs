@@ -674,7 +674,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             "ok",
             json!({"decision": why}),
         );
-        Ok(self.store.update_plan(&stored, PlanStatus::Planned, &[rec])?)
+        Ok(self
+            .store
+            .update_plan(&stored, PlanStatus::Planned, &[rec])?)
     }
 
     /// Step 6: create / update / delete, through the gate, with the content

@@ -442,7 +442,8 @@ impl ProjectConfig {
                 env_vars::SECURITY_SCANNING
             ));
         }
-        if raw.approval.expires_hours == 0 || raw.approval.expires_hours > MAX_APPROVAL_EXPIRY_HOURS {
+        if raw.approval.expires_hours == 0 || raw.approval.expires_hours > MAX_APPROVAL_EXPIRY_HOURS
+        {
             return Err(bad(
                 "approval.expires_hours",
                 format!(
@@ -598,12 +599,14 @@ mod tests {
         let text = raw
             .to_toml()
             .replace("expires_hours = 24", "expires_hours = 2");
-        let c = ProjectConfig::resolve(&RawConfig::parse(&text).unwrap(), &BTreeMap::new()).unwrap();
+        let c =
+            ProjectConfig::resolve(&RawConfig::parse(&text).unwrap(), &BTreeMap::new()).unwrap();
         assert_eq!(c.approval_expiry_seconds, 2 * 3600);
         for bad_value in ["0", "100000"] {
-            let text = raw
-                .to_toml()
-                .replace("expires_hours = 24", &format!("expires_hours = {bad_value}"));
+            let text = raw.to_toml().replace(
+                "expires_hours = 24",
+                &format!("expires_hours = {bad_value}"),
+            );
             let e = ProjectConfig::resolve(&RawConfig::parse(&text).unwrap(), &BTreeMap::new())
                 .unwrap_err()
                 .to_string();

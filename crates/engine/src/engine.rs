@@ -547,7 +547,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             ),
             (PlanStatus::Failed, _) => format!(
                 "failed ({}): the cloud changed nothing for it; {replan}",
-                rec.and_then(|r| r.message.as_deref()).unwrap_or("no message")
+                rec.and_then(|r| r.message.as_deref())
+                    .unwrap_or("no message")
             ),
             (PlanStatus::Discarded, _) => format!("discarded after its scan; {replan}"),
             (PlanStatus::Planned, Some(a)) if a.status == ApprovalStatus::Denied => {
@@ -588,7 +589,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 .map(|r| r.request_token.clone())
                 .filter(|t| !t.is_empty()),
             client_token: rec.map(|r| r.client_token.clone()),
-            error: rec.and_then(|r| r.message.clone()).filter(|_| plan.status == PlanStatus::Failed),
+            error: rec
+                .and_then(|r| r.message.clone())
+                .filter(|_| plan.status == PlanStatus::Failed),
             next_step,
         })
     }
@@ -1061,12 +1064,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     /// When `a` lapses (or lapsed): its own deadline, or the configured
     /// expiry counted from its request if that is sooner (a tightened
     /// expiry applies to approvals already open).
-    pub(crate) fn approval_expiry(&self, a: &Approval) -> Option<infraguard_core::clock::Timestamp> {
-        let by_config = infraguard_core::clock::Timestamp::parse_rfc3339(&a.requested_at).map(|t| {
-            infraguard_core::clock::Timestamp::from_unix(
-                t.unix() + self.config.approval_expiry_seconds as i64,
-            )
-        });
+    pub(crate) fn approval_expiry(
+        &self,
+        a: &Approval,
+    ) -> Option<infraguard_core::clock::Timestamp> {
+        let by_config =
+            infraguard_core::clock::Timestamp::parse_rfc3339(&a.requested_at).map(|t| {
+                infraguard_core::clock::Timestamp::from_unix(
+                    t.unix() + self.config.approval_expiry_seconds as i64,
+                )
+            });
         let own = a
             .expires_at
             .as_deref()
@@ -1118,7 +1125,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     "approval {} {}, open until {}",
                     a.id,
                     a.status.as_str(),
-                    self.approval_expiry(a).map(|t| t.rfc3339()).unwrap_or_else(|| "?".into())
+                    self.approval_expiry(a)
+                        .map(|t| t.rfc3339())
+                        .unwrap_or_else(|| "?".into())
                 ),
                 format!(
                     "apply it (`infraguard apply {id}` once approved), or if a different change is wanted, deny it first (`infraguard deny {aid}`) and plan again",

@@ -161,8 +161,7 @@ pub fn effective(
             )),
             _ => {}
         }
-        if ws.approval.expires_hours < raw.approval.expires_hours && ws.approval.expires_hours > 0
-        {
+        if ws.approval.expires_hours < raw.approval.expires_hours && ws.approval.expires_hours > 0 {
             raw.approval.expires_hours = ws.approval.expires_hours;
         } else if ws.approval.expires_hours > raw.approval.expires_hours {
             notes.push(format!(
@@ -450,6 +449,9 @@ mod tests {
 
         let (p, notes) = adoption_policy(&long);
         assert_eq!(p.approval.expires_hours, 24);
-        assert!(notes.iter().any(|n| n.contains("expires_hours")), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("expires_hours")),
+            "{notes:?}"
+        );
     }
 }

@@ -740,7 +740,10 @@ impl InfraguardServer {
         let a: ResumePlanArgs = parse(tool, request)?;
         let id = a.plan_id.trim().to_string();
         let look = id.clone();
-        let state = match self.blocking(caller, move |e, c| e.plan_state(c, look)).await? {
+        let state = match self
+            .blocking(caller, move |e, c| e.plan_state(c, look))
+            .await?
+        {
             Ok(s) => s,
             Err(e) => return Ok(from_engine::<Value>(Err(e))),
         };
@@ -773,7 +776,11 @@ impl InfraguardServer {
             })),
             Ok(ApplyOutcome::Refused { plan, reasons }) => refusal(
                 "refused",
-                format!("resume_plan refused plan {}: {}", plan.id, reasons.join("; ")),
+                format!(
+                    "resume_plan refused plan {}: {}",
+                    plan.id,
+                    reasons.join("; ")
+                ),
                 json!({"plan_id": plan.id, "reasons": reasons}),
             ),
             Ok(ApplyOutcome::NeedsApproval { plan, approval }) => refusal(

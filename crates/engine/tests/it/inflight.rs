@@ -47,7 +47,10 @@ fn a_second_plan_of_a_resource_is_told_about_the_first() {
 
     let first = e.plan(versioning("dev", id, "Enabled")).unwrap();
     // The same change again is the same plan...
-    assert_eq!(e.plan(versioning("dev", id, "Enabled")).unwrap().id, first.id);
+    assert_eq!(
+        e.plan(versioning("dev", id, "Enabled")).unwrap().id,
+        first.id
+    );
     // ...another change of the same bucket is refused, naming the first.
     let err = e.plan(versioning("dev", id, "Suspended")).unwrap_err();
     assert!(matches!(err, EngineError::PlanInFlight { .. }), "{err}");
@@ -164,13 +167,20 @@ fn an_approval_expires_after_a_day_and_is_then_neither_granted_nor_applied() {
     assert_eq!(e.approvals(Some(ApprovalStatus::Pending)).unwrap().len(), 1);
     clock.advance(120);
     // Gone from the pending list, refused when granted, refused at apply.
-    assert!(e.approvals(Some(ApprovalStatus::Pending)).unwrap().is_empty());
+    assert!(
+        e.approvals(Some(ApprovalStatus::Pending))
+            .unwrap()
+            .is_empty()
+    );
     let err = e
         .approve_with(&apr, &caller(), &confirm(), None)
         .unwrap_err();
     assert!(matches!(err, EngineError::ApprovalExpired { .. }), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains(&apr) && msg.contains(&expires) && msg.contains("new plan"), "{msg}");
+    assert!(
+        msg.contains(&apr) && msg.contains(&expires) && msg.contains("new plan"),
+        "{msg}"
+    );
     match e.apply(&plan.id, &agent(), &mut noop()).unwrap() {
         ApplyOutcome::Refused { reasons, .. } => {
             assert!(reasons[0].contains("expired"), "{reasons:?}")
@@ -178,8 +188,14 @@ fn an_approval_expires_after_a_day_and_is_then_neither_granted_nor_applied() {
         other => panic!("{other:?}"),
     }
     let log = e.audit_log().unwrap();
-    assert!(log.iter().any(|r| r.action == "approval.expired" && r.outcome == "refused"));
-    assert!(log.iter().any(|r| r.action == "apply.refused" && r.outcome == "expired"));
+    assert!(
+        log.iter()
+            .any(|r| r.action == "approval.expired" && r.outcome == "refused")
+    );
+    assert!(
+        log.iter()
+            .any(|r| r.action == "apply.refused" && r.outcome == "expired")
+    );
     assert!(e.list_resources("prod", Some(BUCKET)).unwrap().is_empty());
     assert_eq!(e.plan_state(&plan.id).unwrap().status, PlanStatus::Planned);
     assert!(e.plan_state(&plan.id).unwrap().approval_expired);
@@ -192,14 +208,19 @@ fn an_approval_expires_after_a_day_and_is_then_neither_granted_nor_applied() {
 fn an_approved_plan_applied_too_late_is_refused_and_a_shorter_expiry_applies() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new();
-    let e = engine_with(dir.path(), clock.clone(), |raw| raw.approval.expires_hours = 2);
+    let e = engine_with(dir.path(), clock.clone(), |raw| {
+        raw.approval.expires_hours = 2
+    });
     let plan = e.plan(bucket("prod", "slow")).unwrap();
     let apr = plan.gate.approval_id.clone().unwrap();
     e.approve_with(&apr, &caller(), &confirm(), None).unwrap();
     clock.advance(2 * 3600 + 1);
     match e.apply(&plan.id, &agent(), &mut noop()).unwrap() {
         ApplyOutcome::Refused { reasons, .. } => {
-            assert!(reasons[0].contains("expired") && reasons[0].contains("2 h"), "{reasons:?}")
+            assert!(
+                reasons[0].contains("expired") && reasons[0].contains("2 h"),
+                "{reasons:?}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -89,10 +89,22 @@ fn the_same_mutation_again_with_the_same_tokens_returns_the_first_outcome() {
     let again = applied(create(&e, &t).unwrap());
     assert_eq!(again.identifier, first.identifier);
     assert_eq!(again.request_token, first.request_token);
-    assert_eq!(e.cloud("dev").unwrap().calls(), calls, "asked the cloud again");
+    assert_eq!(
+        e.cloud("dev").unwrap().calls(),
+        calls,
+        "asked the cloud again"
+    );
     assert_eq!(vpcs(&e), 1);
-    let actions: Vec<String> = e.audit_log().unwrap().into_iter().map(|r| r.action).collect();
-    assert!(actions.contains(&"apply.retried".to_string()), "{actions:?}");
+    let actions: Vec<String> = e
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert!(
+        actions.contains(&"apply.retried".to_string()),
+        "{actions:?}"
+    );
 }
 
 #[test]
@@ -112,16 +124,29 @@ fn a_plan_left_applying_is_finished_by_the_retry_with_its_client_token() {
         .unwrap();
     let err = create(&e, &t).unwrap_err();
     assert!(err.to_string().contains("IN_PROGRESS"), "{err}");
-    e.cloud("dev").unwrap().set_faults(&Faults::default()).unwrap();
+    e.cloud("dev")
+        .unwrap()
+        .set_faults(&Faults::default())
+        .unwrap();
     let state = e.plan_state(&t.plan_id).unwrap();
     assert_eq!(state.status, PlanStatus::Applying);
-    assert!(state.next_step.contains("resume_plan"), "{}", state.next_step);
-    assert!(state.next_step.contains("Do not plan it again"), "{}", state.next_step);
+    assert!(
+        state.next_step.contains("resume_plan"),
+        "{}",
+        state.next_step
+    );
+    assert!(
+        state.next_step.contains("Do not plan it again"),
+        "{}",
+        state.next_step
+    );
     assert_eq!(
         state.client_token.as_deref(),
         Some(format!("infraguard-{}", t.plan_id).as_str())
     );
-    let listed = e.plan_states(Some("dev"), Some(PlanStatus::Applying), 10).unwrap();
+    let listed = e
+        .plan_states(Some("dev"), Some(PlanStatus::Applying), 10)
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].plan_id, t.plan_id);
 
@@ -130,7 +155,10 @@ fn a_plan_left_applying_is_finished_by_the_retry_with_its_client_token() {
     let event = applied(create(&e, &t).unwrap());
     assert!(event.identifier.is_some());
     assert_eq!(vpcs(&e), 1);
-    assert_eq!(e.plan_state(&t.plan_id).unwrap().status, PlanStatus::Applied);
+    assert_eq!(
+        e.plan_state(&t.plan_id).unwrap().status,
+        PlanStatus::Applied
+    );
 }
 
 #[test]
@@ -150,7 +178,10 @@ fn resume_finishes_an_applying_plan_and_refuses_one_never_sent() {
         })
         .unwrap();
     create(&e, &t).unwrap_err();
-    e.cloud("dev").unwrap().set_faults(&Faults::default()).unwrap();
+    e.cloud("dev")
+        .unwrap()
+        .set_faults(&Faults::default())
+        .unwrap();
     let first = applied(e.resume(&t.plan_id, &agent(), &mut noop()).unwrap());
     let again = applied(e.resume(&t.plan_id, &agent(), &mut noop()).unwrap());
     assert_eq!(first.request_token, again.request_token);
@@ -178,7 +209,10 @@ fn spent_tokens_of_a_discarded_or_failed_plan_are_refused_with_safe_advice() {
         &agent(),
     )
     .unwrap();
-    assert_eq!(e.plan_state(&t.plan_id).unwrap().status, PlanStatus::Discarded);
+    assert_eq!(
+        e.plan_state(&t.plan_id).unwrap().status,
+        PlanStatus::Discarded
+    );
     let err = create(&e, &t).unwrap_err();
     assert!(err.to_string().contains("discarded"), "{err}");
     assert_eq!(vpcs(&e), 0);
@@ -195,6 +229,9 @@ fn spent_tokens_of_a_discarded_or_failed_plan_are_refused_with_safe_advice() {
     create(&e, &t).unwrap_err();
     let err = create(&e, &t).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("failed") && msg.contains("changed nothing"), "{msg}");
+    assert!(
+        msg.contains("failed") && msg.contains("changed nothing"),
+        "{msg}"
+    );
     assert_eq!(vpcs(&e), 0);
 }
