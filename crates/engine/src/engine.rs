@@ -1092,18 +1092,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 
     /// Whether `p` still holds its resource: sent and not finished, or
-    /// planned and still appliable (its approval neither denied nor
-    /// expired; an automatic plan while its tokens live).
+    /// waiting for a human (its approval neither denied nor expired). An
+    /// automatic plan not yet sent holds nothing: a newer plan of the same
+    /// resource may be made, and whichever is applied second is refused as
+    /// stale (its basis changed), so an agent that re-plans is not stuck.
     fn in_flight(&self, p: &Plan, a: Option<&Approval>) -> bool {
-        match p.status {
-            PlanStatus::Applying => true,
-            PlanStatus::Planned => match a {
-                Some(a) => a.status != ApprovalStatus::Denied && self.expired(a).is_none(),
-                None => infraguard_core::clock::Timestamp::parse_rfc3339(&p.created_at)
-                    .is_some_and(|t| {
-                        self.clock.now().unix() < t.unix() + self.config.token_ttl_seconds as i64
-                    }),
-            },
+        match (p.status, a) {
+            (PlanStatus::Applying, _) => true,
+            (PlanStatus::Planned, Some(a)) => {
+                a.status != ApprovalStatus::Denied && self.expired(a).is_none()
+            }
             _ => false,
         }
     }
@@ -1138,8 +1136,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             (_, None) => (
                 format!("planned at {}", holder.created_at),
                 format!(
-                    "apply it (`infraguard apply {id}`, or the MCP mutation tool with its tokens), or plan again after {} s when it lapses",
-                    self.config.token_ttl_seconds,
+                    "apply it (`infraguard apply {id}`, or the MCP mutation tool with its tokens)",
                     id = holder.id
                 ),
             ),

@@ -41,23 +41,28 @@ fn applied(o: ApplyOutcome) {
 fn a_second_plan_of_a_resource_is_told_about_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
-    let created = e.plan(bucket("dev", "locked")).unwrap();
+    let created = e.plan(bucket("prod", "locked")).unwrap();
+    let apr = created.gate.approval_id.clone().unwrap();
+    e.approve_with(&apr, &caller(), &confirm(), None).unwrap();
     applied(e.apply(&created.id, &agent(), &mut noop()).unwrap());
-    let id = "synthcoreai-locked-dev";
+    let id = "synthcoreai-locked-prod";
 
-    let first = e.plan(versioning("dev", id, "Enabled")).unwrap();
-    // The same change again is the same plan...
-    assert_eq!(
-        e.plan(versioning("dev", id, "Enabled")).unwrap().id,
-        first.id
-    );
+    // prod is read-only: each update waits for a human, and holds the bucket.
+    let first = e.plan(versioning("prod", id, "Enabled")).unwrap();
+    // The same change again is the same plan, with the same approval...
+    let same = e.plan(versioning("prod", id, "Enabled")).unwrap();
+    assert_eq!(same.id, first.id);
+    assert_eq!(same.gate.approval_id, first.gate.approval_id);
     // ...another change of the same bucket is refused, naming the first.
-    let err = e.plan(versioning("dev", id, "Suspended")).unwrap_err();
+    let err = e.plan(versioning("prod", id, "Suspended")).unwrap_err();
     assert!(matches!(err, EngineError::PlanInFlight { .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::Gated);
     let msg = err.to_string();
+    let first_apr = first.gate.approval_id.clone().unwrap();
     assert!(
-        msg.contains(&first.id) && msg.contains(id) && msg.contains("infraguard apply"),
+        msg.contains(&first.id)
+            && msg.contains(id)
+            && msg.contains(&format!("infraguard deny {first_apr}")),
         "{msg}"
     );
     assert!(
@@ -66,10 +71,32 @@ fn a_second_plan_of_a_resource_is_told_about_the_first() {
             .iter()
             .any(|r| r.action == "plan.refused" && r.outcome == "in_flight")
     );
-    // Once the first is applied the resource is free again.
+    // Once the first is applied the bucket is free again.
+    e.approve_with(&first_apr, &caller(), &confirm(), None)
+        .unwrap();
     applied(e.apply(&first.id, &agent(), &mut noop()).unwrap());
-    let second = e.plan(versioning("dev", id, "Suspended")).unwrap();
+    let second = e.plan(versioning("prod", id, "Suspended")).unwrap();
     assert_ne!(second.id, first.id);
+}
+
+#[test]
+fn an_automatic_plan_not_yet_sent_does_not_block_a_newer_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let created = e.plan(bucket("dev", "locked")).unwrap();
+    applied(e.apply(&created.id, &agent(), &mut noop()).unwrap());
+    let id = "synthcoreai-locked-dev";
+    // An agent re-plans a dev change (automatic there) before applying it:
+    // allowed, and the older plan, applied last, is refused as stale.
+    let old = e.plan(versioning("dev", id, "Enabled")).unwrap();
+    let new = e.plan(versioning("dev", id, "Suspended")).unwrap();
+    applied(e.apply(&new.id, &agent(), &mut noop()).unwrap());
+    match e.apply(&old.id, &agent(), &mut noop()).unwrap() {
+        ApplyOutcome::Refused { reasons, .. } => {
+            assert!(reasons[0].contains("changed in dev since"), "{reasons:?}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

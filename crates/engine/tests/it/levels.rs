@@ -245,14 +245,23 @@ fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
     let e = engine_in(dir.path());
     let create =
         |p: &str| PlanRequest::create("dev", "AWS::S3::Bucket", Some(p), json!({}), agent());
-    // The same create planned twice is one plan; once applied, a third is
-    // refused at plan time...
+    // Two creates of one name (automatic in dev, so neither holds the
+    // name): once the first is applied a third is refused at plan time, and
+    // the second at apply, with no cloud write.
     let first = e.plan(create("fresh")).unwrap();
-    let again = e.plan(create("fresh")).unwrap();
-    assert_eq!(again.id, first.id);
+    let second = e.plan(create("fresh")).unwrap();
     e.apply(&first.id, &agent(), &mut noop()).unwrap();
     let err = e.plan(create("fresh")).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
+    match e.apply(&second.id, &agent(), &mut noop()).unwrap() {
+        infraguard_engine::ApplyOutcome::Refused { reasons, .. } => {
+            assert!(
+                reasons[0].contains("created in dev after this plan was made"),
+                "{reasons:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
     // ...and a create planned before someone else made the name is refused
     // at apply, with no cloud write.
     let other = e.plan(create("taken")).unwrap();
