@@ -1142,9 +1142,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             ),
         };
         EngineError::PlanInFlight {
-            env: holder.env.clone(),
-            type_name: holder.type_name.to_string(),
-            identifier,
+            resource: format!("{} `{identifier}` in {}", holder.type_name, holder.env),
             holder: holder.id.clone(),
             state,
             next,

@@ -59,12 +59,11 @@ pub enum EngineError {
     /// Another plan of the same resource is still in flight (one plan at a
     /// time per environment, type and name).
     #[error(
-        "{type_name} `{identifier}` in {env} already has plan {holder} in flight ({state}): {next}. Nothing new was planned"
+        "{resource} already has plan {holder} in flight ({state}): {next}. Nothing new was planned"
     )]
     PlanInFlight {
-        env: String,
-        type_name: String,
-        identifier: String,
+        /// `AWS::S3::Bucket `name` in prod`.
+        resource: String,
         holder: String,
         state: String,
         next: String,
