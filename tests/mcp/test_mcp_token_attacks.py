@@ -98,9 +98,11 @@ def test_token_attacks_are_refused_without_a_cloud_call(project: Project, tool: 
             else:
                 assert TARGET not in after_genuine[0]
 
-            # Replayed: the same tokens again.
-            msg = refused(await dev.call_tool(tool, good.mutation_args()))
-            assert "already used" in msg, msg
+            # Replayed: the same tokens again answer the first outcome (a
+            # retry after a lost reply), and the cloud is not asked again.
+            again = ok(await dev.call_tool(tool, good.mutation_args()))
+            assert again["status"] == "SUCCESS" and again["plan_id"] == applied["plan_id"], again
+            assert again["request_token"] == applied["request_token"], again
             assert project.snapshot() == after_genuine
 
     anyio.run(run)
@@ -123,13 +125,17 @@ def test_expired_tokens_are_refused_without_a_cloud_call(project: Project) -> No
 
     async def run() -> None:
         async with Client(project.stdio("--env", "dev"), mode="legacy", elicitation_callback=always_accept) as dev:
+            # One bucket per chain: a resource has one plan in flight at a time.
+            other = "synthcoreai-other-dev"
+
             async def target() -> None:
                 await create_bucket(dev, await session(dev), TARGET)
+                await create_bucket(dev, await session(dev), other)
 
             await walked_in_time(target)
             chains = {}
             for tool in ("create_resource", "update_resource", "delete_resource"):
-                name = "synthcoreai-new-dev" if tool == "create_resource" else TARGET
+                name = {"create_resource": "synthcoreai-new-dev", "update_resource": TARGET}.get(tool, other)
 
                 async def fresh(tool: str = tool, name: str = name) -> Chain:
                     # Fresh credentials per chain: they expire too.

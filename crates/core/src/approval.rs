@@ -33,6 +33,11 @@ pub struct Approval {
     /// One line saying what the plan does (`create AWS::S3::Bucket synthcoreai-documents-prod in prod`).
     pub summary: String,
     pub requested_at: String,
+    /// When the request lapses (RFC 3339): past it the approval can be
+    /// neither granted nor applied. `None` in records made before approvals
+    /// expired; the engine then counts from `requested_at`.
+    #[serde(default)]
+    pub expires_at: Option<String>,
     pub requested_by: String,
     pub decided_at: Option<String>,
     /// Who decided and through what channel (`human:alice via cli`).

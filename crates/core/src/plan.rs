@@ -50,15 +50,27 @@ pub enum PlanStatus {
     Applied,
     /// The cloud reported failure; the plan cannot be applied again.
     Failed,
+    /// Abandoned before it was sent (the agent chose to fix or cancel after
+    /// the scan): never applied, and it holds no lock on its resource.
+    Discarded,
 }
 
 impl PlanStatus {
+    /// Applied, failed or discarded: nothing more will happen to it.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            PlanStatus::Applied | PlanStatus::Failed | PlanStatus::Discarded
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PlanStatus::Planned => "planned",
             PlanStatus::Applying => "applying",
             PlanStatus::Applied => "applied",
             PlanStatus::Failed => "failed",
+            PlanStatus::Discarded => "discarded",
         }
     }
 }

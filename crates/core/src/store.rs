@@ -43,6 +43,25 @@ pub trait Store: Send + Sync {
         audit: &[AuditRecord],
     ) -> Result<(), StoreError>;
 
+    /// Insert a new plan unless another plan is still in flight for the
+    /// same resource or the same content; checked and written in one
+    /// transaction, so two processes planning at once cannot both win.
+    ///
+    /// `lock` names the resource (environment, type, name) when it is
+    /// known; the plan then holds it. A plan already holding that lock, or
+    /// the plan of a pending approval with the same content hash, is
+    /// returned instead of inserting when `in_flight` says it is still in
+    /// flight (that rule is the engine's; the store only applies it
+    /// atomically). `Ok(None)`: inserted.
+    fn insert_plan_exclusive(
+        &self,
+        plan: &Plan,
+        approval: Option<&Approval>,
+        audit: &[AuditRecord],
+        lock: Option<&str>,
+        in_flight: &dyn Fn(&Plan, Option<&Approval>) -> bool,
+    ) -> Result<Option<Plan>, StoreError>;
+
     /// Replace a plan's mutable fields (status, applied, identifier) if its
     /// stored status is still `expected_status`.
     fn update_plan(

@@ -26,7 +26,7 @@ use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::audit::AuditEntry;
 use infraguard_core::cloud::{Cloud, ListPage, ProgressEvent, ResourceDescription};
 use infraguard_core::money::CostEstimate;
-use infraguard_core::plan::Plan;
+use infraguard_core::plan::{Plan, PlanStatus};
 use infraguard_core::resource::{Operation, ResourceType};
 use infraguard_core::store::Store;
 use serde::{Deserialize, Serialize};
@@ -39,7 +39,7 @@ use crate::chain::{
 use crate::config::ProjectConfig;
 use crate::doctor::DoctorReport;
 use crate::drift::{DriftReport, PreflightReport};
-use crate::engine::{ApplyOutcome, Engine, EnvReport, PlanRequest};
+use crate::engine::{ApplyOutcome, Engine, EnvReport, PlanRequest, PlanState};
 use crate::error::{EngineError, ErrorKind};
 use crate::iam::{AttachedPolicy, ExtendReport, ExtendRequest};
 use crate::promote::PromotionReport;
@@ -318,6 +318,10 @@ engine_api! {
     fn plan(req: PlanRequest) -> Shown<Plan>;
     fn plan_by_id(plan_id: String) -> Shown<Plan>;
     fn plans(env: Option<String>, limit: usize) -> Shown<Vec<Plan>>;
+    /// Where one plan stands and what to do next.
+    fn plan_state(plan_id: String) -> PlanState;
+    /// The newest plans (of one environment, in one status), where each stands.
+    fn plan_states(env: Option<String>, status: Option<PlanStatus>, limit: usize) -> Vec<PlanState>;
     fn approvals(status: Option<ApprovalStatus>) -> Vec<Approval>;
     /// Approve with a proof the engine weighs by its level.
     fn approve(approval_id: String, proof: Proof, note: Option<String>) -> Approval;
@@ -347,6 +351,8 @@ engine_api! {
     fn apply(plan_id: String) -> ApplyOutcome;
     fn apply_step(env: String, operation: Operation, credentials_token: Option<String>, explained_token: Option<String>, security_scan_token: Option<String>) -> ApplyOutcome;
     fn promote(type_name: String, dev_id: String, with_dependencies: bool) -> PromotionReport;
+    /// Finish a plan left `applying`, with its own client token.
+    fn resume_plan(plan_id: String) -> ApplyOutcome;
 }
 
 /// The engine in this process is the API's first implementation: each
@@ -411,6 +417,18 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         limit: usize,
     ) -> Result<Shown<Vec<Plan>>, EngineError> {
         Engine::plans(self, env.as_deref(), limit)
+    }
+    fn plan_state(&self, _: &Caller, plan_id: String) -> Result<PlanState, EngineError> {
+        Engine::plan_state(self, &plan_id)
+    }
+    fn plan_states(
+        &self,
+        _: &Caller,
+        env: Option<String>,
+        status: Option<PlanStatus>,
+        limit: usize,
+    ) -> Result<Vec<PlanState>, EngineError> {
+        Engine::plan_states(self, env.as_deref(), status, limit)
     }
     fn approvals(
         &self,
@@ -627,6 +645,14 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
             &self.requester(caller),
             progress,
         )
+    }
+    fn resume_plan(
+        &self,
+        caller: &Caller,
+        plan_id: String,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<ApplyOutcome, EngineError> {
+        Engine::resume(self, &plan_id, &self.requester(caller), progress)
     }
     fn promote(
         &self,

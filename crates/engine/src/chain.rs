@@ -24,7 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use infraguard_core::cloud::{Cloud, ProgressEvent};
 use infraguard_core::finding::Finding;
-use infraguard_core::plan::{GateDecision, Plan};
+use infraguard_core::plan::{GateDecision, Plan, PlanStatus};
 use infraguard_core::resource::Operation;
 use infraguard_core::store::Store;
 use serde::{Deserialize, Serialize};
@@ -584,6 +584,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         let (message, fixes, approval_id) = match decision {
             FindingsDecision::Fix => {
                 self.spend(&claims, tool)?;
+                self.discard(&plan, actor, "fix")?;
                 let fixes: Vec<Value> = open.iter().filter_map(|f| f.fix.clone()).collect();
                 (
                     format!(
@@ -597,6 +598,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
             FindingsDecision::Cancel => {
                 self.spend(&claims, tool)?;
+                self.discard(&plan, actor, "cancel")?;
                 if let Some(aid) = &plan.gate.approval_id
                     && let Ok(a) = self.deny(
                         aid,
@@ -657,6 +659,27 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         })
     }
 
+    /// Mark a plan abandoned after its scan, so it holds its resource no
+    /// longer and can never be applied.
+    fn discard(&self, plan: &Plan, actor: &Actor, why: &str) -> Result<(), EngineError> {
+        let mut stored = self.load_plan(&plan.id)?;
+        if stored.status != PlanStatus::Planned {
+            return Ok(());
+        }
+        stored.status = PlanStatus::Discarded;
+        let rec = self.record(
+            actor,
+            "plan.discarded",
+            Some(&stored.env),
+            Some(&stored),
+            "ok",
+            json!({"decision": why}),
+        );
+        Ok(self
+            .store
+            .update_plan(&stored, PlanStatus::Planned, &[rec])?)
+    }
+
     /// Step 6: create / update / delete, through the gate, with the content
     /// the tokens vouch for.
     #[allow(clippy::too_many_arguments)]
@@ -686,7 +709,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 "the security_scan_token given to {tool} was not issued for this explained_token: pass the pair from the same explain → run_checkov sequence"
             )));
         }
-        self.ensure_unspent(&scanned, tool)?;
+        let spent = self.store.token_spent(&scanned.id)?;
         let plan = self.chain_plan(&scanned, tool)?;
         if plan.operation != operation {
             return Err(refuse(format!(
@@ -694,9 +717,57 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 plan.id, plan.operation, plan.operation
             )));
         }
+        if spent {
+            return self.retried(&plan, tool, actor, progress);
+        }
         self.apply_guarded(&plan.id, actor, progress, &mut |_| {
             self.spend(&scanned, tool)
         })
+    }
+
+    /// The same mutation again with tokens an apply already spent: the
+    /// caller lost the reply (a killed server, a dropped connection). The
+    /// plan the tokens name is finished or answered, never made twice: an
+    /// `applying` plan is re-sent with its own client token, an applied one
+    /// answers its outcome. Only a plan never sent is refused, and then a
+    /// new chain is safe, since nothing reached the cloud.
+    fn retried(
+        &self,
+        plan: &Plan,
+        tool: &str,
+        actor: &Actor,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<ApplyOutcome, EngineError> {
+        match plan.status {
+            PlanStatus::Applying | PlanStatus::Applied => {
+                let rec = self.record(
+                    actor,
+                    "apply.retried",
+                    Some(&plan.env),
+                    Some(plan),
+                    "pending",
+                    json!({"tool": tool, "status": plan.status.as_str()}),
+                );
+                self.store.append_audit(&[rec])?;
+                self.apply_guarded(&plan.id, actor, progress, &mut |_| Ok(()))
+            }
+            PlanStatus::Failed => Err(refuse(format!(
+                "plan {} was applied with these tokens and failed ({}): the cloud changed nothing for it; start again from generate_infrastructure_code if the change is still wanted",
+                plan.id,
+                plan.applied
+                    .as_ref()
+                    .and_then(|r| r.message.as_deref())
+                    .unwrap_or("no message")
+            ))),
+            PlanStatus::Discarded => Err(refuse(format!(
+                "plan {} was discarded after its scan (fix or cancel), so {tool} will not run it; start again from generate_infrastructure_code",
+                plan.id
+            ))),
+            PlanStatus::Planned => Err(refuse(format!(
+                "the security_scan_token given to {tool} was already used, but plan {} was never sent to the cloud: nothing was created or changed, so a new chain is safe; start again from check_environment_variables",
+                plan.id
+            ))),
+        }
     }
 }
 

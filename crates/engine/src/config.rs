@@ -101,6 +101,11 @@ pub struct RawApproval {
     /// Open findings at or above this severity need a human.
     #[serde(default = "default_block")]
     pub block_findings_at: String,
+    /// Hours an approval request stays open (and an approval stays usable)
+    /// after it was requested; past that it can be neither granted nor
+    /// applied, and the change is planned again.
+    #[serde(default = "default_expiry")]
+    pub expires_hours: u64,
 }
 
 impl Default for RawApproval {
@@ -108,6 +113,7 @@ impl Default for RawApproval {
         RawApproval {
             cost_threshold_usd: default_threshold(),
             block_findings_at: default_block(),
+            expires_hours: default_expiry(),
         }
     }
 }
@@ -182,6 +188,17 @@ fn default_pattern() -> String {
 fn default_ttl() -> u64 {
     900
 }
+/// A day: long enough for a person to answer, short enough that an
+/// approval is not granted for a world that has moved on.
+pub const DEFAULT_APPROVAL_EXPIRY_HOURS: u64 = 24;
+fn default_expiry() -> u64 {
+    DEFAULT_APPROVAL_EXPIRY_HOURS
+}
+fn default_expiry_seconds() -> u64 {
+    DEFAULT_APPROVAL_EXPIRY_HOURS * 3600
+}
+/// The longest an approval may stay open: 30 days.
+const MAX_APPROVAL_EXPIRY_HOURS: u64 = 24 * 30;
 
 /// The configuration every part of infraguard reads.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -196,6 +213,10 @@ pub struct ProjectConfig {
     pub tags: BTreeMap<String, String>,
     pub naming_pattern: String,
     pub token_ttl_seconds: u64,
+    /// Seconds an approval stays open after it was requested
+    /// (`approval.expires_hours`).
+    #[serde(default = "default_expiry_seconds")]
+    pub approval_expiry_seconds: u64,
     /// Run Checkov beside the built-in scanner when it is installed.
     pub checkov: bool,
     /// Accounts ARNs may name besides the environment's own.
@@ -447,6 +468,16 @@ impl ProjectConfig {
                 env_vars::SECURITY_SCANNING
             ));
         }
+        if raw.approval.expires_hours == 0 || raw.approval.expires_hours > MAX_APPROVAL_EXPIRY_HOURS
+        {
+            return Err(bad(
+                "approval.expires_hours",
+                format!(
+                    "= {} is out of range: use 1 to {MAX_APPROVAL_EXPIRY_HOURS} hours (the default is {DEFAULT_APPROVAL_EXPIRY_HOURS})",
+                    raw.approval.expires_hours
+                ),
+            ));
+        }
         if raw.tokens.ttl_seconds == 0 || raw.tokens.ttl_seconds > 86_400 {
             return Err(bad(
                 "tokens.ttl_seconds",
@@ -490,6 +521,7 @@ impl ProjectConfig {
             tags: raw.tags.clone(),
             naming_pattern: raw.naming.pattern.clone(),
             token_ttl_seconds: raw.tokens.ttl_seconds,
+            approval_expiry_seconds: raw.approval.expires_hours * 3600,
             checkov: raw.scanning.checkov,
             shared_accounts: raw.project.shared_accounts.clone(),
             notes,
@@ -593,6 +625,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn approvals_expire_after_a_day_unless_configured() {
+        assert_eq!(resolve(&[]).approval_expiry_seconds, 24 * 3600);
+        let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+        let text = raw
+            .to_toml()
+            .replace("expires_hours = 24", "expires_hours = 2");
+        let c =
+            ProjectConfig::resolve(&RawConfig::parse(&text).unwrap(), &BTreeMap::new()).unwrap();
+        assert_eq!(c.approval_expiry_seconds, 2 * 3600);
+        for bad_value in ["0", "100000"] {
+            let text = raw.to_toml().replace(
+                "expires_hours = 24",
+                &format!("expires_hours = {bad_value}"),
+            );
+            let e = ProjectConfig::resolve(&RawConfig::parse(&text).unwrap(), &BTreeMap::new())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("approval.expires_hours") && e.contains(bad_value) && e.contains("1 to"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

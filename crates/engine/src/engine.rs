@@ -117,6 +117,30 @@ pub enum ApplyOutcome {
     },
 }
 
+/// Where one plan stands, and what to do next, as `list_plans` shows it:
+/// small enough to list many.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PlanState {
+    pub plan_id: String,
+    pub env: String,
+    pub operation: Operation,
+    pub resource_type: ResourceType,
+    pub identifier: Option<String>,
+    pub status: PlanStatus,
+    pub created_at: String,
+    pub created_by: String,
+    pub approval_id: Option<String>,
+    pub approval_status: Option<ApprovalStatus>,
+    pub approval_expires_at: Option<String>,
+    pub approval_expired: bool,
+    /// The Cloud Control request, once sent.
+    pub request_token: Option<String>,
+    /// The client token every (re)send of this plan uses.
+    pub client_token: Option<String>,
+    pub error: Option<String>,
+    pub next_step: String,
+}
+
 /// One environment as `infraguard envs` shows it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EnvReport {
@@ -472,8 +496,107 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         Ok(Shown::new(self.store.plans(env, limit)?))
     }
 
+    /// Approvals, oldest first. Asked for `pending` ones, those whose time
+    /// ran out are left out: nobody can grant them any more.
+    /// Where one plan stands and what to do next.
+    pub fn plan_state(&self, plan_id: &str) -> Result<PlanState, EngineError> {
+        let plan = self.plan_by_id(plan_id)?;
+        self.state_of(&plan)
+    }
+
+    /// The newest plans (of one environment, in one status), where each
+    /// stands. `applying` ones are those whose apply was cut short.
+    pub fn plan_states(
+        &self,
+        env: Option<&str>,
+        status: Option<PlanStatus>,
+        limit: usize,
+    ) -> Result<Vec<PlanState>, EngineError> {
+        let fetch = if status.is_some() { 10_000 } else { limit };
+        let plans = self.plans(env, fetch)?;
+        plans
+            .iter()
+            .filter(|p| status.is_none_or(|s| p.status == s))
+            .take(limit)
+            .map(|p| self.state_of(p))
+            .collect()
+    }
+
+    fn state_of(&self, plan: &Plan) -> Result<PlanState, EngineError> {
+        let approval = self.store.approval_for_plan(&plan.id)?;
+        let expired = approval.as_ref().and_then(|a| self.expired(a));
+        let rec = plan.applied.as_ref();
+        let id = &plan.id;
+        let replan = "plan the change again (generate_infrastructure_code, or `infraguard plan`) if it is still wanted";
+        let next_step = match (plan.status, &approval) {
+            (PlanStatus::Applying, _) => format!(
+                "its apply was cut short (the process applying it stopped): finish it with resume_plan (plan_id {id}) or `infraguard apply {id}`, or call the mutation tool again with the same tokens. Each re-sends client token infraguard-{id}, so the cloud acts once. Do not plan it again: a new plan would make a second resource"
+            ),
+            (PlanStatus::Applied, _) => format!(
+                "applied: {} `{}` in {}",
+                plan.type_name,
+                rec.and_then(|r| r.identifier.as_deref())
+                    .or(plan.identifier.as_deref())
+                    .unwrap_or("?"),
+                plan.env
+            ),
+            (PlanStatus::Failed, _) => format!(
+                "failed ({}): the cloud changed nothing for it; {replan}",
+                rec.and_then(|r| r.message.as_deref())
+                    .unwrap_or("no message")
+            ),
+            (PlanStatus::Discarded, _) => format!("discarded after its scan; {replan}"),
+            (PlanStatus::Planned, Some(a)) if a.status == ApprovalStatus::Denied => {
+                format!("approval {} was denied; {replan}", a.id)
+            }
+            (PlanStatus::Planned, Some(a)) if expired.is_some() => format!(
+                "approval {} expired at {}: it can no longer be granted or applied; {replan}",
+                a.id,
+                expired.as_deref().unwrap_or("?")
+            ),
+            (PlanStatus::Planned, Some(a)) if a.status == ApprovalStatus::Pending => format!(
+                "waiting for a human: `infraguard approve {}` (or the approval page); then the mutation tool again with the same tokens, or `infraguard apply {id}`",
+                a.id
+            ),
+            (PlanStatus::Planned, _) => format!(
+                "not sent yet: apply it with the mutation tool and its tokens, or `infraguard apply {id}`"
+            ),
+        };
+        Ok(PlanState {
+            plan_id: plan.id.clone(),
+            env: plan.env.clone(),
+            operation: plan.operation,
+            resource_type: plan.type_name.clone(),
+            identifier: rec
+                .and_then(|r| r.identifier.clone())
+                .or_else(|| plan.identifier.clone()),
+            status: plan.status,
+            created_at: plan.created_at.clone(),
+            created_by: plan.created_by.clone(),
+            approval_id: approval.as_ref().map(|a| a.id.clone()),
+            approval_status: approval.as_ref().map(|a| a.status),
+            approval_expires_at: approval
+                .as_ref()
+                .and_then(|a| self.approval_expiry(a))
+                .map(|t| t.rfc3339()),
+            approval_expired: expired.is_some(),
+            request_token: rec
+                .map(|r| r.request_token.clone())
+                .filter(|t| !t.is_empty()),
+            client_token: rec.map(|r| r.client_token.clone()),
+            error: rec
+                .and_then(|r| r.message.clone())
+                .filter(|_| plan.status == PlanStatus::Failed),
+            next_step,
+        })
+    }
+
     pub fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>, EngineError> {
-        Ok(self.store.approvals(status)?)
+        let mut list = self.store.approvals(status)?;
+        if status == Some(ApprovalStatus::Pending) {
+            list.retain(|a| self.expired(a).is_none());
+        }
+        Ok(list)
     }
 
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>, EngineError> {
@@ -934,6 +1057,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             reasons: plan.gate.reasons.clone(),
             summary: summary(&plan),
             requested_at: plan.created_at.clone(),
+            expires_at: Some(self.approval_deadline()),
             requested_by: req.actor.to_string(),
             decided_at: None,
             decided_by: None,
@@ -978,8 +1102,138 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 json!({"approval_id": a.id, "reasons": a.reasons}),
             ));
         }
-        self.store.insert_plan(&plan, approval.as_ref(), &audit)?;
-        Ok(Shown::new(plan))
+        let lock = plan_identifier(&plan).map(|id| lock_key(&plan.env, &plan.type_name, &id));
+        let in_flight = |p: &Plan, a: Option<&Approval>| self.in_flight(p, a);
+        let Some(holder) = self.store.insert_plan_exclusive(
+            &plan,
+            approval.as_ref(),
+            &audit,
+            lock.as_deref(),
+            &in_flight,
+        )?
+        else {
+            return Ok(Shown::new(plan.clone()));
+        };
+        if holder.content_hash == plan.content_hash {
+            // The same change planned again (a retried call, two promotions
+            // at once): the first plan is the answer, not a second one.
+            let rec = self.record(
+                &req.actor,
+                "plan.reused",
+                Some(&env.name),
+                Some(&holder),
+                "ok",
+                json!({"reason": "identical content already in flight"}),
+            );
+            self.store.append_audit(&[rec])?;
+            return Ok(Shown::new(holder.clone()));
+        }
+        let rec = self.record(
+            &req.actor,
+            "plan.refused",
+            Some(&env.name),
+            Some(&holder),
+            "in_flight",
+            json!({"type": plan.type_name, "identifier": plan_identifier(&plan), "holder": holder.id}),
+        );
+        self.store.append_audit(&[rec])?;
+        Err(self.in_flight_error(&holder, plan_identifier(&plan).unwrap_or_default()))
+    }
+
+    /// When an approval requested now lapses.
+    fn approval_deadline(&self) -> String {
+        infraguard_core::clock::Timestamp::from_unix(
+            self.clock.now().unix() + self.config.approval_expiry_seconds as i64,
+        )
+        .rfc3339()
+    }
+
+    /// When `a` lapses (or lapsed): its own deadline, or the configured
+    /// expiry counted from its request if that is sooner (a tightened
+    /// expiry applies to approvals already open).
+    pub(crate) fn approval_expiry(
+        &self,
+        a: &Approval,
+    ) -> Option<infraguard_core::clock::Timestamp> {
+        let by_config =
+            infraguard_core::clock::Timestamp::parse_rfc3339(&a.requested_at).map(|t| {
+                infraguard_core::clock::Timestamp::from_unix(
+                    t.unix() + self.config.approval_expiry_seconds as i64,
+                )
+            });
+        let own = a
+            .expires_at
+            .as_deref()
+            .and_then(infraguard_core::clock::Timestamp::parse_rfc3339);
+        match (own, by_config) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether `a` has run out of time (`Some(when)`).
+    pub(crate) fn expired(&self, a: &Approval) -> Option<String> {
+        self.approval_expiry(a)
+            .filter(|t| self.clock.now() >= *t)
+            .map(|t| t.rfc3339())
+    }
+
+    /// Whether `p` still holds its resource: sent and not finished, or
+    /// waiting for a human (its approval neither denied nor expired). An
+    /// automatic plan not yet sent holds nothing: a newer plan of the same
+    /// resource may be made, and whichever is applied second is refused as
+    /// stale (its basis changed), so an agent that re-plans is not stuck.
+    fn in_flight(&self, p: &Plan, a: Option<&Approval>) -> bool {
+        match (p.status, a) {
+            (PlanStatus::Applying, _) => true,
+            (PlanStatus::Planned, Some(a)) => {
+                a.status != ApprovalStatus::Denied && self.expired(a).is_none()
+            }
+            _ => false,
+        }
+    }
+
+    /// The refusal of a second plan while `holder` holds the resource, with
+    /// what to do about the first.
+    fn in_flight_error(&self, holder: &Plan, identifier: String) -> EngineError {
+        let approval = self.store.approval_for_plan(&holder.id).ok().flatten();
+        let (state, next) = match (holder.status, &approval) {
+            (PlanStatus::Applying, _) => (
+                "being applied".to_string(),
+                format!(
+                    "wait for it, or if the process applying it stopped, finish it with `infraguard apply {id}` (MCP: resume_plan with plan_id {id}); `infraguard show {id}` shows it",
+                    id = holder.id
+                ),
+            ),
+            (_, Some(a)) => (
+                format!(
+                    "approval {} {}, open until {}",
+                    a.id,
+                    a.status.as_str(),
+                    self.approval_expiry(a)
+                        .map(|t| t.rfc3339())
+                        .unwrap_or_else(|| "?".into())
+                ),
+                format!(
+                    "apply it (`infraguard apply {id}` once approved), or if a different change is wanted, deny it first (`infraguard deny {aid}`) and plan again",
+                    id = holder.id,
+                    aid = a.id
+                ),
+            ),
+            (_, None) => (
+                format!("planned at {}", holder.created_at),
+                format!(
+                    "apply it (`infraguard apply {id}`, or the MCP mutation tool with its tokens)",
+                    id = holder.id
+                ),
+            ),
+        };
+        EngineError::PlanInFlight {
+            resource: format!("{} `{identifier}` in {}", holder.type_name, holder.env),
+            holder: holder.id.clone(),
+            state,
+            next,
+        }
     }
 
     /// The state after applying `patch` to `current`, refusing patches that
@@ -1160,7 +1414,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
             (_, Proof::Code { approver, code }, Some(factors)) => {
                 // Check the approval is decidable before spending a code on it.
-                self.decidable(approval_id)?;
+                let (a, plan) = self.decidable(approval_id)?;
+                self.refuse_expired(&a, &plan, &requester)?;
                 match factors.verify(approver.as_deref(), code, self.clock.now().unix()) {
                     Ok(name) => {
                         Actor::human(&name, &format!("code via {}", caller.channel_label()))
@@ -1190,6 +1445,31 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.decide(approval_id, actor, note, ApprovalStatus::Denied)
     }
 
+    /// Refuse (and audit) granting an approval whose time ran out.
+    fn refuse_expired(&self, a: &Approval, plan: &Plan, actor: &Actor) -> Result<(), EngineError> {
+        let Some(at) = self.expired(a) else {
+            return Ok(());
+        };
+        let rec = self.record(
+            actor,
+            "approval.expired",
+            Some(&plan.env),
+            Some(plan),
+            "refused",
+            json!({"approval_id": a.id, "expired_at": at}),
+        );
+        self.store.append_audit(&[rec])?;
+        Err(EngineError::ApprovalExpired {
+            id: a.id.clone(),
+            expired_at: at,
+            hours: self.config.approval_expiry_seconds / 3600,
+            next: format!(
+                "make a new plan of the change (`infraguard plan --env {} ...`, or generate_infrastructure_code) and approve that one",
+                a.env
+            ),
+        })
+    }
+
     fn decide(
         &self,
         approval_id: &str,
@@ -1198,6 +1478,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         status: ApprovalStatus,
     ) -> Result<Approval, EngineError> {
         let (mut a, plan) = self.decidable(approval_id)?;
+        if status == ApprovalStatus::Approved {
+            self.refuse_expired(&a, &plan, actor)?;
+        }
         a.status = status;
         a.decided_at = Some(self.now());
         a.decided_by = Some(actor.to_string());
@@ -1321,6 +1604,35 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.apply_guarded(plan_id, actor, progress, &mut |_| Ok(()))
     }
 
+    /// Finish a plan whose apply was cut short (left `applying`: the
+    /// process died, the cloud stopped answering): the same request again,
+    /// with the same client token, so the cloud acts at most once. An
+    /// applied plan answers its outcome; a plan never sent is not started
+    /// here (it goes through the chain or `apply`).
+    pub fn resume(
+        &self,
+        plan_id: &str,
+        actor: &Actor,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<ApplyOutcome, EngineError> {
+        let plan = self.load_plan(plan_id)?;
+        if plan.status == PlanStatus::Planned {
+            return Err(EngineError::InvalidInput(format!(
+                "plan {plan_id} was never sent to the cloud (status planned), so there is nothing to resume: apply it through the chain (the mutation tool with its tokens) or `infraguard apply {plan_id}`"
+            )));
+        }
+        let rec = self.record(
+            actor,
+            "apply.resumed",
+            Some(&plan.env),
+            Some(&plan),
+            "pending",
+            json!({"status": plan.status.as_str()}),
+        );
+        self.store.append_audit(&[rec])?;
+        self.apply_guarded(plan_id, actor, progress, &mut |_| Ok(()))
+    }
+
     /// `apply`, with `before_send` run once the gate has let the plan
     /// through and before the cloud is called (the token chain spends its
     /// token there, so a refused apply leaves the token usable for the retry
@@ -1333,7 +1645,26 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         before_send: &mut dyn FnMut(&Plan) -> Result<(), EngineError>,
     ) -> Result<ApplyOutcome, EngineError> {
         let mut plan = self.load_plan(plan_id)?;
-        if matches!(plan.status, PlanStatus::Applied | PlanStatus::Failed) {
+        if plan.status == PlanStatus::Applied {
+            // A retry after the reply was lost: the first request's outcome,
+            // with no second call to the cloud.
+            self.check_integrity(&plan)?;
+            let event = recorded_event(&plan);
+            let rec = self.record(
+                actor,
+                "apply.replayed",
+                Some(&plan.env),
+                Some(&plan),
+                "ok",
+                json!({"request_token": event.request_token, "identifier": event.identifier}),
+            );
+            self.store.append_audit(&[rec])?;
+            return Ok(ApplyOutcome::Applied {
+                plan: Box::new(Shown::new(plan.clone())),
+                event,
+            });
+        }
+        if plan.status.is_closed() {
             return Err(EngineError::PlanClosed {
                 id: plan.id.clone(),
                 status: plan.status.as_str().into(),
@@ -1355,6 +1686,34 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         });
         if decision != GateDecision::Auto {
             match self.store.approval_for_plan(&plan.id)? {
+                // Only a plan not yet sent: one left `applying` was approved
+                // in time and is finished whatever the clock says now.
+                Some(a)
+                    if plan.status == PlanStatus::Planned
+                        && a.status != ApprovalStatus::Denied
+                        && self.expired(&a).is_some() =>
+                {
+                    let at = self.expired(&a).unwrap_or_default();
+                    let reasons = vec![format!(
+                        "approval {} expired at {at} ({} h after it was requested) and can no longer be applied; make a new plan (`infraguard plan --env {} ...`, or generate_infrastructure_code) and have it approved",
+                        a.id,
+                        self.config.approval_expiry_seconds / 3600,
+                        env.name
+                    )];
+                    let rec = self.record(
+                        actor,
+                        "apply.refused",
+                        Some(&env.name),
+                        Some(&plan),
+                        "expired",
+                        json!({"approval_id": a.id, "expired_at": at, "reasons": reasons}),
+                    );
+                    self.store.append_audit(&[rec])?;
+                    return Ok(ApplyOutcome::Refused {
+                        plan: Box::new(Shown::new(plan.clone())),
+                        reasons,
+                    });
+                }
                 Some(a)
                     if a.status == ApprovalStatus::Approved
                         && a.content_hash == plan.content_hash => {}
@@ -1404,6 +1763,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                         reasons: reasons.clone(),
                         summary: summary(&plan),
                         requested_at: self.now(),
+                        expires_at: Some(self.approval_deadline()),
                         requested_by: actor.to_string(),
                         decided_at: None,
                         decided_by: None,
@@ -1661,6 +2021,42 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
         }
         Ok(())
+    }
+}
+
+/// The key of the one-plan-at-a-time lock of a resource.
+fn lock_key(env: &str, t: &ResourceType, identifier: &str) -> String {
+    format!("{env}\n{t}\n{identifier}")
+}
+
+/// The outcome a finished apply had, rebuilt from its record, so that a
+/// retried apply answers what the first one did without asking the cloud.
+fn recorded_event(plan: &Plan) -> ProgressEvent {
+    let rec = plan.applied.clone();
+    ProgressEvent {
+        type_name: plan.type_name.clone(),
+        identifier: rec
+            .as_ref()
+            .and_then(|r| r.identifier.clone())
+            .or_else(|| plan.identifier.clone()),
+        request_token: rec
+            .as_ref()
+            .map(|r| r.request_token.clone())
+            .unwrap_or_default(),
+        operation: plan.operation,
+        operation_status: OperationStatus::Success,
+        event_time: rec
+            .as_ref()
+            .and_then(|r| r.finished_at.clone())
+            .unwrap_or_default(),
+        resource_model: None,
+        status_message: Some(format!(
+            "plan {} was already applied (client token {}); this is that request's outcome",
+            plan.id,
+            rec.map(|r| r.client_token).unwrap_or_default()
+        )),
+        error_code: None,
+        retry_after: None,
     }
 }
 

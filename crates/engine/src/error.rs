@@ -65,6 +65,30 @@ pub enum EngineError {
     )]
     PlanClosed { id: String, status: String },
 
+    /// Another plan of the same resource is still in flight (one plan at a
+    /// time per environment, type and name).
+    #[error(
+        "{resource} already has plan {holder} in flight ({state}): {next}. Nothing new was planned"
+    )]
+    PlanInFlight {
+        /// `AWS::S3::Bucket `name` in prod`.
+        resource: String,
+        holder: String,
+        state: String,
+        next: String,
+    },
+
+    /// An approval whose time ran out: it can be neither granted nor applied.
+    #[error(
+        "approval {id} expired at {expired_at} (approvals stay open {hours} h after they are requested): it can no longer be granted or applied; {next}"
+    )]
+    ApprovalExpired {
+        id: String,
+        expired_at: String,
+        hours: u64,
+        next: String,
+    },
+
     #[error("approval {id} is already {status}; {next}")]
     ApprovalDecided {
         id: String,
@@ -178,7 +202,10 @@ impl EngineError {
             | EngineError::Store(_)
             | EngineError::Config(_)
             | EngineError::Cost(_) => ErrorKind::Failure,
-            EngineError::ApprovalRefused { .. } | EngineError::WireWrite { .. } => ErrorKind::Gated,
+            EngineError::ApprovalRefused { .. }
+            | EngineError::WireWrite { .. }
+            | EngineError::PlanInFlight { .. }
+            | EngineError::ApprovalExpired { .. } => ErrorKind::Gated,
             EngineError::Remote { kind, .. } => *kind,
         }
     }

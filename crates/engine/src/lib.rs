@@ -59,7 +59,7 @@ pub use chain::{FindingsDecision, TokenKind};
 pub use config::{ProjectConfig, RawConfig};
 pub use doctor::{DoctorReport, EnvLevel};
 pub use drift::{DriftReport, PreflightReport};
-pub use engine::{ApplyOutcome, Engine, EnvReport, PageUrls, PlanRequest, PollPolicy};
+pub use engine::{ApplyOutcome, Engine, EnvReport, PageUrls, PlanRequest, PlanState, PollPolicy};
 pub use error::{EngineError, ErrorKind};
 pub use promote::{PromotionReport, PromotionState};
 pub use store::SqliteStore;

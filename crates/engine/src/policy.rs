@@ -17,6 +17,7 @@
 //! | `environments.ENV.security_scanning` | `true` |
 //! | `approval.cost_threshold_usd` | lower |
 //! | `approval.block_findings_at` | lower severity |
+//! | `approval.expires_hours` | shorter |
 //! | `tokens.ttl_seconds` | shorter |
 //! | `scanning.checkov` | `true` |
 //!
@@ -80,6 +81,13 @@ pub fn adoption_policy(workspace: &RawConfig) -> (RawConfig, Vec<String>) {
             base.approval.block_findings_at, defaults.approval.block_findings_at
         ));
         base.approval.block_findings_at = defaults.approval.block_findings_at.clone();
+    }
+    if base.approval.expires_hours > defaults.approval.expires_hours {
+        notes.push(format!(
+            "approval.expires_hours = {} is looser than the guard's default: it starts at {}",
+            base.approval.expires_hours, defaults.approval.expires_hours
+        ));
+        base.approval.expires_hours = defaults.approval.expires_hours;
     }
     if base.tokens.ttl_seconds > defaults.tokens.ttl_seconds {
         notes.push(format!(
@@ -152,6 +160,14 @@ pub fn effective(
                 ws.approval.block_findings_at, raw.approval.block_findings_at
             )),
             _ => {}
+        }
+        if ws.approval.expires_hours < raw.approval.expires_hours && ws.approval.expires_hours > 0 {
+            raw.approval.expires_hours = ws.approval.expires_hours;
+        } else if ws.approval.expires_hours > raw.approval.expires_hours {
+            notes.push(format!(
+                "approval.expires_hours = {} ignored: longer than the guard's {}",
+                ws.approval.expires_hours, raw.approval.expires_hours
+            ));
         }
         if ws.tokens.ttl_seconds < raw.tokens.ttl_seconds && ws.tokens.ttl_seconds > 0 {
             raw.tokens.ttl_seconds = ws.tokens.ttl_seconds;
@@ -251,6 +267,12 @@ pub fn change(
             next.approval.block_findings_at = value.trim().to_ascii_lowercase();
             new > old
         }
+        ["approval", "expires_hours"] => {
+            let new: u64 = value.trim().parse().map_err(|_| bad("a number of hours (e.g. 24)".into()))?;
+            let l = new > next.approval.expires_hours;
+            next.approval.expires_hours = new;
+            l
+        }
         ["tokens", "ttl_seconds"] => {
             let new: u64 = value.trim().parse().map_err(|_| bad("a number of seconds".into()))?;
             let l = new > next.tokens.ttl_seconds;
@@ -263,7 +285,7 @@ pub fn change(
             next.scanning.checkov = v;
             l
         }
-        _ => return Err(bad("not a policy key; the keys are environments.ENV.read_only, environments.ENV.security_scanning, approval.cost_threshold_usd, approval.block_findings_at, tokens.ttl_seconds, scanning.checkov".into())),
+        _ => return Err(bad("not a policy key; the keys are environments.ENV.read_only, environments.ENV.security_scanning, approval.cost_threshold_usd, approval.block_findings_at, approval.expires_hours, tokens.ttl_seconds, scanning.checkov".into())),
     };
     // The result must still resolve.
     ProjectConfig::resolve(&next, &BTreeMap::new())?;
@@ -399,6 +421,37 @@ mod tests {
         assert!(!change(&p, "environments.dev.read_only", "true").unwrap().1);
         assert!(change(&p, "approval.cost_threshold_usd", "50").unwrap().1);
         assert!(!change(&p, "approval.cost_threshold_usd", "5").unwrap().1);
+        assert!(change(&p, "approval.expires_hours", "48").unwrap().1);
+        assert!(!change(&p, "approval.expires_hours", "2").unwrap().1);
+        assert!(change(&p, "approval.expires_hours", "0").is_err());
         assert!(change(&p, "bogus", "1").is_err());
+    }
+
+    #[test]
+    fn a_shorter_approval_expiry_tightens_and_a_longer_one_is_ignored() {
+        let guard = ws();
+        let mut short = ws();
+        short.approval.expires_hours = 2;
+        let c = effective(&guard, Some(&short), &BTreeMap::new()).unwrap();
+        assert_eq!(c.approval_expiry_seconds, 2 * 3600);
+
+        let mut long = ws();
+        long.approval.expires_hours = 24 * 7;
+        let c = effective(&guard, Some(&long), &BTreeMap::new()).unwrap();
+        assert_eq!(c.approval_expiry_seconds, 24 * 3600);
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("approval.expires_hours = 168 ignored")),
+            "{:?}",
+            c.notes
+        );
+
+        let (p, notes) = adoption_policy(&long);
+        assert_eq!(p.approval.expires_hours, 24);
+        assert!(
+            notes.iter().any(|n| n.contains("expires_hours")),
+            "{notes:?}"
+        );
     }
 }

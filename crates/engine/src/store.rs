@@ -38,6 +38,7 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS spent_tokens (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_locks (key TEXT PRIMARY KEY, plan_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applied (
     env TEXT NOT NULL, type TEXT NOT NULL, identifier TEXT NOT NULL, properties TEXT NOT NULL,
     plan_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (env, type, identifier));
@@ -245,7 +246,113 @@ fn insert_approval(tx: &Transaction<'_>, a: &Approval) -> Result<(), StoreError>
     Ok(())
 }
 
+/// One row's JSON body, decoded, inside a transaction.
+fn body_in<T: serde::de::DeserializeOwned>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    let body: Option<String> = tx
+        .query_row(sql, params, |r| r.get(0))
+        .optional()
+        .map_err(storage)?;
+    body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(what, e)))
+        .transpose()
+}
+
+/// A plan and its latest approval, inside a transaction.
+fn plan_with_approval(
+    tx: &Transaction<'_>,
+    plan_id: &str,
+) -> Result<Option<(Plan, Option<Approval>)>, StoreError> {
+    let Some(plan) = body_in::<Plan>(
+        tx,
+        "SELECT body FROM plans WHERE id = ?1",
+        params![plan_id],
+        "plan",
+    )?
+    else {
+        return Ok(None);
+    };
+    let approval = body_in::<Approval>(
+        tx,
+        "SELECT body FROM approvals WHERE plan_id = ?1 ORDER BY seq DESC LIMIT 1",
+        params![plan_id],
+        "approval",
+    )?;
+    Ok(Some((plan, approval)))
+}
+
 impl Store for SqliteStore {
+    fn insert_plan_exclusive(
+        &self,
+        plan: &Plan,
+        approval: Option<&Approval>,
+        audit: &[AuditRecord],
+        lock: Option<&str>,
+        in_flight: &dyn Fn(&Plan, Option<&Approval>) -> bool,
+    ) -> Result<Option<Plan>, StoreError> {
+        let body = serde_json::to_string(plan).map_err(|e| corrupt("plan", e))?;
+        self.with_tx(|tx| {
+            if let Some(key) = lock {
+                let holder: Option<String> = tx
+                    .query_row(
+                        "SELECT plan_id FROM plan_locks WHERE key = ?1",
+                        params![key],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(storage)?;
+                if let Some(holder) = holder
+                    && let Some((p, a)) = plan_with_approval(tx, &holder)?
+                    && in_flight(&p, a.as_ref())
+                {
+                    return Ok(Some(p));
+                }
+            }
+            if let Some(a) = approval {
+                let ids: Vec<String> = {
+                    let mut stmt = tx
+                        .prepare(
+                            "SELECT plan_id FROM approvals WHERE status = 'pending'
+                             AND json_extract(body, '$.content_hash') = ?1 ORDER BY seq",
+                        )
+                        .map_err(storage)?;
+                    let rows = stmt
+                        .query_map(params![a.content_hash], |r| r.get::<_, String>(0))
+                        .map_err(storage)?;
+                    rows.collect::<Result<_, _>>().map_err(storage)?
+                };
+                for id in ids {
+                    if let Some((p, a)) = plan_with_approval(tx, &id)?
+                        && in_flight(&p, a.as_ref())
+                    {
+                        return Ok(Some(p));
+                    }
+                }
+            }
+            let seq = next_seq(tx, "plans")?;
+            tx.execute(
+                "INSERT INTO plans (id, env, status, created_at, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![plan.id, plan.env, plan.status.as_str(), plan.created_at, seq, body],
+            )
+            .map_err(storage)?;
+            if let Some(a) = approval {
+                insert_approval(tx, a)?;
+            }
+            if let Some(key) = lock {
+                tx.execute(
+                    "INSERT OR REPLACE INTO plan_locks (key, plan_id) VALUES (?1, ?2)",
+                    params![key, plan.id],
+                )
+                .map_err(storage)?;
+            }
+            append(tx, &self.key, audit)?;
+            Ok(None)
+        })
+    }
+
     fn audit_key(&self) -> Vec<u8> {
         self.key.clone()
     }

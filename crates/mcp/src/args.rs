@@ -246,6 +246,30 @@ pub struct PromoteArgs {
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ListPlansArgs {
+    /// Environment name (`dev`, `prod`); omitted: every environment this server serves.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// One plan by its id (`plan-…`), e.g. the `plan_id` a mutation tool
+    /// returned before its reply was lost.
+    #[serde(default)]
+    pub plan_id: Option<String>,
+    /// Only plans in this status: `planned`, `applying` (an apply cut
+    /// short, to resume), `applied`, `failed` or `discarded`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// At most this many plans, newest first (default 20, at most 200).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ResumePlanArgs {
+    /// The plan left `applying` (from list_plans), e.g. `plan-0a1b2c3d4e5f`.
+    pub plan_id: String,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct TypeFilterArgs {
     /// Only this CloudFormation resource type, e.g. `AWS::S3::Bucket`;
     /// omitted: every supported type.

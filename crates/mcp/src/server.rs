@@ -174,12 +174,16 @@ impl InfraguardServer {
              The server applies the content it explained and scanned; properties passed to step 6 are ignored. \
              Tokens are signed, bound to their environment (and, from step 3 on, to the exact content) and expire after {} s; \
              the credentials_token serves the whole session, every other token works once. \
+             If a mutation's reply is lost (a timeout, a restarted server), call the same tool again with the same tokens: \
+             it finishes or answers the plan those tokens name, with the same Cloud Control client token, and never makes a second resource. \
+             list_plans shows every plan with its status and next step; a plan left `applying` is finished with resume_plan. \
+             Do not generate a new plan for a change whose apply may have been sent. \
              A human must approve changes costing {threshold}/month or more, writes to read-only environments (prod), deletes, \
              and plans with open security findings of severity {block} or higher: the server asks the user through the client in the way \
              the environment's level allows (above); otherwise the result names an approval id and the user runs `infraguard approve ID`, \
              after which the same call with the same tokens proceeds. \
              The agent cannot approve. Read-only tools: get_aws_account_info, get_resource, list_resources, \
-             get_resource_request_status, get_resource_schema_information, estimate_cost, list_pending_approvals, \
+             get_resource_request_status, get_resource_schema_information, estimate_cost, list_pending_approvals, list_plans, \
              check_sync_status and detect_drift (dev against prod), lint_iam_policy, suggest_iam_policy.\n\
              Beyond the chain: cost_report shows what each environment costs per month; with create_billing_alarm it plans \
              billing alarms, and extend_iam_policy plans the smallest IAM change for a capability. Those tools only plan: \
@@ -643,6 +647,8 @@ impl InfraguardServer {
                 })))
             }
             ToolName::CostReport => self.cost_report(tool, request, &caller).await,
+            ToolName::ListPlans => self.list_plans(tool, request, &caller).await,
+            ToolName::ResumePlan => self.resume_plan(tool, request, context, &caller).await,
             ToolName::PromoteResource => self.promote(tool, request, context, &caller).await,
             ToolName::CheckSyncStatus => self.sync_status(tool, request, &caller).await,
             ToolName::DetectDrift => self.drift(tool, request, &caller).await,
@@ -650,6 +656,149 @@ impl InfraguardServer {
             ToolName::SuggestIamPolicy => self.suggest_iam(tool, request, &caller).await,
             ToolName::ExtendIamPolicy => self.extend_iam(tool, request, &caller).await,
         }
+    }
+
+    /// The environment filter of a listing: `None` lists every one served.
+    fn env_filter(&self, env: Option<&str>) -> Result<Option<String>, McpError> {
+        match (&self.fixed_env, env) {
+            (None, None) => Ok(None),
+            _ => self.env_for(env).map(Some),
+        }
+    }
+
+    /// A plan's environment must be one this server serves.
+    fn check_served(&self, plan_id: &str, env: &str) -> Result<(), McpError> {
+        match &self.fixed_env {
+            Some(served) if served != env => Err(McpError::BadArgument {
+                tool: "list_plans",
+                message: format!(
+                    "plan {plan_id} is in environment `{env}`, which this server does not serve (it serves `{served}`): ask the aws-{env} server"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn list_plans(
+        &self,
+        tool: ToolName,
+        request: &CallToolRequestParams,
+        caller: &Caller,
+    ) -> ToolResult {
+        let a: ListPlansArgs = parse(tool, request)?;
+        let env = match self.env_filter(a.environment.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return Ok(adapter_refusal(e)),
+        };
+        if let Some(id) = a.plan_id.filter(|i| !i.trim().is_empty()) {
+            let r = self
+                .blocking(caller, move |e, c| e.plan_state(c, id.trim().to_string()))
+                .await?;
+            return Ok(match r {
+                Ok(state) => match self.check_served(&state.plan_id, &state.env) {
+                    Ok(()) => success(json!({"plans": [state]})),
+                    Err(e) => adapter_refusal(e),
+                },
+                Err(e) => from_engine::<Value>(Err(e)),
+            });
+        }
+        let status = match a.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => match serde_json::from_value::<infraguard_core::plan::PlanStatus>(json!(
+                s.to_ascii_lowercase()
+            )) {
+                Ok(st) => Some(st),
+                Err(_) => {
+                    return Ok(adapter_refusal(McpError::BadArgument {
+                        tool: "list_plans",
+                        message: format!(
+                            "status `{s}` is not one of planned, applying, applied, failed, discarded"
+                        ),
+                    }));
+                }
+            },
+        };
+        let limit = a.limit.unwrap_or(20).clamp(1, 200);
+        let served = self.served();
+        let r = self
+            .blocking(caller, move |e, c| e.plan_states(c, env, status, limit))
+            .await?;
+        Ok(from_engine(r.map(|list| {
+            let list: Vec<_> = list
+                .into_iter()
+                .filter(|p| served.contains(&p.env))
+                .collect();
+            let applying = list
+                .iter()
+                .filter(|p| p.status == infraguard_core::plan::PlanStatus::Applying)
+                .count();
+            json!({"plans": list, "applying": applying})
+        })))
+    }
+
+    async fn resume_plan(
+        &self,
+        tool: ToolName,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+        caller: &Caller,
+    ) -> ToolResult {
+        let a: ResumePlanArgs = parse(tool, request)?;
+        let id = a.plan_id.trim().to_string();
+        let look = id.clone();
+        let state = match self
+            .blocking(caller, move |e, c| e.plan_state(c, look))
+            .await?
+        {
+            Ok(s) => s,
+            Err(e) => return Ok(from_engine::<Value>(Err(e))),
+        };
+        if let Err(e) = self.check_served(&state.plan_id, &state.env) {
+            return Ok(adapter_refusal(e));
+        }
+        let r = self
+            .blocking_with_progress(context, caller, move |e, c, progress| {
+                e.resume_plan(c, id, progress)
+            })
+            .await?;
+        Ok(match r {
+            Ok(ApplyOutcome::Applied { plan, event }) => success(json!({
+                "status": event.operation_status.as_str(),
+                "operation": plan.operation,
+                "resource_type": plan.type_name,
+                "identifier": event.identifier.clone().or(plan.identifier.clone()),
+                "environment": plan.env,
+                "plan_id": plan.id,
+                "request_token": event.request_token,
+                "progress_event": event,
+                "message": format!(
+                    "{} of {} `{}` in {} succeeded (plan {} finished with its own client token)",
+                    plan.operation,
+                    plan.type_name,
+                    event.identifier.as_deref().or(plan.identifier.as_deref()).unwrap_or("?"),
+                    plan.env,
+                    plan.id
+                ),
+            })),
+            Ok(ApplyOutcome::Refused { plan, reasons }) => refusal(
+                "refused",
+                format!(
+                    "resume_plan refused plan {}: {}",
+                    plan.id,
+                    reasons.join("; ")
+                ),
+                json!({"plan_id": plan.id, "reasons": reasons}),
+            ),
+            Ok(ApplyOutcome::NeedsApproval { plan, approval }) => refusal(
+                "approval_required",
+                format!(
+                    "plan {} needs approval {} first: `infraguard approve {}`",
+                    plan.id, approval.id, approval.id
+                ),
+                json!({"plan_id": plan.id, "approval_id": approval.id}),
+            ),
+            Err(e) => from_engine::<Value>(Err(e)),
+        })
     }
 
     fn env_and_region(&self, env: Option<&str>, region: Option<&str>) -> Result<String, McpError> {

@@ -32,6 +32,8 @@ pub enum ToolName {
     GetResourceSchemaInformation,
     EstimateCost,
     ListPendingApprovals,
+    ListPlans,
+    ResumePlan,
     CostReport,
     PromoteResource,
     CheckSyncStatus,
@@ -42,7 +44,7 @@ pub enum ToolName {
 }
 
 impl ToolName {
-    pub const ALL: [ToolName; 23] = [
+    pub const ALL: [ToolName; 25] = [
         ToolName::CheckEnvironmentVariables,
         ToolName::GetAwsSessionInfo,
         ToolName::GetAwsAccountInfo,
@@ -59,6 +61,8 @@ impl ToolName {
         ToolName::GetResourceSchemaInformation,
         ToolName::EstimateCost,
         ToolName::ListPendingApprovals,
+        ToolName::ListPlans,
+        ToolName::ResumePlan,
         ToolName::CostReport,
         ToolName::PromoteResource,
         ToolName::CheckSyncStatus,
@@ -86,6 +90,8 @@ impl ToolName {
             ToolName::GetResourceSchemaInformation => "get_resource_schema_information",
             ToolName::EstimateCost => "estimate_cost",
             ToolName::ListPendingApprovals => "list_pending_approvals",
+            ToolName::ListPlans => "list_plans",
+            ToolName::ResumePlan => "resume_plan",
             ToolName::CostReport => "cost_report",
             ToolName::PromoteResource => "promote_resource",
             ToolName::CheckSyncStatus => "check_sync_status",
@@ -180,6 +186,20 @@ impl ToolName {
                 "Read-only: approvals waiting for a human (`infraguard approve ID` at a terminal, or an \
                  answer to the client's prompt)."
             }
+            ToolName::ListPlans => {
+                "Read-only: the plans of this server's environments, newest first (one by `plan_id`, or \
+                 those in one `status`), each with its status, approval (and when it expires), Cloud \
+                 Control request and client token, and `next_step`. A plan left `applying` is an apply \
+                 cut short (a lost reply, a killed server): finish it with resume_plan or the same \
+                 mutation call with the same tokens, never with a new plan, which would make a second \
+                 resource."
+            }
+            ToolName::ResumePlan => {
+                "Finishes a plan left `applying` (see list_plans): re-sends the very request with the \
+                 plan's own client token, so the cloud acts at most once, and returns its outcome. An \
+                 applied plan returns its outcome again; a plan never sent is refused (apply it through \
+                 the chain). Needs no token: the plan passed the gate when it was first sent."
+            }
             ToolName::CostReport => {
                 "Monthly cost of everything an environment holds (every served environment when \
                  `environment` is omitted), per environment and resource, from live properties and the \
@@ -240,6 +260,7 @@ impl ToolName {
             | ToolName::GetResourceSchemaInformation
             | ToolName::EstimateCost
             | ToolName::ListPendingApprovals
+            | ToolName::ListPlans
             | ToolName::CheckSyncStatus
             | ToolName::DetectDrift
             | ToolName::LintIamPolicy
@@ -261,7 +282,8 @@ impl ToolName {
                 .idempotent(false)
                 .open_world(false),
             // A promotion creates a prod resource and retags the dev one.
-            ToolName::CreateResource | ToolName::PromoteResource => base
+            // Finishes what was already sent; never a new resource.
+            ToolName::CreateResource | ToolName::PromoteResource | ToolName::ResumePlan => base
                 .read_only(false)
                 .destructive(false)
                 .idempotent(false)
@@ -293,6 +315,8 @@ impl ToolName {
             ToolName::GetResourceSchemaInformation => schema::<SchemaArgs>(),
             ToolName::EstimateCost => schema::<EstimateArgs>(),
             ToolName::CostReport => schema::<CostReportArgs>(),
+            ToolName::ListPlans => schema::<ListPlansArgs>(),
+            ToolName::ResumePlan => schema::<ResumePlanArgs>(),
             ToolName::PromoteResource => schema::<PromoteArgs>(),
             ToolName::CheckSyncStatus | ToolName::DetectDrift => schema::<TypeFilterArgs>(),
             ToolName::LintIamPolicy => schema::<LintIamArgs>(),

@@ -179,13 +179,13 @@ fn user(answer: ElicitationAction) -> User {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_chain_creates_and_a_replay_is_refused_without_a_cloud_call() {
+async fn the_chain_creates_and_a_replay_answers_the_first_outcome_without_a_cloud_call() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Arc::new(engine(dir.path()));
     let client = connect(engine.clone(), "dev", user(ElicitationAction::Decline)).await;
 
     let tools = client.list_tools(None).await.expect("tools");
-    assert_eq!(tools.tools.len(), 23);
+    assert_eq!(tools.tools.len(), 25);
 
     let (creds, explained, scan) =
         chain(&client, json!({"BucketName": "synthcoreai-inproc-dev"})).await;
@@ -199,9 +199,12 @@ async fn the_chain_creates_and_a_replay_is_refused_without_a_cloud_call() {
         .expect("list")
         .resources
         .len();
-    let replay = call(&client, "create_resource", args).await;
-    assert_eq!(replay.is_error, Some(true));
-    assert!(text(&replay).contains("already used"), "{}", text(&replay));
+    // The same tokens again (a retry after a lost reply): the first
+    // request's outcome, and no second bucket.
+    let replay = ok(&call(&client, "create_resource", args).await);
+    assert_eq!(replay["identifier"], "synthcoreai-inproc-dev");
+    assert_eq!(replay["request_token"], created["request_token"]);
+    assert_eq!(replay["plan_id"], created["plan_id"]);
     let after = cloud
         .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
         .expect("list")

@@ -165,6 +165,9 @@ pub fn apply_and_report(cli: &Cli, p: &Opened, plan_id: &str) -> Result<i32> {
                     plan.env,
                     event.request_token
                 );
+                if let Some(m) = &event.status_message {
+                    println!("   {m}");
+                }
             }
             exit::OK
         }

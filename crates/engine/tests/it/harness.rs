@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use infraguard_cloud_local::{LocalAccount, LocalCloud};
-use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::clock::{Clock, SystemClock, Timestamp};
 use infraguard_core::env::Backend;
 use infraguard_engine::{
     Actor, Caller, Engine, PollPolicy, ProjectConfig, Proof, RawConfig, SqliteStore,
@@ -15,10 +15,42 @@ use infraguard_engine::{
 
 pub type TestEngine = Engine<LocalCloud, SqliteStore>;
 
+/// A clock a test moves by hand (approvals expire, tokens lapse).
+#[derive(Debug)]
+pub struct ManualClock(pub std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// Now, by the system clock; moved only by [`ManualClock::advance`].
+    pub fn new() -> Arc<ManualClock> {
+        Arc::new(ManualClock(std::sync::atomic::AtomicI64::new(
+            SystemClock.now().unix(),
+        )))
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_unix(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
 pub fn engine_in(dir: &std::path::Path) -> TestEngine {
-    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+    engine_with(dir, Arc::new(SystemClock), |_| {})
+}
+
+/// An engine on `clock`, its configuration changed by `edit` first.
+pub fn engine_with(
+    dir: &std::path::Path,
+    clock: Arc<dyn Clock>,
+    edit: impl FnOnce(&mut RawConfig),
+) -> TestEngine {
+    let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+    edit(&mut raw);
     let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut clouds = BTreeMap::new();
     for env in ["dev", "prod"] {
         let account = LocalAccount {

@@ -240,18 +240,19 @@ fn an_audit_chain_recomputed_without_the_key_is_detected() {
 
 #[test]
 fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
+    use infraguard_core::cloud::Cloud;
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
     let create =
         |p: &str| PlanRequest::create("dev", "AWS::S3::Bucket", Some(p), json!({}), agent());
-    // Two creates of one name: the second plan is refused at plan time once
-    // the first is applied...
+    // Two creates of one name (automatic in dev, so neither holds the
+    // name): once the first is applied a third is refused at plan time, and
+    // the second at apply, with no cloud write.
     let first = e.plan(create("fresh")).unwrap();
     let second = e.plan(create("fresh")).unwrap();
     e.apply(&first.id, &agent(), &mut noop()).unwrap();
     let err = e.plan(create("fresh")).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
-    // ...and the one made before is refused at apply, with no cloud write.
     match e.apply(&second.id, &agent(), &mut noop()).unwrap() {
         infraguard_engine::ApplyOutcome::Refused { reasons, .. } => {
             assert!(
@@ -261,8 +262,26 @@ fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
         }
         other => panic!("{other:?}"),
     }
-    // Two updates planned on one bucket: the second applied first, the
-    // first is then stale.
+    // ...and a create planned before someone else made the name is refused
+    // at apply, with no cloud write.
+    let other = e.plan(create("taken")).unwrap();
+    let t = infraguard_core::resource::ResourceType::new("AWS::S3::Bucket").unwrap();
+    e.cloud("dev")
+        .unwrap()
+        .create(&t, &json!({"BucketName": "synthcoreai-taken-dev"}), "")
+        .unwrap();
+    match e.apply(&other.id, &agent(), &mut noop()).unwrap() {
+        infraguard_engine::ApplyOutcome::Refused { reasons, .. } => {
+            assert!(
+                reasons[0].contains("created in dev after this plan was made"),
+                "{reasons:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // An update planned, then the bucket changed outside infraguard: the
+    // plan is stale. (A second plan of the same bucket is refused while the
+    // first is in flight: see `inflight`.)
     let id = "synthcoreai-fresh-dev".to_string();
     let update = |status: &str| PlanRequest {
         operation: infraguard_core::resource::Operation::Update,
@@ -274,8 +293,15 @@ fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
         ..create("fresh")
     };
     let a = e.plan(update("Enabled")).unwrap();
-    let b = e.plan(update("Suspended")).unwrap();
-    e.apply(&b.id, &agent(), &mut noop()).unwrap();
+    e.cloud("dev")
+        .unwrap()
+        .update(
+            &t,
+            &id,
+            &json!([{"op": "add", "path": "/VersioningConfiguration", "value": {"Status": "Suspended"}}]),
+            "",
+        )
+        .unwrap();
     match e.apply(&a.id, &agent(), &mut noop()).unwrap() {
         infraguard_engine::ApplyOutcome::Refused { reasons, .. } => {
             assert!(

@@ -5,7 +5,9 @@
 mod harness;
 
 mod iam;
+mod inflight;
 mod levels;
 mod promotion;
+mod retries;
 mod secrets;
 mod workflow;

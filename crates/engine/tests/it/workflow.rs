@@ -137,12 +137,21 @@ fn a_plan_is_applied_once() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
     let plan = e.plan(bucket("dev", "once", json!({}))).unwrap();
-    applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    let first = applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     let before = calls(&e, "dev");
-    let err = e.apply(&plan.id, &agent(), &mut noop()).unwrap_err();
-    assert!(matches!(err, EngineError::PlanClosed { .. }), "{err}");
-    assert_eq!(err.kind(), ErrorKind::BadInput);
+    // Applying it again (a retry after a lost reply) answers the first
+    // request's outcome and asks nothing of the cloud.
+    let again = applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
+    assert_eq!(again.request_token, first.request_token);
+    assert_eq!(again.identifier, first.identifier);
     assert_eq!(calls(&e, "dev"), before);
+    assert_eq!(count(&e, "dev"), 1);
+    assert!(
+        e.audit_log()
+            .unwrap()
+            .iter()
+            .any(|r| r.action == "apply.replayed")
+    );
 }
 
 #[test]
