@@ -293,8 +293,9 @@ impl Store for SqliteStore {
         lock: Option<&str>,
         in_flight: &dyn Fn(&Plan, Option<&Approval>) -> bool,
     ) -> Result<Option<Plan>, StoreError> {
-        let body = serde_json::to_string(plan).map_err(|e| corrupt("plan", e))?;
-        self.with_tx(|tx| {
+        let body =
+            serde_json::to_string(&self.sealer.seal_plan(plan)?).map_err(|e| corrupt("plan", e))?;
+        let held = self.with_tx(|tx| {
             if let Some(key) = lock {
                 let holder: Option<String> = tx
                     .query_row(
@@ -350,7 +351,10 @@ impl Store for SqliteStore {
             }
             append(tx, &self.key, audit)?;
             Ok(None)
-        })
+        })?;
+        // The plan that holds the resource, its secrets opened as every read
+        // of a plan opens them.
+        held.map(|p| self.sealer.open_plan(p)).transpose()
     }
 
     fn audit_key(&self) -> Vec<u8> {

@@ -635,7 +635,7 @@ fn preflight_is_ready_only_when_nothing_waits() {
 }
 
 #[test]
-fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_in_review() {
+fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_synced_by_the_prod_tag() {
     // Every change needs a human here, dev tag updates included.
     let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
     raw.approval.cost_threshold_usd = "0.00".into();
@@ -684,18 +684,22 @@ fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_in_review() {
         "dev-only"
     );
 
-    // Prod knows where it came from, so the pair is flagged, not split.
+    assert!(
+        done.message.contains("waits for approval"),
+        "{}",
+        done.message
+    );
+
+    // Prod knows where it came from: the pair is synced, linked by the prod
+    // side's tag, while dev's own tag update waits.
     let sync = e.sync_status(None).unwrap();
     assert!(
-        sync.dev_only.is_empty() && sync.prod_only.is_empty(),
+        sync.dev_only.is_empty() && sync.prod_only.is_empty() && sync.needs_review.is_empty(),
         "{sync:#?}"
     );
-    assert_eq!(sync.needs_review.len(), 1);
-    assert_eq!(
-        sync.needs_review[0].prod.as_deref(),
-        Some("synthcoreai-costly-prod")
-    );
-    assert!(sync.needs_review[0].reason.contains("tags do not say so"));
+    assert_eq!(sync.synced.len(), 1);
+    assert_eq!(sync.synced[0].prod, "synthcoreai-costly-prod");
+    assert_eq!(sync.synced[0].linked_by, "prod-tag");
 
     // The earlier pending-prod update was superseded, not left to approve.
     let pending: Vec<_> = e

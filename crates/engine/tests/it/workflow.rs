@@ -830,11 +830,11 @@ fn tags_given_are_kept_and_only_tracking_tags_are_replaced() {
 fn an_arn_of_an_account_that_is_not_the_environments_gates_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
-    let lambda = |role: &str| {
+    let lambda = |purpose: &str, role: &str| {
         PlanRequest::create(
             "dev",
             "AWS::Lambda::Function",
-            Some("processor"),
+            Some(purpose),
             json!({"Runtime": "nodejs20.x", "Handler": "index.handler", "Role": role,
                    "Code": {"ZipFile": "exports.handler = async () => {}"}}),
             agent(),
