@@ -843,6 +843,7 @@ fn an_arn_of_an_account_that_is_not_the_environments_gates_the_plan() {
     // The seed's example account.
     let foreign = e
         .plan(lambda(
+            "processor",
             "arn:aws:iam::123456789012:role/synthcoreai-lambda-role",
         ))
         .unwrap();
@@ -857,9 +858,10 @@ fn an_arn_of_an_account_that_is_not_the_environments_gates_the_plan() {
     // dev's own account is fine.
     let own = e.cloud("dev").unwrap().account_id().to_string();
     let ok = e
-        .plan(lambda(&format!(
-            "arn:aws:iam::{own}:role/synthcoreai-lambda-role"
-        )))
+        .plan(lambda(
+            "worker",
+            &format!("arn:aws:iam::{own}:role/synthcoreai-lambda-role"),
+        ))
         .unwrap();
     assert!(
         !ok.findings.iter().any(|f| f.rule == "IG-ACCT-001"),
