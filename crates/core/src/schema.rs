@@ -98,12 +98,13 @@ impl ResourceSchema {
 /// `/A/B` covers `/A/B` and `/A/B/C`; `/A/B/C` also touches `/A/B` when a
 /// patch replaces the parent, which callers check with [`pointer_touches`].
 pub fn pointer_under(pattern: &str, pointer: &str) -> bool {
-    let pat: Vec<&str> = pattern.split('/').skip(1).collect();
-    let ptr: Vec<&str> = pointer.split('/').skip(1).collect();
-    if ptr.len() < pat.len() {
-        return false;
-    }
-    pat.iter().zip(&ptr).all(|(a, b)| *a == "*" || a == b)
+    // Segment by segment, without allocating: redaction asks this for every
+    // value of every resource listed.
+    let mut ptr = pointer.split('/').skip(1);
+    pattern
+        .split('/')
+        .skip(1)
+        .all(|a| ptr.next().is_some_and(|b| a == "*" || a == b))
 }
 
 /// Whether writing at `pointer` changes anything under `pattern`: either the
