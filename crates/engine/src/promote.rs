@@ -1042,6 +1042,35 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         // 2. Dependencies: every referenced dev resource has a prod
         // counterpart (write-only values count: a function's code bucket).
         let (full, restored) = with_write_only(schema, &item.properties, &hist);
+        // A secret written once (a master password) is not copied: prod gets
+        // its own, or the same secret by reference, never dev's value.
+        let copied_secrets: Vec<&String> = restored
+            .iter()
+            .flatten()
+            .filter(|ptr| {
+                let name = ptr.rsplit('/').next().unwrap_or("");
+                crate::redact::is_secret_key(name)
+                    && !full
+                        .pointer(ptr)
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| v.starts_with("{{resolve:"))
+            })
+            .collect();
+        if !copied_secrets.is_empty() {
+            let names: Vec<&str> = copied_secrets
+                .iter()
+                .map(|p| p.trim_start_matches('/'))
+                .collect();
+            r.check(
+                "dependencies",
+                CheckStatus::Failed,
+                format!(
+                    "{} in {dev_env} is a secret (write-only) and would be copied to {prod_env} as it is: give {prod_env} its own instead — in {dev_env}, replace it by a managed secret (for RDS `ManageMasterUserPassword: true`) or a `{{{{resolve:secretsmanager:…}}}}` reference, then promote again",
+                    names.join(", ")
+                ),
+            );
+            return self.blocked(r, &prod_env, actor);
+        }
         match &restored {
             Some(copied) if !copied.is_empty() => r.notes.push(format!(
                 "write-only {} restored from the plan that set them in {dev_env} (the cloud never returns them)",

@@ -759,3 +759,66 @@ fn a_queue_whose_identifier_is_generated_links_by_its_prod_url() {
     let drift = e.drift(Some("AWS::SQS::Queue")).unwrap();
     assert!(drift.is_clean(), "{drift:#?}");
 }
+
+/// An RDS instance created in dev with a master password of its own.
+fn dev_database(e: &TestEngine, purpose: &str, password: Value) -> String {
+    let mut props = json!({"Engine": "postgres", "EngineVersion": "15.4", "DBInstanceClass": "db.t3.micro",
+        "AllocatedStorage": "20", "StorageType": "gp3", "MasterUsername": "synthcoreai_admin",
+        "StorageEncrypted": true, "DeletionProtection": true, "BackupRetentionPeriod": 7});
+    let obj = props.as_object_mut().unwrap();
+    for (k, v) in password.as_object().unwrap() {
+        obj.insert(k.clone(), v.clone());
+    }
+    let plan = e
+        .plan(PlanRequest::create(
+            "dev",
+            "AWS::RDS::DBInstance",
+            Some(purpose),
+            props,
+            agent(),
+        ))
+        .unwrap();
+    if let Some(a) = plan.gate.approval_id.as_deref() {
+        e.approve_with(a, &caller(), &confirm(), None).unwrap();
+    }
+    match e.apply(&plan.id, &agent(), &mut noop()).unwrap() {
+        ApplyOutcome::Applied { event, .. } => event.identifier.unwrap(),
+        other => panic!("dev create not applied: {other:?}"),
+    }
+}
+
+#[test]
+fn a_dev_master_password_is_not_copied_to_prod() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let id = dev_database(
+        &e,
+        "db",
+        json!({"MasterUserPassword": "dev-only-Passw0rd!"}),
+    );
+    let r = promote(&e, "AWS::RDS::DBInstance", &id, false);
+    assert_eq!(r.status, PromotionState::Blocked, "{r:#?}");
+    let deps = r
+        .checklist
+        .iter()
+        .find(|c| c.key == "dependencies")
+        .unwrap();
+    assert_eq!(deps.status, CheckStatus::Failed);
+    assert!(
+        deps.detail.contains("MasterUserPassword"),
+        "{}",
+        deps.detail
+    );
+    assert!(
+        deps.detail.contains("ManageMasterUserPassword"),
+        "{}",
+        deps.detail
+    );
+    assert!(!format!("{r:?}").contains("dev-only-Passw0rd!"));
+    assert!(r.plan_id.is_none(), "no prod plan was made");
+
+    // A managed password is the dev resource's own: the promotion goes on.
+    let managed = dev_database(&e, "orders", json!({"ManageMasterUserPassword": true}));
+    let r = promote(&e, "AWS::RDS::DBInstance", &managed, false);
+    assert_ne!(r.status, PromotionState::Blocked, "{r:#?}");
+}
