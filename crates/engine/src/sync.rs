@@ -112,6 +112,27 @@ impl Inventory {
         env: &str,
         types: &[ResourceType],
     ) -> Result<Inventory, EngineError> {
+        Inventory::read_keeping(engine, env, types, true)
+    }
+
+    /// [`Inventory::read`] that keeps only what classifying needs (type,
+    /// identifier, name, tags) and drops each resource's properties as its
+    /// page is read: a sync of 10,000 resources holds their tags, not
+    /// their documents.
+    pub fn read_tags<C: Cloud, S: Store>(
+        engine: &Engine<C, S>,
+        env: &str,
+        types: &[ResourceType],
+    ) -> Result<Inventory, EngineError> {
+        Inventory::read_keeping(engine, env, types, false)
+    }
+
+    fn read_keeping<C: Cloud, S: Store>(
+        engine: &Engine<C, S>,
+        env: &str,
+        types: &[ResourceType],
+        keep_properties: bool,
+    ) -> Result<Inventory, EngineError> {
         let mut inv = Inventory::new(env);
         for t in types {
             let Some(schema) = schema_of(t) else { continue };
@@ -120,14 +141,17 @@ impl Inventory {
                 let page = engine.list_page(env, t.as_str(), next.as_deref())?;
                 inv.list_calls += 1;
                 for r in page.resources {
-                    if identifier_only(schema, &r.properties) {
+                    let idx = if identifier_only(schema, &r.properties) {
                         // Real Cloud Control list handlers return only the
                         // identifier for many types; the tags need a read.
                         let full = engine.get_resource(env, t.as_str(), &r.identifier)?;
                         inv.get_calls += 1;
-                        inv.insert_described(schema, full.identifier, full.properties);
+                        inv.insert_described(schema, full.identifier, full.properties)
                     } else {
-                        inv.insert_described(schema, r.identifier, r.properties);
+                        inv.insert_described(schema, r.identifier, r.properties)
+                    };
+                    if !keep_properties {
+                        inv.items[idx].properties = Value::Null;
                     }
                 }
                 next = page.next_token.filter(|n| !n.is_empty());
@@ -318,8 +342,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     pub fn sync_status(&self, type_name: Option<&str>) -> Result<SyncReport, EngineError> {
         let envs = self.promotion_envs()?;
         let types = self.types_for(type_name)?;
-        let dev = Inventory::read(self, &envs.dev.name, &types)?;
-        let prod = Inventory::read(self, &envs.prod.name, &types)?;
+        let dev = Inventory::read_tags(self, &envs.dev.name, &types)?;
+        let prod = Inventory::read_tags(self, &envs.prod.name, &types)?;
         let c = self.classify(&envs, &dev, &prod);
         Ok(sync_report(&envs, &dev, &prod, &c, type_name, types.len()))
     }
