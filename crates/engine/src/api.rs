@@ -349,7 +349,8 @@ engine_api! {
     fn iam_extend(req: ExtendRequest) -> ExtendReport;
     progress:
     fn apply(plan_id: String) -> ApplyOutcome;
-    fn apply_step(env: String, operation: Operation, credentials_token: Option<String>, explained_token: Option<String>, security_scan_token: Option<String>) -> ApplyOutcome;
+    /// `resource_type` and `identifier`, when given, must be the tokens' plan's.
+    fn apply_step(env: String, operation: Operation, credentials_token: Option<String>, explained_token: Option<String>, security_scan_token: Option<String>, resource_type: Option<String>, identifier: Option<String>) -> ApplyOutcome;
     fn promote(type_name: String, dev_id: String, with_dependencies: bool) -> PromotionReport;
     /// Finish a plan left `applying`, with its own client token.
     fn resume_plan(plan_id: String) -> ApplyOutcome;
@@ -633,6 +634,8 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         credentials_token: Option<String>,
         explained_token: Option<String>,
         security_scan_token: Option<String>,
+        resource_type: Option<String>,
+        identifier: Option<String>,
         progress: &mut dyn FnMut(&ProgressEvent),
     ) -> Result<ApplyOutcome, EngineError> {
         Engine::apply_step(
@@ -642,6 +645,10 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
             credentials_token.as_deref(),
             explained_token.as_deref(),
             security_scan_token.as_deref(),
+            crate::chain::Claimed {
+                type_name: resource_type.as_deref(),
+                identifier: identifier.as_deref(),
+            },
             &self.requester(caller),
             progress,
         )

@@ -690,6 +690,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         credentials_token: Option<&str>,
         explained_token: Option<&str>,
         security_scan_token: Option<&str>,
+        claimed: Claimed<'_>,
         actor: &Actor,
         progress: &mut dyn FnMut(&ProgressEvent),
     ) -> Result<ApplyOutcome, EngineError> {
@@ -717,6 +718,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 plan.id, plan.operation, plan.operation
             )));
         }
+        self.check_claimed(&plan, &claimed, tool)?;
         if spent {
             return self.retried(&plan, tool, actor, progress);
         }
@@ -780,5 +782,58 @@ mod tests {
         assert!(same(b"abc", b"abc"));
         assert!(!same(b"abc", b"abd"));
         assert!(!same(b"abc", b"ab"));
+    }
+}
+
+/// What a mutation call said it was about, beside its tokens (the seed's
+/// `resource_type` and `identifier` arguments). The tokens decide what is
+/// applied; a claim that contradicts them is refused, so that an agent
+/// told "creating an SQS queue" cannot be creating a bucket.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Claimed<'a> {
+    pub type_name: Option<&'a str>,
+    pub identifier: Option<&'a str>,
+}
+
+impl<C: Cloud, S: Store> Engine<C, S> {
+    fn check_claimed(
+        &self,
+        plan: &Plan,
+        claimed: &Claimed<'_>,
+        tool: &str,
+    ) -> Result<(), EngineError> {
+        let what = format!(
+            "{} {}{} in {} (plan {})",
+            plan.operation,
+            plan.type_name,
+            plan.identifier
+                .as_deref()
+                .map(|i| format!(" `{i}`"))
+                .unwrap_or_default(),
+            plan.env,
+            plan.id
+        );
+        if let Some(t) = claimed.type_name.map(str::trim).filter(|t| !t.is_empty()) {
+            let same = infraguard_schema::Catalog::builtin()
+                .lookup(t)
+                .map(|s| s.type_name == plan.type_name)
+                .unwrap_or(false);
+            if !same {
+                return Err(refuse(format!(
+                    "{tool} was called with resource_type `{t}`, but its tokens are for {what}: nothing was applied. Pass resource_type `{}` to apply that plan, or start from generate_infrastructure_code for a {t}",
+                    plan.type_name
+                )));
+            }
+        }
+        if let (Some(id), Some(planned)) = (
+            claimed.identifier.map(str::trim).filter(|i| !i.is_empty()),
+            plan.identifier.as_deref(),
+        ) && id != planned
+        {
+            return Err(refuse(format!(
+                "{tool} was called with identifier `{id}`, but its tokens are for {what}: nothing was applied. Pass identifier `{planned}`, or start from generate_infrastructure_code for `{id}`"
+            )));
+        }
+        Ok(())
     }
 }

@@ -1017,8 +1017,19 @@ impl InfraguardServer {
             a.explained_token.clone(),
             a.security_scan_token.clone(),
         );
+        let (claimed_type, claimed_id) = (a.resource_type.clone(), a.identifier.clone());
         self.blocking_with_progress(context, caller, move |e, c, progress| {
-            e.apply_step(c, env, operation, cred, expl, scan, progress)
+            e.apply_step(
+                c,
+                env,
+                operation,
+                cred,
+                expl,
+                scan,
+                claimed_type,
+                claimed_id,
+                progress,
+            )
         })
         .await
     }

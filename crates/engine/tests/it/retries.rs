@@ -66,6 +66,7 @@ fn create(e: &TestEngine, t: &Tokens) -> Result<ApplyOutcome, EngineError> {
         Some(&t.credentials),
         Some(&t.explained),
         Some(&t.scanned),
+        infraguard_engine::chain::Claimed::default(),
         &agent(),
         &mut noop(),
     )
