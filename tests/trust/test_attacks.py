@@ -36,7 +36,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import Accounts, Guard, Project, new_project, now_step
+from trust_harness import Accounts, Guard, Project, new_project, now_step
 
 S3 = "AWS::S3::Bucket"
 HUMAN = "human:"

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Accounts
+from trust_harness import Accounts
 
 HOME = Path("/var/lib/infraguard")
 RUN = Path("/run/infraguard")
