@@ -38,6 +38,10 @@ pub struct RawConfig {
     pub tokens: RawTokens,
     #[serde(default)]
     pub scanning: RawScanning,
+    /// The app's own deployment checks (`pnpm lint`, ...), run by
+    /// `infraguard preflight` in the caller's process.
+    #[serde(default, skip_serializing_if = "RawPreflight::is_empty")]
+    pub preflight: RawPreflight,
     /// Set by `infraguard guard adopt`: the project's engine runs in the guard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<RawGuard>,
@@ -52,6 +56,24 @@ pub struct RawGuard {
     pub socket: Option<String>,
     /// The project id the guard gave at adoption.
     pub project: Option<String>,
+}
+
+/// `[preflight]`: the seed's checklist lines that are the app's own
+/// (`commands = ["pnpm lint", "pnpm type-check", "pnpm build"]`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawPreflight {
+    #[serde(default)]
+    pub commands: Vec<String>,
+    /// Each command's time limit (default 600 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+}
+
+impl RawPreflight {
+    fn is_empty(&self) -> bool {
+        self.commands.is_empty() && self.timeout_seconds.is_none()
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -221,6 +243,9 @@ pub struct ProjectConfig {
     pub checkov: bool,
     /// Accounts ARNs may name besides the environment's own.
     pub shared_accounts: Vec<String>,
+    /// The app's own checks for `preflight`, and each one's time limit.
+    pub preflight_commands: Vec<String>,
+    pub preflight_timeout_seconds: u64,
     /// Notes about overrides that were applied or ignored, for `envs` and
     /// `check_environment_variables`.
     pub notes: Vec<String>,
@@ -272,6 +297,7 @@ impl RawConfig {
             naming: RawNaming::default(),
             tokens: RawTokens::default(),
             scanning: RawScanning::default(),
+            preflight: RawPreflight::default(),
             guard: None,
         }
     }
@@ -524,6 +550,8 @@ impl ProjectConfig {
             approval_expiry_seconds: raw.approval.expires_hours * 3600,
             checkov: raw.scanning.checkov,
             shared_accounts: raw.project.shared_accounts.clone(),
+            preflight_commands: raw.preflight.commands.clone(),
+            preflight_timeout_seconds: raw.preflight.timeout_seconds.unwrap_or(600).max(1),
             notes,
         })
     }

@@ -29,6 +29,7 @@
 
 pub mod actor;
 pub mod api;
+pub mod app_checks;
 pub mod audit;
 pub mod chain;
 pub mod config;

@@ -219,3 +219,31 @@ fn secrets_are_not_printed_nor_stored_in_clear_and_access_keys_are_refused() {
         text(&refused)
     );
 }
+
+#[test]
+fn the_apps_own_checks_are_lines_of_the_preflight_checklist() {
+    let dir = project();
+    let d = dir.path();
+    let config = d.join("infraguard.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[preflight]\ncommands = [\"echo lint clean\", \"echo 'src/a.ts: error TS2322' >&2; exit 3\"]\ntimeout_seconds = 30\n");
+    std::fs::write(&config, text).unwrap();
+    let report = expect_json(d, &["preflight", "dev"], 4);
+    let checks = report["checks"].as_array().unwrap();
+    let lint = checks
+        .iter()
+        .find(|c| c["key"] == "command: echo lint clean")
+        .expect("lint line");
+    assert_eq!(lint["ok"], true, "{lint}");
+    let types = checks
+        .iter()
+        .find(|c| c["key"].as_str().unwrap().contains("TS2322"))
+        .expect("type-check line");
+    assert_eq!(types["ok"], false);
+    let details = types["details"].to_string();
+    assert!(
+        details.contains("exit 3") && details.contains("error TS2322"),
+        "{details}"
+    );
+    assert_eq!(report["ready"], false);
+}

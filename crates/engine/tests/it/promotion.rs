@@ -822,3 +822,61 @@ fn a_dev_master_password_is_not_copied_to_prod() {
     let r = promote(&e, "AWS::RDS::DBInstance", &managed, false);
     assert_ne!(r.status, PromotionState::Blocked, "{r:#?}");
 }
+
+#[test]
+fn preflight_checks_the_amplify_branches_as_the_seed_deploys_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let dev_bucket = create_dev(&e, BUCKET, "documents", json!({}));
+    let app = ResourceType::new("AWS::Amplify::App").unwrap();
+    let branch = ResourceType::new("AWS::Amplify::Branch").unwrap();
+    let prod = e.cloud("prod").unwrap();
+    let ev = prod
+        .create(&app, &json!({"Name": "synthcoreai-web-prod"}), "app")
+        .unwrap();
+    let app_id = prod
+        .get(&app, ev.identifier.as_deref().unwrap())
+        .unwrap()
+        .properties["AppId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    prod.create(
+        &branch,
+        &json!({"AppId": app_id, "BranchName": "main", "EnableAutoBuild": true,
+                "EnvironmentVariables": [{"Name": "DOCS_BUCKET", "Value": dev_bucket}]}),
+        "branch",
+    )
+    .unwrap();
+    let report = e.preflight("prod").unwrap();
+    let amplify = report
+        .checks
+        .iter()
+        .find(|c| c.key == "amplify")
+        .expect("amplify check");
+    assert!(!amplify.ok && !report.ready);
+    assert!(
+        amplify
+            .details
+            .iter()
+            .any(|d| d.contains("`main` builds on every push")),
+        "{:?}",
+        amplify.details
+    );
+    assert!(
+        amplify
+            .details
+            .iter()
+            .any(|d| d.contains("DOCS_BUCKET") && d.contains(&dev_bucket)),
+        "{:?}",
+        amplify.details
+    );
+    // Dev has no branch: no Amplify line there.
+    assert!(
+        e.preflight("dev")
+            .unwrap()
+            .checks
+            .iter()
+            .all(|c| c.key != "amplify")
+    );
+}
