@@ -661,6 +661,76 @@ pub struct PreflightReport {
     pub checks: Vec<PreflightCheck>,
 }
 
+/// The seed's Amplify flow: production (`main`) deploys by hand, dev
+/// (`dev`) on every push, and a branch's environment variables name its own
+/// environment's resources. `None` when the environment has no Amplify
+/// branch.
+fn amplify_check(
+    environment: &infraguard_core::env::Environment,
+    is_target: bool,
+    is_source: bool,
+    ws: &crate::promote::Workspace,
+) -> Option<PreflightCheck> {
+    let (inv, other) = if is_target {
+        (&ws.prod, &ws.dev)
+    } else if is_source {
+        (&ws.dev, &ws.prod)
+    } else {
+        return None;
+    };
+    let branches: Vec<_> = inv
+        .items
+        .iter()
+        .filter(|i| i.type_name.as_str() == "AWS::Amplify::Branch")
+        .collect();
+    if branches.is_empty() {
+        return None;
+    }
+    let mut details = Vec::new();
+    for b in &branches {
+        let name = b.properties["BranchName"].as_str().unwrap_or("?");
+        let auto = b.properties["EnableAutoBuild"].as_bool().unwrap_or(true);
+        if is_target && auto {
+            details.push(format!(
+                "branch `{name}` builds on every push: production deploys by hand in the seed's flow (set EnableAutoBuild to false)"
+            ));
+        }
+        if is_source && !auto {
+            details.push(format!(
+                "branch `{name}` does not build on push: the seed's dev branch deploys automatically (set EnableAutoBuild to true)"
+            ));
+        }
+        for v in b.properties["EnvironmentVariables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (Some(var), Some(value)) = (v["Name"].as_str(), v["Value"].as_str()) else {
+                continue;
+            };
+            if let Some(foreign) = other
+                .items
+                .iter()
+                .find(|o| o.identifier.len() > 3 && value.contains(o.identifier.as_str()))
+            {
+                details.push(format!(
+                    "branch `{name}` variable {var} names {} `{}` of {}: it should name {}'s own",
+                    foreign.type_name, foreign.identifier, other.env, environment.name
+                ));
+            }
+        }
+    }
+    Some(PreflightCheck {
+        key: "amplify".into(),
+        title: format!(
+            "Amplify branches of {} build as the seed's flow says, with {}'s resources in their variables",
+            environment.name, environment.name
+        ),
+        ok: details.is_empty(),
+        details,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,74 +802,4 @@ mod tests {
         assert_eq!(patch, json!([]));
         assert_eq!(replace, ["BucketName"]);
     }
-}
-
-/// The seed's Amplify flow: production (`main`) deploys by hand, dev
-/// (`dev`) on every push, and a branch's environment variables name its own
-/// environment's resources. `None` when the environment has no Amplify
-/// branch.
-fn amplify_check(
-    environment: &infraguard_core::env::Environment,
-    is_target: bool,
-    is_source: bool,
-    ws: &crate::promote::Workspace,
-) -> Option<PreflightCheck> {
-    let (inv, other) = if is_target {
-        (&ws.prod, &ws.dev)
-    } else if is_source {
-        (&ws.dev, &ws.prod)
-    } else {
-        return None;
-    };
-    let branches: Vec<_> = inv
-        .items
-        .iter()
-        .filter(|i| i.type_name.as_str() == "AWS::Amplify::Branch")
-        .collect();
-    if branches.is_empty() {
-        return None;
-    }
-    let mut details = Vec::new();
-    for b in &branches {
-        let name = b.properties["BranchName"].as_str().unwrap_or("?");
-        let auto = b.properties["EnableAutoBuild"].as_bool().unwrap_or(true);
-        if is_target && auto {
-            details.push(format!(
-                "branch `{name}` builds on every push: production deploys by hand in the seed's flow (set EnableAutoBuild to false)"
-            ));
-        }
-        if is_source && !auto {
-            details.push(format!(
-                "branch `{name}` does not build on push: the seed's dev branch deploys automatically (set EnableAutoBuild to true)"
-            ));
-        }
-        for v in b.properties["EnvironmentVariables"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let (Some(var), Some(value)) = (v["Name"].as_str(), v["Value"].as_str()) else {
-                continue;
-            };
-            if let Some(foreign) = other
-                .items
-                .iter()
-                .find(|o| o.identifier.len() > 3 && value.contains(o.identifier.as_str()))
-            {
-                details.push(format!(
-                    "branch `{name}` variable {var} names {} `{}` of {}: it should name {}'s own",
-                    foreign.type_name, foreign.identifier, other.env, environment.name
-                ));
-            }
-        }
-    }
-    Some(PreflightCheck {
-        key: "amplify".into(),
-        title: format!(
-            "Amplify branches of {} build as the seed's flow says, with {}'s resources in their variables",
-            environment.name, environment.name
-        ),
-        ok: details.is_empty(),
-        details,
-    })
 }
