@@ -56,7 +56,7 @@ def test_the_new_tools_are_listed_with_schemas_and_hints(project: Project) -> No
     async def run() -> None:
         async with Client(project.stdio(), mode="legacy") as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
-            assert len(tools) == 25 and NEW_TOOLS <= set(tools)
+            assert len(tools) == 26 and NEW_TOOLS <= set(tools)
             for name in NEW_TOOLS:
                 assert tools[name].input_schema["type"] == "object" and tools[name].description
             hints = {n: tools[n].annotations for n in NEW_TOOLS}

@@ -35,7 +35,7 @@ def test_stdout_is_only_json_rpc_and_logs_go_to_stderr(project: Project) -> None
         assert msg["jsonrpc"] == "2.0"
         replies[msg.get("id")] = msg
     assert replies[1]["result"]["serverInfo"]["name"] == "infraguard"
-    assert len(replies[2]["result"]["tools"]) == 25
+    assert len(replies[2]["result"]["tools"]) == 26
     # A refused step is a tool result the agent reads, not a protocol error.
     refusal = replies[3]["result"]
     assert refusal["isError"] is True and "call get_aws_session_info first" in refusal["content"][0]["text"]
@@ -66,4 +66,4 @@ def test_every_handshake_version_rmcp_negotiates_is_answered(project: Project) -
         )
         replies = {m.get("id"): m for m in map(json.loads, p.stdout.splitlines())}
         assert replies[1]["result"]["protocolVersion"] == version, replies[1]
-        assert len(replies[2]["result"]["tools"]) == 25
+        assert len(replies[2]["result"]["tools"]) == 26

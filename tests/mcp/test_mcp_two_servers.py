@@ -78,3 +78,20 @@ def test_the_two_generated_servers_promote_sync_drift_and_review_costs(project: 
     anyio.run(run)
     assert set(project.resources("dev")) == {BUCKET}
     assert set(project.resources("prod")) == {PROD_BUCKET}
+
+
+def test_preflight_over_mcp_runs_the_checklist_and_the_apps_own_checks(project: Project) -> None:
+    config = project.root / "infraguard.toml"
+    config.write_text(config.read_text() + '\n[preflight]\ncommands = ["echo lint clean", "echo type error >&2; exit 2"]\n')
+
+    async def run() -> dict:
+        async with Client(server(project, "aws-prod"), mode="legacy") as prod:
+            return ok(await prod.call_tool("preflight", {}))
+
+    report = anyio.run(run)
+    assert report["env"] == "prod" and report["ready"] is False, report
+    by_key = {c["key"]: c for c in report["checks"]}
+    assert {"promotion", "drift", "findings"} <= set(by_key), list(by_key)
+    assert by_key["command: echo lint clean"]["ok"] is True
+    failing = by_key["command: echo type error >&2; exit 2"]
+    assert failing["ok"] is False and any("type error" in d for d in failing["details"]), failing

@@ -75,6 +75,8 @@ pub struct InfraguardServer {
     /// question the server asked counts; shared by every clone, so the HTTP
     /// server's per-request instances see the same questions.
     asked: Arc<Mutex<HashMap<String, String>>>,
+    /// The project folder, where `preflight` runs the app's own checks.
+    root: Option<std::path::PathBuf>,
 }
 
 impl InfraguardServer {
@@ -106,7 +108,15 @@ impl InfraguardServer {
             levels: Arc::new(doctor.environments),
             fixed_env,
             asked: Arc::default(),
+            root: None,
         })
+    }
+
+    /// The project folder, where `preflight` runs `[preflight] commands`
+    /// (without it, preflight reports the infrastructure lines only).
+    pub fn with_root(mut self, root: std::path::PathBuf) -> Self {
+        self.root = Some(root);
+        self
     }
 
     pub fn api(&self) -> &Arc<dyn EngineApi> {
@@ -652,6 +662,7 @@ impl InfraguardServer {
             ToolName::PromoteResource => self.promote(tool, request, context, &caller).await,
             ToolName::CheckSyncStatus => self.sync_status(tool, request, &caller).await,
             ToolName::DetectDrift => self.drift(tool, request, &caller).await,
+            ToolName::Preflight => self.preflight(tool, request, &caller).await,
             ToolName::LintIamPolicy => self.lint_iam(tool, request, &caller).await,
             ToolName::SuggestIamPolicy => self.suggest_iam(tool, request, &caller).await,
             ToolName::ExtendIamPolicy => self.extend_iam(tool, request, &caller).await,

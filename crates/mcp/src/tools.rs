@@ -38,13 +38,14 @@ pub enum ToolName {
     PromoteResource,
     CheckSyncStatus,
     DetectDrift,
+    Preflight,
     LintIamPolicy,
     SuggestIamPolicy,
     ExtendIamPolicy,
 }
 
 impl ToolName {
-    pub const ALL: [ToolName; 25] = [
+    pub const ALL: [ToolName; 26] = [
         ToolName::CheckEnvironmentVariables,
         ToolName::GetAwsSessionInfo,
         ToolName::GetAwsAccountInfo,
@@ -67,6 +68,7 @@ impl ToolName {
         ToolName::PromoteResource,
         ToolName::CheckSyncStatus,
         ToolName::DetectDrift,
+        ToolName::Preflight,
         ToolName::LintIamPolicy,
         ToolName::SuggestIamPolicy,
         ToolName::ExtendIamPolicy,
@@ -96,6 +98,7 @@ impl ToolName {
             ToolName::PromoteResource => "promote_resource",
             ToolName::CheckSyncStatus => "check_sync_status",
             ToolName::DetectDrift => "detect_drift",
+            ToolName::Preflight => "preflight",
             ToolName::LintIamPolicy => "lint_iam_policy",
             ToolName::SuggestIamPolicy => "suggest_iam_policy",
             ToolName::ExtendIamPolicy => "extend_iam_policy",
@@ -226,6 +229,14 @@ impl ToolName {
                  brings prod in line), and every resource changed or deleted outside infraguard since it \
                  applied a plan (`out_of_band`, with the patch that restores it)."
             }
+            ToolName::Preflight => {
+                "The seed's deployment checklist for an `environment` (prod by default on the prod \
+                 server): dev resources promoted, no drift, no open findings, the Amplify branches \
+                 (prod's `main` deploys by hand, dev's on push, variables naming the environment's own \
+                 resources), and the app's own checks from `[preflight] commands` in infraguard.toml \
+                 (`pnpm lint`, `pnpm type-check`, `pnpm build`), run in the project folder with their \
+                 output kept. `ready` is true only when every line passes."
+            }
             ToolName::LintIamPolicy => {
                 "Read-only: lints an IAM policy (`policy_document`, object or JSON text) or every policy \
                  in a CloudFormation `template`: misspelled actions with the nearest real ones, \
@@ -276,6 +287,8 @@ impl ToolName {
             | ToolName::ApproveSecurityFindings
             // Plans only (billing alarms, IAM changes): gated, applied elsewhere.
             | ToolName::CostReport
+            // Runs the app's own checks (a build writes its output folder).
+            | ToolName::Preflight
             | ToolName::ExtendIamPolicy => base
                 .read_only(false)
                 .destructive(false)
@@ -319,6 +332,7 @@ impl ToolName {
             ToolName::ResumePlan => schema::<ResumePlanArgs>(),
             ToolName::PromoteResource => schema::<PromoteArgs>(),
             ToolName::CheckSyncStatus | ToolName::DetectDrift => schema::<TypeFilterArgs>(),
+            ToolName::Preflight => schema::<EnvOnly>(),
             ToolName::LintIamPolicy => schema::<LintIamArgs>(),
             ToolName::SuggestIamPolicy => schema::<SuggestIamArgs>(),
             ToolName::ExtendIamPolicy => schema::<ExtendIamArgs>(),

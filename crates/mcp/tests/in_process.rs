@@ -185,7 +185,7 @@ async fn the_chain_creates_and_a_replay_answers_the_first_outcome_without_a_clou
     let client = connect(engine.clone(), "dev", user(ElicitationAction::Decline)).await;
 
     let tools = client.list_tools(None).await.expect("tools");
-    assert_eq!(tools.tools.len(), 25);
+    assert_eq!(tools.tools.len(), 26);
 
     let (creds, explained, scan) =
         chain(&client, json!({"BucketName": "synthcoreai-inproc-dev"})).await;

@@ -32,7 +32,7 @@ pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
         ),
         None => Transport::Stdio,
     };
-    let (_root, api) = project::open_api(dir, |config| {
+    let (root, api) = project::open_api(dir, |config| {
         // A server for one environment writes only there: its tools take no
         // other environment (the MCP server's `--env` scope). The others
         // stay open for reading: the promotion's dev side, sync, drift and
@@ -61,6 +61,7 @@ pub fn run(dir: Option<&Path>, args: &ServeArgs) -> Result<i32> {
         e @ McpError::Engine { .. } => anyhow::Error::new(e),
         e => BadInput(e.to_string()).into(),
     })?;
+    let server = server.with_root(root);
     infraguard_mcp::run(server, transport)?;
     Ok(exit::OK)
 }

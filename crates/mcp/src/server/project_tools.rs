@@ -244,6 +244,46 @@ impl InfraguardServer {
         })))
     }
 
+    /// The engine's checklist, then the app's own checks, run here (the
+    /// server runs as the user, in the project folder; never the guard).
+    pub(super) async fn preflight(
+        &self,
+        tool: ToolName,
+        request: &CallToolRequestParams,
+        caller: &Caller,
+    ) -> ToolResult {
+        let a: EnvOnly = parse(tool, request)?;
+        let env = match self.env_for(a.environment.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return Ok(adapter_refusal(e)),
+        };
+        let r = self
+            .blocking(caller, move |e, c| e.preflight(c, env))
+            .await?;
+        let mut report = match r {
+            Ok(r) => r,
+            Err(e) => return Ok(from_engine::<Value>(Err(e))),
+        };
+        let commands = self.config.preflight_commands.clone();
+        if let (Some(root), false) = (self.root.clone(), commands.is_empty()) {
+            let timeout = std::time::Duration::from_secs(self.config.preflight_timeout_seconds);
+            let extra = tokio::task::spawn_blocking(move || {
+                infraguard_engine::app_checks::run(&root, &commands, timeout)
+            })
+            .await
+            .map_err(|e| ErrorData::internal_error(format!("the checks task failed: {e}"), None))?;
+            report.checks.extend(extra);
+            report.ready = report.checks.iter().all(|c| c.ok);
+        }
+        let mut v = to_value(&report);
+        v["next_step"] = json!(if report.ready {
+            "every line passed: the environment is ready to deploy"
+        } else {
+            "show the failing lines to the user; each says what stands in the way"
+        });
+        Ok(success(v))
+    }
+
     pub(super) async fn lint_iam(
         &self,
         tool: ToolName,
