@@ -80,6 +80,8 @@ pub enum Command {
     Drift(crate::commands::promote::DriftArgs),
     /// The deployment checklist: exit 0 only when the environment is ready.
     Preflight(crate::commands::promote::PreflightArgs),
+    /// Bring an existing resource (made outside infraguard) under tracking: a gated plan that tags it.
+    Import(crate::commands::plan::ImportArgs),
     /// IAM least privilege: lint, suggest, extend, expand wildcards.
     Iam(crate::commands::iam::IamArgs),
     /// The local cloud on the Cloud Control wire protocol, for boto3 / the AWS CLI / SDKs.

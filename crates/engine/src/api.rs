@@ -316,6 +316,8 @@ engine_api! {
     /// refused, and the attempt audited.
     fn wire_write(env: String, operation: String, type_name: String, identifier: Option<String>) -> ();
     fn plan(req: PlanRequest) -> Shown<Plan>;
+    /// Bring an existing resource under tracking: a gated plan that tags it.
+    fn plan_import(env: String, type_name: String, identifier: String) -> Shown<Plan>;
     fn plan_by_id(plan_id: String) -> Shown<Plan>;
     fn plans(env: Option<String>, limit: usize) -> Shown<Vec<Plan>>;
     /// Where one plan stands and what to do next.
@@ -454,6 +456,15 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         note: Option<String>,
     ) -> Result<Approval, EngineError> {
         Engine::deny(self, &approval_id, &self.requester(caller), note.as_deref())
+    }
+    fn plan_import(
+        &self,
+        caller: &Caller,
+        env: String,
+        type_name: String,
+        identifier: String,
+    ) -> Result<Shown<Plan>, EngineError> {
+        Engine::plan_import(self, &env, &type_name, &identifier, &self.requester(caller))
     }
     fn wire_write(
         &self,

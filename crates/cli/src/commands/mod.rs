@@ -45,6 +45,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         Command::Sync(a) => promote::sync(cli, a),
         Command::Drift(a) => promote::drift(cli, a),
         Command::Preflight(a) => promote::preflight(cli, a),
+        Command::Import(a) => plan::import(cli, a),
         Command::Iam(a) => iam::run(cli, a),
         Command::Cloud(c) => cloud::run(dir, c),
         Command::Doctor => guard::doctor(cli),

@@ -62,6 +62,37 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The environment the resource is in.
+    #[arg(long)]
+    pub env: String,
+    /// Its type, e.g. AWS::SES::ConfigurationSet.
+    #[arg(long = "type")]
+    pub type_name: String,
+    /// Its primary identifier (`infraguard resources list --env ENV --type TYPE` shows it).
+    #[arg(long)]
+    pub id: String,
+}
+
+/// `import`: the plan that tags an existing resource; applied like any plan.
+pub fn import(cli: &Cli, a: &ImportArgs) -> Result<i32> {
+    let p = project::open(cli.directory.as_deref())?;
+    let plan = p
+        .api
+        .plan_import(&p.caller, a.env.clone(), a.type_name.clone(), a.id.clone())?;
+    if cli.output == Output::Json {
+        println!("{}", render::json(&plan));
+    } else {
+        println!(
+            "Importing {} `{}` in {}: this plan adds the tag standard, so sync, drift and the cost review track it.",
+            plan.type_name, a.id, plan.env
+        );
+        println!("{}", render::plan(&plan, &p.config));
+    }
+    Ok(exit::OK)
+}
+
 pub fn show(cli: &Cli, plan_id: &str) -> Result<i32> {
     let p = project::open(cli.directory.as_deref())?;
     let plan = p.api.plan_by_id(&p.caller, plan_id.into())?;

@@ -247,3 +247,42 @@ fn the_apps_own_checks_are_lines_of_the_preflight_checklist() {
     );
     assert_eq!(report["ready"], false);
 }
+
+#[test]
+fn import_plans_the_tagging_and_a_missing_resource_is_bad_input() {
+    let dir = project();
+    let d = dir.path();
+    let out = run_in(
+        d,
+        &[
+            "import",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--id",
+            "synthcoreai-nowhere-dev",
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    // A resource infraguard made already carries the standard: nothing to import.
+    let id = dev_bucket(d, "tracked");
+    let out = run_in(
+        d,
+        &[
+            "import",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--id",
+            &id,
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        stderr(&out).contains("already carries the tag standard"),
+        "{}",
+        text(&out)
+    );
+}

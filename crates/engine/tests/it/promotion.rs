@@ -880,3 +880,100 @@ fn preflight_checks_the_amplify_branches_as_the_seed_deploys_them() {
             .all(|c| c.key != "amplify")
     );
 }
+
+#[test]
+fn an_existing_resource_is_imported_by_a_gated_tagging_plan_then_tracked() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let t = ResourceType::new("AWS::S3::Bucket").unwrap();
+    // Made outside infraguard: no tags, no plan.
+    e.cloud("dev")
+        .unwrap()
+        .create(
+            &t,
+            &json!({"BucketName": "synthcoreai-legacy-dev"}),
+            "outside",
+        )
+        .unwrap();
+    let plan = e
+        .plan_import("dev", "AWS::S3::Bucket", "synthcoreai-legacy-dev", &agent())
+        .unwrap();
+    assert_eq!(plan.operation, Operation::Update);
+    let patch = plan.patch.as_ref().unwrap().to_string();
+    assert!(
+        patch.contains("\"Environment\"") && patch.contains("development"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("PromotionStatus") && patch.contains("dev-only"),
+        "{patch}"
+    );
+    // Through the gate like any change: this bucket's open findings
+    // (no public access block) need a person, as they would on a create.
+    assert!(
+        plan.gate.reasons.iter().any(|r| r.contains("IG-S3-001")),
+        "{:?}",
+        plan.gate.reasons
+    );
+    e.approve_with(
+        plan.gate.approval_id.as_deref().unwrap(),
+        &caller(),
+        &confirm(),
+        None,
+    )
+    .unwrap();
+    match e.apply(&plan.id, &agent(), &mut noop()).unwrap() {
+        ApplyOutcome::Applied { .. } => {}
+        other => panic!("{other:?}"),
+    }
+    let tags = tags_of(&e, "dev", "AWS::S3::Bucket", "synthcoreai-legacy-dev");
+    assert_eq!(tags["Environment"], "development");
+    let sync = e.sync_status(Some("AWS::S3::Bucket")).unwrap();
+    assert_eq!(sync.dev_only[0].identifier, "synthcoreai-legacy-dev");
+    assert_eq!(
+        sync.dev_only[0].promotion_status.as_deref(),
+        Some("dev-only")
+    );
+    // Imported once: a second import has nothing to add.
+    let again = e
+        .plan_import("dev", "AWS::S3::Bucket", "synthcoreai-legacy-dev", &agent())
+        .unwrap_err();
+    assert!(
+        again
+            .to_string()
+            .contains("already carries the tag standard"),
+        "{again}"
+    );
+    // In prod the same import waits for a human, like every prod write.
+    e.cloud("prod")
+        .unwrap()
+        .create(
+            &t,
+            &json!({"BucketName": "synthcoreai-legacy-prod"}),
+            "outside-prod",
+        )
+        .unwrap();
+    let prod = e
+        .plan_import(
+            "prod",
+            "AWS::S3::Bucket",
+            "synthcoreai-legacy-prod",
+            &agent(),
+        )
+        .unwrap();
+    assert_ne!(prod.gate.decision, GateDecision::Auto);
+    // An identifier that does not exist is bad input, not a plan.
+    let missing = e
+        .plan_import(
+            "dev",
+            "AWS::S3::Bucket",
+            "synthcoreai-nowhere-dev",
+            &agent(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        missing.kind(),
+        infraguard_engine::ErrorKind::BadInput,
+        "{missing}"
+    );
+}
