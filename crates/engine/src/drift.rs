@@ -612,10 +612,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 None,
             );
             let findings = infraguard_policy::scan_for_cloud_control(&template, &options).findings;
-            let blocking: Vec<_> = findings
-                .iter()
-                .filter(|f| f.is_open() && f.severity >= block_at)
-                .collect();
+            let blocking = crate::gate::blocking(&findings, block_at);
             if blocking.is_empty() {
                 continue;
             }

@@ -26,6 +26,16 @@ pub struct GateInput<'a> {
     pub scanned: bool,
 }
 
+/// The findings that stop a change for a person: open (not suppressed) and
+/// at or above `block_at`. The one place the gate, promotion and preflight
+/// ask.
+pub fn blocking(findings: &[Finding], block_at: Severity) -> Vec<&Finding> {
+    findings
+        .iter()
+        .filter(|f| f.is_open() && f.severity >= block_at)
+        .collect()
+}
+
 pub fn decide(input: &GateInput<'_>) -> (GateDecision, Vec<String>) {
     let mut reasons = Vec::new();
     let env = &input.env.name;
@@ -51,11 +61,7 @@ pub fn decide(input: &GateInput<'_>) -> (GateDecision, Vec<String>) {
     if !input.cost.known && input.operation != Operation::Delete {
         reasons.push("the monthly cost could not be estimated".to_string());
     }
-    let blocking: Vec<&Finding> = input
-        .findings
-        .iter()
-        .filter(|f| f.is_open() && f.severity >= input.block_at)
-        .collect();
+    let blocking = blocking(input.findings, input.block_at);
     if !blocking.is_empty() {
         let ids: Vec<String> = blocking
             .iter()

@@ -1291,10 +1291,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         };
         let block_at = self.config().block_findings_at;
         let accepted = accepted_rules(self, &hist)?;
-        let blocking: Vec<&Finding> = plan
-            .open_findings()
-            .filter(|f| f.severity >= block_at)
-            .collect();
+        let blocking = crate::gate::blocking(&plan.findings, block_at);
         let unaccepted: Vec<&&Finding> = blocking
             .iter()
             .filter(|f| !accepted.contains_key(&f.rule))
