@@ -74,6 +74,8 @@ impl std::fmt::Debug for StaticCredentials {
     }
 }
 
+pub use infraguard_core::cloud::ACCOUNT_MISMATCH;
+
 /// Everything [`AwsCloud::connect_with`] needs, already raw-resolved.
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
@@ -101,6 +103,9 @@ pub struct ConnectOptions {
     pub schema_refresh_age: Duration,
     /// The process's variables (or a test's), for region and profile.
     pub vars: BTreeMap<String, String>,
+    /// The account the environment is pinned to: every Cloud Control call
+    /// first checks the credentials sign in to it.
+    pub expected_account: Option<String>,
 }
 
 impl ConnectOptions {
@@ -123,6 +128,7 @@ impl ConnectOptions {
             schema_cache_dir: schema_cache::default_dir(&vars),
             schema_refresh_age: schema_cache::DEFAULT_REFRESH_AGE,
             vars,
+            expected_account: env.account_id.clone(),
         }
     }
 
@@ -146,6 +152,7 @@ impl ConnectOptions {
             schema_cache_dir: None,
             schema_refresh_age: schema_cache::DEFAULT_REFRESH_AGE,
             vars: BTreeMap::new(),
+            expected_account: None,
         }
     }
 }
@@ -169,6 +176,8 @@ pub struct AwsCloud {
     identity: Mutex<Option<Identity>>,
     /// Calls that went to AWS, for call-count measurements.
     calls: AtomicU64,
+    env_name: String,
+    expected_account: Option<String>,
 }
 
 impl std::fmt::Debug for AwsCloud {
@@ -264,7 +273,35 @@ impl AwsCloud {
             schema_cache,
             identity: Mutex::new(None),
             calls: AtomicU64::new(0),
+            env_name: options.env_name.clone(),
+            expected_account: options.expected_account.clone(),
         })
+    }
+
+    /// Refuse before any Cloud Control call when the credentials sign in to
+    /// another account than the one the environment is pinned to: a dev
+    /// profile must never act on prod's account, nor prod's rules on dev's.
+    fn pinned(&self) -> Result<(), CloudError> {
+        let Some(expected) = &self.expected_account else {
+            return Ok(());
+        };
+        let id = self.identity()?;
+        if &id.account_id == expected {
+            return Ok(());
+        }
+        Err(CloudError::service(
+            infraguard_core::ErrorCode::Other(ACCOUNT_MISMATCH.into()),
+            format!(
+                "environment `{}` is pinned to AWS account {expected}, but {} signs in to account {}: nothing was sent. Use the profile of account {expected} (`[environments.{}] profile` or AWS_PROFILE), or correct `account_id` in infraguard.toml",
+                self.env_name,
+                self.profile
+                    .as_deref()
+                    .map(|p| format!("profile `{p}`"))
+                    .unwrap_or_else(|| "the default credentials".into()),
+                id.account_id,
+                self.env_name
+            ),
+        ))
     }
 
     /// The region every call of this environment goes to.
@@ -419,6 +456,7 @@ impl Cloud for AwsCloud {
         desired_state: &Value,
         client_token: &str,
     ) -> Result<ProgressEvent, CloudError> {
+        self.pinned()?;
         let mut ctx = self.context("CreateResource", Some(type_name));
         ctx.resource = resource_name(type_name, desired_state);
         let request = self
@@ -441,6 +479,7 @@ impl Cloud for AwsCloud {
         type_name: &ResourceType,
         identifier: &str,
     ) -> Result<ResourceDescription, CloudError> {
+        self.pinned()?;
         let mut ctx = self.context("GetResource", Some(type_name));
         ctx.resource = Some(identifier.to_string());
         let request = self
@@ -469,6 +508,7 @@ impl Cloud for AwsCloud {
         patch: &Value,
         client_token: &str,
     ) -> Result<ProgressEvent, CloudError> {
+        self.pinned()?;
         let mut ctx = self.context("UpdateResource", Some(type_name));
         ctx.resource = Some(identifier.to_string());
         let request = self
@@ -493,6 +533,7 @@ impl Cloud for AwsCloud {
         identifier: &str,
         client_token: &str,
     ) -> Result<ProgressEvent, CloudError> {
+        self.pinned()?;
         let mut ctx = self.context("DeleteResource", Some(type_name));
         ctx.resource = Some(identifier.to_string());
         let request = self
@@ -516,6 +557,7 @@ impl Cloud for AwsCloud {
         next_token: Option<&str>,
         resource_model: Option<&Value>,
     ) -> Result<ListPage, CloudError> {
+        self.pinned()?;
         let ctx = self.context("ListResources", Some(type_name));
         let mut request = self
             .cloudcontrol
@@ -553,6 +595,7 @@ impl Cloud for AwsCloud {
     }
 
     fn request_status(&self, request_token: &str) -> Result<ProgressEvent, CloudError> {
+        self.pinned()?;
         let ctx = self.context("GetResourceRequestStatus", None);
         let request = self
             .cloudcontrol

@@ -34,7 +34,8 @@ pub mod schema_cache;
 mod sdk;
 
 pub use cloud::{
-    AwsCloud, ConnectOptions, DEFAULT_LIST_PAGE_SIZE, DEFAULT_MAX_ATTEMPTS, StaticCredentials,
+    ACCOUNT_MISMATCH, AwsCloud, ConnectOptions, DEFAULT_LIST_PAGE_SIZE, DEFAULT_MAX_ATTEMPTS,
+    StaticCredentials,
 };
 pub use convert::{client_token, code_from_exception};
 pub use error::AwsError;

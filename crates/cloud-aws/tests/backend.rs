@@ -678,6 +678,7 @@ fn connecting_an_environment_makes_no_call_and_uses_its_region() {
     let env = infraguard_core::Environment {
         name: "prod".into(),
         tag_value: "production".into(),
+        account_id: None,
         backend: infraguard_core::Backend::Aws,
         profile: None,
         region: "eu-south-1".into(),
@@ -730,4 +731,55 @@ fn a_request_that_failed_for_access_names_the_missing_actions() {
         message.contains("missing permission: cloudformation:CreateResource, s3:CreateBucket"),
         "{message}"
     );
+}
+
+#[test]
+fn a_pinned_environment_refuses_credentials_of_another_account_before_any_call() {
+    let wire = Wire::start("us-east-1");
+    // The credentials sign in to 222222222222; the environment is prod's 111111111111.
+    let sts = Stub::start(|_| sts_identity_reply("222222222222"));
+    let mut opts = ConnectOptions::for_emulator("prod", "us-east-1", &wire.url());
+    opts.service_endpoints.insert("sts".into(), sts.url());
+    opts.expected_account = Some("111111111111".into());
+    let cloud = AwsCloud::connect_with(opts).expect("connect");
+    let before = wire.cloud.calls();
+    let t = ResourceType::new("AWS::S3::Bucket").unwrap();
+    let err = cloud
+        .create(
+            &t,
+            &serde_json::json!({"BucketName": "synthcoreai-x-prod"}),
+            "tok",
+        )
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("111111111111") && msg.contains("222222222222"),
+        "{msg}"
+    );
+    assert!(msg.contains("nothing was sent"), "{msg}");
+    assert_eq!(
+        err.code(),
+        Some(&infraguard_core::ErrorCode::Other(
+            infraguard_cloud_aws::ACCOUNT_MISMATCH.into()
+        ))
+    );
+    for refused in [
+        cloud.get(&t, "synthcoreai-x-prod").map(|_| ()),
+        cloud.list(&t, None, None).map(|_| ()),
+        cloud.delete(&t, "synthcoreai-x-prod", "tok2").map(|_| ()),
+    ] {
+        assert!(refused.is_err());
+    }
+    // Not one Cloud Control request reached the cloud.
+    assert_eq!(wire.cloud.calls(), before);
+
+    // The right account passes.
+    let sts = Stub::start(|_| sts_identity_reply("111111111111"));
+    let mut opts = ConnectOptions::for_emulator("prod", "us-east-1", &wire.url());
+    opts.service_endpoints.insert("sts".into(), sts.url());
+    opts.expected_account = Some("111111111111".into());
+    let cloud = AwsCloud::connect_with(opts).expect("connect");
+    cloud
+        .list(&t, None, None)
+        .expect("pinned to the right account");
 }

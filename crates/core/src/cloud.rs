@@ -48,6 +48,11 @@ impl OperationStatus {
     }
 }
 
+/// The `ErrorCode::Other` of a call refused before it was sent because the
+/// credentials sign in to another account than the environment is pinned
+/// to (`account_id`): a configuration error, not the cloud's.
+pub const ACCOUNT_MISMATCH: &str = "AccountMismatch";
+
 /// Cloud Control's `HandlerErrorCode`, plus `Other` for codes we do not know.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ErrorCode {

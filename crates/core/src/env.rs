@@ -36,4 +36,9 @@ pub struct Environment {
     pub read_only: bool,
     /// Security scanning on (`SECURITY_SCANNING=enabled`).
     pub scanning: bool,
+    /// The AWS account this environment belongs to: every call first checks
+    /// that the credentials sign in to it (like Terraform's
+    /// `allowed_account_ids`). `None`: not pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }

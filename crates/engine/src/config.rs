@@ -112,6 +112,9 @@ pub struct RawEnvironment {
     pub security_scanning: bool,
     /// Value of the `Environment` tag (`development`, `production`).
     pub tag_value: Option<String>,
+    /// The AWS account the environment is pinned to (12 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -271,6 +274,7 @@ impl RawConfig {
             read_only,
             security_scanning: true,
             tag_value: Some(tag.to_string()),
+            account_id: None,
         };
         let mut environments = BTreeMap::new();
         environments.insert("dev".to_string(), env("dev", false, "development"));
@@ -466,6 +470,14 @@ impl ProjectConfig {
                 "staging" => "staging".into(),
                 other => other.to_string(),
             });
+            if let Some(a) = &e.account_id
+                && (a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(bad(
+                    &format!("environments.{name}.account_id"),
+                    format!("= `{a}` is not an AWS account id (12 digits, e.g. \"123456789012\")"),
+                ));
+            }
             environments.push(Environment {
                 name: name.clone(),
                 tag_value,
@@ -474,6 +486,7 @@ impl ProjectConfig {
                 region: region_override.clone().unwrap_or_else(|| e.region.clone()),
                 read_only,
                 scanning: scanning_override.unwrap_or(e.security_scanning),
+                account_id: e.account_id.clone(),
             });
         }
         if profile_override.is_some() {
@@ -588,6 +601,29 @@ pub fn normalize_purpose(purpose: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_environment_is_pinned_to_a_twelve_digit_account() {
+        let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Aws);
+        raw.environments.get_mut("prod").unwrap().account_id = Some("222222222222".into());
+        let text = raw.to_toml();
+        assert!(text.contains("account_id = \"222222222222\""), "{text}");
+        let config =
+            ProjectConfig::resolve(&RawConfig::parse(&text).unwrap(), &BTreeMap::new()).unwrap();
+        assert_eq!(
+            config.environment("prod").unwrap().account_id.as_deref(),
+            Some("222222222222")
+        );
+        assert_eq!(config.environment("dev").unwrap().account_id, None);
+        raw.environments.get_mut("prod").unwrap().account_id = Some("2222".into());
+        let err = ProjectConfig::resolve(&raw, &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("environments.prod.account_id") && err.contains("12 digits"),
+            "{err}"
+        );
+    }
 
     fn resolve(vars: &[(&str, &str)]) -> ProjectConfig {
         let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);

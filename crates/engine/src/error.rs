@@ -195,6 +195,10 @@ impl EngineError {
                 ErrorKind::BadInput
             }
             EngineError::Cloud { source, .. } => match source.as_ref() {
+                CloudError::Service {
+                    code: infraguard_core::ErrorCode::Other(c),
+                    ..
+                } if c == infraguard_core::cloud::ACCOUNT_MISMATCH => ErrorKind::BadInput,
                 CloudError::Service { .. } => ErrorKind::Cloud,
                 _ => ErrorKind::Failure,
             },

@@ -100,6 +100,7 @@ mod tests {
         Environment {
             name: if read_only { "prod" } else { "dev" }.into(),
             tag_value: "x".into(),
+            account_id: None,
             backend: Backend::Local,
             profile: None,
             region: "us-east-1".into(),

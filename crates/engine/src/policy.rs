@@ -129,8 +129,9 @@ pub fn effective(
             if wenv.backend != genv.backend
                 || wenv.profile != genv.profile
                 || wenv.region != genv.region
+                || wenv.account_id != genv.account_id
             {
-                notes.push(format!("environments.{name}: backend, profile and region are the guard's; the values in {CONFIG_FILE} are ignored"));
+                notes.push(format!("environments.{name}: backend, profile, region and account_id are the guard's; the values in {CONFIG_FILE} are ignored"));
             }
         }
         let g = Money::parse(&raw.approval.cost_threshold_usd);

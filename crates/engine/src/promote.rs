@@ -1760,6 +1760,7 @@ mod tests {
         Environment {
             name: name.into(),
             tag_value: tag.into(),
+            account_id: None,
             backend: Backend::Local,
             profile: None,
             region: "us-east-1".into(),
