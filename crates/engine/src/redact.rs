@@ -36,63 +36,23 @@ pub const MARKER: &str = "****(redacted)";
 /// [`Shown`] value masks it like any other secret.
 pub const SEALED_PREFIX: &str = "{{infraguard:sealed:v1:";
 
-fn normalized(key: &str) -> String {
-    key.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase()
-}
-
-fn names_secret(k: &str) -> bool {
-    [
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "privatekey",
-        "accesskey",
-        "apikey",
-        "credential",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
-}
-
 /// A key about secrets rather than holding one: `TokenValidityUnits`,
-/// `GenerateSecretString`, `ManageMasterUserPassword`, `PasswordPolicy`.
+/// `GenerateSecretString`, `PasswordPolicy`, `SecretArn`. What is beneath
+/// it is settings, not secrets.
 fn is_secret_setting(key: &str) -> bool {
-    let k = normalized(key);
-    names_secret(&k)
-        && [
-            "validity", "generate", "manage", "policy", "policies", "rotation", "arn", "kmskey",
-            "secretid", "length", "reset", "units",
-        ]
-        .iter()
-        .any(|w| k.contains(w))
+    infraguard_policy::secrets::mentions_secret(key) && !is_secret_key(key)
 }
 
-/// Whether a property name suggests its value is a secret.
+/// Whether a property name says its value is a secret (the scanner's own
+/// definition, so that what it flags and what is masked agree).
 pub fn is_secret_key(key: &str) -> bool {
-    names_secret(&normalized(key)) && !is_secret_setting(key)
-}
-
-fn key_char(c: u8) -> bool {
-    c.is_ascii_uppercase() || c.is_ascii_digit()
+    infraguard_policy::secrets::secret_name(key)
 }
 
 /// Whether `s` holds an AWS access key id (`AKIA` or `ASIA` and 16 more
 /// upper-case letters or digits), alone or inside a longer string.
 pub fn contains_access_key(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 20 {
-        return false;
-    }
-    (0..=b.len() - 20).any(|i| {
-        (&b[i..i + 4] == b"AKIA" || &b[i..i + 4] == b"ASIA")
-            && b[i + 4..i + 20].iter().all(|&c| key_char(c))
-            && (i == 0 || !key_char(b[i - 1]))
-            && (i + 20 == b.len() || !key_char(b[i + 20]))
-    })
+    infraguard_policy::secrets::has_access_key_id(s)
 }
 
 /// A value that is a secret whatever key it sits under.

@@ -48,6 +48,12 @@ mod value;
 
 use serde::{Deserialize, Serialize};
 
+/// What makes a name or a value a secret: one definition, for the
+/// scanner's rules and for the engine's redaction.
+pub mod secrets {
+    pub use crate::rules::secrets::{has_access_key_id, mentions_secret, secret_name};
+}
+
 pub use checkov::{merge_checkov, run_checkov};
 pub use fix::apply_fixes;
 pub use infraguard_core::{Finding, Severity, Suppression, Template};

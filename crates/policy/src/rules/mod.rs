@@ -18,7 +18,7 @@ mod messaging;
 mod naming;
 mod network;
 mod s3;
-mod secrets;
+pub(crate) mod secrets;
 
 use std::cmp::Reverse;
 use std::collections::HashMap;

@@ -62,7 +62,7 @@ pub(crate) fn credential_in_value(s: &str) -> Option<&'static str> {
 
 /// `AKIA`/`ASIA` followed by 16 upper-case letters or digits. (Other `A...A`
 /// ids such as role and user ids are identifiers, not secrets.)
-fn has_access_key_id(s: &str) -> bool {
+pub fn has_access_key_id(s: &str) -> bool {
     let b = s.as_bytes();
     b.windows(20).enumerate().any(|(i, w)| {
         (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
@@ -102,25 +102,38 @@ fn has_secret_access_key(s: &str) -> bool {
     false
 }
 
-/// Whether a property or variable name says it holds a secret.
-pub(crate) fn secret_name(name: &str) -> bool {
-    let n: String = name
-        .chars()
+/// The words that make a name about secrets.
+const WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "privatekey",
+    "accesskey",
+    "credential",
+    "clientsecret",
+];
+
+fn normalized(name: &str) -> String {
+    name.chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect::<String>()
-        .to_ascii_lowercase();
-    const WORDS: &[&str] = &[
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "token",
-        "apikey",
-        "privatekey",
-        "accesskey",
-        "credential",
-        "clientsecret",
-    ];
+        .to_ascii_lowercase()
+}
+
+/// Whether a name is about secrets at all: one that holds a secret
+/// (`DB_PASSWORD`) or one that describes or points at one
+/// (`PasswordPolicy`, `GenerateSecretString`, `SecretArn`).
+pub fn mentions_secret(name: &str) -> bool {
+    let n = normalized(name);
+    WORDS.iter().any(|w| n.contains(w))
+}
+
+/// Whether a property or variable name says it holds a secret.
+pub fn secret_name(name: &str) -> bool {
+    let n = normalized(name);
     // Names that point at a secret or describe one, rather than hold it.
     const NOT: &[&str] = &[
         "arn",
