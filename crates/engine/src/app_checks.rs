@@ -18,6 +18,24 @@ use crate::drift::PreflightCheck;
 /// How many of a command's last output lines a checklist line keeps.
 const KEPT_LINES: usize = 20;
 
+/// Add the project's `[preflight] commands` to `report`, run in `root`, and
+/// make `ready` say whether every line, theirs included, passed.
+pub fn add_to(
+    report: &mut crate::drift::PreflightReport,
+    root: &Path,
+    config: &crate::config::ProjectConfig,
+) {
+    if config.preflight_commands.is_empty() {
+        return;
+    }
+    report.checks.extend(run(
+        root,
+        &config.preflight_commands,
+        Duration::from_secs(config.preflight_timeout_seconds),
+    ));
+    report.ready = report.checks.iter().all(|c| c.ok);
+}
+
 /// Run each command with `sh -c` in `root`; one check per command.
 pub fn run(root: &Path, commands: &[String], timeout: Duration) -> Vec<PreflightCheck> {
     commands.iter().map(|c| run_one(root, c, timeout)).collect()

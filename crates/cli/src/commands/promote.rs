@@ -404,21 +404,14 @@ pub fn preflight(cli: &Cli, a: &PreflightArgs) -> Result<i32> {
     let mut report = p.api.preflight(&p.caller, a.env.clone())?;
     // The app's own checks run here, as the user, in the project folder
     // (never in the guard): each is a line of the same checklist.
-    if !p.config.preflight_commands.is_empty() {
-        if cli.output != Output::Json {
-            eprintln!(
-                "running the app's checks in {}: {}",
-                p.root.display(),
-                p.config.preflight_commands.join(", ")
-            );
-        }
-        report.checks.extend(infraguard_engine::app_checks::run(
-            &p.root,
-            &p.config.preflight_commands,
-            std::time::Duration::from_secs(p.config.preflight_timeout_seconds),
-        ));
-        report.ready = report.checks.iter().all(|c| c.ok);
+    if !p.config.preflight_commands.is_empty() && cli.output != Output::Json {
+        eprintln!(
+            "running the app's checks in {}: {}",
+            p.root.display(),
+            p.config.preflight_commands.join(", ")
+        );
     }
+    infraguard_engine::app_checks::add_to(&mut report, &p.root, &p.config);
     if cli.output == Output::Json {
         println!("{}", render::json(&report));
     } else {

@@ -126,8 +126,8 @@ impl InfraguardServer {
     ) -> ToolResult {
         let a: PromoteArgs = parse(tool, request)?;
         // A promotion writes its prod side: a server for one environment
-        // promotes only when that environment is prod (it reads dev, which
-        // it opens read-only). A dev server never writes prod.
+        // promotes only when that environment is prod (it reads dev). A dev
+        // server never writes prod.
         if let Some(served) = &self.fixed_env {
             let target = self.config.promotion_envs().map(|(_, prod)| prod.name);
             if target.as_deref().ok() != Some(served.as_str()) {
@@ -264,16 +264,14 @@ impl InfraguardServer {
             Ok(r) => r,
             Err(e) => return Ok(from_engine::<Value>(Err(e))),
         };
-        let commands = self.config.preflight_commands.clone();
-        if let (Some(root), false) = (self.root.clone(), commands.is_empty()) {
-            let timeout = std::time::Duration::from_secs(self.config.preflight_timeout_seconds);
-            let extra = tokio::task::spawn_blocking(move || {
-                infraguard_engine::app_checks::run(&root, &commands, timeout)
+        if let Some(root) = self.root.clone() {
+            let config = self.config.clone();
+            report = tokio::task::spawn_blocking(move || {
+                infraguard_engine::app_checks::add_to(&mut report, &root, &config);
+                report
             })
             .await
             .map_err(|e| ErrorData::internal_error(format!("the checks task failed: {e}"), None))?;
-            report.checks.extend(extra);
-            report.ready = report.checks.iter().all(|c| c.ok);
         }
         let mut v = to_value(&report);
         v["next_step"] = json!(if report.ready {
