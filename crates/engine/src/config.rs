@@ -471,7 +471,7 @@ impl ProjectConfig {
                 other => other.to_string(),
             });
             if let Some(a) = &e.account_id
-                && (a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+                && !infraguard_core::env::is_account_id(a)
             {
                 return Err(bad(
                     &format!("environments.{name}.account_id"),
@@ -538,7 +538,7 @@ impl ProjectConfig {
             }
         }
         for a in &raw.project.shared_accounts {
-            if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            if !infraguard_core::env::is_account_id(a) {
                 return Err(bad(
                     "project.shared_accounts",
                     format!("has `{a}`: an AWS account id is 12 digits, e.g. \"123456789012\""),

@@ -80,7 +80,7 @@ fn account_of(arn: &str) -> Option<String> {
     }
     let (_service, _region, account) = (parts.next()?, parts.next()?, parts.next()?);
     parts.next()?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.into())
+    infraguard_core::env::is_account_id(account).then(|| account.into())
 }
 
 #[cfg(test)]

@@ -394,11 +394,11 @@ fn aws_principals(p: &Value) -> Vec<(String, &str)> {
 }
 
 fn is_account_root(s: &str) -> bool {
-    let bare = s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    let bare = infraguard_core::env::is_account_id(s);
     let root = s
         .strip_prefix("arn:aws:iam::")
         .and_then(|r| r.strip_suffix(":root"))
-        .is_some_and(|acct| acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit()));
+        .is_some_and(infraguard_core::env::is_account_id);
     bare || root
 }
 
