@@ -185,7 +185,7 @@ impl LocalCloud {
             Some(_) => {}
         }
         let account_id = match db::meta_get::<String>(&tx, "account_id").map_err(open_err)? {
-            Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id,
+            Some(id) if infraguard_core::env::is_account_id(&id) => id,
             Some(id) => return Err(corrupt(format!("its account id `{id}` is not 12 digits"))),
             None => {
                 let id = rng.account_id();

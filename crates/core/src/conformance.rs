@@ -186,7 +186,7 @@ fn identity_has_account<C: Cloud>(cloud: &C, _f: &Fixture) -> Result<(), String>
     let id = cloud
         .identity()
         .map_err(|e| format!("identity failed: {e}"))?;
-    if id.account_id.len() != 12 || !id.account_id.chars().all(|c| c.is_ascii_digit()) {
+    if !crate::env::is_account_id(&id.account_id) {
         return Err(format!("account id `{}` is not 12 digits", id.account_id));
     }
     if id.region.is_empty() {
