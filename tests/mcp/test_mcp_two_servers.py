@@ -66,6 +66,10 @@ def test_the_two_generated_servers_promote_sync_drift_and_review_costs(project: 
             # Asked for prod, as every prod write (advisory: unverified).
             assert PROD_BUCKET in user.prompts[-1]
             assert promoted["approved_by"][0]["approved_by"].startswith("unverified:"), promoted
+            # Its one dev write, the PromotionStatus tag, waits for an approval
+            # (aws-prod runs read-only throughout), and the message says so.
+            assert promoted["dev_tags"][-1]["outcome"] == "awaiting_approval", promoted["dev_tags"]
+            assert "waits for approval" in promoted["message"], promoted["message"]
             after = ok(await prod.call_tool("check_sync_status", {"resource_type": S3}))
             assert [(s["dev"], s["prod"]) for s in after["synced"]] == [(BUCKET, PROD_BUCKET)], after
             assert after["needs_review"] == [], after
