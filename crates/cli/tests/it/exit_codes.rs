@@ -5,24 +5,6 @@ use std::process::Stdio;
 
 use super::harness::*;
 
-fn dev_bucket(d: &std::path::Path, purpose: &str) -> String {
-    let plan = expect_json(
-        d,
-        &[
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--purpose",
-            purpose,
-        ],
-        0,
-    );
-    expect(d, &["apply", plan["id"].as_str().unwrap()], 0);
-    format!("synthcoreai-{purpose}-dev")
-}
-
 #[test]
 fn a_closed_pipe_ends_the_output_quietly() {
     let dir = project();

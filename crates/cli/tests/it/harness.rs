@@ -129,3 +129,23 @@ pub fn approve_yes(dir: &Path, approval: &str) {
     let out = approve_at_terminal(dir, approval, "yes");
     assert_eq!(code(&out), 0, "approve {approval}: {}", text(&out));
 }
+
+/// A dev bucket named by the convention, planned and applied (the gate lets
+/// a cheap, clean dev create through). Returns its name.
+pub fn dev_bucket(d: &Path, purpose: &str) -> String {
+    let plan = expect_json(
+        d,
+        &[
+            "plan",
+            "--env",
+            "dev",
+            "--type",
+            "AWS::S3::Bucket",
+            "--purpose",
+            purpose,
+        ],
+        0,
+    );
+    expect(d, &["apply", plan["id"].as_str().unwrap()], 0);
+    format!("synthcoreai-{purpose}-dev")
+}

@@ -3,27 +3,7 @@
 //! ready, 2 bad input, 3 waiting for a human, 4 sync, drift or preflight found
 //! something).
 
-use std::path::Path;
-
 use super::harness::*;
-
-fn dev_bucket(d: &Path, purpose: &str) -> String {
-    let plan = expect_json(
-        d,
-        &[
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--purpose",
-            purpose,
-        ],
-        0,
-    );
-    expect(d, &["apply", plan["id"].as_str().unwrap()], 0);
-    format!("synthcoreai-{purpose}-dev")
-}
 
 #[test]
 fn promote_waits_for_a_human_then_syncs_and_preflight_turns_ready() {
