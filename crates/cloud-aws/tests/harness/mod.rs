@@ -99,24 +99,14 @@ pub struct Stub {
 
 impl Stub {
     pub fn start(respond: impl Fn(&Seen) -> Reply + Send + 'static) -> Stub {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (log, s) = (seen.clone(), stop.clone());
-        let thread = thread::spawn(move || {
-            while !s.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        if let Some(req) = read_request(&stream) {
-                            let reply = respond(&req);
-                            log.lock().expect("log").push(req);
-                            write_reply(stream, reply);
-                        }
-                    }
-                    Err(_) => thread::sleep(Duration::from_millis(2)),
-                }
+        let log = seen.clone();
+        let (addr, stop, thread) = serve_loopback(move |stream| {
+            if let Some(raw) = read_http(&stream) {
+                let req = raw.seen();
+                let reply = respond(&req);
+                log.lock().expect("log").push(req);
+                write_reply(stream, reply);
             }
         });
         Stub {
@@ -145,13 +135,62 @@ impl Drop for Stub {
     }
 }
 
-fn read_request(stream: &TcpStream) -> Option<Seen> {
+/// Serve loopback connections on a thread, one at a time, until the flag
+/// is set; `handle` answers each (one request per connection).
+fn serve_loopback(
+    mut handle: impl FnMut(TcpStream) + Send + 'static,
+) -> (SocketAddr, Arc<AtomicBool>, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let thread = thread::spawn(move || {
+        while !s.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((stream, _)) => handle(stream),
+                Err(_) => thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    });
+    (addr, stop, thread)
+}
+
+/// One HTTP/1.1 request as read off the socket.
+struct RawRequest {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawRequest {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn seen(&self) -> Seen {
+        Seen {
+            target: self.header("x-amz-target").map(str::to_string),
+            authorization: self.header("authorization").map(str::to_string),
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+        }
+    }
+}
+
+fn read_http(stream: &TcpStream) -> Option<RawRequest> {
     stream.set_nonblocking(false).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
-    let (mut target, mut authorization, mut length) = (None, None, 0usize);
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let (mut headers, mut length) = (Vec::new(), 0usize);
     loop {
         line.clear();
         reader.read_line(&mut line).ok()?;
@@ -160,20 +199,19 @@ fn read_request(stream: &TcpStream) -> Option<Seen> {
             break;
         }
         let (name, value) = l.split_once(':')?;
-        let value = value.trim().to_string();
-        match name.to_ascii_lowercase().as_str() {
-            "x-amz-target" => target = Some(value),
-            "authorization" => authorization = Some(value),
-            "content-length" => length = value.parse().ok()?,
-            _ => {}
+        let (name, value) = (name.trim().to_string(), value.trim().to_string());
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse().ok()?;
         }
+        headers.push((name, value));
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some(Seen {
-        target,
-        authorization,
-        body: String::from_utf8_lossy(&body).into_owned(),
+    Some(RawRequest {
+        method,
+        path,
+        headers,
+        body,
     })
 }
 
@@ -380,28 +418,16 @@ impl Winterbaume {
     pub fn start() -> Winterbaume {
         use winterbaume_core::MockService;
 
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
-        let stop = Arc::new(AtomicBool::new(false));
-        let s = stop.clone();
-        let thread = thread::spawn(move || {
-            let service = winterbaume_cloudcontrol::CloudControlService::new();
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .build()
-                .expect("runtime");
-            while !s.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let Some(request) = read_mock_request(&stream) else {
-                            continue;
-                        };
-                        let response = rt.block_on(service.handle(request));
-                        write_mock_response(stream, response);
-                    }
-                    Err(_) => thread::sleep(Duration::from_millis(1)),
-                }
-            }
+        let service = winterbaume_cloudcontrol::CloudControlService::new();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let (addr, stop, thread) = serve_loopback(move |stream| {
+            let Some(request) = read_http(&stream).and_then(mock_request) else {
+                return;
+            };
+            let response = rt.block_on(service.handle(request));
+            write_mock_response(stream, response);
         });
         Winterbaume {
             addr,
@@ -424,48 +450,25 @@ impl Drop for Winterbaume {
     }
 }
 
-fn read_mock_request(stream: &TcpStream) -> Option<winterbaume_core::MockRequest> {
-    stream.set_nonblocking(false).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
+/// winterbaume's request for one HTTP request: the region it reads from
+/// the host name is the one the SDK signed for.
+fn mock_request(raw: RawRequest) -> Option<winterbaume_core::MockRequest> {
+    let region = raw
+        .seen()
+        .signed_region()
+        .unwrap_or_else(|| "us-east-1".into());
     let mut headers = http::HeaderMap::new();
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (name, value) = l.split_once(':')?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse().ok()?;
-        }
+    for (name, value) in &raw.headers {
         headers.append(
-            http::HeaderName::from_bytes(name.trim().as_bytes()).ok()?,
+            http::HeaderName::from_bytes(name.as_bytes()).ok()?,
             http::HeaderValue::from_str(value).ok()?,
         );
     }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    let region = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|scope| scope.split('/').nth(2))
-        .unwrap_or("us-east-1")
-        .to_string();
     Some(winterbaume_core::MockRequest {
-        method,
-        uri: format!("https://cloudcontrolapi.{region}.amazonaws.com{path}"),
+        method: raw.method,
+        uri: format!("https://cloudcontrolapi.{region}.amazonaws.com{}", raw.path),
         headers,
-        body: bytes::Bytes::from(body),
+        body: bytes::Bytes::from(raw.body),
     })
 }
 
