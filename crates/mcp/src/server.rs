@@ -773,24 +773,15 @@ impl InfraguardServer {
             })
             .await?;
         Ok(match r {
-            Ok(ApplyOutcome::Applied { plan, event }) => success(json!({
-                "status": event.operation_status.as_str(),
-                "operation": plan.operation,
-                "resource_type": plan.type_name,
-                "identifier": event.identifier.clone().or(plan.identifier.clone()),
-                "environment": plan.env,
-                "plan_id": plan.id,
-                "request_token": event.request_token,
-                "progress_event": event,
-                "message": format!(
-                    "{} of {} `{}` in {} succeeded (plan {} finished with its own client token)",
-                    plan.operation,
-                    plan.type_name,
-                    event.identifier.as_deref().or(plan.identifier.as_deref()).unwrap_or("?"),
-                    plan.env,
+            Ok(ApplyOutcome::Applied { plan, event }) => {
+                let mut v = applied_result(&plan, &event);
+                v["message"] = json!(format!(
+                    "{} (plan {} finished with its own client token)",
+                    v["message"].as_str().unwrap_or_default(),
                     plan.id
-                ),
-            })),
+                ));
+                success(v)
+            }
             Ok(ApplyOutcome::Refused { plan, reasons }) => refusal(
                 "refused",
                 format!(
@@ -899,24 +890,7 @@ impl InfraguardServer {
             let outcome = self.apply(&env, operation, &a, context, caller).await?;
             match outcome {
                 Ok(ApplyOutcome::Applied { plan, event }) => {
-                    let mut v = json!({
-                        "status": event.operation_status.as_str(),
-                        "operation": plan.operation,
-                        "resource_type": plan.type_name,
-                        "identifier": event.identifier.clone().or(plan.identifier.clone()),
-                        "environment": plan.env,
-                        "plan_id": plan.id,
-                        "request_token": event.request_token,
-                        "monthly_cost_usd": plan.cost.monthly_usd,
-                        "progress_event": event,
-                        "message": format!(
-                            "{} of {} `{}` in {} succeeded",
-                            plan.operation,
-                            plan.type_name,
-                            event.identifier.as_deref().or(plan.identifier.as_deref()).unwrap_or("?"),
-                            plan.env
-                        ),
-                    });
+                    let mut v = applied_result(&plan, &event);
                     if approved.is_none() {
                         // Approved elsewhere (the approval page, `infraguard
                         // approve`) before this call: say by whom.
@@ -1344,6 +1318,29 @@ fn from_engine<T: Into<Value>>(r: Result<T, EngineError>) -> CallToolResponse {
             refusal(kind, e.to_string(), json!({}))
         }
     }
+}
+
+/// A mutation's successful result: what was applied, where, and the
+/// Cloud Control request that did it.
+fn applied_result(plan: &infraguard_core::plan::Plan, event: &ProgressEvent) -> Value {
+    json!({
+        "status": event.operation_status.as_str(),
+        "operation": plan.operation,
+        "resource_type": plan.type_name,
+        "identifier": event.identifier.clone().or(plan.identifier.clone()),
+        "environment": plan.env,
+        "plan_id": plan.id,
+        "request_token": event.request_token,
+        "monthly_cost_usd": plan.cost.monthly_usd,
+        "progress_event": event,
+        "message": format!(
+            "{} of {} `{}` in {} succeeded",
+            plan.operation,
+            plan.type_name,
+            event.identifier.as_deref().or(plan.identifier.as_deref()).unwrap_or("?"),
+            plan.env
+        ),
+    })
 }
 
 #[cfg(test)]
