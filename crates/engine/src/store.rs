@@ -235,6 +235,25 @@ fn next_seq(tx: &Transaction<'_>, table: &str) -> Result<i64, StoreError> {
     .map_err(storage)
 }
 
+/// A new plan's row (its body already sealed) and its approval's, if any.
+fn insert_plan_rows(
+    tx: &Transaction<'_>,
+    plan: &Plan,
+    body: &str,
+    approval: Option<&Approval>,
+) -> Result<(), StoreError> {
+    let seq = next_seq(tx, "plans")?;
+    tx.execute(
+        "INSERT INTO plans (id, env, status, created_at, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![plan.id, plan.env, plan.status.as_str(), plan.created_at, seq, body],
+    )
+    .map_err(storage)?;
+    if let Some(a) = approval {
+        insert_approval(tx, a)?;
+    }
+    Ok(())
+}
+
 fn insert_approval(tx: &Transaction<'_>, a: &Approval) -> Result<(), StoreError> {
     let seq = next_seq(tx, "approvals")?;
     let body = serde_json::to_string(a).map_err(|e| corrupt("approval", e))?;
@@ -333,15 +352,7 @@ impl Store for SqliteStore {
                     }
                 }
             }
-            let seq = next_seq(tx, "plans")?;
-            tx.execute(
-                "INSERT INTO plans (id, env, status, created_at, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![plan.id, plan.env, plan.status.as_str(), plan.created_at, seq, body],
-            )
-            .map_err(storage)?;
-            if let Some(a) = approval {
-                insert_approval(tx, a)?;
-            }
+            insert_plan_rows(tx, plan, &body, approval)?;
             if let Some(key) = lock {
                 tx.execute(
                     "INSERT OR REPLACE INTO plan_locks (key, plan_id) VALUES (?1, ?2)",
@@ -370,15 +381,7 @@ impl Store for SqliteStore {
         let body =
             serde_json::to_string(&self.sealer.seal_plan(plan)?).map_err(|e| corrupt("plan", e))?;
         self.with_tx(|tx| {
-            let seq = next_seq(tx, "plans")?;
-            tx.execute(
-                "INSERT INTO plans (id, env, status, created_at, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![plan.id, plan.env, plan.status.as_str(), plan.created_at, seq, body],
-            )
-            .map_err(storage)?;
-            if let Some(a) = approval {
-                insert_approval(tx, a)?;
-            }
+            insert_plan_rows(tx, plan, &body, approval)?;
             append(tx, &self.key, audit)
         })
     }
