@@ -91,8 +91,8 @@ pub enum Command {
     Serve(crate::commands::serve::ServeArgs),
     /// Scan CloudFormation templates for security problems.
     Scan(crate::commands::scan::ScanArgs),
-    /// The level each environment runs at (advisory / guarded), why, and what would raise it.
-    Doctor,
+    /// The level each environment runs at (advisory / guarded / aws-enforced), why, and what would raise it.
+    Doctor(DoctorArgs),
     /// The guard: run, install, enrol approvers, adopt this project, change its policy.
     #[command(subcommand)]
     Guard(crate::commands::guard::GuardCommand),
@@ -230,8 +230,35 @@ pub struct AuditArgs {
     pub command: Option<AuditCommand>,
 }
 
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Print the two CloudFormation templates that make an AWS environment
+    /// aws-enforced: a read-only policy for the agent's principal and the
+    /// MFA-gated approval role (apply them through `infraguard plan`).
+    #[arg(long)]
+    pub iam_templates: bool,
+    /// The environment of the templates (default: every AWS environment).
+    #[arg(long, requires = "iam_templates")]
+    pub env: Option<String>,
+    /// The agent's IAM role, to attach the read-only policy to.
+    #[arg(long, requires = "iam_templates")]
+    pub agent_role: Option<String>,
+    /// The approver's IAM user ARN the role trusts (default: the account's root, i.e. any principal the account allows).
+    #[arg(long, requires = "iam_templates")]
+    pub approver_arn: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Check the hash chain: detects a changed, removed or reordered entry.
     Verify,
+    /// CloudTrail's write events of an AWS environment, matched to this audit log:
+    /// the unmatched ones are changes made outside infraguard (exit 4 when there are any).
+    Cloudtrail {
+        #[arg(long)]
+        env: String,
+        /// How many days back (1 to 90, CloudTrail's event history).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
 }

@@ -184,7 +184,30 @@ pub fn open_engine_at(state: &Path, config: ProjectConfig) -> Result<AnyEngine> 
     let store = SqliteStore::open(&db)?;
     private_sidecars(&db)?;
     let signing_key = store.secret()?;
+    // STS, IAM and CloudTrail of each AWS environment: MFA sessions for
+    // approvers, doctor's checks, the CloudTrail cross-check. Credentials
+    // resolve on the first call, so this stays offline.
+    let mut accounts = Vec::new();
+    for env in config
+        .environments
+        .iter()
+        .filter(|e| e.backend == Backend::Aws)
+    {
+        let approver = env
+            .approval_role
+            .as_ref()
+            .and_then(|r| r.profile.as_deref());
+        let account = infraguard_cloud_aws::AwsAccount::connect_with(
+            infraguard_cloud_aws::ConnectOptions::for_environment(env),
+            approver,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot set up AWS account calls for `{}`: {e}", env.name))?;
+        accounts.push((env.name.clone(), Arc::new(account)));
+    }
     let mut engine = Engine::new(config, clouds, store, clock)?.with_signing_key(signing_key);
+    for (name, account) in accounts {
+        engine = engine.with_account(&name, account);
+    }
     if let Some(prices) = live_prices {
         engine = engine.with_price_source(prices);
     }

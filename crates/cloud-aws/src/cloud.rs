@@ -384,14 +384,7 @@ impl AwsCloud {
                 None => return Vec::new(),
             },
         };
-        document["handlers"][handler]["permissions"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| p.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        infraguard_schema::handler_permissions(document, handler)
     }
 
     /// Fetch a schema from CloudFormation's registry.

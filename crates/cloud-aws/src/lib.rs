@@ -10,6 +10,8 @@
 //!   see the module docs for the threading contract.
 //! - `convert`: SDK shapes ↔ port shapes, AWS errors → [`CloudError`] with
 //!   AWS's code plus what to do, client tokens made valid for Cloud Control.
+//! - [`AwsAccount`] (`account`): STS `AssumeRole` for an approver's MFA
+//!   session, IAM simulation and trust policies, CloudTrail events.
 //! - [`region`]: the region and profile order (environment, `AWS_REGION`,
 //!   `AWS_DEFAULT_REGION`, profile).
 //! - [`auth`]: the auth kind (`Environment Variables`, `AWS SSO Profile`,
@@ -24,6 +26,7 @@
 //! [`Cloud`]: infraguard_core::Cloud
 //! [`CloudError`]: infraguard_core::CloudError
 
+mod account;
 pub mod auth;
 mod cloud;
 mod convert;
@@ -33,6 +36,7 @@ pub mod region;
 pub mod schema_cache;
 mod sdk;
 
+pub use account::AwsAccount;
 pub use cloud::{
     ACCOUNT_MISMATCH, AwsCloud, ConnectOptions, DEFAULT_LIST_PAGE_SIZE, DEFAULT_MAX_ATTEMPTS,
     StaticCredentials,

@@ -679,6 +679,7 @@ fn connecting_an_environment_makes_no_call_and_uses_its_region() {
         name: "prod".into(),
         tag_value: "production".into(),
         account_id: None,
+        approval_role: None,
         backend: infraguard_core::Backend::Aws,
         profile: None,
         region: "eu-south-1".into(),

@@ -672,6 +672,7 @@ mod tests {
                 .collect(),
             additional_properties: false,
             name_property: name.map(str::to_string),
+            handlers: Default::default(),
         }
     }
 

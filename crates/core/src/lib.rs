@@ -15,6 +15,8 @@
 //! - [`plan`]: [`Plan`] and its [`Gate`] decision.
 //! - [`approval`]: [`Approval`], a human decision bound to a plan's content hash.
 //! - [`audit`]: [`AuditEntry`], one link of the hash-chained audit log.
+//! - [`account`]: the [`Account`] port: STS `AssumeRole` for an approver's
+//!   MFA session, IAM simulation and trust policies, CloudTrail events.
 //! - [`store`]: the [`Store`] port (plans, approvals, audit, token use).
 //! - [`clock`]: the [`Clock`] port and [`Timestamp`].
 //! - `conformance` (feature `conformance`): the suite every `Cloud` must pass.
@@ -22,6 +24,7 @@
 //! This crate does no I/O: no files, no network, no async runtime, no AWS SDK.
 //! Everything outside the process sits behind a port defined here.
 
+pub mod account;
 pub mod approval;
 pub mod audit;
 pub mod clock;
@@ -38,6 +41,7 @@ pub mod template;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use account::{Account, SessionRequest, Simulated, TrailEvent};
 pub use approval::{Approval, ApprovalStatus};
 pub use audit::{AuditEntry, AuditRecord};
 pub use clock::{Clock, SystemClock, Timestamp};
@@ -50,6 +54,6 @@ pub use finding::{Finding, Severity, Suppression};
 pub use money::{CostComponent, CostEstimate, Money, UsageAssumption};
 pub use plan::{Gate, GateDecision, Plan, PlanStatus};
 pub use resource::{Operation, ResourceType, ResourceTypeError};
-pub use schema::{ResourceSchema, TagStyle};
+pub use schema::{Handlers, ResourceSchema, TagStyle};
 pub use store::{AppliedState, Store, StoreError};
 pub use template::Template;

@@ -49,6 +49,46 @@ pub struct ResourceSchema {
     /// The property that holds the resource's name, when it has one the user
     /// may choose (`BucketName`, `FunctionName`, ...).
     pub name_property: Option<String>,
+    /// The IAM actions each handler needs (`create`, `read`, `update`,
+    /// `delete`, `list`), from the schema's `handlers.<op>.permissions`:
+    /// what a session allowed to make one change must hold.
+    #[serde(default, skip_serializing_if = "Handlers::is_empty")]
+    pub handlers: Handlers,
+}
+
+/// The handler permissions of a type, per handler.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Handlers {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub update: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delete: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<String>,
+}
+
+impl Handlers {
+    pub fn is_empty(&self) -> bool {
+        self.create.is_empty()
+            && self.read.is_empty()
+            && self.update.is_empty()
+            && self.delete.is_empty()
+            && self.list.is_empty()
+    }
+
+    /// The permissions of the handler that carries out `operation`.
+    pub fn for_operation(&self, operation: crate::resource::Operation) -> &[String] {
+        use crate::resource::Operation;
+        match operation {
+            Operation::Create => &self.create,
+            Operation::Update => &self.update,
+            Operation::Delete => &self.delete,
+        }
+    }
 }
 
 impl ResourceSchema {

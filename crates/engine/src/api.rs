@@ -37,14 +37,16 @@ use crate::chain::{
     EnvironmentCheck, Explained, FindingsDecision, FindingsOutcome, Generated, Scanned, SessionInfo,
 };
 use crate::config::ProjectConfig;
-use crate::doctor::DoctorReport;
+use crate::doctor::{DoctorReport, IamTemplates};
 use crate::drift::{DriftReport, PreflightReport};
 use crate::engine::{ApplyOutcome, Engine, EnvReport, PlanRequest, PlanState};
 use crate::error::{EngineError, ErrorKind};
 use crate::iam::{AttachedPolicy, ExtendReport, ExtendRequest};
+use crate::mfa::MfaApproval;
 use crate::promote::PromotionReport;
 use crate::redact::Shown;
 use crate::sync::SyncReport;
+use crate::trail::TrailReport;
 
 /// How far an environment's approvals can be trusted (the levels table of
 /// the README and `../shared/DESIGN.md`).
@@ -307,6 +309,10 @@ engine_api! {
     fn config() -> ProjectConfig;
     /// The level of each environment, with reasons and fixes.
     fn doctor() -> DoctorReport;
+    /// The agent's read-only policy and the MFA-gated approval role of an AWS environment.
+    fn iam_templates(env: String, agent_role: Option<String>, approver_arn: Option<String>) -> IamTemplates;
+    /// CloudTrail's write events of an AWS environment, matched to the audit log.
+    fn cloudtrail_check(env: String, days: u32) -> TrailReport;
     fn environments() -> Vec<EnvReport>;
     fn get_resource(env: String, type_name: String, identifier: String) -> Shown<ResourceDescription>;
     fn list_page(env: String, type_name: String, next_token: Option<String>) -> Shown<ListPage>;
@@ -356,6 +362,9 @@ engine_api! {
     fn promote(type_name: String, dev_id: String, with_dependencies: bool) -> PromotionReport;
     /// Finish a plan left `applying`, with its own client token.
     fn resume_plan(plan_id: String) -> ApplyOutcome;
+    /// In an `aws-enforced` environment: the approver's AWS MFA code opens
+    /// the approval role's session for this plan, which applies it.
+    fn approve_mfa(approval_id: String, code: String, note: Option<String>) -> MfaApproval;
 }
 
 /// The engine in this process is the API's first implementation: each
@@ -367,6 +376,23 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     }
     fn doctor(&self, caller: &Caller) -> Result<DoctorReport, EngineError> {
         Ok(self.doctor_report(caller))
+    }
+    fn iam_templates(
+        &self,
+        _: &Caller,
+        env: String,
+        agent_role: Option<String>,
+        approver_arn: Option<String>,
+    ) -> Result<IamTemplates, EngineError> {
+        Engine::iam_templates(self, &env, agent_role.as_deref(), approver_arn.as_deref())
+    }
+    fn cloudtrail_check(
+        &self,
+        _: &Caller,
+        env: String,
+        days: u32,
+    ) -> Result<TrailReport, EngineError> {
+        Engine::cloudtrail_check(self, &env, days)
     }
     fn environments(&self, _: &Caller) -> Result<Vec<EnvReport>, EngineError> {
         Ok(Engine::environments(self))
@@ -671,6 +697,16 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         progress: &mut dyn FnMut(&ProgressEvent),
     ) -> Result<ApplyOutcome, EngineError> {
         Engine::resume(self, &plan_id, &self.requester(caller), progress)
+    }
+    fn approve_mfa(
+        &self,
+        caller: &Caller,
+        approval_id: String,
+        code: String,
+        note: Option<String>,
+        progress: &mut dyn FnMut(&ProgressEvent),
+    ) -> Result<MfaApproval, EngineError> {
+        Engine::approve_mfa(self, &approval_id, caller, &code, note.as_deref(), progress)
     }
     fn promote(
         &self,

@@ -722,9 +722,13 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         if spent {
             return self.retried(&plan, tool, actor, progress);
         }
-        self.apply_guarded(&plan.id, actor, progress, &mut |_| {
-            self.spend(&scanned, tool)
-        })
+        self.apply_guarded(
+            &plan.id,
+            actor,
+            progress,
+            &mut |_| self.spend(&scanned, tool),
+            None,
+        )
     }
 
     /// The same mutation again with tokens an apply already spent: the
@@ -751,7 +755,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     json!({"tool": tool, "status": plan.status.as_str()}),
                 );
                 self.store.append_audit(&[rec])?;
-                self.apply_guarded(&plan.id, actor, progress, &mut |_| Ok(()))
+                self.apply_guarded(&plan.id, actor, progress, &mut |_| Ok(()), None)
             }
             PlanStatus::Failed => Err(refuse(format!(
                 "plan {} was applied with these tokens and failed ({}): the cloud changed nothing for it; start again from generate_infrastructure_code if the change is still wanted",

@@ -115,6 +115,23 @@ pub struct RawEnvironment {
     /// The AWS account the environment is pinned to (12 digits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// `[environments.X.approval]`: the MFA-gated role a person's AWS MFA
+    /// code unlocks for one plan (the `aws-enforced` level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<RawApprovalRole>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApprovalRole {
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub role_arn: String,
+    /// The approver's MFA device, `arn:aws:iam::ACCOUNT:mfa/NAME`.
+    pub mfa_serial: String,
+    /// The approver's own profile, which asks STS for the session (the
+    /// environment's profile when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -275,6 +292,7 @@ impl RawConfig {
             security_scanning: true,
             tag_value: Some(tag.to_string()),
             account_id: None,
+            approval: None,
         };
         let mut environments = BTreeMap::new();
         environments.insert("dev".to_string(), env("dev", false, "development"));
@@ -324,6 +342,74 @@ fn iam_prefix_for(project: &str, prefix: &str) -> String {
             .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
             .unwrap_or_default()
     }
+}
+
+/// An environment's approval role, checked: AWS ARNs of a role and an MFA
+/// device, on an AWS environment, in its pinned account.
+fn approval_role(
+    env: &str,
+    e: &RawEnvironment,
+    r: &RawApprovalRole,
+) -> Result<infraguard_core::env::ApprovalRole, EngineError> {
+    let key = format!("environments.{env}.approval");
+    let arn_of = |value: &str, kind: &str| -> Option<String> {
+        // arn:aws:iam::ACCOUNT:KIND/NAME (partitions aws, aws-cn, aws-us-gov).
+        let parts: Vec<&str> = value.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && infraguard_core::env::is_account_id(parts[4])
+            && parts[5]
+                .strip_prefix(kind)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|name| !name.is_empty() && !name.ends_with('/'));
+        ok.then(|| parts[4].to_string())
+    };
+    if e.backend != Backend::Aws {
+        return Err(bad(
+            &key,
+            format!(
+                "is set but `{env}` runs on the {} backend: an approval role needs `backend = \"aws\"` (AWS STS checks the MFA code)",
+                e.backend.as_str()
+            ),
+        ));
+    }
+    let role_account = arn_of(&r.role_arn, "role").ok_or_else(|| {
+        bad(
+            &format!("{key}.role_arn"),
+            format!(
+                "= `{}` is not an IAM role ARN: use arn:aws:iam::ACCOUNT:role/NAME",
+                r.role_arn
+            ),
+        )
+    })?;
+    arn_of(&r.mfa_serial, "mfa").ok_or_else(|| {
+        bad(
+            &format!("{key}.mfa_serial"),
+            format!(
+                "= `{}` is not an MFA device ARN: use arn:aws:iam::ACCOUNT:mfa/NAME (IAM → your user → Security credentials)",
+                r.mfa_serial
+            ),
+        )
+    })?;
+    if let Some(pinned) = &e.account_id
+        && *pinned != role_account
+    {
+        return Err(bad(
+            &format!("{key}.role_arn"),
+            format!(
+                "= `{}` is in account {role_account}, but `{env}` is pinned to account {pinned}: the approval role must be in the environment's own account",
+                r.role_arn
+            ),
+        ));
+    }
+    Ok(infraguard_core::env::ApprovalRole {
+        role_arn: r.role_arn.clone(),
+        mfa_serial: r.mfa_serial.clone(),
+        profile: r.profile.clone(),
+    })
 }
 
 fn valid_prefix(p: &str) -> bool {
@@ -478,6 +564,10 @@ impl ProjectConfig {
                     format!("= `{a}` is not an AWS account id (12 digits, e.g. \"123456789012\")"),
                 ));
             }
+            let approval_role = match &e.approval {
+                None => None,
+                Some(r) => Some(approval_role(name, e, r)?),
+            };
             environments.push(Environment {
                 name: name.clone(),
                 tag_value,
@@ -487,6 +577,7 @@ impl ProjectConfig {
                 read_only,
                 scanning: scanning_override.unwrap_or(e.security_scanning),
                 account_id: e.account_id.clone(),
+                approval_role,
             });
         }
         if profile_override.is_some() {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use infraguard_core::Finding;
+use infraguard_core::account::Account;
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::audit::{AuditEntry, AuditRecord};
 use infraguard_core::clock::Clock;
@@ -172,6 +173,9 @@ pub struct Engine<C: Cloud, S: Store> {
     /// The approval page's URL for a pending approval, when the hosting
     /// process serves pages.
     pub(crate) page_urls: Option<PageUrls>,
+    /// The account-level AWS calls of each AWS environment (STS, IAM,
+    /// CloudTrail), as the approver's credentials make them.
+    pub(crate) accounts: BTreeMap<String, Arc<dyn Account>>,
 }
 
 /// Makes the one-time approval page URL of a pending approval.
@@ -214,6 +218,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             factors: None,
             host_uid: None,
             page_urls: None,
+            accounts: BTreeMap::new(),
         })
     }
 
@@ -249,6 +254,21 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self
     }
 
+    /// `env`'s account calls (STS for MFA sessions, IAM for doctor,
+    /// CloudTrail for the audit cross-check).
+    pub fn with_account(mut self, env: &str, account: Arc<dyn Account>) -> Self {
+        self.accounts.insert(env.to_string(), account);
+        self
+    }
+
+    pub(crate) fn account(&self, env: &str) -> Result<&dyn Account, EngineError> {
+        self.accounts.get(env).map(|a| a.as_ref()).ok_or_else(|| {
+            EngineError::Config(format!(
+                "no AWS account connection was opened for `{env}`: it needs `backend = \"aws\"`"
+            ))
+        })
+    }
+
     /// The hosting process serves approval pages; `urls` makes one's URL.
     pub fn with_page_urls(mut self, urls: PageUrls) -> Self {
         self.page_urls = Some(urls);
@@ -269,6 +289,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
 
     pub fn level(&self) -> Level {
         self.level
+    }
+
+    /// The level `env`'s approvals are held to: `aws-enforced` where it has
+    /// an approval role (AWS checks the MFA code), else the engine's own.
+    /// `doctor` checks that AWS really refuses the agent's writes there.
+    pub fn level_of(&self, env: &str) -> Level {
+        match self.config.environment(env) {
+            Ok(e) if e.approval_role.is_some() => Level::AwsEnforced,
+            _ => self.level,
+        }
     }
 
     /// The actor the audit log names for a caller: never a human.
@@ -1384,7 +1414,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
 
     // ----- deciding ------------------------------------------------------
 
-    fn decidable(&self, approval_id: &str) -> Result<(Approval, Plan), EngineError> {
+    pub(crate) fn decidable(&self, approval_id: &str) -> Result<(Approval, Plan), EngineError> {
         let a = self
             .store
             .approval(approval_id)?
@@ -1446,7 +1476,21 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             self.store.append_audit(&[rec])?;
             Err(err)
         };
-        let actor = match (self.level, proof, &self.factors) {
+        let level = match self.store.approval(approval_id)? {
+            Some(a) => self.level_of(&a.env),
+            None => self.level,
+        };
+        let actor = match (level, proof, &self.factors) {
+            (Level::AwsEnforced, Proof::Code { .. }, _) => {
+                let why = crate::mfa::needs_mfa(self, approval_id);
+                return refuse(
+                    why.clone(),
+                    EngineError::ApprovalRefused {
+                        id: approval_id.into(),
+                        reason: why,
+                    },
+                );
+            }
             (Level::Advisory, Proof::Confirmation { how }, _) => {
                 Actor::unverified(&caller.name, &format!("{} ({how})", caller.channel_label()))
             }
@@ -1461,10 +1505,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 );
             }
             (_, Proof::Confirmation { how }, _) => {
-                let why = format!(
-                    "a confirmation ({how}) proves nothing here: this project is {}, and only an enrolled approver's code approves (`infraguard approve {approval_id}` asks for it, or the approval page)",
-                    self.level
-                );
+                let why = if level == Level::AwsEnforced {
+                    format!(
+                        "a confirmation ({how}) proves nothing here: {}",
+                        crate::mfa::needs_mfa(self, approval_id)
+                    )
+                } else {
+                    format!(
+                        "a confirmation ({how}) proves nothing here: this project is {level}, and only an enrolled approver's code approves (`infraguard approve {approval_id}` asks for it, or the approval page)"
+                    )
+                };
                 return refuse(
                     why.clone(),
                     EngineError::NotHuman {
@@ -1518,7 +1568,12 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 
     /// Refuse (and audit) granting an approval whose time ran out.
-    fn refuse_expired(&self, a: &Approval, plan: &Plan, actor: &Actor) -> Result<(), EngineError> {
+    pub(crate) fn refuse_expired(
+        &self,
+        a: &Approval,
+        plan: &Plan,
+        actor: &Actor,
+    ) -> Result<(), EngineError> {
         let Some(at) = self.expired(a) else {
             return Ok(());
         };
@@ -1542,7 +1597,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         })
     }
 
-    fn decide(
+    pub(crate) fn decide(
         &self,
         approval_id: &str,
         actor: &Actor,
@@ -1652,7 +1707,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
 
     /// Recompute a plan's content hash: a plan edited in the store after it
     /// was made is not applied.
-    fn check_integrity(&self, plan: &Plan) -> Result<(), EngineError> {
+    pub(crate) fn check_integrity(&self, plan: &Plan) -> Result<(), EngineError> {
         let actual = self.content_hash_of(plan);
         if actual != plan.content_hash {
             return Err(EngineError::Tampered {
@@ -1673,7 +1728,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         actor: &Actor,
         progress: &mut dyn FnMut(&ProgressEvent),
     ) -> Result<ApplyOutcome, EngineError> {
-        self.apply_guarded(plan_id, actor, progress, &mut |_| Ok(()))
+        self.apply_guarded(plan_id, actor, progress, &mut |_| Ok(()), None)
     }
 
     /// Finish a plan whose apply was cut short (left `applying`: the
@@ -1702,19 +1757,22 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             json!({"status": plan.status.as_str()}),
         );
         self.store.append_audit(&[rec])?;
-        self.apply_guarded(plan_id, actor, progress, &mut |_| Ok(()))
+        self.apply_guarded(plan_id, actor, progress, &mut |_| Ok(()), None)
     }
 
     /// `apply`, with `before_send` run once the gate has let the plan
     /// through and before the cloud is called (the token chain spends its
     /// token there, so a refused apply leaves the token usable for the retry
-    /// after a human's approval).
+    /// after a human's approval). `session` is the approver's MFA session
+    /// in an `aws-enforced` environment: its writes go there, and without
+    /// one they are refused before any call.
     pub(crate) fn apply_guarded(
         &self,
         plan_id: &str,
         actor: &Actor,
         progress: &mut dyn FnMut(&ProgressEvent),
         before_send: &mut dyn FnMut(&Plan) -> Result<(), EngineError>,
+        session: Option<&dyn Cloud>,
     ) -> Result<ApplyOutcome, EngineError> {
         let mut plan = self.load_plan(plan_id)?;
         if plan.status == PlanStatus::Applied {
@@ -1875,8 +1933,35 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 reasons,
             });
         }
+        if let (Some(role), None) = (&env.approval_role, session) {
+            let approval = self.store.approval_for_plan(&plan.id)?;
+            let reasons = vec![format!(
+                "`{}` is aws-enforced: its writes are made only with the approval role {}, which AWS unlocks with the approver's MFA code; the approver runs `infraguard approve {}` (or opens the approval page) and gives the code of {}",
+                env.name,
+                role.role_arn,
+                approval
+                    .as_ref()
+                    .map(|a| a.id.as_str())
+                    .unwrap_or("APPROVAL_ID"),
+                role.mfa_serial
+            )];
+            let rec = self.record(
+                actor,
+                "apply.refused",
+                Some(&env.name),
+                Some(&plan),
+                "needs_mfa_session",
+                json!({"reasons": reasons}),
+            );
+            self.store.append_audit(&[rec])?;
+            return Ok(ApplyOutcome::Refused {
+                plan: Box::new(Shown::new(plan.clone())),
+                reasons,
+            });
+        }
         before_send(&plan)?;
-        let cloud = self.cloud(&env.name)?;
+        let own: &dyn Cloud = self.cloud(&env.name)?;
+        let cloud = session.unwrap_or(own);
         // Derived from the plan, so a retry after a crash re-sends the same
         // token and the cloud does not act twice.
         let client_token = format!("infraguard-{}", plan.id);
@@ -1997,7 +2082,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
 
     fn wait(
         &self,
-        cloud: &C,
+        cloud: &dyn Cloud,
         first: ProgressEvent,
         progress: &mut dyn FnMut(&ProgressEvent),
     ) -> Result<ProgressEvent, CloudError> {

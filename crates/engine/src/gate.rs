@@ -101,6 +101,7 @@ mod tests {
             name: if read_only { "prod" } else { "dev" }.into(),
             tag_value: "x".into(),
             account_id: None,
+            approval_role: None,
             backend: Backend::Local,
             profile: None,
             region: "us-east-1".into(),

@@ -18,9 +18,12 @@
 //! - [`seal`]: the same secrets encrypted at rest in `state.db`.
 //! - [`api`]: [`EngineApi`], the one API every surface calls, in process or over the guard's socket.
 //! - [`doctor`]: the level each environment runs at, and why.
+//! - [`mfa`]: approvals in `aws-enforced` environments: an AWS MFA session for one plan.
+//! - [`session_policy`]: what an approver's MFA session may do: one plan.
 //! - [`actor`]: who asks and who decides, as the audit log names them.
 //! - [`promote`]: dev → prod promotion ([`Engine::promote`]).
 //! - [`sync`]: the dev/prod sync groups ([`Engine::sync_status`]).
+//! - [`trail`]: CloudTrail's write events matched to the audit ([`Engine::cloudtrail_check`]).
 //! - [`drift`]: dev/prod and applied/live drift, and the deployment
 //!   preflight ([`Engine::drift`], [`Engine::preflight`]).
 //!
@@ -43,14 +46,17 @@ pub mod explain;
 pub mod gate;
 pub mod hash;
 pub mod iam;
+pub mod mfa;
 pub mod policy;
 pub mod promote;
 pub mod redact;
 pub mod seal;
 pub mod served;
+pub mod session_policy;
 pub mod store;
 pub mod sync;
 pub mod tags;
+pub mod trail;
 
 pub use actor::{Actor, ActorKind};
 pub use api::{
@@ -62,6 +68,7 @@ pub use doctor::{DoctorReport, EnvLevel};
 pub use drift::{DriftReport, PreflightReport};
 pub use engine::{ApplyOutcome, Engine, EnvReport, PageUrls, PlanRequest, PlanState, PollPolicy};
 pub use error::{EngineError, ErrorKind};
+pub use mfa::MfaApproval;
 pub use promote::{PromotionReport, PromotionState};
 pub use store::SqliteStore;
 pub use sync::SyncReport;

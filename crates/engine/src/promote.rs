@@ -1761,6 +1761,7 @@ mod tests {
             name: name.into(),
             tag_value: tag.into(),
             account_id: None,
+            approval_role: None,
             backend: Backend::Local,
             profile: None,
             region: "us-east-1".into(),

@@ -181,6 +181,8 @@ fn view(level: &str, expires_at: OffsetDateTime) -> ApprovalView {
                 .unwrap_or_else(|_| expires_at.to_string()),
         ),
         level: level.to_owned(),
+        mfa_serial: (level == "aws-enforced")
+            .then(|| "arn:aws:iam::222222222222:mfa/alice".to_owned()),
     }
 }
 

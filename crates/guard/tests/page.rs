@@ -110,6 +110,7 @@ fn view() -> ApprovalView {
         diff: Some("- /VersioningConfiguration/Status: Suspended\n+ /VersioningConfiguration/Status: Enabled".to_owned()),
         expires_at: None,
         level: "guarded".to_owned(),
+        mfa_serial: None,
     }
 }
 

@@ -127,6 +127,15 @@ impl InfraguardServer {
     /// did not name is taken at the strictest level, so the server never
     /// offers a confirmation where only a code can approve.
     pub fn level_of(&self, env: &str) -> Level {
+        // An approval role makes an approval an AWS MFA session, whatever
+        // the doctor could prove of the rest.
+        if self
+            .config
+            .environment(env)
+            .is_ok_and(|e| e.approval_role.is_some())
+        {
+            return Level::AwsEnforced;
+        }
         self.levels
             .iter()
             .find(|l| l.name == env)

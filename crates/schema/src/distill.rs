@@ -5,7 +5,7 @@
 //! the rest of infraguard works with. Nested structure stays in the document
 //! and is used by [`crate::validate`].
 
-use infraguard_core::{ResourceSchema, ResourceType, TagStyle};
+use infraguard_core::{Handlers, ResourceSchema, ResourceType, TagStyle};
 use serde_json::{Map, Value};
 
 use crate::SchemaError;
@@ -132,8 +132,37 @@ pub fn schema_from_document(document: &Value) -> Result<ResourceSchema, SchemaEr
             .and_then(Value::as_bool)
             .unwrap_or(true),
         name_property: name_property(type_name.as_str(), properties),
+        handlers: handlers(document),
         type_name,
     })
+}
+
+/// The `permissions` of one handler (`create`, `read`, `update`, `delete`,
+/// `list`) of a schema document; none when it is missing or malformed.
+pub fn handler_permissions(document: &Value, handler: &str) -> Vec<String> {
+    document
+        .pointer(&format!("/handlers/{handler}/permissions"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `permissions` of each handler the schema declares; a handler or
+/// list that is missing or malformed gives no permissions.
+fn handlers(document: &Value) -> Handlers {
+    let of = |op: &str| handler_permissions(document, op);
+    Handlers {
+        create: of("create"),
+        read: of("read"),
+        update: of("update"),
+        delete: of("delete"),
+        list: of("list"),
+    }
 }
 
 /// `/properties/BucketName` → `/BucketName`. Pointers outside `/properties`

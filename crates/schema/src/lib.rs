@@ -32,7 +32,7 @@ mod suggest;
 mod validate;
 
 pub use catalog::Catalog;
-pub use distill::schema_from_document;
+pub use distill::{handler_permissions, schema_from_document};
 pub use error::SchemaError;
 pub use validate::{PropertyProblem, validate_create, validate_state};
 

@@ -18,6 +18,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Result;
 use infraguard_core::approval::{Approval, ApprovalStatus};
+use infraguard_core::env::ApprovalRole;
 use infraguard_engine::{Level, Proof};
 
 use crate::args::{ApprovalsArgs, ApproveArgs, Cli, DecideArgs, Output};
@@ -137,6 +138,9 @@ fn describe(a: &Approval) -> String {
 pub fn approve(cli: &Cli, args: &ApproveArgs) -> Result<i32> {
     let id = &args.decide.approval_id;
     let p = project::open(cli.directory.as_deref())?;
+    if let Some(role) = approval_role(&p, id)? {
+        return approve_with_mfa(cli, args, &p, &role);
+    }
     let a = pending(&p, id)?;
     let (proof, unverified) = if wants_code(&p, &a.env)? {
         eprint!("{}", describe(&a));
@@ -200,6 +204,70 @@ pub fn approve(cli: &Cli, args: &ApproveArgs) -> Result<i32> {
         );
     }
     Ok(exit::OK)
+}
+
+/// The approval role of the approval's environment, when it has one
+/// (`aws-enforced`): the approval is then an AWS MFA session.
+fn approval_role(p: &Opened, id: &str) -> Result<Option<ApprovalRole>> {
+    let Some(a) = p
+        .api
+        .approvals(&p.caller, None)?
+        .into_iter()
+        .find(|a| a.id == id)
+    else {
+        return Ok(None);
+    };
+    let config = p.api.config(&p.caller)?;
+    Ok(config
+        .environments
+        .iter()
+        .find(|e| e.name == a.env)
+        .and_then(|e| e.approval_role.clone()))
+}
+
+/// `aws-enforced`: the approver's AWS MFA code opens the approval role's
+/// session for this one plan, which the engine applies with it here and
+/// then drops. A wrong code is AWS STS's `AccessDenied`.
+fn approve_with_mfa(cli: &Cli, args: &ApproveArgs, p: &Opened, role: &ApprovalRole) -> Result<i32> {
+    let id = &args.decide.approval_id;
+    if let Some(a) = p
+        .api
+        .approvals(&p.caller, None)?
+        .iter()
+        .find(|a| &a.id == id)
+    {
+        eprint!("{}", describe(a));
+    }
+    eprintln!(
+        "AWS checks this approval: your MFA code unlocks {} for this plan only (15 minutes, CloudTrail session infraguard-plan-…).",
+        role.role_arn
+    );
+    let Some(code) = read_code(&format!("AWS MFA code of {}: ", role.mfa_serial))? else {
+        return Err(Refused(format!(
+            "not approved: no code was given (the 6-digit code of {} approves {id} here). Nothing changed.",
+            role.mfa_serial
+        ))
+        .into());
+    };
+    let mut progress = super::plan::progress_printer();
+    let done = p.api.approve_mfa(
+        &p.caller,
+        id.clone(),
+        code,
+        args.decide.note.clone(),
+        &mut progress,
+    )?;
+    if cli.output == Output::Json {
+        println!("{}", render::json(&done));
+    } else {
+        println!(
+            "✅ approved {} by {} with an AWS MFA session ({}); applying with that session:",
+            done.approval.id,
+            done.approval.decided_by.as_deref().unwrap_or("?"),
+            done.session_name
+        );
+    }
+    Ok(super::plan::report_outcome(cli, &done.outcome))
 }
 
 /// Ask the person at the terminal for `yes`.

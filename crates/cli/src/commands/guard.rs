@@ -595,8 +595,11 @@ fn uninstall(a: &UninstallArgs) -> Result<i32> {
 }
 
 /// `infraguard doctor`: the level of each environment, why, and what would raise it.
-pub fn doctor(cli: &Cli) -> Result<i32> {
+pub fn doctor(cli: &Cli, args: &crate::args::DoctorArgs) -> Result<i32> {
     let opened = project::open(cli.directory.as_deref())?;
+    if args.iam_templates {
+        return iam_templates(cli, &opened, args);
+    }
     let report = opened.api.doctor(&opened.caller)?;
     if cli.output == Output::Json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -613,6 +616,64 @@ pub fn doctor(cli: &Cli) -> Result<i32> {
     }
     for n in &report.notes {
         println!("note: {n}");
+    }
+    Ok(exit::OK)
+}
+
+/// `doctor --iam-templates`: per AWS environment, the agent's read-only
+/// policy and the MFA-gated approval role, as CloudFormation templates.
+fn iam_templates(cli: &Cli, p: &project::Opened, args: &crate::args::DoctorArgs) -> Result<i32> {
+    let config = p.api.config(&p.caller)?;
+    let envs: Vec<String> = match &args.env {
+        Some(e) => vec![e.clone()],
+        None => config
+            .environments
+            .iter()
+            .filter(|e| e.backend == infraguard_core::Backend::Aws)
+            .map(|e| e.name.clone())
+            .collect(),
+    };
+    if envs.is_empty() {
+        return Err(crate::exit::BadInput(
+            "no environment runs on AWS (`backend = \"aws\"`): the templates are for AWS accounts; name one with --env".into(),
+        )
+        .into());
+    }
+    let mut all = Vec::new();
+    for env in envs {
+        all.push(p.api.iam_templates(
+            &p.caller,
+            env,
+            args.agent_role.clone(),
+            args.approver_arn.clone(),
+        )?);
+    }
+    if cli.output == Output::Json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(exit::OK);
+    }
+    for t in &all {
+        for (what, doc, logical) in [
+            (
+                "the agent's read-only policy",
+                &t.agent_read_only,
+                "AgentReadOnly",
+            ),
+            (
+                "the MFA-gated approval role",
+                &t.approval_role,
+                "ApprovalRole",
+            ),
+        ] {
+            let r = &doc["Resources"][logical];
+            println!(
+                "# {}: {what} (apply with: infraguard plan --env {} --type {} --properties @FILE, FILE holding \"Properties\")",
+                t.env,
+                t.env,
+                r["Type"].as_str().unwrap_or("?")
+            );
+            println!("{}", serde_json::to_string_pretty(doc)?);
+        }
     }
     Ok(exit::OK)
 }

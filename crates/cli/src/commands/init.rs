@@ -81,7 +81,10 @@ pub fn write_project(dir: &Path, project: &str, prefix: &str, backend: Backend) 
             .into());
         }
     }
-    let raw = RawConfig::new_project(project.trim(), prefix, backend);
+    let mut raw = RawConfig::new_project(project.trim(), prefix, backend);
+    if backend == Backend::Aws {
+        pin_accounts(&mut raw);
+    }
     let header = "# infraguard project configuration. Environment variables AWS_PROFILE, AWS_REGION,\n\
 # SECURITY_SCANNING and INFRAGUARD_READONLY override it for one process.\n\n";
     let config_path = dir.join(CONFIG_FILE);
@@ -96,6 +99,44 @@ pub fn write_project(dir: &Path, project: &str, prefix: &str, backend: Backend) 
     project::private_file(&ignore)?;
     std::fs::write(&ignore, "*\n").context("cannot write .infraguard/.gitignore")?;
     Ok(config_path)
+}
+
+/// Pin each AWS environment to the account its profile signs in to (STS
+/// `GetCallerIdentity`). An environment whose account cannot be read is
+/// left unpinned, with a note saying how to pin it by hand.
+fn pin_accounts(raw: &mut RawConfig) {
+    for (name, e) in raw.environments.iter_mut() {
+        let env = infraguard_core::Environment {
+            name: name.clone(),
+            tag_value: e.tag_value.clone().unwrap_or_default(),
+            backend: Backend::Aws,
+            profile: e.profile.clone(),
+            region: e.region.clone(),
+            read_only: e.read_only,
+            scanning: e.security_scanning,
+            account_id: None,
+            approval_role: None,
+        };
+        let who = infraguard_cloud_aws::AwsCloud::connect(&env)
+            .and_then(|c| infraguard_core::Cloud::identity(&c));
+        match who {
+            Ok(id) if infraguard_core::env::is_account_id(&id.account_id) => {
+                eprintln!(
+                    "  {name}: pinned to AWS account {} ({})",
+                    id.account_id, id.arn
+                );
+                e.account_id = Some(id.account_id);
+            }
+            Ok(id) => eprintln!(
+                "  {name}: STS answered account `{}`, which is no account id; set `account_id` under [environments.{name}] by hand",
+                id.account_id
+            ),
+            Err(err) => eprintln!(
+                "  {name}: not pinned: the account of profile `{}` could not be read ({err}); set `account_id = \"123456789012\"` under [environments.{name}] once it can, so that no other account's credentials act for {name}",
+                e.profile.as_deref().unwrap_or("default")
+            ),
+        }
+    }
 }
 
 pub fn run(dir: Option<&Path>, args: &InitArgs, output: Output) -> Result<i32> {

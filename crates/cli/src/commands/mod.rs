@@ -48,7 +48,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         Command::Import(a) => plan::import(cli, a),
         Command::Iam(a) => iam::run(cli, a),
         Command::Cloud(c) => cloud::run(dir, c),
-        Command::Doctor => guard::doctor(cli),
+        Command::Doctor(a) => guard::doctor(cli, a),
         Command::Guard(c) => guard::run(cli, c),
         Command::Serve(a) => serve::run(dir, a),
         Command::Scan(a) => scan::run(a, &mut crate::output::stdout()),
@@ -216,6 +216,70 @@ fn audit(cli: &Cli, command: Option<&AuditCommand>) -> Result<i32> {
                 }
             }
             Ok(if v.ok { exit::OK } else { exit::FAILURE })
+        }
+        Some(AuditCommand::Cloudtrail { env, days }) => {
+            let r = p.api.cloudtrail_check(&p.caller, env.clone(), *days)?;
+            if cli.output == Output::Json {
+                out(&render::json(&r))?;
+            } else {
+                out(&format!(
+                    "CloudTrail, {}, last {} days: {} write events, {} by infraguard plans, {} outside infraguard, {} refused by AWS",
+                    r.env,
+                    r.days,
+                    r.events,
+                    r.matched.len(),
+                    r.outside.len(),
+                    r.refused.len()
+                ))?;
+                let who = |e: &infraguard_core::TrailEvent| {
+                    e.username
+                        .clone()
+                        .or_else(|| e.principal.clone())
+                        .unwrap_or_else(|| "?".into())
+                };
+                let what = |e: &infraguard_core::TrailEvent| {
+                    e.resources
+                        .iter()
+                        .map(|(t, n)| format!("{t} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                for e in &r.outside {
+                    out(&format!(
+                        "   ⚠ outside infraguard: {} {} {} by {} ({})",
+                        e.time,
+                        e.name,
+                        what(e),
+                        who(e),
+                        e.id
+                    ))?;
+                }
+                for e in &r.refused {
+                    out(&format!(
+                        "   ⛔ refused by AWS ({}): {} {} {} by {}",
+                        e.error_code.as_deref().unwrap_or("?"),
+                        e.time,
+                        e.name,
+                        what(e),
+                        who(e)
+                    ))?;
+                }
+                for m in &r.matched {
+                    out(&format!(
+                        "   ✅ {} {} {} = plan {} (by {})",
+                        m.event.time,
+                        m.event.name,
+                        what(&m.event),
+                        m.plan_id,
+                        m.by
+                    ))?;
+                }
+            }
+            Ok(if r.outside.is_empty() {
+                exit::OK
+            } else {
+                exit::FOUND
+            })
         }
         None => {
             let log = p.api.audit_log(&p.caller)?;

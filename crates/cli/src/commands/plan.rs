@@ -177,7 +177,12 @@ pub fn apply_and_report(cli: &Cli, p: &Opened, plan_id: &str) -> Result<i32> {
     if cli.output == Output::Json {
         println!("{}", render::json(&outcome));
     }
-    let code = match &outcome {
+    Ok(report_outcome(cli, &outcome))
+}
+
+/// An apply's outcome in words (table output), and its exit code.
+pub fn report_outcome(cli: &Cli, outcome: &ApplyOutcome) -> i32 {
+    match outcome {
         ApplyOutcome::Applied { plan, event } => {
             if cli.output == Output::Table {
                 println!(
@@ -224,8 +229,7 @@ pub fn apply_and_report(cli: &Cli, p: &Opened, plan_id: &str) -> Result<i32> {
             }
             exit::GATED
         }
-    };
-    Ok(code)
+    }
 }
 
 pub fn apply(cli: &Cli, plan_id: &str) -> Result<i32> {

@@ -7,6 +7,7 @@ mod harness;
 mod iam;
 mod inflight;
 mod levels;
+mod mfa;
 mod promotion;
 mod retries;
 mod secrets;

@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use infraguard_core::approval::Approval;
+use infraguard_core::env::ApprovalRole;
 use infraguard_core::plan::Plan;
 use infraguard_core::resource::Operation;
-use infraguard_engine::{Caller, EngineApi, Level, Proof};
+use infraguard_engine::{ApplyOutcome, Caller, EngineApi, Level, Proof};
 
 use super::{ApprovalView, Decision, DecisionInput, FindingView, PageBackend};
 
@@ -118,7 +119,27 @@ pub fn view_of(approval: &Approval, plan: &Plan, level: Level) -> ApprovalView {
         diff,
         expires_at: None,
         level: level.as_str().into(),
+        mfa_serial: None,
     }
+}
+
+/// The environment of an approval, if it exists.
+fn approval_env(api: &dyn EngineApi, caller: &Caller, id: &str) -> Option<String> {
+    api.approvals(caller, None)
+        .ok()?
+        .into_iter()
+        .find(|a| a.id == id)
+        .map(|a| a.env)
+}
+
+/// The approval role of `env`, when it is aws-enforced.
+fn approval_role(api: &dyn EngineApi, caller: &Caller, env: &str) -> Option<ApprovalRole> {
+    api.config(caller)
+        .ok()?
+        .environments
+        .into_iter()
+        .find(|e| e.name == env)?
+        .approval_role
 }
 
 impl PageBackend for EnginePages {
@@ -134,7 +155,12 @@ impl PageBackend for EnginePages {
         let plan = api
             .plan_by_id(&caller, approval.plan_id.clone())
             .map_err(|e| e.to_string())?;
-        Ok(view_of(&approval, &plan, self.level))
+        let mut view = view_of(&approval, &plan, self.level);
+        if let Some(role) = approval_role(api.as_ref(), &caller, &approval.env) {
+            view.level = Level::AwsEnforced.as_str().into();
+            view.mfa_serial = Some(role.mfa_serial);
+        }
+        Ok(view)
     }
 
     fn decide(&self, key: &str, input: &DecisionInput) -> Result<String, String> {
@@ -142,6 +168,35 @@ impl PageBackend for EnginePages {
         let caller = page_caller();
         let note = input.note.clone().filter(|n| !n.trim().is_empty());
         match input.decision {
+            Decision::Approve
+                if let Some(env) = approval_env(api.as_ref(), &caller, &id)
+                    && approval_role(api.as_ref(), &caller, &env).is_some() =>
+            {
+                // aws-enforced: the code goes to AWS STS, and the plan is
+                // applied here with the session it opens.
+                let code = input.code.clone().unwrap_or_default();
+                let done = api
+                    .approve_mfa(&caller, id, code, note, &mut |_| {})
+                    .map_err(|e| e.to_string())?;
+                let applied = match &done.outcome {
+                    ApplyOutcome::Applied { event, .. } => format!(
+                        "applied with that session ({})",
+                        event.identifier.as_deref().unwrap_or("done")
+                    ),
+                    ApplyOutcome::NeedsApproval { .. } => {
+                        "not applied: it still needs an approval".into()
+                    }
+                    ApplyOutcome::Refused { reasons, .. } => {
+                        format!("not applied: {}", reasons.join("; "))
+                    }
+                };
+                Ok(format!(
+                    "Approved by {} with the AWS MFA session {}; plan {} {applied}.",
+                    done.approval.decided_by.unwrap_or_default(),
+                    done.session_name,
+                    done.approval.plan_id
+                ))
+            }
             Decision::Approve => {
                 let proof = match input
                     .code

@@ -100,6 +100,10 @@ fn level_note(level: &str) -> Option<&'static str> {
              recorded as an unverified confirmation. It stops mistakes and leaves a trace; \
              it does not prove a human decided.",
         ),
+        "aws-enforced" => Some(
+            "AWS-enforced: AWS itself checks your MFA code. Approving opens a 15-minute session \
+             of the approval role that can make this one change, and applies it with that session.",
+        ),
         _ => None,
     }
 }
@@ -181,11 +185,11 @@ pub(crate) fn approval_page(view: &ApprovalView, form: &FormParts<'_>) -> String
     b.push_str("<h2>Template</h2>\n");
     let _ = writeln!(b, "<pre class=\"template\">{}</pre>", esc(&view.template));
 
-    decision_form(&mut b, form);
+    decision_form(&mut b, form, view.mfa_serial.as_deref());
     document(&format!("Approve? {}", view.summary), &b)
 }
 
-fn decision_form(b: &mut String, form: &FormParts<'_>) {
+fn decision_form(b: &mut String, form: &FormParts<'_>, mfa_serial: Option<&str>) {
     // Approve is the first submit button, so Enter in any field approves;
     // Deny skips the browser's checks of the code field (formnovalidate),
     // since denying needs no code.
@@ -197,7 +201,18 @@ fn decision_form(b: &mut String, form: &FormParts<'_>) {
         action = esc(form.action),
         csrf = esc(form.csrf),
     );
-    if form.needs_code {
+    if let Some(serial) = mfa_serial {
+        let _ = writeln!(
+            b,
+            "<div class=\"field\"><label for=\"code\">AWS MFA code</label>\
+             <span class=\"hint\" id=\"code-hint\">The 6-digit code of your MFA device {serial}. AWS STS checks it, \
+             and this one plan is applied with the 15-minute session it opens. Needed to approve, not to deny.</span>\
+             <input type=\"text\" id=\"code\" name=\"code\" class=\"code\" inputmode=\"numeric\" \
+             autocomplete=\"one-time-code\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" required autofocus \
+             aria-describedby=\"code-hint\"></div>",
+            serial = esc(serial),
+        );
+    } else if form.needs_code {
         b.push_str(
             "<div class=\"field\"><label for=\"code\">Approver code</label>\
              <span class=\"hint\" id=\"code-hint\">The 6-digit code from your authenticator. Needed to approve, not to deny.</span>\

@@ -59,6 +59,9 @@ pub struct ApprovalView {
     pub expires_at: Option<String>,
     /// `advisory`, `guarded`, `aws-enforced`: shown on the page.
     pub level: String,
+    /// `aws-enforced`: the MFA device whose code AWS STS checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_serial: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -427,7 +427,7 @@ async fn show(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> R
         &FormParts {
             action: &action,
             csrf: &entry.csrf,
-            needs_code: shared.backend.needs_code(),
+            needs_code: shared.backend.needs_code() || view.mfa_serial.is_some(),
         },
     );
     html_response(StatusCode::OK, body)
