@@ -378,3 +378,25 @@ def test_iam_templates_make_the_two_documents(stack: Stack):
     # The read-only policy passes doctor's own test: it allows no write.
     allowed = [a for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow" for a in s["Action"]]
     assert not [a for a in allowed if re.search(r":(Create|Put|Delete|Update)", a)]
+
+
+def test_init_backend_aws_pins_each_environment_to_its_profiles_account(stack: Stack):
+    stack.keys({"acme-dev": AGENT, "acme-prod": AGENT})
+    fresh = stack.root / "fresh"
+    fresh.mkdir()
+    proc = subprocess.run([stack.bin, "-C", str(fresh), "init", "--project", "Acme", "--prefix", "acme",
+                           "--backend", "aws"], capture_output=True, text=True, timeout=120, env=stack.env())
+    assert proc.returncode == 0, proc.stderr
+    text = (fresh / "infraguard.toml").read_text()
+    assert text.count(f'account_id = "{ACCOUNT}"') == 2, text
+    assert f"pinned to AWS account {ACCOUNT}" in proc.stderr
+    # A profile that cannot sign in leaves the environment unpinned, and says so.
+    stack.keys({"acme-dev": AGENT})
+    other = stack.root / "other"
+    other.mkdir()
+    proc = subprocess.run([stack.bin, "-C", str(other), "init", "--project", "Acme", "--prefix", "acme",
+                           "--backend", "aws"], capture_output=True, text=True, timeout=120, env=stack.env())
+    assert proc.returncode == 0, proc.stderr
+    text = (other / "infraguard.toml").read_text()
+    assert text.count("account_id") == 1, text
+    assert "prod: not pinned" in proc.stderr and "acme-prod" in proc.stderr
