@@ -55,6 +55,14 @@ pub fn level_words(level: Level) -> (&'static str, &'static str) {
     }
 }
 
+/// The factor that approves at `level`, as the user is asked for it.
+fn the_code(level: Level) -> &'static str {
+    match level {
+        Level::AwsEnforced => "the approver's AWS MFA code",
+        _ => "an approver's code",
+    }
+}
+
 /// What became of the question, as the engine recorded it.
 pub(super) enum HumanAnswer {
     Approved(Decision),
@@ -140,14 +148,16 @@ impl Pending {
     pub fn how(&self) -> String {
         let id = &self.approval_id;
         match (&self.page, self.level) {
-            (Some(url), _) => format!(
-                "Ask the user to open {url} and enter an approver's code, or to run `infraguard approve {id}` in the project folder (it asks for the code); `infraguard deny {id}` refuses it"
+            (Some(url), level) => format!(
+                "Ask the user to open {url} and enter {}, or to run `infraguard approve {id}` in the project folder (it asks for the code); `infraguard deny {id}` refuses it",
+                the_code(level)
             ),
             (None, Level::Advisory) => format!(
                 "Ask the user to run `infraguard approve {id}` in the project folder (or `infraguard deny {id}`)"
             ),
-            (None, _) => format!(
-                "Ask the user to run `infraguard approve {id}` in the project folder, which asks for an approver's code (or `infraguard deny {id}`)"
+            (None, level) => format!(
+                "Ask the user to run `infraguard approve {id}` in the project folder, which asks for {} (or `infraguard deny {id}`)",
+                the_code(level)
             ),
         }
     }
@@ -233,8 +243,10 @@ impl InfraguardServer {
                     .recheck(
                         approval,
                         caller,
-                        "the approval page was offered, but no approver's code has been entered yet"
-                            .into(),
+                        format!(
+                            "the approval page was offered, but {} has not been entered yet",
+                            the_code(level)
+                        ),
                     )
                     .await;
             }
@@ -338,10 +350,12 @@ impl InfraguardServer {
                 )
                 .await;
         };
+        let level = self.level_of(&approval.env);
         let message = format!(
-            "infraguard: {} needs an approver's code ({}). Open this page and enter your approver code: {url}\n\
+            "infraguard: {} needs {} ({}). Open this page and enter it: {url}\n\
              Or run `infraguard approve {id}` in the project folder. Answering here approves nothing by itself.",
             approval.summary,
+            the_code(level),
             approval.reasons.join("; "),
             id = approval.id,
         );
@@ -381,8 +395,10 @@ impl InfraguardServer {
                 self.recheck(
                     approval,
                     caller,
-                    "the approval page was shown, but no approver's code has been entered yet"
-                        .into(),
+                    format!(
+                        "the approval page was shown, but {} has not been entered yet",
+                        the_code(level)
+                    ),
                 )
                 .await
             }
