@@ -1,14 +1,16 @@
 """A loopback stand-in for the parts of AWS that no emulator has.
 
 It serves, on one 127.0.0.1 port, the calls infraguard's AWS clients make
-(aws-sdk-sts, aws-sdk-iam, aws-sdk-cloudtrail, aws-sdk-cloudcontrol and
-botocore alike) and dispatches them by wire protocol:
+(aws-sdk-sts, aws-sdk-iam, aws-sdk-cloudtrail, aws-sdk-cloudcontrol,
+aws-sdk-costexplorer and botocore alike) and dispatches them by wire protocol:
 
 - STS (awsQuery, Version 2011-06-15): GetCallerIdentity, AssumeRole (with
   MFA: RFC 6238 TOTP codes, each usable once per device);
 - IAM (awsQuery, Version 2010-05-08): GetRole, SimulatePrincipalPolicy;
 - CloudTrail (awsJson 1.1): LookupEvents, over the events this stand-in
   records for every Cloud Control call and every AssumeRole it authenticates;
+- Cost Explorer (awsJson 1.1, X-Amz-Target AWSInsightsIndexService.*):
+  GetCostAndUsage over the config's `costs` (see "Cost Explorer" below);
 - Cloud Control (awsJson 1.0): every operation is authorised here against
   the caller's effective IAM policy (identity policy AND session policy, plus
   the resource type's handler permissions for writes) and, when allowed,
@@ -41,6 +43,23 @@ marked in a comment. Choices worth knowing:
 - Cloud Control checks actions only, never resources (a simplification).
 - Every role has AWS's default MaxSessionDuration, 3600 s.
 
+Cost Explorer. Config key `costs` (optional; absent: no spend) holds the
+account's unblended cost per service per day, in USD, as decimal strings:
+    {"2025-05-01": {"Amazon Simple Storage Service": "1.23", "AWS Lambda": "0.004"}, ...}
+GetCostAndUsage sums it per period (MONTHLY: cut at month boundaries, the
+first and last period clipped to the request; DAILY: per day).
+UnblendedCost, BlendedCost and AmortizedCost are the same numbers (one
+account, no reservations or savings plans); the other AWS metrics, Filter,
+BillingViewArn, HOURLY and any GroupBy but DIMENSION/SERVICE are refused as
+ValidationException "not supported by this stand-in". Everything comes in
+one page (a NextPageToken is never issued, so any one sent is invalid).
+`Estimated` is true when a period ends after today (UTC, the stand-in's
+clock). As AWS documents, Start may not be after today; as AWS is reported
+to do, End may not be past the first day of next month; AWS's 14-month
+look-back limit is not modelled. The caller needs ce:GetCostAndUsage on
+arn:aws:ce:us-east-1:ACCOUNT:/GetCostAndUsage (the resource AWS names in
+its AccessDeniedException). Calls are logged; no CloudTrail event is kept.
+
 Run:  python tests/aws/standin.py --config CONFIG.json
       -> prints `standin listening on http://127.0.0.1:PORT`, serves until
          stdin reaches EOF or SIGTERM, exits 0.
@@ -67,7 +86,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import quote, unquote, urlsplit, parse_qsl
@@ -80,6 +100,7 @@ CLOUDCONTROL_TARGET = "CloudApiService."
 CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 # The Smithy-based SDKs (Rust) send the short form; CloudTrail takes both.
 CLOUDTRAIL_SHORT_TARGET = "CloudTrail_20131101."
+COST_EXPLORER_TARGET = "AWSInsightsIndexService."
 
 CC_READS = ("GetResource", "ListResources", "GetResourceRequestStatus", "ListResourceRequests")
 CC_WRITES = ("CreateResource", "UpdateResource", "DeleteResource", "CancelResourceRequest")
@@ -426,7 +447,7 @@ class Reply:
 @dataclass
 class Protocol:
     """How a request is framed: which service, operation and error shape."""
-    service: str          # sts | iam | cloudtrail | cloudcontrol
+    service: str          # sts | iam | cloudtrail | cloudcontrol | ce
     action: str
     style: str            # "query" or "json"
     namespace: str = ""   # XML namespace (query)
@@ -481,6 +502,9 @@ def detect_protocol(req: Request) -> Protocol:
                              content_type="application/x-amz-json-1.0")
         elif target.startswith((CLOUDTRAIL_TARGET, CLOUDTRAIL_SHORT_TARGET)):
             proto = Protocol("cloudtrail", target.rsplit(".", 1)[1], "json",
+                             content_type="application/x-amz-json-1.1")
+        elif target.startswith(COST_EXPLORER_TARGET):
+            proto = Protocol("ce", target[len(COST_EXPLORER_TARGET):], "json",
                              content_type="application/x-amz-json-1.1")
         else:
             proto = Protocol("unknown", target, "json", content_type="application/x-amz-json-1.0")
@@ -611,6 +635,7 @@ class Standin:
         self.mfa_devices: dict[str, dict] = config.get("mfa_devices", {})
         self.handler_permissions: dict[str, dict] = config.get("handler_permissions", {})
         self.backend = config.get("cloudcontrol_backend")
+        self.costs = parse_costs(config.get("costs"))
         self.started = time.time()
         self.lock = threading.Lock()
         self.sessions: dict[str, Session] = {}   # by access key id
@@ -1071,6 +1096,144 @@ class Standin:
             raise ApiError(400, "InvalidLookupAttributesException", f"Lookup attribute {key!r} is not supported.")
         return lambda item: item["event"].get(self.LOOKUP_KEYS[key]) == value
 
+    # ---- Cost Explorer -------------------------------------------------------------
+
+    def today(self) -> date:
+        """The stand-in's current date (UTC), which decides `Estimated`."""
+        return utc(time.time()).date()
+
+    def ce_get_cost_and_usage(self, call: Call, proto: Protocol) -> Reply:
+        body = proto.body
+        period = body.get("TimePeriod")
+        call.log_extra.update({"time_period": period if isinstance(period, dict) else None,
+                               "granularity": body.get("Granularity")})
+        # The resource AWS names in Cost Explorer's AccessDeniedException
+        # (and the one policies may scope ce:GetCostAndUsage to). Authorised
+        # before validation, so a refused caller learns nothing of the input.
+        resource = f"arn:aws:ce:us-east-1:{call.identity.account}:/GetCostAndUsage"
+        self.require(call, "ce:GetCostAndUsage", resource, "AccessDeniedException", 400, on=resource)
+        start, end, granularity, metrics, grouped = self.validate_cost_query(body)
+        today = self.today()
+        results = []
+        for first, stop in cost_periods(start, end, granularity):
+            by_service: dict[str, Decimal] = {}
+            for day, services in self.costs.items():
+                if first <= day < stop:
+                    for service, amount in services.items():
+                        by_service[service] = by_service.get(service, Decimal(0)) + amount
+            entry: dict[str, Any] = {"TimePeriod": {"Start": first.isoformat(), "End": stop.isoformat()}}
+            if grouped:
+                entry["Total"] = {}
+                entry["Groups"] = [{"Keys": [service], "Metrics": cost_metrics(metrics, by_service[service])}
+                                   for service in sorted(by_service)]
+            else:
+                entry["Total"] = cost_metrics(metrics, sum(by_service.values(), Decimal(0)))
+                entry["Groups"] = []
+            entry["Estimated"] = stop > today  # the period reaches today or later
+            results.append(entry)
+        result: dict[str, Any] = {}
+        if grouped:
+            result["GroupDefinitions"] = [{"Type": "DIMENSION", "Key": "SERVICE"}]
+        result["ResultsByTime"] = results
+        result["DimensionValueAttributes"] = []
+        return proto.ok(result, call.request_id)
+
+    def validate_cost_query(self, body: dict) -> tuple[date, date, str, list[str], bool]:
+        """GetCostAndUsage's input checks; returns (start, end, granularity,
+        metrics, whether grouped by SERVICE). Messages of the form "1
+        validation error detected: ..." are AWS's generic constraint wording;
+        the others are this stand-in's (AWS's are not documented)."""
+        def invalid(message: str) -> ApiError:
+            return ApiError(400, "ValidationException", message)
+
+        problems = []
+        period = body.get("TimePeriod")
+        if not isinstance(period, dict):
+            problems.append("Value null at 'timePeriod' failed to satisfy constraint: Member must not be null")
+            period = {}
+        else:
+            for name in ("Start", "End"):
+                value = period.get(name)
+                member = f"timePeriod.{name.lower()}"
+                if value is None:
+                    problems.append(f"Value null at '{member}' failed to satisfy constraint: Member must not be null")
+                elif not isinstance(value, str) or len(value) > 40 or not CE_DATE_RE.fullmatch(value):
+                    problems.append(f"Value '{value}' at '{member}' failed to satisfy constraint: Member must "
+                                    f"satisfy regular expression pattern: {CE_DATE_RE.pattern}")
+        granularity = body.get("Granularity")
+        if granularity is None:
+            problems.append("Value null at 'granularity' failed to satisfy constraint: Member must not be null")
+        elif granularity not in ("DAILY", "MONTHLY", "HOURLY"):
+            problems.append(f"Value '{granularity}' at 'granularity' failed to satisfy constraint: Member must "
+                            "satisfy enum value set: [DAILY, MONTHLY, HOURLY]")
+        metrics = body.get("Metrics")
+        if metrics is None:
+            problems.append("Value null at 'metrics' failed to satisfy constraint: Member must not be null")
+        if problems:
+            count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
+            raise invalid(count + "; ".join(problems))
+
+        dates = []
+        for name in ("Start", "End"):
+            value = period[name]
+            if "T" in value:
+                raise invalid(f"Time of day in TimePeriod.{name} '{value}' (hourly data) is not supported "
+                              "by this stand-in")
+            try:
+                dates.append(date.fromisoformat(value))
+            except ValueError:
+                raise invalid(f"Invalid date '{value}' for TimePeriod.{name}: not a calendar date "
+                              "(expected YYYY-MM-DD)") from None
+        start, end = dates
+        if start >= end:
+            raise invalid("Start date (and hour) should be before end date (and hour)")  # AWS's wording
+        today = self.today()
+        if start > today:
+            # AWS documents "The start date must be equal to or no later than
+            # the current date to avoid a validation error."
+            raise invalid(f"Start date '{start.isoformat()}' is after the current date '{today.isoformat()}'")
+        if end > first_of_next_month(today):
+            raise invalid("end date past the beginning of next month")  # AWS's reported wording
+        if granularity == "HOURLY":
+            raise invalid("Granularity HOURLY is not supported by this stand-in")
+
+        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+            raise invalid("Metrics must be a list of metric names")
+        if not metrics:
+            raise invalid("Metrics must not be empty: name at least one of " + ", ".join(CE_METRICS))
+        for name in metrics:
+            if name in CE_UNMODELLED_METRICS:
+                raise invalid(f"Metric {name} is not supported by this stand-in (it serves "
+                              f"{', '.join(CE_METRICS)})")
+            if name not in CE_METRICS:
+                raise invalid(f"Invalid metric '{name}': valid metrics are "
+                              + ", ".join(sorted(CE_METRICS + CE_UNMODELLED_METRICS)))
+
+        group_by = body.get("GroupBy")
+        if group_by in (None, []):
+            grouped = False
+        else:
+            if not isinstance(group_by, list) or not all(isinstance(g, dict) for g in group_by):
+                raise invalid("GroupBy must be a list of group definitions")
+            for i, g in enumerate(group_by, 1):
+                if g.get("Type") not in CE_GROUP_TYPES:
+                    raise invalid(f"1 validation error detected: Value '{g.get('Type')}' at "
+                                  f"'groupBy.{i}.member.type' failed to satisfy constraint: Member must "
+                                  f"satisfy enum value set: [{', '.join(CE_GROUP_TYPES)}]")
+            if len(group_by) > 2:
+                raise invalid("You can group by at most two group definitions")
+            if len(group_by) != 1 or (group_by[0].get("Type"), group_by[0].get("Key")) != ("DIMENSION", "SERVICE"):
+                shown = ", ".join(f"{g.get('Type')}/{g.get('Key')}" for g in group_by)
+                raise invalid(f"GroupBy {shown} is not supported by this stand-in (only one DIMENSION/SERVICE)")
+            grouped = True
+        for name in ("Filter", "BillingViewArn"):
+            if body.get(name) not in (None, {}, ""):
+                raise invalid(f"{name} is not supported by this stand-in")
+        if body.get("NextPageToken"):
+            # Every reply is one page: no token was ever issued.
+            raise ApiError(400, "InvalidNextTokenException", "Invalid NextPageToken")
+        return start, end, granularity, list(dict.fromkeys(metrics)), grouped
+
     # ---- Cloud Control -------------------------------------------------------------
 
     def cloudcontrol(self, call: Call, proto: Protocol) -> Reply:
@@ -1148,12 +1311,79 @@ def parse_time(value: Any) -> float | None:
         raise ApiError(400, "InvalidTimeRangeException", f"Invalid timestamp {value!r}.") from None
 
 
+# Cost Explorer ------------------------------------------------------------
+
+CE_METRICS = ("UnblendedCost", "BlendedCost", "AmortizedCost")
+CE_UNMODELLED_METRICS = ("NetUnblendedCost", "NetAmortizedCost", "UsageQuantity", "NormalizedUsageAmount")
+CE_GROUP_TYPES = ("DIMENSION", "TAG", "COST_CATEGORY", "PRODUCT_ATTRIBUTE")
+# The YearMonthDay pattern of Cost Explorer's API model.
+CE_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}:\d{2}Z)?")
+DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_costs(raw: Any) -> dict[date, dict[str, Decimal]]:
+    """The config's `costs`: {"YYYY-MM-DD": {service: "decimal USD"}}; raises
+    ValueError on a malformed entry (the stand-in refuses to start)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("config 'costs' must map YYYY-MM-DD to {service: amount}")
+    costs: dict[date, dict[str, Decimal]] = {}
+    for day, services in raw.items():
+        try:
+            if not DAY_RE.fullmatch(str(day)):
+                raise ValueError
+            when = date.fromisoformat(day)
+        except ValueError:
+            raise ValueError(f"config 'costs': {day!r} is not a YYYY-MM-DD date") from None
+        if not isinstance(services, dict):
+            raise ValueError(f"config 'costs' {day}: must map service names to amounts")
+        parsed = {}
+        for service, amount in services.items():
+            try:
+                if isinstance(amount, bool) or not isinstance(amount, (str, int, float)):
+                    raise InvalidOperation
+                value = Decimal(str(amount).strip())
+                if not value.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                raise ValueError(f"config 'costs' {day} {service!r}: {amount!r} is not a decimal amount") from None
+            parsed[str(service)] = value
+        costs[when] = parsed
+    return costs
+
+
+def first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def cost_periods(start: date, end: date, granularity: str) -> list[tuple[date, date]]:
+    """[Start, End) cut per day, or per calendar month with the first and
+    last months clipped to the request."""
+    periods, current = [], start
+    while current < end:
+        following = current + timedelta(days=1) if granularity == "DAILY" else first_of_next_month(current)
+        periods.append((current, min(following, end)))
+        current = periods[-1][1]
+    return periods
+
+
+def cost_amount(value: Decimal) -> str:
+    """A decimal string, never in exponent form; zero is "0"."""
+    return "0" if value == 0 else format(value, "f")
+
+
+def cost_metrics(metrics: list[str], value: Decimal) -> dict[str, dict[str, str]]:
+    return {m: {"Amount": cost_amount(value), "Unit": "USD"} for m in metrics}
+
+
 OPERATIONS: dict[tuple[str, str], Callable[[Standin, Call, Protocol], Reply]] = {
     ("sts", "GetCallerIdentity"): Standin.sts_get_caller_identity,
     ("sts", "AssumeRole"): Standin.sts_assume_role,
     ("iam", "GetRole"): Standin.iam_get_role,
     ("iam", "SimulatePrincipalPolicy"): Standin.iam_simulate_principal_policy,
     ("cloudtrail", "LookupEvents"): Standin.cloudtrail_lookup_events,
+    ("ce", "GetCostAndUsage"): Standin.ce_get_cost_and_usage,
     **{("cloudcontrol", op): Standin.cloudcontrol for op in CC_READS + CC_WRITES},
 }
 
@@ -1225,7 +1455,8 @@ def stop(server: ThreadingHTTPServer) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Loopback stand-in for STS, IAM, CloudTrail and Cloud Control.")
+    parser = argparse.ArgumentParser(description="Loopback stand-in for STS, IAM, CloudTrail, Cloud Control "
+                                                 "and Cost Explorer.")
     parser.add_argument("--config", required=True, help="the JSON config file")
     args = parser.parse_args(argv)
     with open(args.config, encoding="utf-8") as f:

@@ -53,7 +53,8 @@ ADMIN = ("AKIAADMINOUTSIDE0001", "admin-secret-ddddddddddddddddddddddddddddd", f
 SECRETS = [AGENT[1], WIDE[1], ALICE[1], ADMIN[1], MFA_SECRET]
 
 READS = ["cloudformation:Get*", "cloudformation:List*", "cloudformation:DescribeType", "s3:Get*", "s3:List*",
-         "iam:GetRole", "iam:SimulatePrincipalPolicy", "cloudtrail:LookupEvents", "pricing:GetProducts"]
+         "iam:GetRole", "iam:SimulatePrincipalPolicy", "cloudtrail:LookupEvents", "pricing:GetProducts",
+         "ce:GetCostAndUsage"]
 MFA_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": ALICE[2]}, "Action": "sts:AssumeRole",
     "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}
@@ -67,9 +68,10 @@ def handler_permissions() -> dict:
     return {S3: {op: doc["handlers"][op]["permissions"] for op in ("create", "read", "update", "delete", "list")}}
 
 
-def standin_config(log: Path, backend: str) -> dict:
+def standin_config(log: Path, backend: str, costs: dict | None = None) -> dict:
     reads = [{"Effect": "Allow", "Action": READS, "Resource": "*"}]
     return {
+        "costs": costs or {},
         "account_id": ACCOUNT,
         "region": REGION,
         "cloudcontrol_backend": backend,
@@ -94,12 +96,13 @@ def standin_config(log: Path, backend: str) -> dict:
 class Stack:
     """The backend, the stand-in and the project, for one test."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, costs: dict | None = None):
+        """`costs`: the account's bill per day, as the stand-in's Cost Explorer takes it."""
         self.root = root
         self.bin = binary()
         self.backend, backend_url = start_backend(root / "backend")
         self.log = root / "requests.jsonl"
-        self.standin, self.url = start_standin(standin_config(self.log, backend_url), root / "standin.json")
+        self.standin, self.url = start_standin(standin_config(self.log, backend_url, costs), root / "standin.json")
         self.project = root / "project"
         self.project.mkdir()
         self.aws = root / "aws"

@@ -1,11 +1,13 @@
 """Tests of tests/aws/standin.py, the loopback stand-in for STS, IAM,
-CloudTrail and Cloud Control, driven by boto3 (max_attempts 1).
+CloudTrail, Cloud Control and Cost Explorer, driven by boto3 (max_attempts 1).
 
 A module-wide fixture starts the backend (`infraguard cloud serve`, the local
 cloud on the Cloud Control wire protocol) and the stand-in in front of it,
 both as subprocesses on 127.0.0.1, and stops both at the end. A few tests run
 a stand-in in-process (`standin.start`) to reach its state (expiring a
-session). Nothing here reaches AWS.
+session). The Cost Explorer tests start a stand-in of their own, with
+spend configured relative to today and no backend, so they need no binary.
+Nothing here reaches AWS.
 
 The binary is $INFRAGUARD_BIN, else
 target/debug/infraguard under the repo root.
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -719,6 +722,287 @@ def test_lookup_events_filters_and_pages(url, writer):
     with pytest.raises(ClientError) as exc:
         client("cloudtrail", url, AGENT).lookup_events()
     assert error_of(exc)[1] == "AccessDeniedException"
+
+
+# --------------------------------------------------------------------------
+# Cost Explorer (its own stand-in process: no backend, so no binary, needed)
+# --------------------------------------------------------------------------
+
+S3_SERVICE = "Amazon Simple Storage Service"
+EC2_SERVICE = "Amazon Elastic Compute Cloud - Compute"
+LAMBDA_SERVICE = "AWS Lambda"
+CE_SCOPED = ("AKIACESCOPEDKEY00001", "scoped-secret-0123456789abcdefghijklmnopq", f"arn:aws:iam::{ACCOUNT}:user/costs")
+CE_RESOURCE = f"arn:aws:ce:us-east-1:{ACCOUNT}:/GetCostAndUsage"
+GROUP_BY_SERVICE = [{"Type": "DIMENSION", "Key": "SERVICE"}]
+
+
+def utc_today() -> date:
+    """Today by the stand-in's clock (UTC)."""
+    return datetime.now(timezone.utc).date()
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def cost_days() -> dict[str, date]:
+    """The days the Cost Explorer tests put spend on, relative to today:
+    the previous month (first, tenth and last day), the current month (first
+    day and today, which may be the same day), and a day before the range."""
+    today = utc_today()
+    current = today.replace(day=1)
+    last_of_previous = current - timedelta(days=1)
+    previous = last_of_previous.replace(day=1)
+    return {"today": today, "current": current, "previous": previous, "tenth": previous + timedelta(days=9),
+            "last_of_previous": last_of_previous, "before": previous - timedelta(days=1),
+            "next_month": next_month(today)}
+
+
+def cost_config(log: Path | None = None) -> dict:
+    d = cost_days()
+    costs: dict[str, dict[str, str]] = {}
+
+    def spend(day: date, service: str, amount: str) -> None:
+        costs.setdefault(day.isoformat(), {})[service] = amount
+
+    spend(d["before"], S3_SERVICE, "100")               # outside every query below
+    spend(d["previous"], S3_SERVICE, "1.25")
+    spend(d["previous"], LAMBDA_SERVICE, "0.10")
+    spend(d["tenth"], S3_SERVICE, "2.00")
+    spend(d["last_of_previous"], EC2_SERVICE, "3.333")
+    spend(d["current"], S3_SERVICE, "0.50")
+    spend(d["current"], EC2_SERVICE, "1.00")
+    spend(d["today"], LAMBDA_SERVICE, "0.05")           # on the first of the month too, when today is
+    cfg = config(log)
+    cfg["costs"] = costs
+    cfg["principals"][CE_SCOPED[0]] = {"secret": CE_SCOPED[1], "arn": CE_SCOPED[2], "policy": [
+        {"Effect": "Allow", "Action": "ce:GetCostAndUsage", "Resource": CE_RESOURCE}]}
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def ce_stack(tmp_path_factory):
+    root = tmp_path_factory.mktemp("standin-ce")
+    log = root / "requests.jsonl"
+    proc, url = start_standin(cost_config(log), root / "standin.json")
+    yield {"url": url, "log": log}
+    assert stop_process(proc) == 0, proc.stderr.read()
+
+
+@pytest.fixture(scope="module")
+def ce_url(ce_stack) -> str:
+    return ce_stack["url"]
+
+
+def period(start: date, end: date) -> dict:
+    return {"Start": start.isoformat(), "End": end.isoformat()}
+
+
+def usd(amount: str) -> dict:
+    return {"Amount": amount, "Unit": "USD"}
+
+
+def groups_of(result: dict, metric: str = "UnblendedCost") -> dict[str, str]:
+    out = {}
+    for g in result["Groups"]:
+        assert len(g["Keys"]) == 1 and set(g["Metrics"]) == {metric} and g["Metrics"][metric]["Unit"] == "USD"
+        out[g["Keys"][0]] = g["Metrics"][metric]["Amount"]
+    return out
+
+
+def test_cost_monthly_by_service_over_two_months(ce_url):
+    d = cost_days()
+    ce = client("ce", ce_url, ADMIN)
+    out = ce.get_cost_and_usage(TimePeriod=period(d["previous"], d["next_month"]), Granularity="MONTHLY",
+                                Metrics=["UnblendedCost"], GroupBy=GROUP_BY_SERVICE)
+    assert out["GroupDefinitions"] == GROUP_BY_SERVICE
+    assert out["DimensionValueAttributes"] == []
+    assert "NextPageToken" not in out
+    previous, current = out["ResultsByTime"]
+    assert previous["TimePeriod"] == period(d["previous"], d["current"])
+    assert current["TimePeriod"] == period(d["current"], d["next_month"])
+    assert previous["Total"] == {} and current["Total"] == {}  # AWS: no Total when grouped
+    assert groups_of(previous) == {S3_SERVICE: "3.25", LAMBDA_SERVICE: "0.10", EC2_SERVICE: "3.333"}
+    assert groups_of(current) == {S3_SERVICE: "0.50", EC2_SERVICE: "1.00", LAMBDA_SERVICE: "0.05"}
+    assert previous["Estimated"] is False and current["Estimated"] is True
+
+
+def test_cost_total_without_group_by_for_every_cost_metric(ce_url):
+    d = cost_days()
+    metrics = ["UnblendedCost", "BlendedCost", "AmortizedCost"]
+    out = client("ce", ce_url, ADMIN).get_cost_and_usage(
+        TimePeriod=period(d["previous"], d["next_month"]), Granularity="MONTHLY", Metrics=metrics)
+    assert "GroupDefinitions" not in out
+    previous, current = out["ResultsByTime"]
+    assert previous["Total"] == {m: usd("6.683") for m in metrics}
+    assert current["Total"] == {m: usd("1.55") for m in metrics}
+    assert previous["Groups"] == [] and current["Groups"] == []
+    assert [r["Estimated"] for r in out["ResultsByTime"]] == [False, True]
+
+
+def test_cost_monthly_periods_are_clipped_to_the_request(ce_url):
+    d = cost_days()
+    start, end = d["previous"] + timedelta(days=5), d["current"] + timedelta(days=1)
+    out = client("ce", ce_url, ADMIN).get_cost_and_usage(TimePeriod=period(start, end), Granularity="MONTHLY",
+                                                         Metrics=["BlendedCost"])
+    first, last = out["ResultsByTime"]
+    assert first["TimePeriod"] == period(start, d["current"]) and last["TimePeriod"] == period(d["current"], end)
+    assert first["Total"] == {"BlendedCost": usd("5.333")}  # the 1st of the previous month is left out
+    assert last["Total"] == {"BlendedCost": usd("1.55" if d["today"] == d["current"] else "1.50")}
+    assert first["Estimated"] is False and last["Estimated"] is (end > d["today"])
+
+
+def test_cost_daily(ce_url):
+    d = cost_days()
+    start, end = d["current"] - timedelta(days=2), d["current"] + timedelta(days=1)
+    ce = client("ce", ce_url, ADMIN)
+    out = ce.get_cost_and_usage(TimePeriod=period(start, end), Granularity="DAILY", Metrics=["UnblendedCost"])
+    days = out["ResultsByTime"]
+    assert [r["TimePeriod"] for r in days] == [period(start + timedelta(days=i), start + timedelta(days=i + 1))
+                                               for i in range(3)]
+    on_first = "1.55" if d["today"] == d["current"] else "1.50"
+    assert [r["Total"]["UnblendedCost"] for r in days] == [usd("0"), usd("3.333"), usd(on_first)]
+    assert [r["Estimated"] for r in days] == [False, False, d["today"] == d["current"]]
+    grouped = ce.get_cost_and_usage(TimePeriod=period(start, end), Granularity="DAILY", Metrics=["UnblendedCost"],
+                                    GroupBy=GROUP_BY_SERVICE)["ResultsByTime"]
+    assert [groups_of(r) for r in grouped[:2]] == [{}, {EC2_SERVICE: "3.333"}]
+    today = ce.get_cost_and_usage(TimePeriod=period(d["today"], d["today"] + timedelta(days=1)), Granularity="DAILY",
+                                  Metrics=["UnblendedCost"], GroupBy=GROUP_BY_SERVICE)["ResultsByTime"]
+    assert len(today) == 1 and today[0]["Estimated"] is True
+    assert groups_of(today[0])[LAMBDA_SERVICE] == "0.05"
+
+
+def test_cost_without_spend_configured():
+    server, url = standin.start(config())
+    try:
+        d = cost_days()
+        out = client("ce", url, ADMIN).get_cost_and_usage(
+            TimePeriod=period(d["previous"], d["next_month"]), Granularity="MONTHLY", Metrics=["UnblendedCost"],
+            GroupBy=GROUP_BY_SERVICE)
+        assert [(r["Total"], r["Groups"]) for r in out["ResultsByTime"]] == [({}, []), ({}, [])]
+    finally:
+        standin.stop(server)
+
+
+def test_cost_periods_follow_the_standins_clock():
+    # Pinned to a leap year's 15 March: Estimated and the calendar are exact.
+    cfg = config()
+    cfg["costs"] = {"2024-01-31": {S3_SERVICE: "1"}, "2024-02-29": {S3_SERVICE: "0.25"},
+                    "2024-03-01": {S3_SERVICE: "0.000001"}, "2024-03-15": {S3_SERVICE: "2"}}
+    server, url = standin.start(cfg)
+    server.standin.today = lambda: date(2024, 3, 15)
+    try:
+        ce = client("ce", url, ADMIN)
+        out = ce.get_cost_and_usage(TimePeriod={"Start": "2024-01-15", "End": "2024-04-01"}, Granularity="MONTHLY",
+                                    Metrics=["UnblendedCost"])["ResultsByTime"]
+        assert [(r["TimePeriod"]["Start"], r["TimePeriod"]["End"], r["Total"]["UnblendedCost"]["Amount"],
+                 r["Estimated"]) for r in out] == [("2024-01-15", "2024-02-01", "1", False), ("2024-02-01", "2024-03-01", "0.25", False),
+                                  ("2024-03-01", "2024-04-01", "2.000001", True)]
+        daily = ce.get_cost_and_usage(TimePeriod={"Start": "2024-03-14", "End": "2024-03-17"}, Granularity="DAILY",
+                                      Metrics=["UnblendedCost"])["ResultsByTime"]
+        assert [r["Estimated"] for r in daily] == [False, True, True]
+        with pytest.raises(ClientError) as exc:
+            ce.get_cost_and_usage(TimePeriod={"Start": "2024-03-16", "End": "2024-03-17"}, Granularity="DAILY",
+                                  Metrics=["UnblendedCost"])
+        assert error_of(exc)[:2] == (400, "ValidationException")  # Start after today
+        with pytest.raises(ClientError) as exc:
+            ce.get_cost_and_usage(TimePeriod={"Start": "2024-03-01", "End": "2024-04-02"}, Granularity="DAILY",
+                                  Metrics=["UnblendedCost"])
+        assert error_of(exc)[:2] == (400, "ValidationException")  # End past the first of next month
+    finally:
+        standin.stop(server)
+
+
+def test_cost_needs_ce_get_cost_and_usage(ce_url):
+    d = cost_days()
+    query = {"TimePeriod": period(d["previous"], d["current"]), "Granularity": "MONTHLY", "Metrics": ["UnblendedCost"]}
+    with pytest.raises(ClientError) as exc:
+        client("ce", ce_url, AGENT).get_cost_and_usage(**query)
+    assert error_of(exc) == (400, "AccessDeniedException",
+                             f"User: {AGENT[2]} is not authorized to perform: ce:GetCostAndUsage on resource: "
+                             f"{CE_RESOURCE} because no identity-based policy allows the ce:GetCostAndUsage action")
+    # A policy scoped to the operation's resource ARN is enough.
+    out = client("ce", ce_url, CE_SCOPED).get_cost_and_usage(**query)
+    assert out["ResultsByTime"][0]["Total"] == {"UnblendedCost": usd("6.683")}
+    # Refused before validation: a bad query from a refused key is still AccessDenied.
+    with pytest.raises(ClientError) as exc:
+        client("ce", ce_url, ALICE, validate=False).get_cost_and_usage(
+            TimePeriod={"Start": "nonsense", "End": "2024-01-01"}, Granularity="MONTHLY", Metrics=[])
+    assert error_of(exc)[1] == "AccessDeniedException"
+
+
+def cost_query(**changes) -> dict:
+    d = cost_days()
+    query = {"TimePeriod": period(d["previous"], d["current"]), "Granularity": "MONTHLY",
+             "Metrics": ["UnblendedCost"]}
+    query.update(changes)
+    return {k: v for k, v in query.items() if v is not None}
+
+
+@pytest.mark.parametrize("changes, code, needle", [
+    ({"TimePeriod": {"Start": "2024-13-01", "End": "2025-01-01"}}, "ValidationException", "'2024-13-01'"),
+    ({"TimePeriod": {"Start": "2024-02-30", "End": "2025-01-01"}}, "ValidationException", "'2024-02-30'"),
+    ({"TimePeriod": {"Start": "2024-01-01", "End": "01/02/2024"}}, "ValidationException", "'01/02/2024'"),
+    ({"TimePeriod": {"Start": "2024-01-01"}}, "ValidationException", "'timePeriod.end'"),
+    ({"TimePeriod": {"Start": "2024-03-01", "End": "2024-03-01"}}, "ValidationException",
+     "Start date (and hour) should be before end date (and hour)"),
+    ({"TimePeriod": {"Start": "2024-03-02", "End": "2024-03-01"}}, "ValidationException",
+     "Start date (and hour) should be before end date (and hour)"),
+    ({"Granularity": None}, "ValidationException", "'granularity'"),
+    ({"Granularity": "WEEKLY"}, "ValidationException", "'WEEKLY'"),
+    ({"Granularity": "HOURLY"}, "ValidationException", "not supported by this stand-in"),
+    ({"Metrics": None}, "ValidationException", "'metrics'"),
+    ({"Metrics": []}, "ValidationException", "Metrics must not be empty"),
+    ({"Metrics": ["UnblendedCost", "Spend"]}, "ValidationException", "'Spend'"),
+    ({"Metrics": ["UsageQuantity"]}, "ValidationException", "not supported by this stand-in"),
+    ({"GroupBy": [{"Type": "TAG", "Key": "team"}]}, "ValidationException", "not supported by this stand-in"),
+    ({"GroupBy": [{"Type": "SIDEWAYS", "Key": "SERVICE"}]}, "ValidationException", "'SIDEWAYS'"),
+    ({"Filter": {"Dimensions": {"Key": "SERVICE", "Values": [S3_SERVICE]}}}, "ValidationException",
+     "Filter is not supported by this stand-in"),
+    ({"NextPageToken": "bogus"}, "InvalidNextTokenException", "NextPageToken"),
+])
+def test_cost_query_validation(ce_url, changes, code, needle):
+    with pytest.raises(ClientError) as exc:
+        client("ce", ce_url, ADMIN, validate=False).get_cost_and_usage(**cost_query(**changes))
+    status, got, message = error_of(exc)
+    assert (status, got) == (400, code) and needle in message, message
+
+
+def test_cost_dates_relative_to_today_are_checked(ce_url):
+    d = cost_days()
+    ce = client("ce", ce_url, ADMIN)
+    tomorrow = d["today"] + timedelta(days=1)
+    with pytest.raises(ClientError) as exc:  # AWS: Start may not be after the current date
+        ce.get_cost_and_usage(**cost_query(TimePeriod=period(tomorrow, tomorrow + timedelta(days=1))))
+    assert error_of(exc)[1] == "ValidationException" and tomorrow.isoformat() in error_of(exc)[2]
+    with pytest.raises(ClientError) as exc:
+        ce.get_cost_and_usage(**cost_query(TimePeriod=period(d["current"], d["next_month"] + timedelta(days=1))))
+    assert error_of(exc)[:3] == (400, "ValidationException", "end date past the beginning of next month")
+
+
+def test_cost_config_is_checked():
+    for bad in ({"2024-02-30": {S3_SERVICE: "1"}}, {"20240101": {S3_SERVICE: "1"}},
+                {"2024-01-01": {S3_SERVICE: "one"}}, {"2024-01-01": {S3_SERVICE: "NaN"}},
+                {"2024-01-01": [S3_SERVICE]}, ["2024-01-01"]):
+        with pytest.raises(ValueError):
+            standin.Standin({**config(), "costs": bad})
+
+
+def test_cost_calls_are_logged(ce_stack):
+    d = cost_days()
+    query = {"TimePeriod": period(d["previous"], d["current"]), "Granularity": "DAILY", "Metrics": ["UnblendedCost"]}
+    client("ce", ce_stack["url"], ADMIN).get_cost_and_usage(**query)
+    with pytest.raises(ClientError):
+        client("ce", ce_stack["url"], AGENT).get_cost_and_usage(**query)
+    entries = [json.loads(line) for line in ce_stack["log"].read_text().splitlines()]
+    mine = [e for e in entries if e["service"] == "ce" and e["action"] == "GetCostAndUsage"
+            and e.get("granularity") == "DAILY" and e.get("time_period") == query["TimePeriod"]]
+    assert {(e["principal"], e["decision"], e["error"]) for e in mine} >= {
+        (ADMIN[2], "allowed", None), (AGENT[2], "denied", "AccessDeniedException")}
+    denied = next(e for e in entries if e["service"] == "ce" and e["principal"] == AGENT[2])
+    assert denied["access_key_id"] == AGENT[0]
+    text = ce_stack["log"].read_text()
+    assert ADMIN[1] not in text and AGENT[1] not in text
 
 
 # --------------------------------------------------------------------------

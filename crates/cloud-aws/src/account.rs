@@ -1,4 +1,5 @@
-//! [`AwsAccount`]: the [`Account`] port over STS, IAM and CloudTrail.
+//! [`AwsAccount`]: the [`Account`] port over STS, IAM, CloudTrail and Cost
+//! Explorer.
 //!
 //! Same threading contract as [`AwsCloud`]: one small runtime of its own,
 //! callers wait on a channel. The session an approver's MFA code opens is an
@@ -12,8 +13,9 @@ use aws_config::Region;
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_sts::error::ProvideErrorMetadata;
-use infraguard_core::account::{Account, SessionRequest, Simulated, TrailEvent};
+use infraguard_core::account::{Account, SessionRequest, Simulated, SpendPeriod, TrailEvent};
 use infraguard_core::cloud::{Cloud, CloudError};
+use infraguard_core::money::Money;
 use serde_json::Value;
 
 use crate::cloud::{AwsCloud, ConnectOptions, StaticCredentials};
@@ -30,6 +32,11 @@ const SIMULATE_PAGE: i32 = 1000;
 /// A safety stop for paging: no account has more events than this many
 /// pages in the window `audit cloudtrail` asks for.
 const MAX_PAGES: usize = 2000;
+/// Where Cost Explorer answers for the `aws` partition.
+const COST_EXPLORER_REGION: &str = "us-east-1";
+/// The metric the report shows: what each service cost, before credits
+/// and discounts are spread.
+const COST_METRIC: &str = "UnblendedCost";
 
 /// The account calls of one environment, with the credentials of the
 /// process that holds it (the approver's, for an MFA session).
@@ -38,6 +45,7 @@ pub struct AwsAccount {
     sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
     cloudtrail: aws_sdk_cloudtrail::Client,
+    costexplorer: aws_sdk_costexplorer::Client,
     /// The environment's options, for the session's own cloud.
     options: ConnectOptions,
 }
@@ -92,7 +100,15 @@ impl AwsAccount {
         if let Some(url) = endpoint("cloudtrail") {
             ct.set_endpoint_url(Some(url));
         }
+        // Cost Explorer has one endpoint for the partition, in us-east-1,
+        // whatever the environment's region.
+        let mut ce = aws_sdk_costexplorer::config::Builder::from(&config)
+            .region(Region::new(COST_EXPLORER_REGION));
+        if let Some(url) = endpoint("ce").or_else(|| endpoint("costexplorer")) {
+            ce.set_endpoint_url(Some(url));
+        }
         Ok(AwsAccount {
+            costexplorer: aws_sdk_costexplorer::Client::from_conf(ce.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(ct.build()),
@@ -310,6 +326,77 @@ impl Account for AwsAccount {
         }
         Err(CloudError::Internal(format!(
             "cloudtrail:LookupEvents kept paging past {MAX_PAGES} pages"
+        )))
+    }
+
+    fn spend(&self, start: &str, end: &str) -> Result<Vec<SpendPeriod>, CloudError> {
+        self.spend_pages(start, end)
+    }
+}
+
+impl AwsAccount {
+    fn spend_pages(&self, start: &str, end: &str) -> Result<Vec<SpendPeriod>, CloudError> {
+        use aws_sdk_costexplorer::types::{
+            DateInterval, Granularity, GroupDefinition, GroupDefinitionType,
+        };
+        let period = DateInterval::builder()
+            .start(start)
+            .end(end)
+            .build()
+            .map_err(|e| CloudError::Internal(format!("ce:GetCostAndUsage: {e}")))?;
+        let by_service = GroupDefinition::builder()
+            .r#type(GroupDefinitionType::Dimension)
+            .key("SERVICE")
+            .build();
+        let mut periods: Vec<SpendPeriod> = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let client = self.costexplorer.clone();
+            let (p, g, t) = (period.clone(), by_service.clone(), token.clone());
+            let out = self
+                .run("ce:GetCostAndUsage", async move {
+                    client
+                        .get_cost_and_usage()
+                        .time_period(p)
+                        .granularity(Granularity::Monthly)
+                        .metrics(COST_METRIC)
+                        .group_by(g)
+                        .set_next_page_token(t)
+                        .send()
+                        .await
+                })?
+                .map_err(|e| plain("ce:GetCostAndUsage", e))?;
+            for r in out.results_by_time() {
+                let (s, e) = r
+                    .time_period()
+                    .map(|p| (p.start().to_string(), p.end().to_string()))
+                    .unwrap_or_default();
+                let services = r.groups().iter().filter_map(|g| {
+                    let name = g.keys().first()?.clone();
+                    let amount = g.metrics()?.get(COST_METRIC)?.amount()?;
+                    Some((name, Money::parse(amount)?))
+                });
+                // A later page continues the periods of the one before.
+                match periods.iter_mut().find(|x| x.start == s && x.end == e) {
+                    Some(known) => known.services.extend(services),
+                    None => {
+                        let services = services.collect();
+                        periods.push(SpendPeriod {
+                            start: s,
+                            end: e,
+                            estimated: r.estimated(),
+                            services,
+                        })
+                    }
+                }
+            }
+            match out.next_page_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(periods),
+            }
+        }
+        Err(CloudError::Internal(format!(
+            "ce:GetCostAndUsage kept paging past {MAX_PAGES} pages"
         )))
     }
 }

@@ -1,6 +1,7 @@
 //! The account-level AWS calls beside Cloud Control: STS `AssumeRole` for
 //! an approver's MFA session, IAM `SimulatePrincipalPolicy` and `GetRole`
-//! for `doctor`, CloudTrail `LookupEvents` for the audit cross-check.
+//! for `doctor`, CloudTrail `LookupEvents` for the audit cross-check, Cost
+//! Explorer `GetCostAndUsage` for the actual spend beside the estimates.
 //!
 //! The engine decides what to ask and what the answers mean; an
 //! implementation only carries the calls (`infraguard-cloud-aws`).
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::cloud::{Cloud, CloudError};
+use crate::money::Money;
 
 /// What an approver's process asks STS for: the environment's approval
 /// role, unlocked by the approver's MFA code, for one plan.
@@ -79,6 +81,19 @@ pub struct TrailEvent {
     pub client_token: Option<String>,
 }
 
+/// Cost Explorer's unblended cost of one period, per service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpendPeriod {
+    /// `YYYY-MM-DD`, the first day.
+    pub start: String,
+    /// `YYYY-MM-DD`, the day after the last (AWS's exclusive end).
+    pub end: String,
+    /// AWS says the period is not final yet (it reaches today).
+    pub estimated: bool,
+    /// AWS's service names (`Amazon Simple Storage Service`), in AWS's order.
+    pub services: Vec<(String, Money)>,
+}
+
 /// The account calls, for one environment's credentials.
 pub trait Account: Send + Sync {
     /// `sts:AssumeRole` with the MFA code; the session's credentials live
@@ -99,4 +114,8 @@ pub trait Account: Send + Sync {
     /// `cloudtrail:LookupEvents` of write events (`ReadOnly=false`) between
     /// two UNIX times, every page, newest first.
     fn write_events(&self, start: i64, end: i64) -> Result<Vec<TrailEvent>, CloudError>;
+
+    /// `ce:GetCostAndUsage`, monthly, grouped by service, unblended cost in
+    /// USD, from `start` to `end` (`YYYY-MM-DD`, end exclusive), every page.
+    fn spend(&self, start: &str, end: &str) -> Result<Vec<SpendPeriod>, CloudError>;
 }

@@ -8,8 +8,9 @@
 //!   (Currency `USD`, statistic `Maximum`, period 6 hours, as AWS publishes
 //!   the metric). Billing metrics exist only in us-east-1, so the alarm must
 //!   be created there, and "Receive Billing Alerts" must be enabled in the
-//!   account. Add `AlarmActions` (an SNS topic ARN) to be notified; without
-//!   one the alarm only changes state in the console.
+//!   account. Its `AlarmActions` name the SNS topic of
+//!   [`billing_topic_properties`], which e-mails the person: an alarm
+//!   without one only changes state in the console.
 //! - an `AWS::Budgets::Budget` of type COST, monthly, with the limit as
 //!   budget limit; add `NotificationsWithSubscribers` to be emailed.
 
@@ -29,8 +30,9 @@ fn number(d: Decimal) -> Value {
 
 /// An `AWS::CloudWatch::Alarm` that fires when the month's estimated charges
 /// reach `threshold` US dollars.
-pub fn billing_alarm_properties(threshold: Money, name: &str) -> Value {
+pub fn billing_alarm_properties(threshold: Money, name: &str, topic_arn: &str) -> Value {
     json!({
+        "AlarmActions": [topic_arn],
         "AlarmName": name,
         "AlarmDescription": format!(
             "Estimated AWS charges this month reached {threshold} (billing alert set up by infraguard)"
@@ -44,6 +46,22 @@ pub fn billing_alarm_properties(threshold: Money, name: &str) -> Value {
         "Threshold": number(threshold.0),
         "ComparisonOperator": "GreaterThanOrEqualToThreshold",
         "TreatMissingData": "notBreaching",
+    })
+}
+
+/// The `AWS::SNS::Topic` the billing alarms notify, with `email`
+/// subscribed (AWS mails a confirmation link first; until it is clicked the
+/// subscription is pending and nothing is delivered).
+///
+/// Not encrypted: CloudWatch cannot publish to a topic under the AWS
+/// managed key `alias/aws/sns`, and an alarm's message carries only the
+/// alarm's name and the threshold. The scan says so (IG-SNS-001), and the
+/// approver sees it.
+pub fn billing_topic_properties(name: &str, email: &str) -> Value {
+    json!({
+        "TopicName": name,
+        "DisplayName": "AWS billing alerts",
+        "Subscription": [{ "Protocol": "email", "Endpoint": email }],
     })
 }
 
@@ -66,7 +84,10 @@ mod tests {
 
     #[test]
     fn billing_alarm_matches_what_aws_publishes_and_is_priced_like_any_alarm() {
-        let props = billing_alarm_properties(Money::from_cents(2500), "synthcore-billing-25");
+        let topic = "arn:aws:sns:us-east-1:222222222222:synthcore-billing-alerts-prod";
+        let props =
+            billing_alarm_properties(Money::from_cents(2500), "synthcore-billing-25", topic);
+        assert_eq!(props["AlarmActions"], json!([topic]));
         assert_eq!(props["Namespace"], "AWS/Billing");
         assert_eq!(props["MetricName"], "EstimatedCharges");
         assert_eq!(
@@ -86,6 +107,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(est.monthly_usd, Money::parse("0.10").unwrap());
+    }
+
+    #[test]
+    fn the_topic_mails_the_address() {
+        let t = billing_topic_properties("synthcore-billing-alerts-prod", "ops@example.com");
+        assert_eq!(
+            t["Subscription"],
+            json!([{"Protocol": "email", "Endpoint": "ops@example.com"}])
+        );
+        assert_eq!(t["TopicName"], "synthcore-billing-alerts-prod");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub mod usage;
 use infraguard_core::{CostEstimate, Money, ResourceType};
 use serde_json::Value;
 
-pub use billing::{billing_alarm_properties, budget_properties};
+pub use billing::{billing_alarm_properties, billing_topic_properties, budget_properties};
 pub use catalog::{CachedSource, Price, PriceCatalog, PriceSource, catalog};
 pub use error::CostError;
 pub use gate::{ThresholdDecision, estimate_json, render_estimate, threshold_decision};

@@ -51,6 +51,131 @@ pub struct EnvReport {
     pub unknown_resources: usize,
     /// Thresholds this environment's total is at or above, ascending.
     pub alerts: Vec<Money>,
+    /// What AWS billed, from Cost Explorer, beside the estimate: on AWS,
+    /// when the caller may read it.
+    #[serde(default)]
+    pub actual: Option<ActualSpend>,
+    /// Why there is no actual spend (the local cloud has no bill; AWS's
+    /// refusal), so a reader knows the lines are estimates only.
+    #[serde(default)]
+    pub actual_note: Option<String>,
+}
+
+/// An environment's spend as AWS billed it (Cost Explorer, unblended).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActualSpend {
+    /// From the first of this month to today.
+    pub month_to_date_usd: Money,
+    pub last_month_usd: Money,
+    /// AWS says this month's figures are not final yet.
+    pub estimated: bool,
+    /// Per service, largest month to date first.
+    pub services: Vec<ActualLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActualLine {
+    /// The estimate's line label where the service has one (`S3 Storage`),
+    /// else AWS's name.
+    pub service: String,
+    /// AWS's own name (`Amazon Simple Storage Service`).
+    pub aws_service: String,
+    pub month_to_date_usd: Money,
+    pub last_month_usd: Money,
+}
+
+/// The estimate's label for a service Cost Explorer names: one AWS service
+/// per line of the registry, so actual and estimate sit on one line.
+/// Services without one (tax, support, CloudWatch, which bills logs and
+/// alarms together) keep AWS's name.
+pub fn label_of_billed_service(aws_name: &str) -> Option<&'static str> {
+    const BILLED: [(&str, &str); 20] = [
+        ("Amazon Simple Storage Service", "S3 Storage"),
+        ("Amazon Simple Email Service", "SES Emails"),
+        ("Amazon Relational Database Service", "RDS Database"),
+        ("AWS Lambda", "Lambda Execution"),
+        ("AWS Step Functions", "Step Functions"),
+        ("AWS Amplify", "Amplify Hosting"),
+        ("Amazon Virtual Private Cloud", "VPC Networking"),
+        ("Amazon Elastic Compute Cloud - Compute", "EC2 Instances"),
+        ("Amazon API Gateway", "API Gateway"),
+        ("Amazon CloudFront", "CloudFront"),
+        ("Amazon Simple Queue Service", "SQS Queues"),
+        ("Amazon Simple Notification Service", "SNS Notifications"),
+        ("Amazon EventBridge", "EventBridge"),
+        ("AWS Key Management Service", "KMS Keys"),
+        ("AWS Secrets Manager", "Secrets Manager"),
+        ("AWS Systems Manager", "SSM Parameters"),
+        ("Amazon Cognito", "Cognito Users"),
+        ("Amazon EC2 Container Registry (ECR)", "ECR"),
+        ("Amazon DynamoDB", "DynamoDB Tables"),
+        ("Amazon ElastiCache", "ElastiCache"),
+    ];
+    BILLED
+        .iter()
+        .find(|(aws, _)| *aws == aws_name)
+        .map(|(_, label)| *label)
+}
+
+/// The actual spend from what Cost Explorer answered for one
+/// environment: `this_month` and `last_month` are each a list of
+/// (AWS service, amount); a service may appear in either or both.
+pub fn actual_spend(
+    this_month: &[(String, Money)],
+    last_month: &[(String, Money)],
+    estimated: bool,
+) -> ActualSpend {
+    let mut lines: Vec<ActualLine> = Vec::new();
+    let mut line = |aws: &str| -> usize {
+        if let Some(i) = lines.iter().position(|l| l.aws_service == aws) {
+            return i;
+        }
+        lines.push(ActualLine {
+            service: label_of_billed_service(aws).unwrap_or(aws).to_string(),
+            aws_service: aws.to_string(),
+            month_to_date_usd: Money::ZERO,
+            last_month_usd: Money::ZERO,
+        });
+        lines.len() - 1
+    };
+    let mut at: Vec<(usize, Money, bool)> = Vec::new();
+    for (aws, amount) in this_month {
+        at.push((line(aws), *amount, true));
+    }
+    for (aws, amount) in last_month {
+        at.push((line(aws), *amount, false));
+    }
+    for (i, amount, this) in at {
+        let l = &mut lines[i];
+        let slot = if this {
+            &mut l.month_to_date_usd
+        } else {
+            &mut l.last_month_usd
+        };
+        *slot = add(*slot, amount);
+    }
+    for l in &mut lines {
+        l.month_to_date_usd = l.month_to_date_usd.round_cents();
+        l.last_month_usd = l.last_month_usd.round_cents();
+    }
+    // Lines AWS lists at $0.00 both months say nothing.
+    lines.retain(|l| !(l.month_to_date_usd.0.is_zero() && l.last_month_usd.0.is_zero()));
+    lines.sort_by(|a, b| {
+        b.month_to_date_usd
+            .cmp(&a.month_to_date_usd)
+            .then_with(|| b.last_month_usd.cmp(&a.last_month_usd))
+            .then_with(|| a.service.cmp(&b.service))
+    });
+    ActualSpend {
+        month_to_date_usd: lines
+            .iter()
+            .fold(Money::ZERO, |t, l| add(t, l.month_to_date_usd)),
+        last_month_usd: lines
+            .iter()
+            .fold(Money::ZERO, |t, l| add(t, l.last_month_usd)),
+        estimated,
+        services: lines,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,6 +255,8 @@ pub fn build_for(
                 resources: mine.len(),
                 unknown_resources: unknown,
                 services,
+                actual: None,
+                actual_note: None,
             }
         })
         .collect();
@@ -205,7 +332,16 @@ fn alert_suffix(alerts: &[Money]) -> String {
     }
 }
 
-/// The seed's `📊 Monthly AWS Costs` tree, with alert flags.
+/// `$2.31 this month so far, $2.87 last month`.
+fn billed_pair(a: &ActualLine) -> String {
+    format!(
+        "{} this month so far, {} last month",
+        a.month_to_date_usd, a.last_month_usd
+    )
+}
+
+/// The seed's `📊 Monthly AWS Costs` tree, with alert flags; on AWS, what
+/// Cost Explorer says was billed beside each estimate.
 pub fn render_tree(report: &Report) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail; the results are ignored for brevity.
@@ -218,18 +354,43 @@ pub fn render_tree(report: &Report) -> String {
     for env in &report.environments {
         let _ = writeln!(out);
         let _ = writeln!(out, "{}:", env.env);
+        let actual_of = |service: &str| {
+            env.actual
+                .as_ref()
+                .and_then(|a| a.services.iter().find(|l| l.service == service))
+        };
         // $0 lines (IAM, security groups, ...) stay in the JSON only.
-        for line in env
-            .services
-            .iter()
-            .filter(|l| l.unknown > 0 || !l.monthly_usd.0.is_zero())
-        {
+        for line in env.services.iter().filter(|l| {
+            l.unknown > 0 || !l.monthly_usd.0.is_zero() || actual_of(&l.service).is_some()
+        }) {
             let flag = if line.unknown > 0 {
                 " (not fully known)"
             } else {
                 ""
             };
-            let _ = writeln!(out, "├─ {}: {}{flag}", line.service, line.monthly_usd);
+            let billed = actual_of(&line.service)
+                .map(|a| format!(" · billed {}", billed_pair(a)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "├─ {}: {}{flag}{billed}",
+                line.service, line.monthly_usd
+            );
+        }
+        if let Some(actual) = &env.actual {
+            // What AWS billed for services no tracked resource explains.
+            for a in actual
+                .services
+                .iter()
+                .filter(|a| !env.services.iter().any(|l| l.service == a.service))
+            {
+                let _ = writeln!(
+                    out,
+                    "├─ {}: not tracked · billed {}",
+                    a.service,
+                    billed_pair(a)
+                );
+            }
         }
         if env.unknown_resources > 0 {
             let _ = writeln!(
@@ -238,17 +399,50 @@ pub fn render_tree(report: &Report) -> String {
                 env.unknown_resources
             );
         }
-        let _ = writeln!(
-            out,
-            "└─ Total: {}{}",
-            env.total_usd,
-            alert_suffix(&env.alerts)
-        );
+        match (&env.actual, &env.actual_note) {
+            (Some(a), _) => {
+                let _ = writeln!(
+                    out,
+                    "└─ Total: {} estimated/month{} · billed {} this month so far{}, {} last month (Cost Explorer)",
+                    env.total_usd,
+                    alert_suffix(&env.alerts),
+                    a.month_to_date_usd,
+                    if a.estimated { " (not final)" } else { "" },
+                    a.last_month_usd,
+                );
+            }
+            (None, note) => {
+                let _ = writeln!(
+                    out,
+                    "└─ Total: {}{}",
+                    env.total_usd,
+                    alert_suffix(&env.alerts)
+                );
+                if let Some(note) = note {
+                    let _ = writeln!(out, "   ({note})");
+                }
+            }
+        }
     }
     let _ = writeln!(out);
+    // Billed beside the combined estimate only when every environment has
+    // a bill to add: a partial sum would read as the whole.
+    let billed: Option<Vec<&ActualSpend>> = report
+        .environments
+        .iter()
+        .map(|e| e.actual.as_ref())
+        .collect();
+    let billed = billed
+        .map(|all| {
+            let (mtd, last) = all.iter().fold((Money::ZERO, Money::ZERO), |(m, l), a| {
+                (add(m, a.month_to_date_usd), add(l, a.last_month_usd))
+            });
+            format!(" · billed {mtd} this month so far, {last} last month")
+        })
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "Combined Total: {}/month{}",
+        "Combined Total: {}/month{}{billed}",
         report.combined_total_usd,
         alert_suffix(&report.combined_alerts)
     );

@@ -347,7 +347,8 @@ engine_api! {
     fn scan_step(env: String, explained_token: Option<String>) -> Scanned;
     fn findings_decision(env: String, security_scan_token: Option<String>, decision: FindingsDecision, findings: Vec<String>, reason: Option<String>) -> FindingsOutcome;
     fn cost_report(env: Option<String>) -> infraguard_cost::report::Report;
-    fn plan_billing_alarms(env: String) -> Shown<Vec<Plan>>;
+    /// `email` is who the alarms' topic mails; `[cost] alert_email` when absent.
+    fn plan_billing_alarms(env: String, email: Option<String>) -> Shown<Vec<Plan>>;
     fn sync_status(type_name: Option<String>) -> SyncReport;
     fn drift(type_name: Option<String>) -> DriftReport;
     fn preflight(env: String) -> PreflightReport;
@@ -605,8 +606,9 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         &self,
         caller: &Caller,
         env: String,
+        email: Option<String>,
     ) -> Result<Shown<Vec<Plan>>, EngineError> {
-        Engine::plan_billing_alarms(self, &env, &self.requester(caller))
+        Engine::plan_billing_alarms(self, &env, email.as_deref(), &self.requester(caller))
     }
     fn sync_status(
         &self,

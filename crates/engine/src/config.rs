@@ -165,12 +165,17 @@ impl Default for RawApproval {
 pub struct RawCost {
     #[serde(default = "default_alerts")]
     pub alert_thresholds_usd: Vec<String>,
+    /// Who the billing alarms notify: an e-mail address subscribed to the
+    /// alarms' SNS topic (`costs --billing-alarm --email` overrides it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_email: Option<String>,
 }
 
 impl Default for RawCost {
     fn default() -> Self {
         RawCost {
             alert_thresholds_usd: default_alerts(),
+            alert_email: None,
         }
     }
 }
@@ -252,6 +257,8 @@ pub struct ProjectConfig {
     pub cost_threshold: Money,
     pub block_findings_at: Severity,
     pub alert_thresholds: Vec<Money>,
+    /// `[cost] alert_email`, checked.
+    pub alert_email: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub naming_pattern: String,
     pub token_ttl_seconds: u64,
@@ -497,6 +504,10 @@ impl ProjectConfig {
             })?);
         }
         alert_thresholds.sort();
+        let alert_email = match raw.cost.alert_email.as_deref() {
+            Some(a) => Some(email_address(a).map_err(|why| bad("cost.alert_email", why))?),
+            None => None,
+        };
 
         let mut notes = Vec::new();
         let get = |k: &str| {
@@ -648,6 +659,7 @@ impl ProjectConfig {
             cost_threshold,
             block_findings_at,
             alert_thresholds,
+            alert_email,
             tags: raw.tags.clone(),
             naming_pattern: raw.naming.pattern.clone(),
             token_ttl_seconds: raw.tokens.ttl_seconds,
@@ -676,6 +688,34 @@ impl ProjectConfig {
             .replace("{prefix}", &self.prefix)
             .replace("{purpose}", &normalize_purpose(purpose))
             .replace("{env}", env)
+    }
+}
+
+/// An e-mail address SNS can subscribe: one `@` between a local part and
+/// a dotted domain, no spaces, at most 254 characters. The error says why.
+pub fn email_address(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let why = if v.len() > 254 {
+        Some("is longer than 254 characters")
+    } else if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("has a space in it")
+    } else {
+        match v.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.') =>
+            {
+                None
+            }
+            _ => Some("is not an address like ops@example.com"),
+        }
+    };
+    match why {
+        Some(why) => Err(format!("`{v}` {why}")),
+        None => Ok(v.to_string()),
     }
 }
 

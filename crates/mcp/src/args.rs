@@ -231,6 +231,10 @@ pub struct CostReportArgs {
     /// `infraguard apply PLAN_ID`. Needs an environment.
     #[serde(default)]
     pub create_billing_alarm: bool,
+    /// Who the billing alarms e-mail (through an SNS topic planned with
+    /// them); `[cost] alert_email` of the project when absent.
+    #[serde(default)]
+    pub alert_email: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -207,8 +207,12 @@ impl ToolName {
                 "Monthly cost of everything an environment holds (every served environment when \
                  `environment` is omitted), per environment and resource, from live properties and the \
                  usage assumptions, with the alert thresholds crossed; `display` is the tree to show. \
-                 With `create_billing_alarm: true` it also plans one CloudWatch billing alarm per alert \
-                 threshold: plans only, each gated like any change; apply them through the chain \
+                 On AWS each environment also shows what Cost Explorer billed this month so far and last \
+                 month beside the estimates; on the local cloud the figures are estimates only, and say so. \
+                 With `create_billing_alarm: true` it also plans the billing alerts: an SNS topic that \
+                 e-mails `alert_email` (or the project's `[cost] alert_email`) and one CloudWatch alarm per \
+                 alert threshold that notifies it (us-east-1 only, where AWS publishes billing metrics): \
+                 plans only, each gated like any change; apply them through the chain \
                  (`generate_arguments`) or `infraguard apply PLAN_ID`."
             }
             ToolName::PromoteResource => {

@@ -13,10 +13,16 @@ pub struct CostsArgs {
     /// Only this environment (default: all, with a combined total).
     #[arg(long)]
     pub env: Option<String>,
-    /// Plan one CloudWatch billing alarm on EstimatedCharges per alert
-    /// threshold in --env (applied with `infraguard apply`, through the gate).
+    /// Plan the billing alerts in --env: an SNS topic that e-mails --email
+    /// (or `[cost] alert_email`) and one CloudWatch alarm on
+    /// EstimatedCharges per alert threshold that notifies it (applied with
+    /// `infraguard apply`, through the gate). The environment must be in
+    /// us-east-1, where AWS publishes billing metrics.
     #[arg(long, requires = "env")]
     pub billing_alarm: bool,
+    /// The address the billing alarms mail (with --billing-alarm).
+    #[arg(long, value_name = "ADDRESS", requires = "billing_alarm")]
+    pub email: Option<String>,
 }
 
 pub fn run(cli: &Cli, args: &CostsArgs) -> Result<i32> {
@@ -26,10 +32,15 @@ pub fn run(cli: &Cli, args: &CostsArgs) -> Result<i32> {
             .env
             .as_deref()
             .ok_or_else(|| BadInput("--billing-alarm needs --env".into()))?;
-        let plans = p.api.plan_billing_alarms(&p.caller, env.into())?;
+        let plans = p
+            .api
+            .plan_billing_alarms(&p.caller, env.into(), args.email.clone())?;
         if cli.output == Output::Json {
             println!("{}", render::json(&plans));
         } else {
+            if plans.is_empty() {
+                println!("The billing alerts of {env} exist already: nothing to plan.");
+            }
             for p in &plans {
                 println!(
                     "Plan {}: {} `{}` in {}",

@@ -497,9 +497,67 @@ fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
     assert_eq!(code(&bad), 2);
     assert!(stderr(&bad).contains("storage_gib"), "{}", stderr(&bad));
 
-    let alarms = json(d, &["costs", "--env", "prod", "--billing-alarm"]);
-    let alarms = alarms.as_array().unwrap();
-    assert_eq!(alarms.len(), 3, "one alarm per alert threshold");
+    // An alarm that notifies nobody is no alert: an address is needed, and checked.
+    let none = run_in(d, &["costs", "--env", "prod", "--billing-alarm"]);
+    assert_eq!(code(&none), 2);
+    assert!(
+        stderr(&none).contains("--email ADDRESS"),
+        "{}",
+        stderr(&none)
+    );
+    let bad = run_in(
+        d,
+        &[
+            "costs",
+            "--env",
+            "prod",
+            "--billing-alarm",
+            "--email",
+            "ops at example",
+        ],
+    );
+    assert_eq!(code(&bad), 2);
+    assert!(
+        stderr(&bad).contains("`ops at example`"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(json(d, &["approvals"]).as_array().unwrap().is_empty());
+
+    let planned = json(
+        d,
+        &[
+            "costs",
+            "--env",
+            "prod",
+            "--billing-alarm",
+            "--email",
+            "ops@example.com",
+        ],
+    );
+    let planned = planned.as_array().unwrap();
+    assert_eq!(
+        planned.len(),
+        4,
+        "the topic and one alarm per alert threshold"
+    );
+    let props = |p: &serde_json::Value| {
+        p["template"]["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()["Properties"]
+            .clone()
+    };
+    let topic = &planned[0];
+    assert_eq!(topic["type"], "AWS::SNS::Topic");
+    assert_eq!(
+        props(topic)["Subscription"],
+        serde_json::json!([{"Protocol": "email", "Endpoint": "ops@example.com"}])
+    );
+    let topic_name = props(topic)["TopicName"].as_str().unwrap().to_string();
+    let alarms = &planned[1..];
     for a in alarms {
         assert_eq!(a["type"], "AWS::CloudWatch::Alarm");
         assert_eq!(
@@ -515,8 +573,46 @@ fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
                 .unwrap()["Properties"]["MetricName"],
             "EstimatedCharges"
         );
+        let actions = props(a)["AlarmActions"].clone();
+        assert!(
+            actions[0]
+                .as_str()
+                .unwrap()
+                .starts_with("arn:aws:sns:us-east-1:")
+                && actions[0]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!(":{topic_name}")),
+            "{actions}"
+        );
     }
-    assert_eq!(json(d, &["approvals"]).as_array().unwrap().len(), 3);
+    assert_eq!(json(d, &["approvals"]).as_array().unwrap().len(), 4);
+
+    // Billing metrics live in us-east-1 only: elsewhere the command says how to get there.
+    let config = d.join("infraguard.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let moved = text.replacen("region = \"us-east-1\"", "region = \"eu-west-1\"", 2);
+    assert_ne!(moved, text, "{text}");
+    std::fs::write(&config, moved).unwrap();
+    let elsewhere = run_in(
+        d,
+        &[
+            "costs",
+            "--env",
+            "dev",
+            "--billing-alarm",
+            "--email",
+            "ops@example.com",
+        ],
+    );
+    assert_eq!(code(&elsewhere), 2);
+    assert!(
+        stderr(&elsewhere).contains("in us-east-1 only")
+            && stderr(&elsewhere).contains("eu-west-1"),
+        "{}",
+        stderr(&elsewhere)
+    );
+    assert_eq!(json(d, &["approvals"]).as_array().unwrap().len(), 4);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod billed;
 mod iam;
 mod inflight;
 mod levels;

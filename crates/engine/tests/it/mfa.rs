@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use infraguard_cloud_local::{LocalAccount, LocalCloud};
 use infraguard_core::ResourceType;
-use infraguard_core::account::{Account, SessionRequest, Simulated, TrailEvent};
+use infraguard_core::account::{Account, SessionRequest, Simulated, SpendPeriod, TrailEvent};
 use infraguard_core::approval::ApprovalStatus;
 use infraguard_core::clock::{Clock, SystemClock};
 use infraguard_core::cloud::{Cloud, CloudError, ErrorCode, ProgressEvent};
@@ -123,6 +123,9 @@ impl Account for Sessions {
         )
     }
     fn write_events(&self, _: i64, _: i64) -> Result<Vec<TrailEvent>, CloudError> {
+        Ok(Vec::new())
+    }
+    fn spend(&self, _: &str, _: &str) -> Result<Vec<SpendPeriod>, CloudError> {
         Ok(Vec::new())
     }
 }

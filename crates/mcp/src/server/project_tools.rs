@@ -87,11 +87,12 @@ impl InfraguardServer {
         } else {
             None
         };
+        let email = a.alert_email.clone();
         let r = self
             .blocking(caller, move |e, c| {
                 let report = e.cost_report(c, env)?;
                 let alarms = match alarm_env {
-                    Some(env) => Some(e.plan_billing_alarms(c, env)?),
+                    Some(env) => Some(e.plan_billing_alarms(c, env, email)?),
                     None => None,
                 };
                 Ok::<_, EngineError>((report, alarms))

@@ -29,7 +29,7 @@ pub(super) fn rules() -> Vec<Rule> {
                 severity: Severity::Medium,
                 title: "SNS topic is not encrypted",
                 resource_types: &["AWS::SNS::Topic"],
-                remediation: "Set KmsMasterKeyId (alias/aws/sns or a customer managed key) so messages are encrypted at rest.",
+                remediation: "Set KmsMasterKeyId so messages are encrypted at rest: alias/aws/sns, or a customer managed key whose policy lets the publishing service use it when CloudWatch alarms, EventBridge or S3 publish to the topic (they cannot use alias/aws/sns).",
             },
             check: |c, o| {
                 Expect {
