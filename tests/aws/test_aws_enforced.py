@@ -380,6 +380,7 @@ def test_iam_templates_make_the_two_documents(stack: Stack):
     assert cond == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     # The read-only policy passes doctor's own test: it allows no write.
     allowed = [a for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow" for a in s["Action"]]
+    assert "ce:GetCostAndUsage" in allowed, "the cost review reads Cost Explorer"
     assert not [a for a in allowed if re.search(r":(Create|Put|Delete|Update)", a)]
 
 

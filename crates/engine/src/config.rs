@@ -68,11 +68,15 @@ pub struct RawPreflight {
     /// Each command's time limit (default 600 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
+    /// The app's production URL: `preflight prod` checks it answers
+    /// (`https://app.example.com/health`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_url: Option<String>,
 }
 
 impl RawPreflight {
     fn is_empty(&self) -> bool {
-        self.commands.is_empty() && self.timeout_seconds.is_none()
+        self.commands.is_empty() && self.timeout_seconds.is_none() && self.production_url.is_none()
     }
 }
 
@@ -273,6 +277,8 @@ pub struct ProjectConfig {
     /// The app's own checks for `preflight`, and each one's time limit.
     pub preflight_commands: Vec<String>,
     pub preflight_timeout_seconds: u64,
+    /// `[preflight] production_url`, checked.
+    pub production_url: Option<String>,
     /// Notes about overrides that were applied or ignored, for `envs` and
     /// `check_environment_variables`.
     pub notes: Vec<String>,
@@ -668,6 +674,14 @@ impl ProjectConfig {
             shared_accounts: raw.project.shared_accounts.clone(),
             preflight_commands: raw.preflight.commands.clone(),
             preflight_timeout_seconds: raw.preflight.timeout_seconds.unwrap_or(600).max(1),
+            production_url: match raw.preflight.production_url.as_deref() {
+                Some(u) => Some(
+                    crate::app_checks::Url::parse(u)
+                        .map_err(|why| bad("preflight.production_url", why))?
+                        .text,
+                ),
+                None => None,
+            },
             notes,
         })
     }

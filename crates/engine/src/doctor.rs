@@ -436,6 +436,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             "iam:GetRole",
             "cloudtrail:LookupEvents",
             "pricing:GetProducts",
+            "ce:GetCostAndUsage",
         ]
         .iter()
         .map(|a| a.to_string())

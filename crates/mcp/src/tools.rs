@@ -239,7 +239,8 @@ impl ToolName {
                  (prod's `main` deploys by hand, dev's on push, variables naming the environment's own \
                  resources), and the app's own checks from `[preflight] commands` in infraguard.toml \
                  (`pnpm lint`, `pnpm type-check`, `pnpm build`), run in the project folder with their \
-                 output kept. `ready` is true only when every line passes."
+                 output kept, and in prod whether `[preflight] production_url` answers. `ready` is true \
+                 only when every line passes."
             }
             ToolName::LintIamPolicy => {
                 "Read-only: lints an IAM policy (`policy_document`, object or JSON text) or every policy \

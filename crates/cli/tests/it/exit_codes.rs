@@ -231,6 +231,81 @@ fn the_apps_own_checks_are_lines_of_the_preflight_checklist() {
 }
 
 #[test]
+fn preflight_of_prod_checks_the_production_url() {
+    use std::io::{Read, Write};
+    let dir = project();
+    let d = dir.path();
+    // The app, on loopback: it answers each request once with 200.
+    let app = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = app.local_addr().unwrap().port();
+    let seen = std::thread::spawn(move || {
+        let (mut conn, _) = app.accept().unwrap();
+        let mut buf = [0u8; 2048];
+        let n = conn.read(&mut buf).unwrap();
+        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    let config = d.join("infraguard.toml");
+    let base = std::fs::read_to_string(&config).unwrap();
+    let with = |url: &str| format!("{base}\n[preflight]\nproduction_url = \"{url}\"\n");
+    std::fs::write(&config, with(&format!("http://127.0.0.1:{port}/health"))).unwrap();
+
+    // dev's checklist has no production URL line.
+    let out = run_in(d, &["--output", "json", "preflight", "dev"]);
+    let dev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !dev["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["key"] == "production_url"),
+        "{dev}"
+    );
+    let out = run_in(d, &["--output", "json", "preflight", "prod"]);
+    let prod: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let line = prod["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == "production_url")
+        .cloned()
+        .expect("the production URL line");
+    assert_eq!(line["ok"], true, "{line}");
+    assert!(
+        line["details"][0].as_str().unwrap().contains("200 OK"),
+        "{line}"
+    );
+    let request = seen.join().unwrap();
+    assert!(request.starts_with("GET /health HTTP/1.1\r\n"), "{request}");
+
+    // Nothing listens there now: the line fails, so prod is not ready.
+    let out = run_in(d, &["--output", "json", "preflight", "prod"]);
+    assert_eq!(code(&out), 4, "{}", text(&out));
+    let prod: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let line = prod["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == "production_url")
+        .cloned()
+        .unwrap();
+    assert_eq!(line["ok"], false, "{line}");
+    assert_eq!(prod["ready"], false);
+
+    // A URL that is not one is refused when the config is read (a
+    // configuration error, exit 1), naming the key.
+    std::fs::write(&config, with("app.synthcore.ai")).unwrap();
+    let out = run_in(d, &["preflight", "prod"]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(
+        text(&out).contains("preflight.production_url") && text(&out).contains("app.synthcore.ai"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn import_plans_the_tagging_and_a_missing_resource_is_bad_input() {
     let dir = project();
     let d = dir.path();
