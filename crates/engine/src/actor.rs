@@ -68,6 +68,15 @@ impl Actor {
             channel: "engine".into(),
         }
     }
+    /// A policy of the project that decides in a person's place (the
+    /// `approval.auto_promote_low_cost` promotion): never a human.
+    pub fn policy(key: &str) -> Actor {
+        Actor {
+            kind: ActorKind::System,
+            name: "policy".into(),
+            channel: label(key),
+        }
+    }
     pub fn is_human(&self) -> bool {
         self.kind == ActorKind::Human
     }

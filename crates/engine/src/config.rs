@@ -152,6 +152,18 @@ pub struct RawApproval {
     /// applied, and the change is planned again.
     #[serde(default = "default_expiry")]
     pub expires_hours: u64,
+    /// The seed's "automate promotion for low-cost resources": a promotion
+    /// to prod of a dev resource infraguard applied, unchanged since, with
+    /// no open finding at the block level and a known cost under the
+    /// threshold is approved by this policy instead of a person. Off by
+    /// default; in a guarded project turning it on is a loosening (`guard
+    /// policy set` with an approver's code).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_promote_low_cost: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for RawApproval {
@@ -160,6 +172,7 @@ impl Default for RawApproval {
             cost_threshold_usd: default_threshold(),
             block_findings_at: default_block(),
             expires_hours: default_expiry(),
+            auto_promote_low_cost: false,
         }
     }
 }
@@ -260,6 +273,8 @@ pub struct ProjectConfig {
     pub environments: Vec<Environment>,
     pub cost_threshold: Money,
     pub block_findings_at: Severity,
+    /// `[approval] auto_promote_low_cost`.
+    pub auto_promote_low_cost: bool,
     pub alert_thresholds: Vec<Money>,
     /// `[cost] alert_email`, checked.
     pub alert_email: Option<String>,
@@ -663,6 +678,7 @@ impl ProjectConfig {
                 .unwrap_or_else(|| iam_prefix_for(&raw.project.name, &raw.project.prefix)),
             environments,
             cost_threshold,
+            auto_promote_low_cost: raw.approval.auto_promote_low_cost,
             block_findings_at,
             alert_thresholds,
             alert_email,

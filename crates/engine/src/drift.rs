@@ -385,7 +385,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 
     /// What infraguard applied in `inv`'s environment vs what is live there.
-    fn out_of_band(
+    pub(crate) fn out_of_band(
         &self,
         inv: &Inventory,
         types: &[ResourceType],

@@ -9,6 +9,10 @@
 //! | open findings at/above the block level   | approval required   |
 //! | cost unknown                             | approval required   |
 //! | otherwise                                | auto                |
+//!
+//! With `[approval] auto_promote_low_cost` on, [`auto_promotion`] lets the
+//! policy, not a person, approve one kind of prod write: the promotion of a
+//! tested, unchanged, clean, cheap dev resource.
 
 use infraguard_core::env::Environment;
 use infraguard_core::finding::{Finding, Severity};
@@ -89,6 +93,61 @@ pub fn decide(input: &GateInput<'_>) -> (GateDecision, Vec<String>) {
     } else {
         (GateDecision::ApprovalRequired, reasons)
     }
+}
+
+/// What promotion knows of the dev resource a prod create copies.
+pub struct DevFacts<'a> {
+    /// The dev plan infraguard last applied to it; `None` when infraguard
+    /// did not make it (nothing shows it was tested there).
+    pub applied_by: Option<&'a str>,
+    /// Live in dev as infraguard applied it (not changed outside since).
+    pub unchanged: bool,
+}
+
+/// The seed's "automate promotion for low-cost resources": whether the
+/// prod create of a promotion may be approved by the policy instead of a
+/// person. Only a create, outside `aws-enforced` environments (AWS itself
+/// wants the approver's MFA session there), of a dev resource infraguard
+/// applied and nobody changed since, whose prod plan the gate would pass
+/// but for the environment being read-only: a known cost under the
+/// threshold, no open finding at the block level, scanning on. `Ok` says
+/// why it may, for the audit; `Err` why not.
+pub fn auto_promotion(input: &GateInput<'_>, dev: &DevFacts<'_>) -> Result<String, String> {
+    if input.operation != Operation::Create {
+        return Err(format!("a promotion {} is not automated", input.operation));
+    }
+    if input.env.approval_role.is_some() {
+        return Err(format!(
+            "{} is aws-enforced: AWS itself wants the approver's MFA session",
+            input.env.name
+        ));
+    }
+    let Some(dev_plan) = dev.applied_by else {
+        return Err(
+            "infraguard did not make it in dev, so nothing shows it was tested there".into(),
+        );
+    };
+    if !dev.unchanged {
+        return Err("it was changed in dev outside infraguard since it was applied".into());
+    }
+    if !input.scanned {
+        return Err(format!("security scanning is off for {}", input.env.name));
+    }
+    let writable = Environment {
+        read_only: false,
+        ..input.env.clone()
+    };
+    let (decision, reasons) = decide(&GateInput {
+        env: &writable,
+        ..*input
+    });
+    if decision != GateDecision::Auto {
+        return Err(reasons.join("; "));
+    }
+    Ok(format!(
+        "approved by the policy approval.auto_promote_low_cost: the dev resource was applied by plan {dev_plan} and is unchanged, no open finding at or above {}, {}/month under the {} threshold",
+        input.block_at, input.cost.monthly_usd, input.threshold
+    ))
 }
 
 #[cfg(test)]

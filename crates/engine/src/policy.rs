@@ -18,6 +18,7 @@
 //! | `approval.cost_threshold_usd` | lower |
 //! | `approval.block_findings_at` | lower severity |
 //! | `approval.expires_hours` | shorter |
+//! | `approval.auto_promote_low_cost` | `false` |
 //! | `tokens.ttl_seconds` | shorter |
 //! | `scanning.checkov` | `true` |
 //!
@@ -88,6 +89,10 @@ pub fn adoption_policy(workspace: &RawConfig) -> (RawConfig, Vec<String>) {
             base.approval.expires_hours, defaults.approval.expires_hours
         ));
         base.approval.expires_hours = defaults.approval.expires_hours;
+    }
+    if base.approval.auto_promote_low_cost {
+        notes.push("approval.auto_promote_low_cost = true is looser than the guard's default: it starts off".to_string());
+        base.approval.auto_promote_low_cost = false;
     }
     if base.tokens.ttl_seconds > defaults.tokens.ttl_seconds {
         notes.push(format!(
@@ -169,6 +174,11 @@ pub fn effective(
                 "approval.expires_hours = {} ignored: longer than the guard's {}",
                 ws.approval.expires_hours, raw.approval.expires_hours
             ));
+        }
+        match (raw.approval.auto_promote_low_cost, ws.approval.auto_promote_low_cost) {
+            (true, false) => raw.approval.auto_promote_low_cost = false,
+            (false, true) => notes.push("approval.auto_promote_low_cost = true ignored: looser than the guard's policy (`infraguard guard policy set approval.auto_promote_low_cost true` with an approver's code)".to_string()),
+            _ => {}
         }
         if ws.tokens.ttl_seconds < raw.tokens.ttl_seconds && ws.tokens.ttl_seconds > 0 {
             raw.tokens.ttl_seconds = ws.tokens.ttl_seconds;
@@ -274,6 +284,12 @@ pub fn change(
             next.approval.expires_hours = new;
             l
         }
+        ["approval", "auto_promote_low_cost"] => {
+            let v = parse_bool(value)?;
+            let l = v && !next.approval.auto_promote_low_cost;
+            next.approval.auto_promote_low_cost = v;
+            l
+        }
         ["tokens", "ttl_seconds"] => {
             let new: u64 = value.trim().parse().map_err(|_| bad("a number of seconds".into()))?;
             let l = new > next.tokens.ttl_seconds;
@@ -286,7 +302,7 @@ pub fn change(
             next.scanning.checkov = v;
             l
         }
-        _ => return Err(bad("not a policy key; the keys are environments.ENV.read_only, environments.ENV.security_scanning, approval.cost_threshold_usd, approval.block_findings_at, approval.expires_hours, tokens.ttl_seconds, scanning.checkov".into())),
+        _ => return Err(bad("not a policy key; the keys are environments.ENV.read_only, environments.ENV.security_scanning, approval.cost_threshold_usd, approval.block_findings_at, approval.expires_hours, approval.auto_promote_low_cost, tokens.ttl_seconds, scanning.checkov".into())),
     };
     // The result must still resolve.
     ProjectConfig::resolve(&next, &BTreeMap::new())?;
@@ -365,6 +381,7 @@ mod tests {
         loose.environments.get_mut("prod").unwrap().read_only = false;
         loose.approval.cost_threshold_usd = "1000000".into();
         loose.approval.block_findings_at = "critical".into();
+        loose.approval.auto_promote_low_cost = true;
         let vars = [("SECURITY_SCANNING".to_string(), "disabled".to_string())]
             .into_iter()
             .collect();
@@ -373,7 +390,9 @@ mod tests {
         assert!(c.environment("dev").unwrap().scanning);
         assert_eq!(c.cost_threshold, Money::parse("10").unwrap());
         assert_eq!(c.block_findings_at, Severity::Medium);
+        assert!(!c.auto_promote_low_cost);
         for word in [
+            "auto_promote_low_cost",
             "read_only",
             "cost_threshold_usd",
             "block_findings_at",
@@ -405,10 +424,12 @@ mod tests {
         let mut loose = ws();
         loose.environments.get_mut("prod").unwrap().read_only = false;
         loose.approval.cost_threshold_usd = "500".into();
+        loose.approval.auto_promote_low_cost = true;
         let (p, notes) = adoption_policy(&loose);
         assert!(p.environments["prod"].read_only);
         assert_eq!(p.approval.cost_threshold_usd, "10.00");
-        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(!p.approval.auto_promote_low_cost);
+        assert_eq!(notes.len(), 3, "{notes:?}");
     }
 
     #[test]
@@ -425,6 +446,17 @@ mod tests {
         assert!(change(&p, "approval.expires_hours", "48").unwrap().1);
         assert!(!change(&p, "approval.expires_hours", "2").unwrap().1);
         assert!(change(&p, "approval.expires_hours", "0").is_err());
+        assert!(
+            change(&p, "approval.auto_promote_low_cost", "true")
+                .unwrap()
+                .1
+        );
+        let (on, _) = change(&p, "approval.auto_promote_low_cost", "true").unwrap();
+        assert!(
+            !change(&on, "approval.auto_promote_low_cost", "false")
+                .unwrap()
+                .1
+        );
         assert!(change(&p, "bogus", "1").is_err());
     }
 

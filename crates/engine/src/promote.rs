@@ -1343,6 +1343,30 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             },
         );
 
+        // The seed's "automate promotion for low-cost resources", when the
+        // policy turns it on: the gate's rule decides, the policy approves.
+        let approval = match approval {
+            Some(a)
+                if a.status == ApprovalStatus::Pending && self.config().auto_promote_low_cost =>
+            {
+                match self.auto_promotion(ws, idx, &plan, &hist)? {
+                    Ok(why) => Some(self.decide(
+                        &a.id,
+                        &Actor::policy("approval.auto_promote_low_cost"),
+                        Some(&why),
+                        ApprovalStatus::Approved,
+                    )?),
+                    Err(why_not) => {
+                        r.notes.push(format!(
+                            "not promoted automatically (approval.auto_promote_low_cost): {why_not}"
+                        ));
+                        Some(a)
+                    }
+                }
+            }
+            other => other,
+        };
+
         // 7 and 8. Cost and the human's approval.
         let cost = if plan.cost.known {
             format!(
@@ -1721,6 +1745,45 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
         }
         Ok(update)
+    }
+}
+
+impl<C: Cloud, S: Store> Engine<C, S> {
+    /// [`crate::gate::auto_promotion`] for the prod `plan` of dev item
+    /// `idx`, with what the dev side shows: the plan infraguard last
+    /// applied to it and whether it is live as applied.
+    fn auto_promotion(
+        &self,
+        ws: &Workspace,
+        idx: usize,
+        plan: &Plan,
+        hist: &[&Plan],
+    ) -> Result<Result<String, String>, EngineError> {
+        let item = &ws.dev.items[idx];
+        let applied_by = match hist.first() {
+            Some(p) if p.status == PlanStatus::Applied => Some(p.id.as_str()),
+            _ => None,
+        };
+        let (_, changed) = self.out_of_band(&ws.dev, std::slice::from_ref(&item.type_name))?;
+        let unchanged = !changed
+            .iter()
+            .any(|o| o.identifier == item.identifier && o.type_name == item.type_name.as_str());
+        let env = self.config().environment(&plan.env)?.clone();
+        Ok(crate::gate::auto_promotion(
+            &crate::gate::GateInput {
+                env: &env,
+                operation: plan.operation,
+                cost: &plan.cost,
+                findings: &plan.findings,
+                threshold: self.config().cost_threshold,
+                block_at: self.config().block_findings_at,
+                scanned: env.scanning,
+            },
+            &crate::gate::DevFacts {
+                applied_by,
+                unchanged,
+            },
+        ))
     }
 }
 

@@ -977,3 +977,96 @@ fn an_existing_resource_is_imported_by_a_gated_tagging_plan_then_tracked() {
         "{missing}"
     );
 }
+
+/// The engine with `[approval] auto_promote_low_cost` on.
+fn auto_promoting(dir: &std::path::Path) -> TestEngine {
+    engine_with(dir, Arc::new(SystemClock), |raw| {
+        raw.approval.auto_promote_low_cost = true
+    })
+}
+
+#[test]
+fn with_auto_promote_a_tested_unchanged_cheap_bucket_is_promoted_by_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = auto_promoting(dir.path());
+    let dev = create_dev(
+        &e,
+        BUCKET,
+        "assets",
+        json!({"VersioningConfiguration": {"Status": "Enabled"}}),
+    );
+    let r = promote(&e, BUCKET, &dev, false);
+    assert_eq!(r.status, PromotionState::Synced, "{r:#?}");
+    let prod = r.prod_id.clone().unwrap();
+    assert!(e.get_resource("prod", BUCKET, &prod).is_ok());
+    // Decided by the policy, named as such: never a human.
+    let plan = e.plan_by_id(r.plan_id.as_deref().unwrap()).unwrap();
+    let a = e
+        .approvals(None)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.plan_id == plan.id)
+        .unwrap();
+    assert_eq!(
+        a.decided_by.as_deref(),
+        Some("system:policy via approval.auto_promote_low_cost")
+    );
+    assert!(a.note.as_deref().unwrap().contains("is unchanged"), "{a:?}");
+    let granted = e
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .find(|x| x.action == "approval.granted" && x.plan_id.as_deref() == Some(&plan.id))
+        .expect("audited");
+    assert!(granted.actor.starts_with("system:policy"), "{granted:?}");
+}
+
+#[test]
+fn auto_promote_is_off_by_default_and_never_covers_a_changed_or_costly_resource() {
+    // Off: a person approves, as always.
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let dev = create_dev(&e, BUCKET, "assets", json!({}));
+    let r = promote(&e, BUCKET, &dev, false);
+    assert_eq!(r.status, PromotionState::AwaitingApproval, "{r:#?}");
+
+    // On, but the dev bucket was changed behind infraguard's back.
+    let dir = tempfile::tempdir().unwrap();
+    let e = auto_promoting(dir.path());
+    let dev = create_dev(&e, BUCKET, "assets", json!({}));
+    let patch =
+        json!([{"op": "add", "path": "/VersioningConfiguration", "value": {"Status": "Enabled"}}]);
+    e.cloud("dev")
+        .unwrap()
+        .update(
+            &ResourceType::new(BUCKET).unwrap(),
+            &dev,
+            &patch,
+            "console-edit",
+        )
+        .unwrap();
+    let r = promote(&e, BUCKET, &dev, false);
+    assert_eq!(r.status, PromotionState::AwaitingApproval, "{r:#?}");
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("not promoted automatically")
+                && n.contains("changed in dev outside")),
+        "{:?}",
+        r.notes
+    );
+
+    // On, but the database costs more than the threshold.
+    let dir = tempfile::tempdir().unwrap();
+    let e = auto_promoting(dir.path());
+    let id = dev_database(&e, "orders", json!({"ManageMasterUserPassword": true}));
+    let r = promote(&e, "AWS::RDS::DBInstance", &id, false);
+    assert_eq!(r.status, PromotionState::AwaitingApproval, "{r:#?}");
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("not promoted automatically") && n.contains("threshold")),
+        "{:?}",
+        r.notes
+    );
+}
