@@ -174,15 +174,26 @@ def test_cost_report_numbers_and_billing_alarm_plans(project: Project) -> None:
             dev_only = ok(await client.call_tool("cost_report", DEV))
             assert [e["env"] for e in dev_only["environments"]] == ["aws-dev"]
 
-            alarms = ok(await client.call_tool("cost_report", {"create_billing_alarm": True, **DEV}))
-            assert alarms["billing_alarms"], alarms
-            for plan in alarms["billing_alarms"]:
+            # An alarm that notifies nobody is no alert: the address is asked for.
+            nobody = refused(await client.call_tool("cost_report", {"create_billing_alarm": True, **DEV}))
+            assert "alert_email" in nobody, nobody
+            alarms = ok(await client.call_tool("cost_report", {"create_billing_alarm": True,
+                                                               "alert_email": "ops@example.com", **DEV}))
+            topic, *rest = alarms["billing_alarms"]
+            assert topic["resource_type"] == "AWS::SNS::Topic", topic
+            assert topic["generate_arguments"]["properties"]["Subscription"] == [
+                {"Protocol": "email", "Endpoint": "ops@example.com"}]
+            assert len(rest) == 3, alarms
+            for plan in rest:
                 assert plan["plan_id"].startswith("plan-") or plan["plan_id"]
                 assert plan["resource_type"] == "AWS::CloudWatch::Alarm" and plan["environment"] == "dev"
                 assert plan["gate"]["decision"]
                 assert plan["generate_arguments"]["properties"]["MetricName"] == "EstimatedCharges"
+                assert plan["generate_arguments"]["properties"]["AlarmActions"][0].endswith(
+                    topic["generate_arguments"]["properties"]["TopicName"])
             # Planned only: nothing was created.
             assert project.resources("dev", "AWS::CloudWatch::Alarm") == {}
+            assert project.resources("dev", "AWS::SNS::Topic") == {}
 
             needs_env = refused(await client.call_tool("cost_report", {"create_billing_alarm": True}))
             assert "environment" in needs_env

@@ -9,9 +9,7 @@ project is advisory (local cloud), so an accept is recorded `unverified:`.
 Each test is one or more of the seed's sections, named after its heading.
 Where infraguard differs from the seed on purpose (a stricter gate, real
 prices, schema-valid properties) the test asserts infraguard's behaviour and
-says so. The `xfail(strict=True)` tests are places where infraguard does not
-do what the seed asks and that is a bug, not a choice; each names the call,
-what came back and what the seed expects.
+says so.
 """
 
 from __future__ import annotations
@@ -392,14 +390,6 @@ def test_step_3_create_in_dev_estimate_track_promote_and_keep_in_sync(project: P
     assert project.cli("audit", "verify").returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "promote_resource drops the tag values the seed passed in dev (MANAGED_BY=CCAPI-MCP-SERVER, "
-    "MCP_SERVER_SOURCE_CODE=<awslabs url>) and writes infraguard.toml's defaults in prod instead "
-    "(MANAGED_BY=infraguard, MCP_SERVER_SOURCE_CODE='infraguard (local build)'), although dev kept them "
-    "(promote.rs removes every [tags] key before the prod plan); detect_drift on both servers then reports "
-    "the freshly promoted pair as drifted at /Tags/MANAGED_BY and /Tags/MCP_SERVER_SOURCE_CODE, and "
-    "preflight's drift line fails. The seed: prod gets the SAME properties as dev, only the Environment tag "
-    "changes, and `synced` means matching configuration"))
 def test_step_3_4_the_promoted_bucket_keeps_the_seed_tags_and_is_not_drifted(project: Project) -> None:
     user = User()
 
@@ -560,16 +550,6 @@ def test_step_4_iam_policies_are_named_by_convention_and_least_privilege(project
     assert user.prompts == [], "nothing in this section needed a person"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "aws-prod promote_resource(resource_type=AWS::IAM::ManagedPolicy, identifier=<dev policy ARN>, "
-    "with_dependencies=true) promotes the dependency (creates AWS::IAM::User synthcoreai-prod-user, the user "
-    "accepts) and then stops the policy itself: status=blocked, error=blocked, checklist `dependencies` "
-    "failed with 'promote first: AWS::IAM::User `synthcoreai-dev-user` (referenced at /Users/0); or promote "
-    "with --with-dependencies'; calling it again gives the same. Only on the .mcp.json aws-prod server "
-    "(INFRAGUARD_READONLY=true: the dependency's dev tag update waits for approval); the same call on a "
-    "`serve` without --env creates the prod policy. Same for AWS::S3::BucketPolicy with its bucket. The seed "
-    "(step 4, Next Steps 4 / 'Promote to aws-prod - Apply same policy to prod'): the same policy is created "
-    "on aws-prod"))
 def test_step_4_the_policy_is_promoted_to_prod_with_its_user(project: Project) -> None:
     user = User()
 
@@ -590,6 +570,28 @@ def test_step_4_the_policy_is_promoted_to_prod_with_its_user(project: Project) -
     anyio.run(run)
     [props] = project.resources("prod", POLICY).values()
     assert props["ManagedPolicyName"] == "SynthCoreAI-S3-FileUpload" and props["Users"] == ["synthcoreai-prod-user"]
+
+
+def test_step_4_a_promoted_policy_is_tracked_as_synced(project: Project) -> None:
+    user = User()
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::synthcoreai-*/*"}]}
+
+    async def run() -> None:
+        async with two_servers(project, user) as (dev, prod):
+            creds = await session(dev)
+            created = await apply_chain(dev, creds, POLICY, properties={
+                "ManagedPolicyName": "SynthCoreAI-S3-FileUpload", "PolicyDocument": document})
+            promoted = ok(await prod.call_tool("promote_resource", {"resource_type": POLICY, "identifier": created["identifier"]}))
+            assert promoted["status"] == "synced" and promoted["prod_id"].endswith(":policy/SynthCoreAI-S3-FileUpload"), promoted
+            for c in (dev, prod):
+                sync = ok(await c.call_tool("check_sync_status", {"resource_type": POLICY}))
+                assert [(p["dev"], p["prod"]) for p in sync["synced"]] == [(created["identifier"], promoted["prod_id"])], sync
+                assert sync["dev_only"] == [] and sync["prod_only"] == [], sync
+            again = ok(await prod.call_tool("promote_resource", {"resource_type": POLICY, "identifier": created["identifier"]}))
+            assert again["status"] == "synced" and again["prod_id"] == promoted["prod_id"], again
+
+    anyio.run(run)
 
 
 # --------------------------------------------------------------------------
@@ -870,13 +872,6 @@ def test_troubleshooting_bad_names_and_conflicts_are_clear_errors(project: Proje
     anyio.run(run)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "aws-dev check_environment_variables(environment='staging') answers 'this server serves only environment "
-    "`dev`, not `staging`: call the MCP server started with `infraguard serve --env staging` (aws-staging in "
-    ".mcp.json)' (and aws-prod the same for 'production', the seed's Environment tag value): it sends the agent "
-    "to a server and an environment that do not exist. cost_report with the same name says it right: "
-    "'--env staging: this project has no such environment; it has dev, prod'. The seed's troubleshooting "
-    "starts from check_environment_variables, so its error must say the name is unknown and list dev, prod"))
 def test_troubleshooting_an_unknown_environment_is_named_as_unknown(project: Project) -> None:
     user = User()
 

@@ -258,12 +258,7 @@ impl Workspace {
     }
 
     pub fn relink<C: Cloud, S: Store>(&mut self, engine: &Engine<C, S>) {
-        self.links = self
-            .dev
-            .items
-            .iter()
-            .map(|item| engine.counterpart(&self.envs, item, &self.prod))
-            .collect();
+        self.links = engine.links(&self.envs, &self.dev, &self.prod);
     }
 
     fn prod_of(&self, dev_item: usize) -> Option<usize> {
@@ -1137,7 +1132,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
 
         // 3. Properties: complete and valid.
         let mut props = mapped.props;
-        // Tags the tag standard sets afresh in prod would only be replaced.
+        // Tags the tag standard sets afresh in prod would only be replaced;
+        // the rest (the user's own values, as in dev) go with the resource.
         if let Some(tp) = schema.tagging.property() {
             let mut tg = tags::read(&props, &schema.tagging);
             for k in [
@@ -1146,9 +1142,6 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 tags::COST_ESTIMATE,
                 tags::MCP_SERVER_VERSION,
             ] {
-                tg.remove(k);
-            }
-            for k in self.config().tags.keys() {
                 tg.remove(k);
             }
             if let Value::Object(m) = &mut props {
@@ -1577,6 +1570,9 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             .last()
             .map(|u| (u.outcome.clone(), u.approval_id.clone()));
         r.message = match tagged {
+            _ if schema_of(&t).is_none_or(|s| s.tagging == TagStyle::None) => format!(
+                "created in {prod_env} as `{prod_id}`; {t} carries no tags, so sync and drift pair the two by name"
+            ),
             Some((outcome, Some(approval))) if outcome == "awaiting_approval" => format!(
                 "created in {prod_env} as `{prod_id}`; the dev resource's PromotionStatus=synced tag waits for approval {approval} (the prod resource's own tag already records the promotion)"
             ),

@@ -218,6 +218,19 @@ pub(crate) struct PromotionEnvs {
     pub prod: Environment,
 }
 
+/// `arn:aws:iam::111111111111:policy/x` → `arn:aws:iam::policy/x`: an ARN
+/// with its account left out; `None` for what is not an ARN.
+fn without_account(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    if parts.len() < 6 || parts[0] != "arn" {
+        return None;
+    }
+    Some(format!(
+        "arn:{}:{}:{}::{}",
+        parts[1], parts[2], parts[3], parts[5]
+    ))
+}
+
 /// How a dev resource stands towards prod.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Counterpart {
@@ -275,18 +288,49 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 },
             };
         }
+        // A type that carries no tags links by name: the dev name with its
+        // environment word renamed, or the same name (IAM policies are
+        // named without one); in an ARN, whatever the account.
         let untaggable = schema_of(&item.type_name).is_none_or(|s| s.tagging == TagStyle::None);
-        if untaggable
-            && let Some(name) =
-                crate::promote::rename_env(&item.identifier, &envs.dev.name, &envs.prod.name)
-            && let Some(i) = prod.find(&item.type_name, &name)
-        {
-            return Counterpart::Found {
-                prod: i,
-                linked_by: "name",
-            };
+        if untaggable {
+            let renamed =
+                crate::promote::rename_env(&item.identifier, &envs.dev.name, &envs.prod.name);
+            for name in renamed.iter().chain(std::iter::once(&item.identifier)) {
+                let found = prod.find(&item.type_name, name).or_else(|| {
+                    let wanted = without_account(name)?;
+                    prod.items.iter().position(|p| {
+                        p.type_name == item.type_name
+                            && without_account(&p.identifier).as_deref() == Some(wanted.as_str())
+                    })
+                });
+                if let Some(i) = found {
+                    return Counterpart::Found {
+                        prod: i,
+                        linked_by: "name",
+                    };
+                }
+            }
         }
         Counterpart::None
+    }
+
+    /// Each dev item's counterpart, as [`Engine::classify`] links them
+    /// (its own tag, its name, or the prod side's `DevCounterpart`).
+    pub(crate) fn links(
+        &self,
+        envs: &PromotionEnvs,
+        dev: &Inventory,
+        prod: &Inventory,
+    ) -> Vec<Counterpart> {
+        let c = self.classify(envs, dev, prod);
+        let mut links = vec![Counterpart::None; dev.items.len()];
+        for (d, p, linked_by) in c.synced {
+            links[d] = Counterpart::Found { prod: p, linked_by };
+        }
+        for (d, expected) in c.missing {
+            links[d] = Counterpart::Missing { expected };
+        }
+        links
     }
 
     /// Sort both inventories into the four groups.

@@ -37,6 +37,16 @@ pub enum McpError {
     UnknownEnvironment { env: String, known: Vec<String> },
 
     #[error(
+        "environment `{requested}`: this project has no such environment; it has {} (infraguard.toml's [environments]){hint}",
+        known.join(", ")
+    )]
+    NoSuchEnvironment {
+        requested: String,
+        known: Vec<String>,
+        hint: String,
+    },
+
+    #[error(
         "this server serves only environment `{served}`, not `{requested}`: call the MCP server started with `infraguard serve --env {requested}` (aws-{requested} in .mcp.json)"
     )]
     OtherEnvironment { served: String, requested: String },

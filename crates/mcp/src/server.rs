@@ -255,6 +255,29 @@ impl InfraguardServer {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| s.strip_prefix("aws-").unwrap_or(s));
+        // A name the project does not have is that, not another server's.
+        if let (Some(_), Some(r)) = (&self.fixed_env, requested)
+            && self.config.environment(r).is_err()
+        {
+            // `production` is how the seed tags prod: say which name it is.
+            let hint = self
+                .config
+                .environments
+                .iter()
+                .find(|e| e.tag_value == r)
+                .map(|e| {
+                    format!(
+                        "; `{r}` is the Environment tag of `{}`: pass `{}`",
+                        e.name, e.name
+                    )
+                })
+                .unwrap_or_default();
+            return Err(McpError::NoSuchEnvironment {
+                requested: r.to_string(),
+                known: env_names(&self.config),
+                hint,
+            });
+        }
         match (&self.fixed_env, requested) {
             (Some(f), None) => Ok(f.clone()),
             (Some(f), Some(r)) if r == f => Ok(f.clone()),
