@@ -1,0 +1,279 @@
+//! Approvals: who may decide a plan, with what proof, until when. The
+//! level decides what a proof is worth (an unverified confirmation, an
+//! enrolled approver's code); the decision is stored and audited.
+
+use infraguard_core::approval::{Approval, ApprovalStatus};
+use infraguard_core::audit::AuditRecord;
+use infraguard_core::cloud::Cloud;
+use infraguard_core::plan::Plan;
+use infraguard_core::store::Store;
+use serde_json::json;
+
+use crate::actor::Actor;
+use crate::api::{Caller, Level, Proof};
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+impl<C: Cloud, S: Store> Engine<C, S> {
+    /// When an approval requested now lapses.
+    pub(crate) fn approval_deadline(&self) -> String {
+        infraguard_core::clock::Timestamp::from_unix(
+            self.clock.now().unix() + self.config.approval_expiry_seconds as i64,
+        )
+        .rfc3339()
+    }
+
+    /// When `a` lapses (or lapsed): its own deadline, or the configured
+    /// expiry counted from its request if that is sooner (a tightened
+    /// expiry applies to approvals already open).
+    pub(crate) fn approval_expiry(
+        &self,
+        a: &Approval,
+    ) -> Option<infraguard_core::clock::Timestamp> {
+        let by_config =
+            infraguard_core::clock::Timestamp::parse_rfc3339(&a.requested_at).map(|t| {
+                infraguard_core::clock::Timestamp::from_unix(
+                    t.unix() + self.config.approval_expiry_seconds as i64,
+                )
+            });
+        let own = a
+            .expires_at
+            .as_deref()
+            .and_then(infraguard_core::clock::Timestamp::parse_rfc3339);
+        match (own, by_config) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether `a` has run out of time (`Some(when)`).
+    pub(crate) fn expired(&self, a: &Approval) -> Option<String> {
+        self.approval_expiry(a)
+            .filter(|t| self.clock.now() >= *t)
+            .map(|t| t.rfc3339())
+    }
+
+    pub(crate) fn decidable(&self, approval_id: &str) -> Result<(Approval, Plan), EngineError> {
+        let a = self
+            .store
+            .approval(approval_id)?
+            .ok_or_else(|| EngineError::ApprovalNotFound(approval_id.into()))?;
+        let plan = self.load_plan(&a.plan_id)?;
+        if a.status != ApprovalStatus::Pending {
+            let next = match a.status {
+                ApprovalStatus::Denied => format!(
+                    "a denied plan stays denied: make a new plan (`infraguard plan --env {} ...`) if the change is still wanted",
+                    a.env
+                ),
+                _ => format!("run `infraguard apply {}`", a.plan_id),
+            };
+            return Err(EngineError::ApprovalDecided {
+                id: a.id.clone(),
+                status: a.status.as_str().into(),
+                next,
+            });
+        }
+        self.check_integrity(&plan)?;
+        if a.content_hash != plan.content_hash {
+            return Err(EngineError::Tampered {
+                id: plan.id.clone(),
+                expected: a.content_hash.clone(),
+                actual: plan.content_hash.clone(),
+            });
+        }
+        Ok((a, plan))
+    }
+
+    /// Approve one plan's exact content, if `proof` is enough at this
+    /// engine's level:
+    ///
+    /// | level | a confirmation (`yes`, elicitation accept, page click) | an approver's code |
+    /// |---|---|---|
+    /// | advisory | approves, recorded as `unverified` | refused: nothing here can check it |
+    /// | guarded | refused, audited | approves as that approver, if [`Factors::verify`] accepts it |
+    ///
+    /// Every refusal is audited with the caller's name and process.
+    pub fn approve_with(
+        &self,
+        approval_id: &str,
+        caller: &Caller,
+        proof: &Proof,
+        note: Option<&str>,
+    ) -> Result<Approval, EngineError> {
+        let requester = self.requester(caller);
+        let refuse = |reason: String, err: EngineError| -> Result<Approval, EngineError> {
+            let rec = AuditRecord {
+                at: self.now(),
+                actor: requester.to_string(),
+                action: "approval.refused".into(),
+                env: None,
+                plan_id: None,
+                content_hash: None,
+                outcome: "refused".into(),
+                details: json!({"approval_id": approval_id, "reason": reason, "proof": proof_kind(proof)}),
+            };
+            self.store.append_audit(&[rec])?;
+            Err(err)
+        };
+        let level = match self.store.approval(approval_id)? {
+            Some(a) => self.level_of(&a.env),
+            None => self.level,
+        };
+        let actor = match (level, proof, &self.factors) {
+            (Level::AwsEnforced, Proof::Code { .. }, _) => {
+                let why = crate::mfa::needs_mfa(self, approval_id);
+                return refuse(
+                    why.clone(),
+                    EngineError::ApprovalRefused {
+                        id: approval_id.into(),
+                        reason: why,
+                    },
+                );
+            }
+            (Level::Advisory, Proof::Confirmation { how }, _) => {
+                Actor::unverified(&caller.name, &format!("{} ({how})", caller.channel_label()))
+            }
+            (Level::Advisory, Proof::Code { .. }, _) => {
+                let why = "this project is advisory: no guard holds approvers' factors here, so a code cannot be checked; `infraguard doctor` says how to set up the guard".to_string();
+                return refuse(
+                    why.clone(),
+                    EngineError::ApprovalRefused {
+                        id: approval_id.into(),
+                        reason: why,
+                    },
+                );
+            }
+            (_, Proof::Confirmation { how }, _) => {
+                let why = if level == Level::AwsEnforced {
+                    format!(
+                        "a confirmation ({how}) proves nothing here: {}",
+                        crate::mfa::needs_mfa(self, approval_id)
+                    )
+                } else {
+                    format!(
+                        "a confirmation ({how}) proves nothing here: this project is {level}, and only an enrolled approver's code approves (`infraguard approve {approval_id}` asks for it, or the approval page)"
+                    )
+                };
+                return refuse(
+                    why.clone(),
+                    EngineError::NotHuman {
+                        actor: requester.to_string(),
+                        id: approval_id.into(),
+                        why,
+                    },
+                );
+            }
+            (_, Proof::Code { .. }, None) => {
+                let why = "no approvers' factors are available to this engine".to_string();
+                return refuse(
+                    why.clone(),
+                    EngineError::ApprovalRefused {
+                        id: approval_id.into(),
+                        reason: why,
+                    },
+                );
+            }
+            (_, Proof::Code { approver, code }, Some(factors)) => {
+                // Check the approval is decidable before spending a code on it.
+                let (a, plan) = self.decidable(approval_id)?;
+                self.refuse_expired(&a, &plan, &requester)?;
+                match factors.verify(approver.as_deref(), code, self.clock.now().unix()) {
+                    Ok(name) => {
+                        Actor::human(&name, &format!("code via {}", caller.channel_label()))
+                    }
+                    Err(e) => {
+                        return refuse(
+                            e.to_string(),
+                            EngineError::ApprovalRefused {
+                                id: approval_id.into(),
+                                reason: e.to_string(),
+                            },
+                        );
+                    }
+                }
+            }
+        };
+        self.decide(approval_id, &actor, note, ApprovalStatus::Approved)
+    }
+
+    /// Deny a plan. Anyone may say no; the denial is final for that plan.
+    pub fn deny(
+        &self,
+        approval_id: &str,
+        actor: &Actor,
+        note: Option<&str>,
+    ) -> Result<Approval, EngineError> {
+        self.decide(approval_id, actor, note, ApprovalStatus::Denied)
+    }
+
+    /// Refuse (and audit) granting an approval whose time ran out.
+    pub(crate) fn refuse_expired(
+        &self,
+        a: &Approval,
+        plan: &Plan,
+        actor: &Actor,
+    ) -> Result<(), EngineError> {
+        let Some(at) = self.expired(a) else {
+            return Ok(());
+        };
+        let rec = self.record(
+            actor,
+            "approval.expired",
+            Some(&plan.env),
+            Some(plan),
+            "refused",
+            json!({"approval_id": a.id, "expired_at": at}),
+        );
+        self.store.append_audit(&[rec])?;
+        Err(EngineError::ApprovalExpired {
+            id: a.id.clone(),
+            expired_at: at,
+            hours: self.config.approval_expiry_seconds / 3600,
+            next: format!(
+                "make a new plan of the change (`infraguard plan --env {} ...`, or generate_infrastructure_code) and approve that one",
+                a.env
+            ),
+        })
+    }
+
+    pub(crate) fn decide(
+        &self,
+        approval_id: &str,
+        actor: &Actor,
+        note: Option<&str>,
+        status: ApprovalStatus,
+    ) -> Result<Approval, EngineError> {
+        let (mut a, plan) = self.decidable(approval_id)?;
+        if status == ApprovalStatus::Approved {
+            self.refuse_expired(&a, &plan, actor)?;
+        }
+        a.status = status;
+        a.decided_at = Some(self.now());
+        a.decided_by = Some(actor.to_string());
+        a.note = note.map(str::to_string);
+        let action = if status == ApprovalStatus::Approved {
+            "approval.granted"
+        } else {
+            "approval.denied"
+        };
+        let rec = self.record(
+            actor,
+            action,
+            Some(&plan.env),
+            Some(&plan),
+            "ok",
+            json!({"approval_id": a.id, "note": a.note}),
+        );
+        self.store
+            .decide_approval(&a, ApprovalStatus::Pending, &[rec])?;
+        Ok(a)
+    }
+}
+
+/// How a proof is named in the audit log (never its code).
+pub(crate) fn proof_kind(proof: &Proof) -> &'static str {
+    match proof {
+        Proof::Confirmation { .. } => "confirmation",
+        Proof::Code { .. } => "code",
+    }
+}
