@@ -213,6 +213,37 @@ def test_cost_report_numbers_and_billing_alarm_plans(project: Project) -> None:
     anyio.run(run)
 
 
+def test_estimate_cost_previews_the_gates_own_decision(project: Project) -> None:
+    """A cheap bucket costs little everywhere, but in prod the gate still
+    wants a human: the preview is the gate's, not the threshold's."""
+
+    async def run() -> None:
+        async with Client(project.stdio(), mode="legacy") as client:
+            props = {"BucketName": "synthcoreai-preview-dev"}
+            dev = ok(await client.call_tool("estimate_cost", {"resource_type": S3, "properties": props, **DEV}))
+            assert dev["over_cost_threshold"] is False and dev["requires_approval"] is False, dev
+            assert dev["gate"]["decision"] == "auto"
+            prod = ok(await client.call_tool("estimate_cost", {"resource_type": S3, "environment": "prod",
+                                                                "properties": {"BucketName": "synthcoreai-preview-prod"}}))
+            assert prod["over_cost_threshold"] is False, prod
+            assert prod["requires_approval"] is True, prod
+            assert any("read-only" in r for r in prod["gate"]["reasons"]), prod["gate"]
+            # An RDS instance open to the world: findings, not only cost.
+            rds = ok(await client.call_tool("estimate_cost", {"resource_type": "AWS::RDS::DBInstance", **DEV, "properties": {
+                "DBInstanceIdentifier": "synthcoreai-open-dev", "Engine": "postgres", "DBInstanceClass": "db.t3.micro",
+                "AllocatedStorage": "20", "MasterUsername": "admin_user", "ManageMasterUserPassword": True,
+                "PubliclyAccessible": True}}))
+            assert rds["requires_approval"] is True
+            assert any("finding" in r for r in rds["gate"]["reasons"]), rds["gate"]
+            # Nothing was planned by a preview.
+            assert ok(await client.call_tool("list_pending_approvals", {}))["approvals"] == []
+            # Without a name there is no plan to preview: said, not guessed.
+            nameless = ok(await client.call_tool("estimate_cost", {"resource_type": S3, "properties": {}, **DEV}))
+            assert nameless["requires_approval"] is None and "needs a name" in nameless["gate_note"], nameless
+
+    anyio.run(run)
+
+
 def test_a_usage_override_changes_the_estimate_and_the_plan(project: Project) -> None:
     async def run() -> None:
         async with Client(project.stdio("--env", "dev"), mode="legacy") as client:

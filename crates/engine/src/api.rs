@@ -25,7 +25,6 @@ use std::fmt;
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::audit::AuditEntry;
 use infraguard_core::cloud::{Cloud, ListPage, ProgressEvent, ResourceDescription};
-use infraguard_core::money::CostEstimate;
 use infraguard_core::plan::{Plan, PlanStatus};
 use infraguard_core::resource::{Operation, ResourceType};
 use infraguard_core::store::Store;
@@ -39,7 +38,7 @@ use crate::chain::{
 use crate::config::ProjectConfig;
 use crate::doctor::{DoctorReport, IamTemplates};
 use crate::drift::{DriftReport, PreflightReport};
-use crate::engine::{ApplyOutcome, Engine, EnvReport, PlanRequest, PlanState};
+use crate::engine::{ApplyOutcome, Engine, EnvReport, Estimate, PlanRequest, PlanState};
 use crate::error::{EngineError, ErrorKind};
 use crate::iam::{AttachedPolicy, ExtendReport, ExtendRequest};
 use crate::mfa::MfaApproval;
@@ -339,7 +338,7 @@ engine_api! {
     fn approval_page(approval_id: String) -> Option<String>;
     fn audit_log() -> Vec<AuditEntry>;
     fn audit_verify() -> Verification;
-    fn estimate_only(env: String, type_name: String, properties: Value, usage: Option<infraguard_cost::Usage>) -> CostEstimate;
+    fn estimate_only(env: String, type_name: String, properties: Value, usage: Option<infraguard_cost::Usage>) -> Estimate;
     fn check_environment(env: String, vars: BTreeMap<String, String>) -> EnvironmentCheck;
     fn session_info(env: String, environment_token: Option<String>) -> SessionInfo;
     fn generate(req: PlanRequest, credentials_token: Option<String>) -> Generated;
@@ -527,13 +526,20 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     }
     fn estimate_only(
         &self,
-        _: &Caller,
+        caller: &Caller,
         env: String,
         type_name: String,
         properties: Value,
         usage: Option<infraguard_cost::Usage>,
-    ) -> Result<CostEstimate, EngineError> {
-        Engine::estimate_only(self, &env, &type_name, &properties, usage.as_ref())
+    ) -> Result<Estimate, EngineError> {
+        Engine::estimate_only(
+            self,
+            &env,
+            &type_name,
+            &properties,
+            usage.as_ref(),
+            &self.requester(caller),
+        )
     }
     fn check_environment(
         &self,

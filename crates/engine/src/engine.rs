@@ -18,7 +18,8 @@ use infraguard_core::audit::AuditRecord;
 use infraguard_core::clock::Clock;
 use infraguard_core::cloud::{Cloud, CloudError, Identity, ProgressEvent};
 use infraguard_core::env::Environment;
-use infraguard_core::plan::{Plan, PlanStatus};
+use infraguard_core::money::CostEstimate;
+use infraguard_core::plan::{Gate, Plan, PlanStatus};
 use infraguard_core::resource::{Operation, ResourceType};
 use infraguard_core::store::Store;
 use serde::{Deserialize, Serialize};
@@ -171,6 +172,17 @@ pub struct Engine<C: Cloud, S: Store> {
     /// The account-level AWS calls of each AWS environment (STS, IAM,
     /// CloudTrail), as the approver's credentials make them.
     pub(crate) accounts: BTreeMap<String, Arc<dyn Account>>,
+}
+
+/// A create's estimate, with the gate's preview of the plan it would be.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Estimate {
+    pub cost: CostEstimate,
+    /// What the gate would decide (`approval_id` is always `None`: nothing
+    /// was planned).
+    pub gate: Option<Gate>,
+    /// Why there is no preview.
+    pub no_gate: Option<String>,
 }
 
 /// Makes the one-time approval page URL of a pending approval.

@@ -72,7 +72,9 @@ pub use chain::{FindingsDecision, TokenKind};
 pub use config::{ProjectConfig, RawConfig};
 pub use doctor::{DoctorReport, EnvLevel};
 pub use drift::{DriftReport, PreflightReport};
-pub use engine::{ApplyOutcome, Engine, EnvReport, PageUrls, PlanRequest, PlanState, PollPolicy};
+pub use engine::{
+    ApplyOutcome, Engine, EnvReport, Estimate, PageUrls, PlanRequest, PlanState, PollPolicy,
+};
 pub use error::{EngineError, ErrorKind};
 pub use mfa::MfaApproval;
 pub use promote::{PromotionReport, PromotionState};

@@ -193,6 +193,15 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     /// decision and (when a human is needed) a pending approval. No cloud is
     /// changed; update and delete read the current resource.
     pub fn plan(&self, req: PlanRequest) -> Result<Shown<Plan>, EngineError> {
+        let (plan, approval) = self.draft(&req)?;
+        self.store_draft(&req, plan, approval)
+    }
+
+    /// Everything about one change as [`Engine::plan`] stores it, with
+    /// nothing stored: the desired state, tags, template, scan, estimate,
+    /// the gate's decision, the explanation, and the approval it would ask
+    /// for. No cloud is changed (update and delete read the resource).
+    pub(crate) fn draft(&self, req: &PlanRequest) -> Result<(Plan, Option<Approval>), EngineError> {
         let env = self.config.environment(&req.env)?.clone();
         let schema = Catalog::builtin().lookup(&req.type_name)?;
         let t = schema.type_name.clone();
@@ -209,95 +218,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             )));
         }
         let mut notes = Vec::new();
-        // The live properties an update or delete is made against.
-        let mut basis_props = Value::Null;
-
-        let (identifier, desired, patch) = match req.operation {
-            Operation::Create => {
-                let mut props = req.properties.clone().unwrap_or_else(|| json!({}));
-                if !props.is_object() {
-                    return Err(EngineError::InvalidInput(format!(
-                        "properties must be a JSON object like {{\"BucketName\": \"...\"}}, got {}",
-                        brief_json(&props)
-                    )));
-                }
-                if req.identifier.is_some() || req.patch.is_some() {
-                    return Err(EngineError::InvalidInput(
-                        "a create takes properties, not an identifier or patch; use --operation update for an existing resource".into(),
-                    ));
-                }
-                if let Some(np) = &schema.name_property
-                    && props.get(np).is_none()
-                {
-                    match purpose {
-                        Some(p) => {
-                            let name = self.conventional_name(schema, p, &env.name);
-                            notes.push(format!("{np} `{name}` follows the naming convention"));
-                            props[np.as_str()] = Value::String(name);
-                        }
-                        None => {
-                            return Err(EngineError::InvalidInput(format!(
-                                "{t} needs a name: give --purpose (it is named `{}`) or set {np} in the properties",
-                                self.config.conventional_name("<purpose>", &env.name)
-                            )));
-                        }
-                    }
-                }
-                secure_defaults(&t, &mut props, &mut notes);
-                // Validate before estimating so a typo is reported as such.
-                let problems = infraguard_schema::validate_create(schema, &props);
-                if !problems.is_empty() {
-                    return Err(EngineError::InvalidProperties {
-                        type_name: t.to_string(),
-                        problems: problems.into_iter().map(|p| p.message).collect(),
-                    });
-                }
-                let id = schema.identifier_of(&props);
-                if let Some(id) = &id
-                    && self.cloud(&env.name)?.get(&t, id).is_ok()
-                {
-                    return Err(EngineError::InvalidInput(format!(
-                        "{t} `{id}` already exists in {}: choose another name (another --purpose, or set the name property), or change the existing one with --operation update --id {id}",
-                        env.name
-                    )));
-                }
-                (id, props, None)
-            }
-            Operation::Update | Operation::Delete => {
-                let id = req.identifier.clone().filter(|i| !i.trim().is_empty()).ok_or_else(|| {
-                    EngineError::InvalidInput(format!(
-                        "an {} needs the resource's identifier (--id); list them with `infraguard resources list --env {} --type {t}`",
-                        req.operation, env.name
-                    ))
-                })?;
-                if req.properties.is_some() {
-                    return Err(EngineError::InvalidInput(format!(
-                        "an {} does not take properties: describe the change as an RFC 6902 patch (--patch)",
-                        req.operation
-                    )));
-                }
-                let current = self
-                    .cloud(&env.name)?
-                    .get(&t, &id)
-                    .map_err(|e| self.cloud_error(&env.name, "read", &t, Some(&id), e))?;
-                basis_props = current.properties.clone();
-                if req.operation == Operation::Delete {
-                    if req.patch.is_some() {
-                        return Err(EngineError::InvalidInput("a delete takes no patch".into()));
-                    }
-                    (Some(id), current.properties, None)
-                } else {
-                    let patch = req.patch.clone().ok_or_else(|| {
-                        EngineError::InvalidInput(
-                            "an update needs a patch: --patch '[{\"op\":\"replace\",\"path\":\"/Prop\",\"value\":...}]'".into(),
-                        )
-                    })?;
-                    let patch = tags::translate_patch(&current.properties, &schema.tagging, &patch);
-                    let desired = self.patched(schema, &id, &current.properties, &patch)?;
-                    (Some(id), desired, Some(patch))
-                }
-            }
-        };
+        let (identifier, desired, patch, basis_props) =
+            self.desired_state(req, schema, &env, purpose, &mut notes)?;
 
         // A plaintext access key is refused outright, before anything is
         // estimated or stored: no approval can make it safe to keep one in
@@ -334,55 +256,20 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             req.usage.as_ref(),
         )?;
         if req.operation == Operation::Create {
-            let (owned, defaults) = self.standard_tags(&env, purpose, &req.actor, &cost);
-            let filled = tags::apply_defaults(&mut desired, &schema.tagging, &defaults);
-            for k in tags::apply(&mut desired, &schema.tagging, &owned) {
-                notes.push(format!(
-                    "tag {k} is infraguard's tracking tag: the value given was replaced by `{}`",
-                    owned[&k]
-                ));
-            }
-            if schema.tagging != infraguard_core::schema::TagStyle::None {
-                let set: Vec<String> = owned
-                    .iter()
-                    .chain(defaults.iter().filter(|(k, _)| filled.contains(k)))
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                notes.push(format!(
-                    "infraguard set these tags: {} (the tags given are kept)",
-                    set.join(", ")
-                ));
-            }
-            if schema.tagging == infraguard_core::schema::TagStyle::None {
-                notes.push(format!(
-                    "{t} cannot carry tags: tracking for it relies on infraguard's own records"
-                ));
-            }
+            self.tag_create(req, schema, &env, purpose, &cost, &mut desired, &mut notes);
         }
 
         let logical = logical_id(&t, purpose);
         let stateful = infraguard_policy::is_stateful(t.as_str());
-        if stateful && req.operation == Operation::Delete {
-            let id = identifier.as_deref().unwrap_or("?");
-            // Deletion protection makes the cloud refuse the delete: say so
-            // now, and make turning it off a change of its own.
-            if let Some((key, off)) = deletion_protection(&t, &desired) {
-                return Err(EngineError::InvalidInput(format!(
-                    "{t} `{id}` in {} has deletion protection on ({key}), so the delete would be refused. To delete it, first plan turning it off as its own gated change: `infraguard plan --env {} --type {t} --operation update --id {id} --patch '[{{\"op\":\"replace\",\"path\":\"/{key}\",\"value\":{off}}}]'`, apply that, then plan the delete. Cloud Control takes no snapshot: {}. Nothing was planned",
-                    env.name,
-                    env.name,
-                    snapshot_hint(&t, id)
-                )));
-            }
-            notes.push(format!(
-                "{t} holds data: this delete destroys it, and Cloud Control takes no snapshot (a DeletionPolicy is not honoured through Cloud Control): {}",
-                snapshot_hint(&t, id)
-            ));
-        } else if stateful {
-            notes.push(format!(
-                "{t} holds data: a later delete through Cloud Control takes no snapshot (there is no DeletionPolicy outside CloudFormation stacks); infraguard asks again before any delete"
-            ));
-        }
+        self.stateful_notes(
+            req.operation,
+            &t,
+            identifier.as_deref(),
+            &desired,
+            &env,
+            stateful,
+            &mut notes,
+        )?;
         let description = format!(
             "infraguard {} of {t} in {} ({})",
             req.operation, env.name, self.config.project
@@ -468,6 +355,201 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             decided_by: None,
             note: None,
         });
+        Ok((plan, approval))
+    }
+
+    /// The resource's identifier, its desired state and the patch (update)
+    /// of a request, and the live properties an update or delete is made
+    /// against (`Null` for a create). A create is named by the convention
+    /// when it has no name, gets the secure defaults and is validated; a
+    /// name already taken is refused here, before anyone is asked.
+    fn desired_state(
+        &self,
+        req: &PlanRequest,
+        schema: &'static ResourceSchema,
+        env: &Environment,
+        purpose: Option<&str>,
+        notes: &mut Vec<String>,
+    ) -> Result<(Option<String>, Value, Option<Value>, Value), EngineError> {
+        let t = schema.type_name.clone();
+        let mut basis_props = Value::Null;
+        let (identifier, desired, patch) = match req.operation {
+            Operation::Create => {
+                let mut props = req.properties.clone().unwrap_or_else(|| json!({}));
+                if !props.is_object() {
+                    return Err(EngineError::InvalidInput(format!(
+                        "properties must be a JSON object like {{\"BucketName\": \"...\"}}, got {}",
+                        brief_json(&props)
+                    )));
+                }
+                if req.identifier.is_some() || req.patch.is_some() {
+                    return Err(EngineError::InvalidInput(
+                        "a create takes properties, not an identifier or patch; use --operation update for an existing resource".into(),
+                    ));
+                }
+                if let Some(np) = &schema.name_property
+                    && props.get(np).is_none()
+                {
+                    match purpose {
+                        Some(p) => {
+                            let name = self.conventional_name(schema, p, &env.name);
+                            notes.push(format!("{np} `{name}` follows the naming convention"));
+                            props[np.as_str()] = Value::String(name);
+                        }
+                        None => {
+                            return Err(EngineError::InvalidInput(format!(
+                                "{t} needs a name: give --purpose (it is named `{}`) or set {np} in the properties",
+                                self.config.conventional_name("<purpose>", &env.name)
+                            )));
+                        }
+                    }
+                }
+                secure_defaults(&t, &mut props, notes);
+                // Validate before estimating so a typo is reported as such.
+                let problems = infraguard_schema::validate_create(schema, &props);
+                if !problems.is_empty() {
+                    return Err(EngineError::InvalidProperties {
+                        type_name: t.to_string(),
+                        problems: problems.into_iter().map(|p| p.message).collect(),
+                    });
+                }
+                let id = schema.identifier_of(&props);
+                if let Some(id) = &id
+                    && self.cloud(&env.name)?.get(&t, id).is_ok()
+                {
+                    return Err(EngineError::InvalidInput(format!(
+                        "{t} `{id}` already exists in {}: choose another name (another --purpose, or set the name property), or change the existing one with --operation update --id {id}",
+                        env.name
+                    )));
+                }
+                (id, props, None)
+            }
+            Operation::Update | Operation::Delete => {
+                let id = req.identifier.clone().filter(|i| !i.trim().is_empty()).ok_or_else(|| {
+                    EngineError::InvalidInput(format!(
+                        "an {} needs the resource's identifier (--id); list them with `infraguard resources list --env {} --type {t}`",
+                        req.operation, env.name
+                    ))
+                })?;
+                if req.properties.is_some() {
+                    return Err(EngineError::InvalidInput(format!(
+                        "an {} does not take properties: describe the change as an RFC 6902 patch (--patch)",
+                        req.operation
+                    )));
+                }
+                let current = self
+                    .cloud(&env.name)?
+                    .get(&t, &id)
+                    .map_err(|e| self.cloud_error(&env.name, "read", &t, Some(&id), e))?;
+                basis_props = current.properties.clone();
+                if req.operation == Operation::Delete {
+                    if req.patch.is_some() {
+                        return Err(EngineError::InvalidInput("a delete takes no patch".into()));
+                    }
+                    (Some(id), current.properties, None)
+                } else {
+                    let patch = req.patch.clone().ok_or_else(|| {
+                        EngineError::InvalidInput(
+                            "an update needs a patch: --patch '[{\"op\":\"replace\",\"path\":\"/Prop\",\"value\":...}]'".into(),
+                        )
+                    })?;
+                    let patch = tags::translate_patch(&current.properties, &schema.tagging, &patch);
+                    let desired = self.patched(schema, &id, &current.properties, &patch)?;
+                    (Some(id), desired, Some(patch))
+                }
+            }
+        };
+        Ok((identifier, desired, patch, basis_props))
+    }
+
+    /// A create's tags: infraguard's tracking tags set, the project's
+    /// defaults filled where the request gave none, and a note of each.
+    #[allow(clippy::too_many_arguments)]
+    fn tag_create(
+        &self,
+        req: &PlanRequest,
+        schema: &ResourceSchema,
+        env: &Environment,
+        purpose: Option<&str>,
+        cost: &CostEstimate,
+        desired: &mut Value,
+        notes: &mut Vec<String>,
+    ) {
+        let t = &schema.type_name;
+        let (owned, defaults) = self.standard_tags(env, purpose, &req.actor, cost);
+        let filled = tags::apply_defaults(desired, &schema.tagging, &defaults);
+        for k in tags::apply(desired, &schema.tagging, &owned) {
+            notes.push(format!(
+                "tag {k} is infraguard's tracking tag: the value given was replaced by `{}`",
+                owned[&k]
+            ));
+        }
+        if schema.tagging != infraguard_core::schema::TagStyle::None {
+            let set: Vec<String> = owned
+                .iter()
+                .chain(defaults.iter().filter(|(k, _)| filled.contains(k)))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            notes.push(format!(
+                "infraguard set these tags: {} (the tags given are kept)",
+                set.join(", ")
+            ));
+        }
+        if schema.tagging == infraguard_core::schema::TagStyle::None {
+            notes.push(format!(
+                "{t} cannot carry tags: tracking for it relies on infraguard's own records"
+            ));
+        }
+    }
+
+    /// What a stateful type's plan says about its data; a delete of a
+    /// protected resource is refused with the gated update that unprotects
+    /// it.
+    #[allow(clippy::too_many_arguments)]
+    fn stateful_notes(
+        &self,
+        operation: Operation,
+        t: &ResourceType,
+        identifier: Option<&str>,
+        desired: &Value,
+        env: &Environment,
+        stateful: bool,
+        notes: &mut Vec<String>,
+    ) -> Result<(), EngineError> {
+        if stateful && operation == Operation::Delete {
+            let id = identifier.unwrap_or("?");
+            // Deletion protection makes the cloud refuse the delete: say so
+            // now, and make turning it off a change of its own.
+            if let Some((key, off)) = deletion_protection(t, desired) {
+                return Err(EngineError::InvalidInput(format!(
+                    "{t} `{id}` in {} has deletion protection on ({key}), so the delete would be refused. To delete it, first plan turning it off as its own gated change: `infraguard plan --env {} --type {t} --operation update --id {id} --patch '[{{\"op\":\"replace\",\"path\":\"/{key}\",\"value\":{off}}}]'`, apply that, then plan the delete. Cloud Control takes no snapshot: {}. Nothing was planned",
+                    env.name,
+                    env.name,
+                    snapshot_hint(t, id)
+                )));
+            }
+            notes.push(format!(
+                "{t} holds data: this delete destroys it, and Cloud Control takes no snapshot (a DeletionPolicy is not honoured through Cloud Control): {}",
+                snapshot_hint(t, id)
+            ));
+        } else if stateful {
+            notes.push(format!(
+                "{t} holds data: a later delete through Cloud Control takes no snapshot (there is no DeletionPolicy outside CloudFormation stacks); infraguard asks again before any delete"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Store a drafted plan, its approval request and their audit records,
+    /// unless another plan holds the resource: the same content is that
+    /// plan again; other content is refused, naming the first.
+    fn store_draft(
+        &self,
+        req: &PlanRequest,
+        plan: Plan,
+        approval: Option<Approval>,
+    ) -> Result<Shown<Plan>, EngineError> {
+        let env = self.config.environment(&plan.env)?.clone();
         let mut audit = vec![self.record(
             &req.actor,
             "plan.created",

@@ -4,8 +4,9 @@
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::audit::AuditEntry;
 use infraguard_core::cloud::{Cloud, ListPage, ProgressEvent, ResourceDescription};
-use infraguard_core::money::CostEstimate;
-use infraguard_core::plan::{Plan, PlanStatus};
+use infraguard_core::plan::{Gate, Plan, PlanStatus};
+
+use crate::actor::Actor;
 use infraguard_core::resource::ResourceType;
 use infraguard_core::schema::ResourceSchema;
 use infraguard_core::store::Store;
@@ -13,7 +14,7 @@ use infraguard_schema::Catalog;
 use serde_json::Value;
 
 use crate::audit::{self, Verification};
-use crate::engine::{Engine, EnvReport, PlanState};
+use crate::engine::{Engine, EnvReport, Estimate, PlanRequest, PlanState};
 use crate::error::EngineError;
 use crate::redact::Shown;
 
@@ -239,22 +240,53 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         ))
     }
 
-    /// A cost estimate without a plan (the MCP `estimate_cost` tool).
+    /// The estimate of a create, and the gate's own preview of it: what
+    /// [`Engine::plan`] would decide for these properties in `env` (cost,
+    /// findings, the environment's flags), with nothing planned. The
+    /// preview is `None` when the request could not be planned as it
+    /// stands (no name, a name taken), with the reason.
     pub fn estimate_only(
         &self,
         env: &str,
         type_name: &str,
         properties: &Value,
         usage: Option<&infraguard_cost::Usage>,
-    ) -> Result<CostEstimate, EngineError> {
-        let env = self.config.environment(env)?.clone();
+        actor: &Actor,
+    ) -> Result<Estimate, EngineError> {
+        let environment = self.config.environment(env)?.clone();
         let schema = self.schema(type_name)?;
         let name = schema
             .name_property
             .as_ref()
             .and_then(|np| properties.get(np))
             .and_then(Value::as_str);
-        self.estimate(&schema.type_name, properties, &env, name, None, usage)
+        let cost = self.estimate(
+            &schema.type_name,
+            properties,
+            &environment,
+            name,
+            None,
+            usage,
+        )?;
+        let request = PlanRequest {
+            usage: usage.cloned(),
+            ..PlanRequest::create(env, type_name, None, properties.clone(), actor.clone())
+        };
+        let (gate, no_gate) = match self.draft(&request) {
+            Ok((plan, _)) => (
+                Some(Gate {
+                    approval_id: None,
+                    ..plan.gate
+                }),
+                None,
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Ok(Estimate {
+            cost,
+            gate,
+            no_gate,
+        })
     }
 
     // ----- planning ------------------------------------------------------

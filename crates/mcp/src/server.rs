@@ -626,19 +626,29 @@ impl InfraguardServer {
                         e.estimate_only(c, env, a.resource_type, props, usage)
                     })
                     .await?;
-                Ok(from_engine(r.map(|c| {
-                    // The cost crate's own threshold decision and display.
-                    // Cost is one of the gate's reasons only: the others
-                    // need the plan, which this read-only tool does not make.
-                    let mut v = infraguard_cost::estimate_json(&c, threshold);
+                Ok(from_engine(r.map(|est| {
+                    // The engine's preview of the gate decides; the cost
+                    // crate renders the estimate.
+                    let c = &est.cost;
+                    let mut v = infraguard_cost::estimate_json(c, threshold);
                     v["over_cost_threshold"] = json!(
-                        infraguard_cost::threshold_decision(&c, threshold)
+                        infraguard_cost::threshold_decision(c, threshold)
                             == infraguard_cost::ThresholdDecision::RequiresApproval
                     );
-                    v["gate_note"] = json!(format!(
-                        "over_cost_threshold says only whether the cost alone (at or over {threshold}/month) needs a human; a write to a read-only environment (prod), a delete or open security findings may need one too: generate_infrastructure_code returns the gate's full decision"
-                    ));
-                    v["display"] = json!(infraguard_cost::render_estimate(&c, threshold));
+                    match &est.gate {
+                        Some(g) => {
+                            v["requires_approval"] = json!(g.decision.as_str() != "auto");
+                            v["gate"] = json!({"decision": g.decision.as_str(), "reasons": g.reasons});
+                        }
+                        None => {
+                            v["requires_approval"] = Value::Null;
+                            v["gate_note"] = json!(format!(
+                                "no gate preview: {}; generate_infrastructure_code plans it and returns the gate's decision",
+                                est.no_gate.as_deref().unwrap_or("the request could not be planned")
+                            ));
+                        }
+                    }
+                    v["display"] = json!(infraguard_cost::render_estimate(c, threshold));
                     v
                 })))
             }

@@ -183,7 +183,10 @@ impl ToolName {
             }
             ToolName::EstimateCost => {
                 "Read-only: the monthly cost of a resource with these properties and usage, with its \
-                 breakdown and assumptions, and whether it reaches the approval threshold."
+                 breakdown and assumptions, whether the cost reaches the approval threshold \
+                 (`over_cost_threshold`), and the gate's own preview of creating it (`gate`, \
+                 `requires_approval`: read-only environments and open findings count too). Nothing is \
+                 planned."
             }
             ToolName::ListPendingApprovals => {
                 "Read-only: approvals waiting for a human (`infraguard approve ID` at a terminal, or an \
