@@ -6,13 +6,7 @@
 
 use std::collections::BTreeMap;
 
-/// `AWS_REGION`: the SDKs' region variable.
-pub const AWS_REGION: &str = "AWS_REGION";
-/// `AWS_DEFAULT_REGION`: the AWS CLI's region variable; the Rust SDK does
-/// not read it itself, so the backend does.
-pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
-/// `AWS_PROFILE`: the profile to use when the environment names none.
-pub const AWS_PROFILE: &str = "AWS_PROFILE";
+pub use infraguard_core::env_vars::{AWS_DEFAULT_REGION, AWS_PROFILE, AWS_REGION};
 
 /// The region named before the profile is consulted, or `None` when only
 /// the profile can say. Empty values count as unset, as they do for the

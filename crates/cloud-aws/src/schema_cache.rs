@@ -25,14 +25,14 @@ use crate::error::AwsError;
 /// How long a fetched schema is used before it is fetched again.
 pub const DEFAULT_REFRESH_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
-/// `XDG_CACHE_HOME`: the user's cache folder, when set.
-pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+use infraguard_core::env_vars::HOME;
+pub use infraguard_core::env_vars::XDG_CACHE_HOME;
 
 /// The default cache folder for schemas, from the process's variables.
 pub fn default_dir(vars: &BTreeMap<String, String>) -> Option<PathBuf> {
     let base = match vars.get(XDG_CACHE_HOME).filter(|v| !v.is_empty()) {
         Some(x) => PathBuf::from(x),
-        None => PathBuf::from(vars.get("HOME").filter(|v| !v.is_empty())?).join(".cache"),
+        None => PathBuf::from(vars.get(HOME).filter(|v| !v.is_empty())?).join(".cache"),
     };
     Some(base.join("infraguard").join("schemas"))
 }

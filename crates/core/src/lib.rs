@@ -30,6 +30,7 @@ pub mod audit;
 pub mod clock;
 pub mod cloud;
 pub mod env;
+pub mod env_vars;
 pub mod finding;
 pub mod money;
 pub mod plan;

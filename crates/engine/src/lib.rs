@@ -42,7 +42,7 @@ pub mod costs;
 pub mod doctor;
 pub mod drift;
 pub mod engine;
-pub mod env_vars;
+pub use infraguard_core::env_vars;
 pub mod error;
 pub mod explain;
 pub mod gate;

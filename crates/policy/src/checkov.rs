@@ -17,7 +17,7 @@ use crate::{Finding, PolicyError, Severity};
 
 /// `checkov` on `PATH`, if any.
 pub fn checkov_path() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
+    let path = std::env::var_os(infraguard_core::env_vars::PATH)?;
     std::env::split_paths(&path)
         .map(|dir| dir.join("checkov"))
         .find(|p| p.is_file())

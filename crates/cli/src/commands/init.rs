@@ -22,7 +22,7 @@ fn server_command() -> String {
     let me = std::env::current_exe()
         .ok()
         .and_then(|p| p.canonicalize().ok());
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
+    let on_path = std::env::var_os(infraguard_engine::env_vars::PATH).and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|d| d.join("infraguard"))
             .find(|p| p.is_file())

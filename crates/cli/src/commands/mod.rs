@@ -58,8 +58,9 @@ pub fn run(cli: &Cli) -> Result<i32> {
 /// The OS user running the CLI: the name the audit log shows, never proof
 /// of who is at the keyboard.
 pub fn cli_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
+    use infraguard_engine::env_vars::{USER, USERNAME};
+    std::env::var(USER)
+        .or_else(|_| std::env::var(USERNAME))
         .unwrap_or_else(|_| "unknown".into())
 }
 

@@ -1,7 +1,10 @@
-//! Every environment variable infraguard reads, declared once.
+//! Every environment variable infraguard reads, declared once, for every
+//! crate (the engine, the AWS backend, the CLI).
 //!
-//! Variables override `infraguard.toml` for one process (an MCP server
-//! started from `.mcp.json` gets its environment's values this way).
+//! The first group overrides `infraguard.toml` for one process (an MCP
+//! server started from `.mcp.json` gets its environment's values this
+//! way); [`ALL`] lists them for `check_environment_variables`. The rest are
+//! read for what they are elsewhere too (credentials, the user's folders).
 
 /// AWS profile for the environment(s) this process serves.
 pub const AWS_PROFILE: &str = "AWS_PROFILE";
@@ -18,7 +21,29 @@ pub const INFRAGUARD_GUARD_SOCKET: &str = "INFRAGUARD_GUARD_SOCKET";
 /// Log filter for stderr (`info`, `debug`, `infraguard=trace`).
 pub const INFRAGUARD_LOG: &str = "INFRAGUARD_LOG";
 
-/// All of them, for `check_environment_variables` and help text.
+/// `AWS_DEFAULT_REGION`: the AWS CLI's region variable; the Rust SDK does
+/// not read it itself, so the AWS backend does, after `AWS_REGION`.
+pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+/// Static credentials the SDK reads; infraguard only says whether they are
+/// set, never their values.
+pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+/// The secret half of static credentials (never shown).
+pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+/// Temporary credentials' session token (never shown).
+pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+/// The user's cache folder (fetched resource schemas go under it).
+pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// The user's home, for `~/.cache` when `XDG_CACHE_HOME` is unset.
+pub const HOME: &str = "HOME";
+/// The OS user's name, as the audit log labels a CLI caller (a label,
+/// never proof of who is at the keyboard); `USERNAME` on Windows.
+pub const USER: &str = "USER";
+/// The Windows spelling of [`USER`].
+pub const USERNAME: &str = "USERNAME";
+/// Where `checkov` and the tools `init` looks for are found.
+pub const PATH: &str = "PATH";
+
+/// The overrides, for `check_environment_variables` and help text.
 pub const ALL: &[(&str, &str)] = &[
     (AWS_PROFILE, "AWS profile of the environment"),
     (AWS_REGION, "AWS region of the environment"),
