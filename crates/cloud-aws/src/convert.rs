@@ -203,8 +203,7 @@ pub fn client_token(token: &str) -> String {
         token.to_string()
     } else {
         let digest = Sha256::digest(token.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("ig-{hex}")
+        format!("ig-{}", hex::encode(digest))
     }
 }
 

@@ -29,7 +29,6 @@ use crate::actor::Actor;
 use crate::api::{Caller, Factors, Level};
 use crate::config::ProjectConfig;
 use crate::error::EngineError;
-use crate::hash::hex;
 use crate::redact::Shown;
 
 /// How long to wait for the cloud, and how to wait. The sleep is injected so
@@ -189,10 +188,9 @@ pub struct Estimate {
 pub type PageUrls = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 pub(crate) fn new_id(prefix: &str) -> Result<String, EngineError> {
-    let mut b = [0u8; 6];
-    getrandom::fill(&mut b)
+    let id = crate::hash::random_hex(6)
         .map_err(|e| EngineError::Config(format!("no randomness available: {e}")))?;
-    Ok(format!("{prefix}-{}", hex(&b)))
+    Ok(format!("{prefix}-{id}"))
 }
 
 impl<C: Cloud, S: Store> Engine<C, S> {

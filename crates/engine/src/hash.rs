@@ -1,4 +1,4 @@
-//! Content hashing and hex encoding.
+//! Content hashing, hex encoding and random hex ids.
 //!
 //! `serde_json::Value` keeps object keys sorted (the `preserve_order` feature
 //! is off in this workspace), so serializing a value gives one canonical byte
@@ -8,14 +8,17 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-    s
+    hex::encode(bytes)
+}
+
+/// `len` random bytes from the OS, as lowercase hex: ids, one-time page
+/// tokens, question nonces.
+pub fn random_hex(len: usize) -> Result<String, getrandom::Error> {
+    let mut b = vec![0u8; len];
+    getrandom::fill(&mut b)?;
+    Ok(hex::encode(b))
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

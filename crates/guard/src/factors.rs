@@ -220,8 +220,10 @@ fn matching_step(secret: &[u8], name: &str, code: &str, now: i64) -> Option<i64>
         .find(|s| constant_eq(code_at(secret, name, *s).as_bytes(), code.as_bytes()))
 }
 
+/// Equal bytes, compared in time that does not depend on where they differ.
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 fn rfc3339(unix: i64) -> String {

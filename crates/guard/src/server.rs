@@ -385,11 +385,10 @@ impl Guard {
         let (policy, notes) = infraguard_engine::policy::adoption_policy(&workspace);
         // Resolving checks the policy before anything is written.
         ProjectConfig::resolve(&policy, &BTreeMap::new())?;
-        let mut raw = [0u8; 8];
-        getrandom::fill(&mut raw).map_err(|e| fail(ErrorKind::Failure, e.to_string()))?;
         let id = format!(
             "prj-{}",
-            raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            infraguard_engine::hash::random_hex(8)
+                .map_err(|e| fail(ErrorKind::Failure, e.to_string()))?
         );
         let dir = self.home.join("projects").join(&id);
         files::private_dir(&dir).map_err(|e| io("cannot make the project folder", e))?;

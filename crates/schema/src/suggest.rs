@@ -4,21 +4,9 @@
 //! `Bucket`) and unknown property names (`BucketNam`). Pure string work; no
 //! knowledge of schemas.
 
-/// Levenshtein distance over chars. Names here are short (< 60 chars), so
-/// the two-row dynamic programme is plenty.
+/// Levenshtein distance over chars.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
 }
 
 /// Lower case, with every run of separators other than letters and digits

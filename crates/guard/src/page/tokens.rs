@@ -20,9 +20,7 @@ const TOMBSTONES: usize = 1024;
 
 /// A fresh random token, lowercase hex.
 pub(crate) fn random_token() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    infraguard_engine::hash::random_hex(TOKEN_BYTES)
 }
 
 /// Compares two tokens in time that does not depend on where they differ.

@@ -599,14 +599,12 @@ fn new_protocol(context: &RequestContext<RoleServer>) -> bool {
 
 /// 16 random bytes, hex.
 fn nonce() -> Result<String, ErrorData> {
-    let mut nonce = [0u8; 16];
-    getrandom::fill(&mut nonce).map_err(|e| {
+    infraguard_engine::hash::random_hex(16).map_err(|e| {
         ErrorData::internal_error(
             format!("no randomness for the approval question: {e}"),
             None,
         )
-    })?;
-    Ok(nonce.iter().map(|b| format!("{b:02x}")).collect())
+    })
 }
 
 /// The refusal of a mutation that waits for a human: nothing was changed,
