@@ -16,7 +16,7 @@
 //! [`Engine::preflight`] is the seed's deployment checklist as one call: no
 //! dev resource waiting for promotion, no drift, no unresolved findings.
 //!
-//! Everything is read through list pages (see `sync`); nothing is changed.
+//! Everything is read through list pages (see `inventory`); nothing is changed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -32,10 +32,9 @@ use serde_json::{Value, json};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::inventory::{Inventory, escape, schema_of, without_read_only};
 use crate::promote::{PLAN_SCAN_LIMIT, TRACKING_TAGS, Workspace};
-use crate::sync::{
-    Classified, Inventory, ReadStats, SyncReport, escape, schema_of, sync_report, without_read_only,
-};
+use crate::sync::{Classified, ReadStats, SyncReport, sync_report};
 use crate::tags;
 
 /// Tags that differ between environments by design: never drift.

@@ -46,6 +46,7 @@ pub mod explain;
 pub mod gate;
 pub mod hash;
 pub mod iam;
+pub mod inventory;
 pub mod mfa;
 pub mod policy;
 pub mod promote;

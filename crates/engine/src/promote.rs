@@ -34,8 +34,8 @@
 //! dependencies every prod create is approved on its own, so each call
 //! advances as far as the approvals given allow.
 //!
-//! Not here: the sync groups and the list-page reads (`sync`), property
-//! comparison (`drift`).
+//! Not here: the sync groups (`sync`), the list-page reads (`inventory`),
+//! property comparison (`drift`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -53,10 +53,10 @@ use crate::actor::Actor;
 use crate::engine::{ApplyOutcome, Engine, PlanRequest};
 use crate::error::EngineError;
 use crate::hash::content_hash;
-use crate::sync::{
-    Counterpart, DEV_COUNTERPART, Inventory, PromotionEnvs, ResourceRef, name_of, resolve_pattern,
-    schema_of, set_pointer, without_read_only,
+use crate::inventory::{
+    Inventory, PromotionEnvs, name_of, resolve_pattern, schema_of, set_pointer, without_read_only,
 };
+use crate::sync::{Counterpart, DEV_COUNTERPART, ResourceRef};
 use crate::tags;
 
 /// How many recent plans of an environment are read to find a resource's
@@ -329,7 +329,7 @@ impl Workspace {
                 if skip.contains(&k.as_str()) {
                     continue;
                 }
-                let mut at = format!("/{}", crate::sync::escape(k));
+                let mut at = format!("/{}", crate::inventory::escape(k));
                 self.map_value(idx, &own_names, v, &mut at, &mut out);
             }
         }
@@ -378,7 +378,7 @@ impl Workspace {
                 for (k, child) in m.iter_mut() {
                     let len = at.len();
                     at.push('/');
-                    at.push_str(&crate::sync::escape(k));
+                    at.push_str(&crate::inventory::escape(k));
                     self.map_value(idx, own_names, child, at, out);
                     at.truncate(len);
                 }
