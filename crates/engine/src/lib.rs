@@ -49,6 +49,7 @@ pub mod iam;
 pub mod inventory;
 pub mod mfa;
 pub mod policy;
+pub mod preflight;
 pub mod promote;
 pub mod redact;
 pub mod seal;
