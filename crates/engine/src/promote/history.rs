@@ -3,7 +3,9 @@
 //! restored from the plans for the prod copy), and the findings a human or
 //! a suppression accepted in dev. Also the prod plan an earlier `promote`
 //! call made for the same content, found through the audit log
-//! ([`Engine::linked_plan`]), which supersedes plans for older content.
+//! ([`Engine::linked_plan`]), which supersedes plans for older content,
+//! and what the dev side shows for the gate's automatic promotion
+//! ([`Engine::auto_promotion`]).
 //!
 //! Not here: the mapping of the restored properties to prod (`mapping`), the
 //! checklist that uses them (`steps`).
@@ -18,6 +20,7 @@ use infraguard_core::schema::ResourceSchema;
 use infraguard_core::store::Store;
 use serde_json::Value;
 
+use super::mapping::Workspace;
 use crate::actor::Actor;
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -192,6 +195,43 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
             None => Ok(None),
         }
+    }
+
+    /// [`crate::gate::auto_promotion`] for the prod `plan` of dev item
+    /// `idx`, with what the dev side shows: the plan infraguard last
+    /// applied to it and whether it is live as applied.
+    pub(super) fn auto_promotion(
+        &self,
+        ws: &Workspace,
+        idx: usize,
+        plan: &Plan,
+        hist: &[&Plan],
+    ) -> Result<Result<String, String>, EngineError> {
+        let item = &ws.dev.items[idx];
+        let applied_by = match hist.first() {
+            Some(p) if p.status == PlanStatus::Applied => Some(p.id.as_str()),
+            _ => None,
+        };
+        let (_, changed) = self.out_of_band(&ws.dev, std::slice::from_ref(&item.type_name))?;
+        let unchanged = !changed
+            .iter()
+            .any(|o| o.identifier == item.identifier && o.type_name == item.type_name.as_str());
+        let env = self.config().environment(&plan.env)?.clone();
+        Ok(crate::gate::auto_promotion(
+            &crate::gate::GateInput {
+                env: &env,
+                operation: plan.operation,
+                cost: &plan.cost,
+                findings: &plan.findings,
+                threshold: self.config().cost_threshold,
+                block_at: self.config().block_findings_at,
+                scanned: env.scanning,
+            },
+            &crate::gate::DevFacts {
+                applied_by,
+                unchanged,
+            },
+        ))
     }
 }
 

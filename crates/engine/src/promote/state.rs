@@ -30,11 +30,11 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         &self,
         ws: &mut Workspace,
         idx: usize,
-        mut r: PromotionReport,
+        r: &mut PromotionReport,
         prod_id: String,
         plan: Option<&Plan>,
         actor: &Actor,
-    ) -> Result<PromotionReport, EngineError> {
+    ) -> Result<(), EngineError> {
         let t = ws.dev.items[idx].type_name.clone();
         let prod_env = ws.envs.prod.name.clone();
         if let (Some(schema), Ok(live)) = (
@@ -74,7 +74,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             _ => format!("created in {prod_env} as `{prod_id}`; the dev resource is tagged synced"),
         };
         r.prod_id = Some(prod_id);
-        Ok(r)
+        Ok(())
     }
 
     /// Set the dev resource's `PromotionStatus` (and `ProdCounterpart`)
