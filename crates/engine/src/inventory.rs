@@ -1,12 +1,12 @@
 //! One environment's resources as its list pages returned them
-//! ([`Inventory`]), shared by sync, promotion and drift.
+//! (`Inventory`), shared by sync, promotion and drift.
 //!
 //! Every resource of both environments is read through `list` pages, which
 //! carry properties (and so tags) with Cloud Control: one call per page, not
 //! one `get` per resource. Only an entry that carries nothing but its
 //! identifier (real AWS lists some types that way) is read with `get`, and
 //! the inventory counts those calls. Also here: which environments are dev
-//! and prod ([`PromotionEnvs`]), which types a run reads, and the
+//! and prod (`PromotionEnvs`), which types a run reads, and the
 //! JSON-pointer helpers (with the schemas' `*` wildcards) that promotion
 //! and drift both need.
 //!

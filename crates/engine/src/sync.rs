@@ -2,7 +2,7 @@
 //! AWS resource tags as the source of truth (the seed's "Check Dev/Prod Sync
 //! Status").
 //!
-//! Both environments are read as [`Inventory`]s (list pages; see
+//! Both environments are read as `Inventory`s (list pages; see
 //! `inventory`), and the report counts the calls that took. The result
 //! sorts resources into the seed's four
 //! groups: `dev_only` (no `ProdCounterpart` tag), `prod_only` (no dev
