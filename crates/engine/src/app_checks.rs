@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::drift::PreflightCheck;
+use crate::preflight::PreflightCheck;
 
 /// How many of a command's last output lines a checklist line keeps.
 const KEPT_LINES: usize = 20;
@@ -31,7 +31,7 @@ const URL_TIMEOUT: Duration = Duration::from_secs(15);
 /// and in the production environment the `production_url` check; make
 /// `ready` say whether every line, theirs included, passed.
 pub fn add_to(
-    report: &mut crate::drift::PreflightReport,
+    report: &mut crate::preflight::PreflightReport,
     root: &Path,
     config: &crate::config::ProjectConfig,
 ) {

@@ -3,7 +3,9 @@
 //!
 //! # Layout
 //!
-//! - [`engine`]: [`Engine`], plan → explain → scan → estimate → gate → apply → audit.
+//! - [`engine`]: [`Engine`] itself; its stages beside it: `planning`
+//!   (plan → explain → scan → estimate → gate), `approve`, `apply` (→
+//!   audit), `locks` (one plan in flight per resource), `import`, `reads`.
 //! - [`gate`]: the gate's decision table (who must approve what).
 //! - [`costs`]: monthly cost reports and billing alarm plans.
 //! - [`config`]: `infraguard.toml`, raw and resolved ([`ProjectConfig`]).
@@ -22,10 +24,12 @@
 //! - [`session_policy`]: what an approver's MFA session may do: one plan.
 //! - [`actor`]: who asks and who decides, as the audit log names them.
 //! - [`promote`]: dev → prod promotion ([`Engine::promote`]).
-//! - [`sync`]: the dev/prod sync groups ([`Engine::sync_status`]).
+//! - [`inventory`]: both environments as listed, shared by promotion, sync and drift.
+//! - [`sync`]: the dev/prod links and sync groups ([`Engine::sync_status`]).
 //! - [`trail`]: CloudTrail's write events matched to the audit ([`Engine::cloudtrail_check`]).
-//! - [`drift`]: dev/prod and applied/live drift, and the deployment
-//!   preflight ([`Engine::drift`], [`Engine::preflight`]).
+//! - [`drift`]: dev/prod and applied/live drift ([`Engine::drift`]).
+//! - [`preflight`]: the deployment checklist ([`Engine::preflight`]);
+//!   [`app_checks`] the app's own commands and the production URL.
 //!
 //! Not here: rendering (the CLI), protocol adapters (the MCP server), cloud
 //! backends (`cloud-local`, `cloud-aws`).
@@ -49,10 +53,12 @@ pub mod gate;
 pub mod hash;
 pub mod iam;
 mod import;
+pub mod inventory;
 mod locks;
 pub mod mfa;
 mod planning;
 pub mod policy;
+pub mod preflight;
 pub mod promote;
 mod reads;
 pub mod redact;
