@@ -149,15 +149,15 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             .collect();
         for (name, description) in [
             (
-                "AWS_ACCESS_KEY_ID",
+                env_vars::AWS_ACCESS_KEY_ID,
                 "static credentials (value never shown)",
             ),
             (
-                "AWS_SECRET_ACCESS_KEY",
+                env_vars::AWS_SECRET_ACCESS_KEY,
                 "static credentials (value never shown)",
             ),
             (
-                "AWS_SESSION_TOKEN",
+                env_vars::AWS_SESSION_TOKEN,
                 "temporary credentials (value never shown)",
             ),
         ] {
