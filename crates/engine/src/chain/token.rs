@@ -241,9 +241,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mac_comparison_is_exact() {
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd"));
-        assert!(!same(b"abc", b"ab"));
+    fn a_signature_verifies_only_whole_and_exact() {
+        let key = [7u8; 32];
+        let sig = mac(&key, b"body").unwrap();
+        assert!(hmac_of(&key, b"body").unwrap().verify_slice(&sig).is_ok());
+        let mut flipped = sig.clone();
+        flipped[0] ^= 1;
+        assert!(hmac_of(&key, b"body").unwrap().verify_slice(&flipped).is_err());
+        assert!(hmac_of(&key, b"body").unwrap().verify_slice(&sig[..16]).is_err());
+        assert!(hmac_of(&key, b"bodY").unwrap().verify_slice(&sig).is_err());
     }
 }
