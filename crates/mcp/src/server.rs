@@ -21,21 +21,24 @@
 //!
 //! The engine API is synchronous (SQLite, the local cloud, the guard's
 //! socket), so every call runs on tokio's blocking pool.
+//!
+//! The tools live beside this file, by stage: `chain_tools` (the session
+//! and the token chain's steps and mutations), `read_tools`,
+//! `project_tools` (costs, promotion, sync, drift, preflight, IAM), and
+//! `approvals` (how a human is asked). Here: the server, its routing
+//! (`dispatch`, one line per tool) and the result helpers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use infraguard_core::approval::ApprovalStatus;
 use infraguard_core::cloud::ProgressEvent;
 use infraguard_core::resource::Operation;
 use infraguard_engine::{
-    Actor, ApplyOutcome, Caller, EngineApi, EngineError, EnvLevel, ErrorKind, FindingsDecision,
-    Level, PlanRequest, ProjectConfig,
+    Caller, EngineApi, EngineError, EnvLevel, ErrorKind, Level, ProjectConfig,
 };
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
-    ServerConfig,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -47,7 +50,9 @@ use crate::error::McpError;
 use crate::tools::{ToolName, all_tools};
 
 mod approvals;
+mod chain_tools;
 mod project_tools;
+mod read_tools;
 
 use approvals::{HumanAnswer, level_words};
 
@@ -143,12 +148,12 @@ impl InfraguardServer {
             .unwrap_or(Level::AwsEnforced)
     }
 
-    fn level_report(&self, env: &str) -> Option<&EnvLevel> {
+    pub(super) fn level_report(&self, env: &str) -> Option<&EnvLevel> {
         self.levels.iter().find(|l| l.name == env)
     }
 
     /// The environments this server serves.
-    fn served(&self) -> Vec<String> {
+    pub(super) fn served(&self) -> Vec<String> {
         match &self.fixed_env {
             Some(e) => vec![e.clone()],
             None => env_names(&self.config),
@@ -249,7 +254,7 @@ impl InfraguardServer {
             .join("\n")
     }
 
-    fn env_for(&self, requested: Option<&str>) -> Result<String, McpError> {
+    pub(super) fn env_for(&self, requested: Option<&str>) -> Result<String, McpError> {
         // Agents that read `.mcp.json` sometimes name the server (`aws-dev`).
         let requested = requested
             .map(str::trim)
@@ -296,7 +301,7 @@ impl InfraguardServer {
         }
     }
 
-    fn check_region(&self, env: &str, region: Option<&str>) -> Result<(), McpError> {
+    pub(super) fn check_region(&self, env: &str, region: Option<&str>) -> Result<(), McpError> {
         let Some(requested) = region.map(str::trim).filter(|r| !r.is_empty()) else {
             return Ok(());
         };
@@ -312,7 +317,7 @@ impl InfraguardServer {
     }
 
     /// Run `f` on the blocking pool with the engine API, on behalf of `caller`.
-    async fn blocking<R: Send + 'static>(
+    pub(super) async fn blocking<R: Send + 'static>(
         &self,
         caller: &Caller,
         f: impl FnOnce(&dyn EngineApi, &Caller) -> R + Send + 'static,
@@ -332,371 +337,34 @@ impl InfraguardServer {
         let caller = caller_of(context);
         match tool {
             ToolName::CheckEnvironmentVariables => {
-                let a: EnvOnly = parse(tool, request)?;
-                let env = match self.env_for(a.environment.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let vars = infraguard_engine::env_vars::process_vars();
-                let r = self
-                    .blocking(&caller, move |e, c| e.check_environment(c, env, vars))
-                    .await?;
-                Ok(from_engine(r.map(|c| {
-                    let mut v = to_value(&c);
-                    let next = if c.ok {
-                        "call get_aws_session_info with this environment_token"
-                    } else {
-                        "fix the problems listed, then call check_environment_variables again"
-                    };
-                    v["next_step"] = json!(next);
-                    v
-                })))
+                self.check_environment_variables(tool, request, &caller)
+                    .await
             }
-            ToolName::GetAwsSessionInfo => {
-                let a: SessionInfoArgs = parse(tool, request)?;
-                let env = match self.env_for(a.environment.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let level = self.level_report(&env).cloned();
-                let level = level.unwrap_or_else(|| EnvLevel {
-                    name: env.clone(),
-                    level: self.level_of(&env),
-                    reasons: vec!["the engine's doctor did not name this environment".into()],
-                    fixes: Vec::new(),
-                });
-                let r = self
-                    .blocking(&caller, move |e, c| {
-                        e.session_info(c, env, a.environment_token)
-                    })
-                    .await?;
-                Ok(from_engine(r.map(|s| {
-                    let mut v = to_value(&s);
-                    // Said with the account: how far this session's approvals can be trusted.
-                    let (meaning, approvals) = level_words(level.level);
-                    v["level"] = json!(level.level);
-                    v["level_meaning"] = json!(meaning);
-                    v["level_reasons"] = json!(level.reasons);
-                    v["level_fixes"] = json!(level.fixes);
-                    v["how_approvals_work"] = json!(approvals);
-                    v["display"] = json!(format!(
-                        "📍 AWS Context:\n   Profile: {}\n   Authentication: {}\n   Account ID: {}\n   Region: {}",
-                        s.profile.as_deref().unwrap_or("Environment Variables"),
-                        s.authentication,
-                        s.account_id,
-                        s.region
-                    ));
-                    v["next_step"] = json!("show `display` to the user, then call generate_infrastructure_code with this credentials_token");
-                    v
-                })))
-            }
-            ToolName::GetAwsAccountInfo => {
-                let a: EnvOnly = parse(tool, request)?;
-                let only = match (&self.fixed_env, a.environment.as_deref()) {
-                    (None, None) => None,
-                    _ => match self.env_for(a.environment.as_deref()) {
-                        Ok(e) => Some(e),
-                        Err(e) => return Ok(adapter_refusal(e)),
-                    },
-                };
-                let reports = match self.blocking(&caller, |e, c| e.environments(c)).await? {
-                    Ok(r) => r,
-                    Err(e) => return Ok(from_engine::<Value>(Err(e))),
-                };
-                let reports: Vec<_> = reports
-                    .into_iter()
-                    .filter(|r| only.as_ref().is_none_or(|o| &r.env.name == o))
-                    .collect();
-                if let Some(o) = &only
-                    && reports.is_empty()
-                {
-                    return Ok(from_engine::<Value>(Err(EngineError::UnknownEnvironment {
-                        name: o.clone(),
-                        known: env_names(&self.config),
-                    })));
-                }
-                Ok(success(json!({ "environments": reports })))
-            }
+            ToolName::GetAwsSessionInfo => self.get_aws_session_info(tool, request, &caller).await,
+            ToolName::GetAwsAccountInfo => self.get_aws_account_info(tool, request, &caller).await,
             ToolName::GenerateInfrastructureCode => self.generate(tool, request, &caller).await,
-            ToolName::Explain => {
-                let a: ExplainArgs = parse(tool, request)?;
-                let env = match self.env_for(a.environment.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let r = self
-                    .blocking(&caller, move |e, c| {
-                        e.explain_step(c, env, a.generated_code_token)
-                    })
-                    .await?;
-                Ok(from_engine(r.map(|x| {
-                    let mut v = to_value(&x);
-                    v["next_step"] = json!("show cloudformation_template and explanation to the user, then call run_checkov with this explained_token");
-                    v
-                })))
-            }
-            ToolName::RunCheckov => {
-                let a: ScanArgs = parse(tool, request)?;
-                let env = match self.env_for(a.environment.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let r = self
-                    .blocking(&caller, move |e, c| e.scan_step(c, env, a.explained_token))
-                    .await?;
-                Ok(from_engine(r.map(|x| {
-                    let mut v = to_value(&x);
-                    let next = if x.scan_status == "PASSED" {
-                        "call the mutation tool (create_resource / update_resource / delete_resource) with credentials_token, explained_token and this security_scan_token"
-                    } else {
-                        "show the summary and findings to the user and ask: 1) fix 2) proceed anyway 3) cancel; record the answer with approve_security_findings"
-                    };
-                    v["next_step"] = json!(next);
-                    v
-                })))
-            }
+            ToolName::Explain => self.explain(tool, request, &caller).await,
+            ToolName::RunCheckov => self.run_checkov(tool, request, &caller).await,
             ToolName::ApproveSecurityFindings => {
-                let a: FindingsArgs = parse(tool, request)?;
-                let env = match self.env_for(a.environment.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let decision = match a.decision.trim().to_ascii_lowercase().as_str() {
-                    "fix" => FindingsDecision::Fix,
-                    "proceed" => FindingsDecision::Proceed,
-                    "cancel" => FindingsDecision::Cancel,
-                    other => {
-                        return Ok(adapter_refusal(McpError::BadArgument {
-                            tool: "approve_security_findings",
-                            message: format!(
-                                "decision `{other}` is not one of fix, proceed, cancel"
-                            ),
-                        }));
-                    }
-                };
-                let r = self
-                    .blocking(&caller, move |e, c| {
-                        e.findings_decision(
-                            c,
-                            env,
-                            a.security_scan_token,
-                            decision,
-                            a.findings,
-                            a.reason,
-                        )
-                    })
-                    .await?;
-                let outcome = match r {
-                    Ok(o) => o,
-                    Err(e) => return Ok(from_engine::<Value>(Err(e))),
-                };
-                let mut v = to_value(&outcome);
-                // Proceeding past findings the gate blocks on needs a human:
-                // ask now, while the user is thinking about the findings.
-                if let Some(approval_id) = outcome.approval_id.clone() {
-                    match self
-                        .ask_about(&approval_id, request, context, &caller)
-                        .await?
-                    {
-                        Some(HumanAnswer::Approved(d)) => {
-                            approvals::merge(&mut v, d.fields());
-                            v["message"] = json!(format!(
-                                "{} approved proceeding past the findings ({approval_id}; {}): call the mutation tool with the same credentials_token, explained_token and security_scan_token",
-                                d.by,
-                                d.note()
-                            ));
-                        }
-                        Some(HumanAnswer::Denied(d)) => {
-                            v["approval_status"] = json!("denied");
-                            v["message"] = json!(format!(
-                                "{} declined ({approval_id} is denied): this plan will not be applied; fix the findings and start again from generate_infrastructure_code",
-                                d.by
-                            ));
-                        }
-                        Some(HumanAnswer::AskAndRetry(input)) => {
-                            return Ok(CallToolResponse::InputRequired(input));
-                        }
-                        Some(HumanAnswer::Pending(p)) => {
-                            approvals::merge(&mut v, p.fields());
-                            v["message"] =
-                                json!(format!("{}; {}. {}", outcome.message, p.why, p.how()));
-                        }
-                        // Already decided (by an earlier answer): the engine's message stands.
-                        None => {}
-                    }
-                }
-                Ok(success(v))
-            }
-            ToolName::CreateResource => {
-                self.mutate(tool, Operation::Create, request, context, &caller)
+                self.approve_security_findings(tool, request, context, &caller)
                     .await
             }
-            ToolName::UpdateResource => {
-                self.mutate(tool, Operation::Update, request, context, &caller)
-                    .await
-            }
-            ToolName::DeleteResource => {
-                self.mutate(tool, Operation::Delete, request, context, &caller)
-                    .await
-            }
-            ToolName::GetResource => {
-                let a: GetResourceArgs = parse(tool, request)?;
-                let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let r = self
-                    .blocking(&caller, move |e, c| {
-                        e.get_resource(c, env, a.resource_type.clone(), a.identifier)
-                            .map(|d| (a.resource_type, d))
-                    })
-                    .await?;
-                Ok(from_engine(r.map(|(t, d)| {
-                    // The seed reads properties such as `Tags` straight off the
-                    // result, so they sit at the top level as well as under
-                    // `properties` (CloudFormation names are PascalCase and
-                    // cannot collide with the snake_case fields).
-                    let mut v = match &d.properties {
-                        Value::Object(m) => Value::Object(m.clone()),
-                        _ => json!({}),
-                    };
-                    v["identifier"] = json!(d.identifier);
-                    v["resource_type"] = json!(t);
-                    v["properties"] = d.into_inner().properties;
-                    v
-                })))
-            }
-            ToolName::ListResources => {
-                let a: ListResourcesArgs = parse(tool, request)?;
-                let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let r = self
-                    .blocking(&caller, move |e, c| {
-                        e.list_page(c, env, a.resource_type, a.next_token)
-                    })
-                    .await?;
-                Ok(from_engine(r.map(|page| {
-                    json!({
-                        "resource_type": page.type_name,
-                        "resources": page.resources.iter().map(|d| d.identifier.clone()).collect::<Vec<_>>(),
-                        "resource_descriptions": page.resources,
-                        "next_token": page.next_token,
-                    })
-                })))
-            }
+            ToolName::CreateResource => self.create_resource(tool, request, context, &caller).await,
+            ToolName::UpdateResource => self.update_resource(tool, request, context, &caller).await,
+            ToolName::DeleteResource => self.delete_resource(tool, request, context, &caller).await,
+            ToolName::GetResource => self.get_resource(tool, request, &caller).await,
+            ToolName::ListResources => self.list_resources(tool, request, &caller).await,
             ToolName::GetResourceRequestStatus => {
-                let a: RequestStatusArgs = parse(tool, request)?;
-                let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let r = self
-                    .blocking(&caller, move |e, c| {
-                        e.request_status(c, env, a.request_token)
-                    })
-                    .await?;
-                Ok(from_engine(r.map(|ev| to_value(&ev))))
+                self.get_resource_request_status(tool, request, &caller)
+                    .await
             }
             ToolName::GetResourceSchemaInformation => {
-                let a: SchemaArgs = parse(tool, request)?;
-                // The schemas are the built-in catalog's, the same data on
-                // either side of the guard's socket.
-                let r = infraguard_schema::Catalog::builtin()
-                    .lookup(&a.resource_type)
-                    .map(to_value)
-                    .map_err(EngineError::from);
-                Ok(from_engine(r))
+                self.get_resource_schema_information(tool, request, &caller)
+                    .await
             }
-            ToolName::EstimateCost => {
-                let a: EstimateArgs = parse(tool, request)?;
-                let env = match self.env_for(a.environment.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let usage = match parse_usage(tool, a.usage.as_ref()) {
-                    Ok(u) => u,
-                    Err(e) => return Ok(adapter_refusal(e)),
-                };
-                let threshold = self.config.cost_threshold;
-                let props = a.properties.unwrap_or_else(|| json!({}));
-                let r = self
-                    .blocking(&caller, move |e, c| {
-                        e.estimate_only(c, env, a.resource_type, props, usage)
-                    })
-                    .await?;
-                Ok(from_engine(r.map(|est| {
-                    // The engine's preview of the gate decides; the cost
-                    // crate renders the estimate.
-                    let c = &est.cost;
-                    let mut v = infraguard_cost::estimate_json(c, threshold);
-                    v["over_cost_threshold"] = json!(
-                        infraguard_cost::threshold_decision(c, threshold)
-                            == infraguard_cost::ThresholdDecision::RequiresApproval
-                    );
-                    match &est.gate {
-                        Some(g) => {
-                            v["requires_approval"] = json!(g.decision.as_str() != "auto");
-                            v["gate"] = json!({"decision": g.decision.as_str(), "reasons": g.reasons});
-                        }
-                        None => {
-                            v["requires_approval"] = Value::Null;
-                            v["gate_note"] = json!(format!(
-                                "no gate preview: {}; generate_infrastructure_code plans it and returns the gate's decision",
-                                est.no_gate.as_deref().unwrap_or("the request could not be planned")
-                            ));
-                        }
-                    }
-                    v["display"] = json!(infraguard_cost::render_estimate(c, threshold));
-                    v
-                })))
-            }
+            ToolName::EstimateCost => self.estimate_cost(tool, request, &caller).await,
             ToolName::ListPendingApprovals => {
-                let a: EnvOnly = parse(tool, request)?;
-                let only = match (&self.fixed_env, a.environment.as_deref()) {
-                    (None, None) => None,
-                    _ => match self.env_for(a.environment.as_deref()) {
-                        Ok(e) => Some(e),
-                        Err(e) => return Ok(adapter_refusal(e)),
-                    },
-                };
-                let filter = only.clone();
-                let r = self
-                    .blocking(&caller, move |e, c| {
-                        let list = e.approvals(c, Some(ApprovalStatus::Pending))?;
-                        list.into_iter()
-                            .filter(|a| filter.as_ref().is_none_or(|o| &a.env == o))
-                            .map(|a| {
-                                let page = e.approval_page(c, a.id.clone())?;
-                                Ok((a, page))
-                            })
-                            .collect::<Result<Vec<_>, EngineError>>()
-                    })
-                    .await?;
-                let how: Value = self
-                    .served()
-                    .iter()
-                    .filter(|env| only.as_ref().is_none_or(|o| o == *env))
-                    .map(|env| (env.clone(), json!(level_words(self.level_of(env)).1)))
-                    .collect::<serde_json::Map<_, _>>()
-                    .into();
-                Ok(from_engine(r.map(|list| {
-                    let list: Vec<Value> = list
-                        .into_iter()
-                        .map(|(a, page)| {
-                            let mut v = to_value(&a);
-                            v["approval_page"] = json!(page);
-                            v["approve_command"] = json!(format!("infraguard approve {}", a.id));
-                            v
-                        })
-                        .collect();
-                    json!({
-                        "approvals": list,
-                        "how_to_approve": "a human runs `infraguard approve ID` (or `infraguard deny ID`) in the project folder; agents cannot approve",
-                        "how_approvals_work": how,
-                    })
-                })))
+                self.list_pending_approvals(tool, request, &caller).await
             }
             ToolName::CostReport => self.cost_report(tool, request, &caller).await,
             ToolName::ListPlans => self.list_plans(tool, request, &caller).await,
@@ -709,402 +377,6 @@ impl InfraguardServer {
             ToolName::SuggestIamPolicy => self.suggest_iam(tool, request, &caller).await,
             ToolName::ExtendIamPolicy => self.extend_iam(tool, request, &caller).await,
         }
-    }
-
-    /// The environment filter of a listing: `None` lists every one served.
-    fn env_filter(&self, env: Option<&str>) -> Result<Option<String>, McpError> {
-        match (&self.fixed_env, env) {
-            (None, None) => Ok(None),
-            _ => self.env_for(env).map(Some),
-        }
-    }
-
-    /// A plan's environment must be one this server serves.
-    fn check_served(&self, plan_id: &str, env: &str) -> Result<(), McpError> {
-        match &self.fixed_env {
-            Some(served) if served != env => Err(McpError::BadArgument {
-                tool: "list_plans",
-                message: format!(
-                    "plan {plan_id} is in environment `{env}`, which this server does not serve (it serves `{served}`): ask the aws-{env} server"
-                ),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    async fn list_plans(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        caller: &Caller,
-    ) -> ToolResult {
-        let a: ListPlansArgs = parse(tool, request)?;
-        let env = match self.env_filter(a.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
-        if let Some(id) = a.plan_id.filter(|i| !i.trim().is_empty()) {
-            let r = self
-                .blocking(caller, move |e, c| e.plan_state(c, id.trim().to_string()))
-                .await?;
-            return Ok(match r {
-                Ok(state) => match self.check_served(&state.plan_id, &state.env) {
-                    Ok(()) => success(json!({"plans": [state]})),
-                    Err(e) => adapter_refusal(e),
-                },
-                Err(e) => from_engine::<Value>(Err(e)),
-            });
-        }
-        let status = match a.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(s) => match serde_json::from_value::<infraguard_core::plan::PlanStatus>(json!(
-                s.to_ascii_lowercase()
-            )) {
-                Ok(st) => Some(st),
-                Err(_) => {
-                    return Ok(adapter_refusal(McpError::BadArgument {
-                        tool: "list_plans",
-                        message: format!(
-                            "status `{s}` is not one of planned, applying, applied, failed, discarded"
-                        ),
-                    }));
-                }
-            },
-        };
-        let limit = a.limit.unwrap_or(20).clamp(1, 200);
-        let served = self.served();
-        let r = self
-            .blocking(caller, move |e, c| e.plan_states(c, env, status, limit))
-            .await?;
-        Ok(from_engine(r.map(|list| {
-            let list: Vec<_> = list
-                .into_iter()
-                .filter(|p| served.contains(&p.env))
-                .collect();
-            let applying = list
-                .iter()
-                .filter(|p| p.status == infraguard_core::plan::PlanStatus::Applying)
-                .count();
-            json!({"plans": list, "applying": applying})
-        })))
-    }
-
-    async fn resume_plan(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-        caller: &Caller,
-    ) -> ToolResult {
-        let a: ResumePlanArgs = parse(tool, request)?;
-        let id = a.plan_id.trim().to_string();
-        let look = id.clone();
-        let state = match self
-            .blocking(caller, move |e, c| e.plan_state(c, look))
-            .await?
-        {
-            Ok(s) => s,
-            Err(e) => return Ok(from_engine::<Value>(Err(e))),
-        };
-        if let Err(e) = self.check_served(&state.plan_id, &state.env) {
-            return Ok(adapter_refusal(e));
-        }
-        let r = self
-            .blocking_with_progress(context, caller, move |e, c, progress| {
-                e.resume_plan(c, id, progress)
-            })
-            .await?;
-        Ok(match r {
-            Ok(ApplyOutcome::Applied { plan, event }) => {
-                let mut v = applied_result(&plan, &event);
-                v["message"] = json!(format!(
-                    "{} (plan {} finished with its own client token)",
-                    v["message"].as_str().unwrap_or_default(),
-                    plan.id
-                ));
-                success(v)
-            }
-            Ok(ApplyOutcome::Refused { plan, reasons }) => refusal(
-                "refused",
-                format!(
-                    "resume_plan refused plan {}: {}",
-                    plan.id,
-                    reasons.join("; ")
-                ),
-                json!({"plan_id": plan.id, "reasons": reasons}),
-            ),
-            Ok(ApplyOutcome::NeedsApproval { plan, approval }) => refusal(
-                "approval_required",
-                format!(
-                    "plan {} needs approval {} first: `infraguard approve {}`",
-                    plan.id, approval.id, approval.id
-                ),
-                json!({"plan_id": plan.id, "approval_id": approval.id}),
-            ),
-            Err(e) => from_engine::<Value>(Err(e)),
-        })
-    }
-
-    fn env_and_region(&self, env: Option<&str>, region: Option<&str>) -> Result<String, McpError> {
-        let env = self.env_for(env)?;
-        self.check_region(&env, region)?;
-        Ok(env)
-    }
-
-    async fn generate(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        caller: &Caller,
-    ) -> ToolResult {
-        let a: GenerateArgs = parse(tool, request)?;
-        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
-        let operation = match infer_operation(&a) {
-            Ok(op) => op,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
-        let usage = match parse_usage(tool, a.usage.as_ref()) {
-            Ok(u) => u,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
-        let req = PlanRequest {
-            env,
-            operation,
-            type_name: a.resource_type,
-            purpose: a.purpose,
-            properties: a.properties,
-            identifier: a.identifier,
-            patch: a.patch_document,
-            usage,
-            // The engine names the requester from the caller.
-            actor: Actor::default(),
-        };
-        let token = a.credentials_token;
-        let r = self
-            .blocking(caller, move |e, c| e.generate(c, req, token))
-            .await?;
-        Ok(from_engine(r.map(|g| {
-            let p = &g.plan;
-            json!({
-                "plan_id": p.id,
-                "environment": p.env,
-                "operation": p.operation,
-                "resource_type": p.type_name,
-                "identifier": p.identifier,
-                "generated_code_token": g.generated_code_token,
-                "properties_token": g.properties_token,
-                "properties_for_explanation": g.properties_for_explanation,
-                "cost_estimate": p.cost,
-                "gate": p.gate,
-                "open_findings": p.open_findings().count(),
-                "next_step": "call explain with generated_code_token (content is optional; the server explains what it generated)",
-            })
-        })))
-    }
-
-    async fn mutate(
-        &self,
-        tool: ToolName,
-        operation: Operation,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-        caller: &Caller,
-    ) -> ToolResult {
-        let a: MutateArgs = parse(tool, request)?;
-        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
-        let mut ignored = Vec::new();
-        if a.properties.is_some() {
-            ignored.push("properties");
-        }
-        if a.patch_document.is_some() {
-            ignored.push("patch_document");
-        }
-        let mut approved: Option<approvals::Decision> = None;
-        // At most two rounds: the first may stop at the gate; after a human
-        // approves, the second applies.
-        for _ in 0..2 {
-            let outcome = self.apply(&env, operation, &a, context, caller).await?;
-            match outcome {
-                Ok(ApplyOutcome::Applied { plan, event }) => {
-                    let mut v = applied_result(&plan, &event);
-                    if approved.is_none() {
-                        // Approved elsewhere (the approval page, `infraguard
-                        // approve`) before this call: say by whom.
-                        approved = self.decided_approval(caller, &plan.id, &plan.env).await?;
-                    }
-                    if let Some(d) = &approved {
-                        approvals::merge(&mut v, d.fields());
-                    }
-                    if !ignored.is_empty() {
-                        v["ignored_arguments"] = json!(ignored);
-                        v["note"] = json!(
-                            "the explained and scanned content was applied; the ignored arguments played no part"
-                        );
-                    }
-                    return Ok(success(v));
-                }
-                Ok(ApplyOutcome::Refused { plan, reasons }) => {
-                    return Ok(refusal(
-                        "refused",
-                        format!(
-                            "{tool} refused plan {}: {}. Nothing was changed. Start again from generate_infrastructure_code if the change is still wanted.",
-                            plan.id,
-                            reasons.join("; "),
-                            tool = tool.as_str()
-                        ),
-                        json!({"plan_id": plan.id, "reasons": reasons}),
-                    ));
-                }
-                Ok(ApplyOutcome::NeedsApproval { plan, approval }) => {
-                    if approved.is_some() {
-                        // Approved, yet the gate still stops it: report, never loop.
-                        let pending = self
-                            .pending(
-                                caller,
-                                &approval.id,
-                                Some(&approval.env),
-                                "the approval was recorded but the gate still stops the plan"
-                                    .into(),
-                            )
-                            .await?;
-                        return Ok(approvals::approval_required(
-                            tool, &plan, &approval, &pending,
-                        ));
-                    }
-                    match self
-                        .ask_human(&plan, &approval, request, context, caller)
-                        .await?
-                    {
-                        HumanAnswer::Approved(d) => approved = Some(d),
-                        HumanAnswer::Denied(d) => {
-                            return Ok(refusal(
-                                "denied",
-                                format!(
-                                    "{} declined {}: nothing was changed and approval {} is denied. To try again, change the plan and start from generate_infrastructure_code.",
-                                    d.by, approval.summary, approval.id
-                                ),
-                                json!({"status": "DENIED", "plan_id": plan.id, "approval_id": approval.id, "denied_by": d.by}),
-                            ));
-                        }
-                        HumanAnswer::AskAndRetry(input) => {
-                            return Ok(CallToolResponse::InputRequired(input));
-                        }
-                        HumanAnswer::Pending(p) => {
-                            return Ok(approvals::approval_required(tool, &plan, &approval, &p));
-                        }
-                    }
-                }
-                Err(e) => return Ok(from_engine::<Value>(Err(e))),
-            }
-        }
-        Err(ErrorData::internal_error(
-            "the apply loop ended without an outcome",
-            None,
-        ))
-    }
-
-    /// The granted approval of `plan_id`, if it had one.
-    async fn decided_approval(
-        &self,
-        caller: &Caller,
-        plan_id: &str,
-        env: &str,
-    ) -> Result<Option<approvals::Decision>, ErrorData> {
-        let list = self
-            .blocking(caller, |e, c| {
-                e.approvals(c, Some(infraguard_core::ApprovalStatus::Approved))
-            })
-            .await?;
-        let level = self.level_of(env);
-        Ok(list.ok().and_then(|l| {
-            l.iter()
-                .find(|a| a.plan_id == plan_id)
-                .map(|a| approvals::Decision::of(a, level))
-        }))
-    }
-
-    /// `apply_step` on the blocking pool, its progress forwarded.
-    async fn apply(
-        &self,
-        env: &str,
-        operation: Operation,
-        a: &MutateArgs,
-        context: &RequestContext<RoleServer>,
-        caller: &Caller,
-    ) -> Result<Result<ApplyOutcome, EngineError>, ErrorData> {
-        let env = env.to_string();
-        let (cred, expl, scan) = (
-            a.credentials_token.clone(),
-            a.explained_token.clone(),
-            a.security_scan_token.clone(),
-        );
-        let (claimed_type, claimed_id) = (a.resource_type.clone(), a.identifier.clone());
-        self.blocking_with_progress(context, caller, move |e, c, progress| {
-            e.apply_step(
-                c,
-                env,
-                operation,
-                cred,
-                expl,
-                scan,
-                claimed_type,
-                claimed_id,
-                progress,
-            )
-        })
-        .await
-    }
-
-    /// Run `f` on the blocking pool, forwarding each Cloud Control progress
-    /// event it reports as an MCP progress notification when the caller
-    /// asked for progress.
-    async fn blocking_with_progress<R: Send + 'static>(
-        &self,
-        context: &RequestContext<RoleServer>,
-        caller: &Caller,
-        f: impl FnOnce(&dyn EngineApi, &Caller, &mut dyn FnMut(&ProgressEvent)) -> R + Send + 'static,
-    ) -> Result<R, ErrorData> {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
-        let progress_token = context.meta.get_progress_token();
-        let peer = context.peer.clone();
-        let forward = tokio::spawn(async move {
-            let mut n = 0u32;
-            while let Some(ev) = rx.recv().await {
-                n += 1;
-                let Some(token) = &progress_token else {
-                    continue;
-                };
-                let mut p = ProgressNotificationParam::new(token.clone(), f64::from(n));
-                p.message = Some(format!(
-                    "{} {} {}: {}",
-                    ev.operation.cloud_control_name(),
-                    ev.type_name,
-                    ev.identifier.as_deref().unwrap_or("(new)"),
-                    ev.operation_status.as_str()
-                ));
-                if let Err(e) = peer.notify_progress(p).await {
-                    tracing::debug!("progress notification not delivered: {e}");
-                }
-            }
-        });
-        let result = self
-            .blocking(caller, move |e, c| {
-                let mut progress = |ev: &ProgressEvent| {
-                    // The receiver lives until this closure is dropped.
-                    let _ = tx.send(ev.clone());
-                };
-                f(e, c, &mut progress)
-            })
-            .await;
-        // Deliver every progress notification before the result.
-        let _ = forward.await;
-        result
     }
 }
 

@@ -247,8 +247,18 @@ mod tests {
         assert!(hmac_of(&key, b"body").unwrap().verify_slice(&sig).is_ok());
         let mut flipped = sig.clone();
         flipped[0] ^= 1;
-        assert!(hmac_of(&key, b"body").unwrap().verify_slice(&flipped).is_err());
-        assert!(hmac_of(&key, b"body").unwrap().verify_slice(&sig[..16]).is_err());
+        assert!(
+            hmac_of(&key, b"body")
+                .unwrap()
+                .verify_slice(&flipped)
+                .is_err()
+        );
+        assert!(
+            hmac_of(&key, b"body")
+                .unwrap()
+                .verify_slice(&sig[..16])
+                .is_err()
+        );
         assert!(hmac_of(&key, b"bodY").unwrap().verify_slice(&sig).is_err());
     }
 }
