@@ -11,13 +11,13 @@
 //!
 //! # Layout
 //!
-//! The hand-written [`Rules`] of each type live in one file per service
+//! The hand-written `Rules` of each type live in one file per service
 //! group (`storage`, `messaging`, `compute`, `iam`, `security`, `network`,
-//! `rds`, `edge`, `monitoring`); [`RULES`] is the registry that finds them by
+//! `rds`, `edge`, `monitoring`); `RULES` is the registry that finds them by
 //! type name. Every type in the schema catalog has rules, or is listed in
-//! [`GENERIC_ONLY`] with why the generic fallback is enough; a test keeps it
+//! `GENERIC_ONLY` with why the generic fallback is enough; a test keeps it
 //! that way. This file holds what all types share: the entry points, the
-//! guarded writer [`Gen`] and the generic fallback.
+//! guarded writer `Gen` and the generic fallback.
 //!
 //! Not here: validation (the schema crate) and storage (`db`).
 

@@ -39,7 +39,7 @@
 //!
 //! # Layout
 //!
-//! - this file: the entry points, the [`Checker`] that walks a value beside
+//! - this file: the entry points, the `Checker` that walks a value beside
 //!   its schema (`$ref`, `type`, nulls) and the pointer helpers;
 //! - `values`: `enum`/`enumCaseInsensitive`/`const` and the length, count
 //!   and range bounds;
