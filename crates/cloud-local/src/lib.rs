@@ -15,7 +15,8 @@
 //! - [`LocalCloud`] (`cloud`): the `impl Cloud`, its request handlers and
 //!   fault injection ([`Faults`]).
 //! - `db`: the SQLite tables (`resources`, `requests`, `meta`) and queries.
-//! - `attributes`: generated names and read-only attributes per type.
+//! - `attributes`: generated names and read-only attributes per type: one
+//!   file of rules per service group, and the registry that finds them.
 //! - `refusals`: what the services behind Cloud Control refuse that no
 //!   schema says: deletes under deletion protection, RDS creates with no
 //!   master password; each with the service's own words.
