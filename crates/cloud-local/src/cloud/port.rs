@@ -16,10 +16,7 @@ use super::{LocalCloud, internal};
 /// `list` continuation tokens: hex of `type \n last identifier`. Opaque to
 /// callers; carrying the type lets a token from another type be refused.
 fn encode_token(t: &ResourceType, last_id: &str) -> String {
-    format!("{}\n{last_id}", t.as_str())
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(format!("{}\n{last_id}", t.as_str()))
 }
 
 fn decode_token(t: &ResourceType, token: &str) -> Result<String, CloudError> {
@@ -32,14 +29,7 @@ fn decode_token(t: &ResourceType, token: &str) -> Result<String, CloudError> {
             ),
         )
     };
-    if !token.len().is_multiple_of(2) || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    let bytes: Vec<u8> = (0..token.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&token[i..i + 2], 16))
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad())?;
+    let bytes = hex::decode(token).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     match text.split_once('\n') {
         Some((ty, last)) if ty == t.as_str() => Ok(last.to_string()),

@@ -53,10 +53,7 @@ impl Mutation<'_> {
         if let Some(input) = self.input {
             canonical(input, &mut text);
         }
-        Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(Sha256::digest(text.as_bytes()))
     }
 }
 
