@@ -349,9 +349,18 @@ impl InfraguardServer {
                 self.approve_security_findings(tool, request, context, &caller)
                     .await
             }
-            ToolName::CreateResource => self.create_resource(tool, request, context, &caller).await,
-            ToolName::UpdateResource => self.update_resource(tool, request, context, &caller).await,
-            ToolName::DeleteResource => self.delete_resource(tool, request, context, &caller).await,
+            ToolName::CreateResource => {
+                self.mutate(tool, Operation::Create, request, context, &caller)
+                    .await
+            }
+            ToolName::UpdateResource => {
+                self.mutate(tool, Operation::Update, request, context, &caller)
+                    .await
+            }
+            ToolName::DeleteResource => {
+                self.mutate(tool, Operation::Delete, request, context, &caller)
+                    .await
+            }
             ToolName::GetResource => self.get_resource(tool, request, &caller).await,
             ToolName::ListResources => self.list_resources(tool, request, &caller).await,
             ToolName::GetResourceRequestStatus => {

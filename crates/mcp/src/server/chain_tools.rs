@@ -264,41 +264,7 @@ impl InfraguardServer {
         Ok(success(v))
     }
 
-    /// The `create_resource` tool.
-    pub(super) async fn create_resource(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-        caller: &Caller,
-    ) -> ToolResult {
-        self.mutate(tool, Operation::Create, request, context, caller)
-            .await
-    }
-
-    /// The `update_resource` tool.
-    pub(super) async fn update_resource(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-        caller: &Caller,
-    ) -> ToolResult {
-        self.mutate(tool, Operation::Update, request, context, caller)
-            .await
-    }
-
-    /// The `delete_resource` tool.
-    pub(super) async fn delete_resource(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-        caller: &Caller,
-    ) -> ToolResult {
-        self.mutate(tool, Operation::Delete, request, context, caller)
-            .await
-    }
+    /// The environment asked for, checked against the region given.
     pub(super) fn env_and_region(
         &self,
         env: Option<&str>,
