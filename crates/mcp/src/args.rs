@@ -15,11 +15,19 @@ use serde_json::Value;
 /// Every tool that acts on one environment takes this.
 const ENV_DOC: &str = "Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.";
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct EnvOnly {
+/// The `environment` argument of every tool that acts on one environment,
+/// flattened into its arguments: one field, one description.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct EnvArg {
     /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
     #[serde(default)]
     pub environment: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct EnvOnly {
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -27,9 +35,8 @@ pub struct SessionInfoArgs {
     /// The `environment_token` returned by `check_environment_variables`.
     #[serde(default)]
     pub environment_token: Option<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -64,9 +71,8 @@ pub struct GenerateArgs {
     /// AWS region; must be the environment's region if given.
     #[serde(default)]
     pub region: Option<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -85,9 +91,8 @@ pub struct ExplainArgs {
     /// Why the change is made, for the record (ignored by the explanation).
     #[serde(default)]
     pub context: Option<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -95,9 +100,8 @@ pub struct ScanArgs {
     /// The `explained_token` returned by `explain`.
     #[serde(default)]
     pub explained_token: Option<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -116,9 +120,8 @@ pub struct FindingsArgs {
     /// (`CKV_AWS_18`); empty means every open finding of the scan.
     #[serde(default)]
     pub findings: Vec<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 /// Arguments of `create_resource`, `update_resource` and `delete_resource`.
@@ -149,9 +152,8 @@ pub struct MutateArgs {
     /// AWS region; must be the environment's region if given.
     #[serde(default)]
     pub region: Option<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -163,9 +165,8 @@ pub struct GetResourceArgs {
     /// AWS region; must be the environment's region if given.
     #[serde(default)]
     pub region: Option<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -178,9 +179,8 @@ pub struct ListResourcesArgs {
     /// AWS region; must be the environment's region if given.
     #[serde(default)]
     pub region: Option<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -190,9 +190,8 @@ pub struct RequestStatusArgs {
     /// AWS region; must be the environment's region if given.
     #[serde(default)]
     pub region: Option<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -214,9 +213,8 @@ pub struct EstimateArgs {
     /// Usage assumptions, e.g. `{"storage_gb": 10, "monthly_put_requests": 10000}`.
     #[serde(default)]
     pub usage: Option<Value>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -306,9 +304,8 @@ pub struct SuggestIamArgs {
     /// naming pattern in the environment.
     #[serde(default)]
     pub resources: Vec<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -325,9 +322,8 @@ pub struct ExtendIamArgs {
     /// naming pattern in the environment.
     #[serde(default)]
     pub resources: Vec<String>,
-    /// Environment name (`dev`, `prod`). A server started with `--env` serves only that environment and may omit it.
-    #[serde(default)]
-    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
 }
 
 /// The description shared by every `environment` argument, for tests and docs.

@@ -37,7 +37,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: EnvOnly = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -65,7 +65,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: SessionInfoArgs = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -110,9 +110,9 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: EnvOnly = parse(tool, request)?;
-        let only = match (&self.fixed_env, a.environment.as_deref()) {
+        let only = match (&self.fixed_env, a.env.environment.as_deref()) {
             (None, None) => None,
-            _ => match self.env_for(a.environment.as_deref()) {
+            _ => match self.env_for(a.env.environment.as_deref()) {
                 Ok(e) => Some(e),
                 Err(e) => return Ok(adapter_refusal(e)),
             },
@@ -144,7 +144,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: ExplainArgs = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -168,7 +168,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: ScanArgs = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -196,7 +196,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: FindingsArgs = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -282,7 +282,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: GenerateArgs = parse(tool, request)?;
-        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -338,7 +338,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: MutateArgs = parse(tool, request)?;
-        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };

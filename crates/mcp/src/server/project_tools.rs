@@ -254,7 +254,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: EnvOnly = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -331,7 +331,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: SuggestIamArgs = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -362,7 +362,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: ExtendIamArgs = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };

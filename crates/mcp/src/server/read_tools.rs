@@ -29,7 +29,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: GetResourceArgs = parse(tool, request)?;
-        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -63,7 +63,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: ListResourcesArgs = parse(tool, request)?;
-        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -90,7 +90,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: RequestStatusArgs = parse(tool, request)?;
-        let env = match self.env_and_region(a.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -127,7 +127,7 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: EstimateArgs = parse(tool, request)?;
-        let env = match self.env_for(a.environment.as_deref()) {
+        let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -177,9 +177,9 @@ impl InfraguardServer {
         caller: &Caller,
     ) -> ToolResult {
         let a: EnvOnly = parse(tool, request)?;
-        let only = match (&self.fixed_env, a.environment.as_deref()) {
+        let only = match (&self.fixed_env, a.env.environment.as_deref()) {
             (None, None) => None,
-            _ => match self.env_for(a.environment.as_deref()) {
+            _ => match self.env_for(a.env.environment.as_deref()) {
                 Ok(e) => Some(e),
                 Err(e) => return Ok(adapter_refusal(e)),
             },
