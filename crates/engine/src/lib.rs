@@ -56,6 +56,7 @@ mod import;
 pub mod inventory;
 mod locks;
 pub mod mfa;
+mod patching;
 mod planning;
 pub mod policy;
 pub mod preflight;
