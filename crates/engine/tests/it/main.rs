@@ -12,4 +12,5 @@ mod mfa;
 mod promotion;
 mod retries;
 mod secrets;
+mod tokens;
 mod workflow;
