@@ -106,6 +106,21 @@ pub trait Store: Send + Sync {
     /// Whether a token id was spent.
     fn token_spent(&self, token_id: &str) -> Result<bool, StoreError>;
 
+    /// Open the one question about `approval_id` an MCP server may ask
+    /// (its answer comes back in a retried call): `nonce` names it until
+    /// `expires_at` (UNIX seconds). A new question replaces an open one.
+    fn open_question(
+        &self,
+        approval_id: &str,
+        nonce: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Close the question about `approval_id` if `nonce` names it and it is
+    /// open at `now`: `Ok(true)` exactly once per question, so an answer
+    /// counts once, in whichever process or server instance brings it.
+    fn take_question(&self, approval_id: &str, nonce: &str, now: i64) -> Result<bool, StoreError>;
+
     fn record_applied(&self, state: &AppliedState) -> Result<(), StoreError>;
 
     fn forget_applied(

@@ -336,6 +336,10 @@ engine_api! {
     fn deny(approval_id: String, note: Option<String>) -> Approval;
     /// The URL of the one-time approval page for a pending approval, when the host serves one.
     fn approval_page(approval_id: String) -> Option<String>;
+    /// Open the approval question an MCP server asks; its `requestState`.
+    fn ask_question(approval_id: String) -> String;
+    /// Whether `state` answers the open question about the approval (once).
+    fn take_question(approval_id: String, state: String) -> bool;
     fn audit_log() -> Vec<AuditEntry>;
     fn audit_verify() -> Verification;
     fn estimate_only(env: String, type_name: String, properties: Value, usage: Option<infraguard_cost::Usage>) -> Estimate;
@@ -517,6 +521,17 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         // The engine serves no page itself: its host (the guard, `serve`)
         // gives it the URLs of the pages it serves (`with_page_urls`).
         Engine::page_url(self, &approval_id)
+    }
+    fn ask_question(&self, _: &Caller, approval_id: String) -> Result<String, EngineError> {
+        Engine::ask_question(self, &approval_id)
+    }
+    fn take_question(
+        &self,
+        _: &Caller,
+        approval_id: String,
+        state: String,
+    ) -> Result<bool, EngineError> {
+        Engine::take_question(self, &approval_id, &state)
     }
     fn audit_log(&self, _: &Caller) -> Result<Vec<AuditEntry>, EngineError> {
         Engine::audit_log(self)

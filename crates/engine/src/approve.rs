@@ -268,6 +268,46 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             .decide_approval(&a, ApprovalStatus::Pending, &[rec])?;
         Ok(a)
     }
+
+    /// Open the one approval question an MCP server asks in the
+    /// input-required form; the `requestState` it returns names it. Only a
+    /// pending approval is asked about; the question lasts a token's
+    /// lifetime. Kept in the store, so any server instance (the HTTP
+    /// server's per-session ones, or another process) reads the same.
+    pub fn ask_question(&self, approval_id: &str) -> Result<String, EngineError> {
+        let a = self
+            .store
+            .approval(approval_id)?
+            .ok_or_else(|| EngineError::ApprovalNotFound(approval_id.into()))?;
+        if a.status != ApprovalStatus::Pending {
+            return Err(EngineError::ApprovalDecided {
+                id: a.id.clone(),
+                status: a.status.as_str().into(),
+                next: "nothing is left to ask".into(),
+            });
+        }
+        let nonce = crate::hash::random_hex(16)
+            .map_err(|e| EngineError::Config(format!("no randomness available: {e}")))?;
+        let ttl = i64::try_from(self.config.token_ttl_seconds).unwrap_or(i64::MAX);
+        let expires = self.clock.now().unix().saturating_add(ttl);
+        self.store.open_question(approval_id, &nonce, expires)?;
+        Ok(format!("{approval_id}.{nonce}"))
+    }
+
+    /// Whether `state` answers the open question about `approval_id`: true
+    /// once per question (it is closed by being answered), false for any
+    /// other state, an expired question, or one never asked.
+    pub fn take_question(&self, approval_id: &str, state: &str) -> Result<bool, EngineError> {
+        let Some(nonce) = state
+            .strip_prefix(approval_id)
+            .and_then(|r| r.strip_prefix('.'))
+        else {
+            return Ok(false);
+        };
+        Ok(self
+            .store
+            .take_question(approval_id, nonce, self.clock.now().unix())?)
+    }
 }
 
 /// How a proof is named in the audit log (never its code).

@@ -38,6 +38,7 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS spent_tokens (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS questions (approval_id TEXT PRIMARY KEY, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS plan_locks (key TEXT PRIMARY KEY, plan_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applied (
     env TEXT NOT NULL, type TEXT NOT NULL, identifier TEXT NOT NULL, properties TEXT NOT NULL,
@@ -574,6 +575,38 @@ impl Store for SqliteStore {
                     "INSERT OR IGNORE INTO spent_tokens (id, expires_at) VALUES (?1, ?2)",
                     params![token_id, expires_at],
                 )
+                .map_err(storage)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn open_question(
+        &self,
+        approval_id: &str,
+        nonce: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.with_tx(|tx| {
+            tx.execute(
+                "INSERT INTO questions (approval_id, nonce, expires_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (approval_id) DO UPDATE SET nonce = excluded.nonce, expires_at = excluded.expires_at",
+                params![approval_id, nonce, expires_at],
+            )
+            .map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    fn take_question(&self, approval_id: &str, nonce: &str, now: i64) -> Result<bool, StoreError> {
+        self.with_tx(|tx| {
+            let n = tx
+                .execute(
+                    "DELETE FROM questions WHERE approval_id = ?1 AND nonce = ?2 AND expires_at >= ?3",
+                    params![approval_id, nonce, now],
+                )
+                .map_err(storage)?;
+            // Questions nobody answered in time are forgotten.
+            tx.execute("DELETE FROM questions WHERE expires_at < ?1", params![now])
                 .map_err(storage)?;
             Ok(n == 1)
         })

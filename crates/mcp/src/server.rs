@@ -28,8 +28,7 @@
 //! `approvals` (how a human is asked). Here: the server, its routing
 //! (`dispatch`, one line per tool) and the result helpers.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use infraguard_core::cloud::ProgressEvent;
 use infraguard_core::resource::Operation;
@@ -75,11 +74,6 @@ pub struct InfraguardServer {
     levels: Arc<Vec<EnvLevel>>,
     /// `Some(env)` for `serve --env ENV`: only that environment is served.
     fixed_env: Option<String>,
-    /// Approval questions sent in the input-required form, by approval id,
-    /// with the nonce their `requestState` carries. Only an answer to a
-    /// question the server asked counts; shared by every clone, so the HTTP
-    /// server's per-request instances see the same questions.
-    asked: Arc<Mutex<HashMap<String, String>>>,
     /// The project folder, where `preflight` runs the app's own checks.
     root: Option<std::path::PathBuf>,
 }
@@ -112,7 +106,6 @@ impl InfraguardServer {
             config: Arc::new(config),
             levels: Arc::new(doctor.environments),
             fixed_env,
-            asked: Arc::default(),
             root: None,
         })
     }

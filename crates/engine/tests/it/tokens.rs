@@ -41,3 +41,49 @@ fn a_chain_token_is_refused_once_its_lifetime_has_passed() {
             .is_ok()
     );
 }
+
+#[test]
+fn an_approval_question_is_answered_once_and_only_in_time() {
+    use infraguard_engine::PlanRequest;
+    use serde_json::json;
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new();
+    let e = engine_with(dir.path(), clock.clone(), |raw| raw.tokens.ttl_seconds = 60);
+    let plan = e
+        .plan(PlanRequest::create(
+            "prod",
+            "AWS::S3::Bucket",
+            None,
+            json!({"BucketName": "synthcoreai-asked-prod"}),
+            agent(),
+        ))
+        .unwrap();
+    let approval = plan.gate.approval_id.clone().expect("prod needs a human");
+
+    let state = e.ask_question(&approval).unwrap();
+    // A made-up state, or another approval's, answers nothing.
+    assert!(
+        !e.take_question(&approval, &format!("{approval}.0000"))
+            .unwrap()
+    );
+    assert!(!e.take_question("apr-other", &state).unwrap());
+    // The real one, once.
+    assert!(e.take_question(&approval, &state).unwrap());
+    assert!(!e.take_question(&approval, &state).unwrap());
+
+    // A second engine on the same store (another server process) sees the
+    // same questions.
+    let state = e.ask_question(&approval).unwrap();
+    let other = engine_with(dir.path(), clock.clone(), |_| {});
+    assert!(other.take_question(&approval, &state).unwrap());
+
+    // Past a token's lifetime the question is closed.
+    let state = e.ask_question(&approval).unwrap();
+    clock.advance(61);
+    assert!(!e.take_question(&approval, &state).unwrap());
+
+    // A decided approval is not asked about.
+    e.deny(&approval, &agent(), None).unwrap();
+    assert!(e.ask_question(&approval).is_err());
+}

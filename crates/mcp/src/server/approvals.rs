@@ -15,8 +15,9 @@
 //!   answers, the server then reads the approval's status from the engine.
 //!
 //! Either way, only an answer to a question this server asked counts: an
-//! input-required question carries a nonce in its `requestState`, and a
-//! retried call's answer is read only when it brings that nonce back.
+//! input-required question carries a nonce in its `requestState`, opened as
+//! a single-use record in the engine's store, and a retried call's answer is
+//! read only when it brings that nonce back (once).
 
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::money::Money;
@@ -229,12 +230,21 @@ impl InfraguardServer {
         let level = self.level_of(&approval.env);
         // A retried call carrying the answer (2026-07-28): only an answer to
         // the question this server asked about this very approval counts.
-        if let Some(answer) = request
+        let answer = request
             .input_responses
             .as_ref()
-            .and_then(|r| r.get(APPROVAL_INPUT))
-            && let Some(state) = request.request_state.as_deref()
-            && self.take_question(&approval.id, state)
+            .and_then(|r| r.get(APPROVAL_INPUT));
+        let asked_here = match (answer, request.request_state.clone()) {
+            (Some(_), Some(state)) => {
+                let id = approval.id.clone();
+                self.blocking(caller, move |e, c| e.take_question(c, id, state))
+                    .await?
+                    .unwrap_or(false)
+            }
+            _ => false,
+        };
+        if let Some(answer) = answer
+            && asked_here
         {
             if level != Level::Advisory {
                 // The answer to a URL question says only that the user saw
@@ -301,7 +311,7 @@ impl InfraguardServer {
             if !can_elicit {
                 return self.pending_answer(caller, approval, no_elicitation).await;
             }
-            return self.ask_and_retry(&approval.id, params);
+            return self.ask_and_retry(&approval.id, params, caller).await;
         }
         if !context
             .peer
@@ -374,7 +384,7 @@ impl InfraguardServer {
                 // 2026-07-28 has no elicitation id: the requestState names the question.
                 elicitation_id: String::new(),
             };
-            return self.ask_and_retry(&approval.id, params);
+            return self.ask_and_retry(&approval.id, params, caller).await;
         }
         if !context
             .peer
@@ -409,13 +419,26 @@ impl InfraguardServer {
         }
     }
 
-    /// The 2026-07-28 form: remember the question, return it to the client.
-    fn ask_and_retry(
+    /// The 2026-07-28 form: the engine opens the question, the client gets it.
+    async fn ask_and_retry(
         &self,
         approval_id: &str,
         params: ElicitRequestParams,
+        caller: &Caller,
     ) -> Result<HumanAnswer, ErrorData> {
-        let state = self.ask_question(approval_id)?;
+        let id = approval_id.to_string();
+        let state = match self
+            .blocking(caller, move |e, c| e.ask_question(c, id))
+            .await?
+        {
+            Ok(s) => s,
+            Err(e) => {
+                return Err(ErrorData::internal_error(
+                    format!("the approval question could not be opened: {e}"),
+                    None,
+                ));
+            }
+        };
         let mut requests = InputRequests::new();
         requests.insert(
             APPROVAL_INPUT.to_string(),
@@ -563,31 +586,6 @@ impl InfraguardServer {
             tracing::warn!("the approval page of {approval_id} could not be had: {e}");
             None
         }))
-    }
-
-    /// Remember an approval question; the returned `requestState` names it.
-    fn ask_question(&self, approval_id: &str) -> Result<String, ErrorData> {
-        let nonce = nonce()?;
-        let mut asked = self.asked.lock().map_err(|_| {
-            ErrorData::internal_error("the approval question table is poisoned", None)
-        })?;
-        asked.insert(approval_id.to_string(), nonce.clone());
-        Ok(format!("{approval_id}.{nonce}"))
-    }
-
-    /// Whether `state` answers the open question about `approval_id`; the
-    /// question is closed either way it is answered, so an answer counts once.
-    fn take_question(&self, approval_id: &str, state: &str) -> bool {
-        let Ok(mut asked) = self.asked.lock() else {
-            return false;
-        };
-        let expected = asked.get(approval_id).map(|n| format!("{approval_id}.{n}"));
-        if expected.as_deref() == Some(state) {
-            asked.remove(approval_id);
-            true
-        } else {
-            false
-        }
     }
 }
 
