@@ -26,6 +26,7 @@ import anyio
 import pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "aws"))
 sys.path.insert(0, str(HERE.parent / "mcp"))
 from test_aws_enforced import MFA, S3, Stack, code_now, wrong_code  # noqa: E402
@@ -33,8 +34,7 @@ from test_aws_enforced import MFA, S3, Stack, code_now, wrong_code  # noqa: E402
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-# The page tests' browser and page fixtures, shared.
-from test_approval_page import SCREENSHOTS, browser, page  # noqa: E402,F401
+from page_harness import SCREENSHOTS  # noqa: E402  (the browser and page fixtures come from conftest.py)
 
 
 class Recorder:
