@@ -320,7 +320,13 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         &self.config
     }
 
+    /// The store; outside the crate only for tests (the `testing` feature).
+    #[cfg(feature = "testing")]
     pub fn store(&self) -> &S {
+        &self.store
+    }
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn store(&self) -> &S {
         &self.store
     }
 
@@ -328,7 +334,18 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.clock.as_ref()
     }
 
+    /// The cloud of `env`; outside the crate only for tests (the `testing`
+    /// feature): every change goes through the gate.
+    #[cfg(feature = "testing")]
     pub fn cloud(&self, env: &str) -> Result<&C, EngineError> {
+        self.cloud_of(env)
+    }
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn cloud(&self, env: &str) -> Result<&C, EngineError> {
+        self.cloud_of(env)
+    }
+
+    fn cloud_of(&self, env: &str) -> Result<&C, EngineError> {
         self.config.environment(env)?;
         self.clouds
             .get(env)
