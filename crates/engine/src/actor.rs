@@ -21,13 +21,16 @@ pub enum ActorKind {
     System,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Only the engine makes one of kind `Human` or `Unverified` (from a proof
+/// it checked): the fields are crate-private and an `Actor` is never read
+/// back from the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Actor {
-    pub kind: ActorKind,
+    pub(crate) kind: ActorKind,
     /// User name, MCP client name, or `infraguard`.
-    pub name: String,
+    pub(crate) name: String,
     /// `cli`, `mcp`, `mcp-elicitation`, `quickstart`...
-    pub channel: String,
+    pub(crate) channel: String,
 }
 
 impl Default for Actor {
@@ -76,6 +79,13 @@ impl Actor {
             name: "policy".into(),
             channel: label(key),
         }
+    }
+    /// The name the audit shows after the kind (`alice`, `claude-code`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn kind(&self) -> ActorKind {
+        self.kind
     }
     pub fn is_human(&self) -> bool {
         self.kind == ActorKind::Human

@@ -821,7 +821,7 @@ fn tags_given_are_kept_and_only_tracking_tags_are_replaced() {
     let plain = e.plan(bucket("dev", "plain", json!({}))).unwrap();
     let tags = plain.desired_state["Tags"].to_string();
     assert!(
-        tags.contains(&format!("\"Value\":\"{}\"", agent().name)),
+        tags.contains(&format!("\"Value\":\"{}\"", agent().name())),
         "{tags}"
     );
 }
