@@ -143,7 +143,8 @@ def test_2_config_and_environment_cannot_loosen_the_policy(accounts: Accounts, g
     def loosen(text: str) -> str:
         text = text.replace('read_only = true', 'read_only = false')
         text = text.replace('security_scanning = true', 'security_scanning = false')
-        return text.replace('cost_threshold_usd = "10.00"', 'cost_threshold_usd = "1000000"')
+        text = text.replace('cost_threshold_usd = "10.00"', 'cost_threshold_usd = "1000000"\nauto_promote_low_cost = true')
+        return text
 
     guarded.write_toml(loosen)
     assert 'read_only = true' not in (guarded.root / "infraguard.toml").read_text()
@@ -165,6 +166,7 @@ def test_2_config_and_environment_cannot_loosen_the_policy(accounts: Accounts, g
     doctor = guarded.ig_json("doctor", env=env)
     notes = " ".join(doctor["notes"])
     assert "ignored" in notes and "read_only" in notes, doctor
+    assert "auto_promote_low_cost = true ignored" in notes, doctor
     assert {e["name"]: e["level"] for e in doctor["environments"]} == {"dev": "guarded", "prod": "guarded"}, doctor
     envs = guarded.ig_json("envs", env=env)
     assert {e["name"]: e["level"] for e in envs["environments"]} == {"dev": "guarded", "prod": "guarded"}, envs
@@ -175,8 +177,12 @@ def test_2_config_and_environment_cannot_loosen_the_policy(accounts: Accounts, g
     for stdin in ("\n", "123456\n", "yes\n"):
         r = guarded.ig("guard", "policy", "set", "environments.prod.read_only", "false", input=stdin)
         assert r.returncode != 0, (stdin, r.stdout)
+        # Automated promotion is a loosening too.
+        r = guarded.ig("guard", "policy", "set", "approval.auto_promote_low_cost", "true", input=stdin)
+        assert r.returncode != 0, (stdin, r.stdout)
     shown = guarded.ig("guard", "policy", "show")
     assert "read_only = true" in shown.stdout
+    assert "auto_promote_low_cost = true" not in shown.stdout
     refused_without_a_trace_in_the_cloud(guarded, plan["gate"]["approval_id"], before)
 
 

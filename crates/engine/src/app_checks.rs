@@ -91,15 +91,34 @@ impl Url {
                 "`{t}` carries a user name or password: leave them out"
             ));
         }
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                let port =
-                    p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
-                        format!("`{t}` has port `{p}`, not a number from 1 to 65535")
-                    })?;
-                (h.to_string(), port)
+        // `host:port`, `[v6]:port`, or either without a port.
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => match v6.split_once(']') {
+                Some((h, "")) => (format!("[{h}]"), None),
+                Some((h, rest)) => (
+                    format!("[{h}]"),
+                    Some(rest.strip_prefix(':').unwrap_or(rest)),
+                ),
+                None => return Err(format!("`{t}` has an IPv6 host without its closing `]`")),
+            },
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (authority.to_string(), None),
+            },
+        };
+        let port = match port {
+            None => {
+                if tls {
+                    443
+                } else {
+                    80
+                }
             }
-            _ => (authority.to_string(), if tls { 443 } else { 80 }),
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("`{t}` has port `{p}`, not a number from 1 to 65535"))?,
         };
         if host.is_empty() {
             return Err(format!("`{t}` names no host"));
@@ -385,6 +404,11 @@ mod tests {
         );
         let u = Url::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!((u.port, u.path.as_str()), (8080, "/"));
+        let u = Url::parse("https://[::1]/x").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("[::1]", 443));
+        let u = Url::parse("http://[::1]:8080").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("[::1]", 8080));
+        assert!(Url::parse("http://[::1/").is_err());
         for (bad, why) in [
             ("ftp://x", "not an http"),
             ("https://", "no host"),

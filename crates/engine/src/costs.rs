@@ -106,7 +106,12 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         // Cost Explorer's end is exclusive: tomorrow takes in today.
         let end = Timestamp::from_unix(now.unix() + 86_400).date();
         let periods = account.spend(&last_month, &end).map_err(|e| {
-            format!("estimates only: Cost Explorer did not answer ({e}); the agent's read-only policy needs ce:GetCostAndUsage")
+            let fix = if e.code() == Some(&infraguard_core::cloud::ErrorCode::AccessDenied) {
+                "; the profile's policy needs ce:GetCostAndUsage (`infraguard doctor --iam-templates` has it)"
+            } else {
+                ""
+            };
+            format!("estimates only: Cost Explorer did not answer ({e}){fix}")
         })?;
         let (mut this, mut last, mut estimated) = (Vec::new(), Vec::new(), false);
         for p in periods {
@@ -143,7 +148,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         }
         let email = match email {
             Some(a) => crate::config::email_address(a)
-                .map_err(|why| EngineError::InvalidInput(format!("--email {why}")))?,
+                .map_err(|why| EngineError::InvalidInput(format!("the alert e-mail address {why}")))?,
             None => self.config.alert_email.clone().ok_or_else(|| {
                 EngineError::InvalidInput(
                     "a billing alarm needs someone to notify: give --email ADDRESS (MCP: `alert_email`) or set [cost] alert_email in infraguard.toml".into(),

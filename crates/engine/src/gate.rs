@@ -274,4 +274,100 @@ mod tests {
             GateDecision::ApprovalRequired
         );
     }
+
+    #[test]
+    fn auto_promotion_covers_only_a_tested_unchanged_clean_cheap_create() {
+        let prod = env(true);
+        let cheap = cost("0.28");
+        let ask =
+            |e: &Environment, op: Operation, c: &CostEstimate, f: &[Finding], dev: DevFacts<'_>| {
+                auto_promotion(
+                    &GateInput {
+                        env: e,
+                        operation: op,
+                        cost: c,
+                        findings: f,
+                        threshold: Money::parse("10").unwrap(),
+                        block_at: Severity::Medium,
+                        scanned: true,
+                    },
+                    &dev,
+                )
+            };
+        let tested = || DevFacts {
+            applied_by: Some("plan-1"),
+            unchanged: true,
+        };
+        let ok = ask(&prod, Operation::Create, &cheap, &[], tested()).unwrap();
+        assert!(ok.contains("plan-1") && ok.contains("$0.28"), "{ok}");
+
+        let refused = |r: Result<String, String>, why: &str| {
+            let e = r.unwrap_err();
+            assert!(e.contains(why), "{why}: {e}");
+        };
+        refused(
+            ask(&prod, Operation::Update, &cheap, &[], tested()),
+            "not automated",
+        );
+        refused(
+            ask(&prod, Operation::Delete, &cheap, &[], tested()),
+            "not automated",
+        );
+        let mut enforced = prod.clone();
+        enforced.approval_role = Some(infraguard_core::env::ApprovalRole {
+            role_arn: "arn:aws:iam::222222222222:role/approver".into(),
+            mfa_serial: "arn:aws:iam::222222222222:mfa/alice".into(),
+            profile: None,
+        });
+        refused(
+            ask(&enforced, Operation::Create, &cheap, &[], tested()),
+            "aws-enforced",
+        );
+        refused(
+            ask(
+                &prod,
+                Operation::Create,
+                &cheap,
+                &[],
+                DevFacts {
+                    applied_by: None,
+                    unchanged: true,
+                },
+            ),
+            "did not make it",
+        );
+        refused(
+            ask(
+                &prod,
+                Operation::Create,
+                &cheap,
+                &[],
+                DevFacts {
+                    applied_by: Some("plan-1"),
+                    unchanged: false,
+                },
+            ),
+            "changed in dev",
+        );
+        refused(
+            ask(&prod, Operation::Create, &cost("10.00"), &[], tested()),
+            "threshold",
+        );
+        refused(
+            ask(
+                &prod,
+                Operation::Create,
+                &cheap,
+                &[finding(Severity::Medium)],
+                tested(),
+            ),
+            "finding",
+        );
+        let mut unknown = cheap.clone();
+        unknown.known = false;
+        refused(
+            ask(&prod, Operation::Create, &unknown, &[], tested()),
+            "could not be estimated",
+        );
+    }
 }

@@ -253,34 +253,39 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         usage: Option<&infraguard_cost::Usage>,
         actor: &Actor,
     ) -> Result<Estimate, EngineError> {
-        let environment = self.config.environment(env)?.clone();
-        let schema = self.schema(type_name)?;
-        let name = schema
-            .name_property
-            .as_ref()
-            .and_then(|np| properties.get(np))
-            .and_then(Value::as_str);
-        let cost = self.estimate(
-            &schema.type_name,
-            properties,
-            &environment,
-            name,
-            None,
-            usage,
-        )?;
         let request = PlanRequest {
             usage: usage.cloned(),
             ..PlanRequest::create(env, type_name, None, properties.clone(), actor.clone())
         };
-        let (gate, no_gate) = match self.draft(&request) {
+        // The draft's own estimate when it can be drafted, so the cost and
+        // the preview are of the same plan; else the properties as given.
+        let (cost, gate, no_gate) = match self.draft(&request) {
             Ok((plan, _)) => (
+                plan.cost,
                 Some(Gate {
                     approval_id: None,
                     ..plan.gate
                 }),
                 None,
             ),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => {
+                let environment = self.config.environment(env)?.clone();
+                let schema = self.schema(type_name)?;
+                let name = schema
+                    .name_property
+                    .as_ref()
+                    .and_then(|np| properties.get(np))
+                    .and_then(Value::as_str);
+                let cost = self.estimate(
+                    &schema.type_name,
+                    properties,
+                    &environment,
+                    name,
+                    None,
+                    usage,
+                )?;
+                (cost, None, Some(e.to_string()))
+            }
         };
         Ok(Estimate {
             cost,
@@ -288,6 +293,4 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             no_gate,
         })
     }
-
-    // ----- planning ------------------------------------------------------
 }

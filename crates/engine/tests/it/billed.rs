@@ -101,16 +101,7 @@ fn bucket(e: &TestEngine, env: &str, name: &str) {
             agent(),
         ))
         .unwrap();
-    if plan.gate.approval_id.is_some() {
-        e.approve_with(
-            plan.gate.approval_id.as_deref().unwrap(),
-            &caller(),
-            &confirm(),
-            None,
-        )
-        .unwrap();
-    }
-    e.apply(&plan.id, &agent(), &mut noop()).unwrap();
+    approve_and_apply(e, &plan);
 }
 
 #[test]
@@ -240,10 +231,7 @@ fn billing_alerts_mail_the_configured_address_and_a_rerun_plans_nothing_new() {
         ]
     );
     for p in &plans {
-        if let Some(a) = &p.gate.approval_id {
-            e.approve_with(a, &caller(), &confirm(), None).unwrap();
-        }
-        e.apply(&p.id, &agent(), &mut noop()).unwrap();
+        approve_and_apply(&e, p);
     }
     let topic_arn = e.list_resources("dev", Some("AWS::SNS::Topic")).unwrap()[0]
         .1

@@ -98,6 +98,18 @@ pub fn agent_code() -> Proof {
     }
 }
 
+/// Approve `plan` with a confirmation when its gate asks for a person
+/// (advisory), then apply it.
+pub fn approve_and_apply(
+    e: &TestEngine,
+    plan: &infraguard_core::plan::Plan,
+) -> infraguard_engine::ApplyOutcome {
+    if let Some(a) = &plan.gate.approval_id {
+        e.approve_with(a, &caller(), &confirm(), None).unwrap();
+    }
+    e.apply(&plan.id, &agent(), &mut noop()).unwrap()
+}
+
 pub fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {
     |_| {}
 }

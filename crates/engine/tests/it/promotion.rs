@@ -778,10 +778,7 @@ fn dev_database(e: &TestEngine, purpose: &str, password: Value) -> String {
             agent(),
         ))
         .unwrap();
-    if let Some(a) = plan.gate.approval_id.as_deref() {
-        e.approve_with(a, &caller(), &confirm(), None).unwrap();
-    }
-    match e.apply(&plan.id, &agent(), &mut noop()).unwrap() {
+    match approve_and_apply(e, &plan) {
         ApplyOutcome::Applied { event, .. } => event.identifier.unwrap(),
         other => panic!("dev create not applied: {other:?}"),
     }

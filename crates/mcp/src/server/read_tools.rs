@@ -4,6 +4,7 @@
 //! applying (`resume_plan`).
 
 use infraguard_core::approval::ApprovalStatus;
+use infraguard_core::plan::GateDecision;
 use infraguard_engine::{ApplyOutcome, Caller, EngineError};
 use rmcp::RoleServer;
 use rmcp::model::CallToolRequestParams;
@@ -153,7 +154,7 @@ impl InfraguardServer {
             );
             match &est.gate {
                 Some(g) => {
-                    v["requires_approval"] = json!(g.decision.as_str() != "auto");
+                    v["requires_approval"] = json!(g.decision != GateDecision::Auto);
                     v["gate"] = json!({"decision": g.decision.as_str(), "reasons": g.reasons});
                 }
                 None => {
