@@ -6,7 +6,6 @@
 //! [`AwsCloud`] built on the session's keys, which are held only there.
 
 use std::future::Future;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use aws_config::Region;
@@ -125,11 +124,7 @@ impl AwsAccount {
         let rt = self.runtime.as_ref().ok_or_else(|| {
             CloudError::Internal(format!("{operation}: the AWS runtime is shut down"))
         })?;
-        let (tx, rx) = mpsc::sync_channel(1);
-        rt.spawn(async move {
-            let _ = tx.send(fut.await);
-        });
-        rx.recv().map_err(|_| {
+        sdk::wait(rt, fut).ok_or_else(|| {
             CloudError::Internal(format!(
                 "{operation}: the AWS runtime stopped before answering"
             ))

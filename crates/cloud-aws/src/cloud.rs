@@ -27,7 +27,6 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use aws_config::Region;
@@ -329,12 +328,7 @@ impl AwsCloud {
             CloudError::Internal(format!("{operation}: the AWS runtime is shut down"))
         })?;
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::sync_channel(1);
-        rt.spawn(async move {
-            // The receiver only goes away if the caller's thread died.
-            let _ = tx.send(fut.await);
-        });
-        rx.recv().map_err(|_| {
+        sdk::wait(rt, fut).ok_or_else(|| {
             CloudError::Internal(format!(
                 "{operation}: the AWS runtime stopped before answering"
             ))

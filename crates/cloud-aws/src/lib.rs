@@ -30,11 +30,13 @@ mod account;
 pub mod auth;
 mod cloud;
 mod convert;
+#[cfg(feature = "emulators")]
+pub mod emulator;
 mod error;
 pub mod pricing;
 pub mod region;
 pub mod schema_cache;
-mod sdk;
+pub mod sdk;
 
 pub use account::AwsAccount;
 pub use cloud::{

@@ -35,7 +35,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::Region;
@@ -292,12 +292,7 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    let (tx, rx) = mpsc::sync_channel(1);
-    rt.spawn(async move {
-        // The receiver only goes away if the caller's thread died.
-        let _ = tx.send(fut.await);
-    });
-    rx.recv().map_err(|_| {
+    sdk::wait(rt, fut).ok_or_else(|| {
         CloudError::Internal(format!(
             "{what}: the Price List runtime stopped before answering"
         ))

@@ -15,9 +15,7 @@ use crate::cloud::ConnectOptions;
 use crate::error::AwsError;
 
 /// Refuse anything that is not an http(s) URL before a call is made.
-pub(crate) fn check_endpoints<'a>(
-    urls: impl IntoIterator<Item = &'a String>,
-) -> Result<(), CloudError> {
+pub fn check_endpoints<'a>(urls: impl IntoIterator<Item = &'a String>) -> Result<(), CloudError> {
     for url in urls {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(AwsError::BadEndpoint(url.clone()).into());
@@ -28,7 +26,7 @@ pub(crate) fn check_endpoints<'a>(
 
 /// A runtime with one worker: the SDK's futures run there, callers wait on
 /// a channel, so no caller's thread ever runs `block_on`.
-pub(crate) fn runtime(thread_name: &str) -> Result<tokio::runtime::Runtime, CloudError> {
+pub fn runtime(thread_name: &str) -> Result<tokio::runtime::Runtime, CloudError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name(thread_name)
@@ -38,7 +36,7 @@ pub(crate) fn runtime(thread_name: &str) -> Result<tokio::runtime::Runtime, Clou
 }
 
 /// The SDK config loader with the options every client shares.
-pub(crate) fn loader(
+pub fn loader(
     options: &ConnectOptions,
     profile: Option<&str>,
     connect_timeout: Duration,
@@ -72,4 +70,20 @@ pub(crate) fn loader(
         ));
     }
     loader
+}
+
+/// Run `fut` on `rt`'s worker and wait for its answer on this thread;
+/// `None` when the runtime stopped before answering (the caller names what
+/// it was doing).
+pub fn wait<T, F>(rt: &tokio::runtime::Runtime, fut: F) -> Option<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    rt.spawn(async move {
+        // The receiver only goes away if the caller's thread died.
+        let _ = tx.send(fut.await);
+    });
+    rx.recv().ok()
 }

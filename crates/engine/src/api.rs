@@ -41,6 +41,7 @@ use crate::drift::{DriftReport, PreflightReport};
 use crate::engine::{ApplyOutcome, Engine, EnvReport, Estimate, PlanRequest, PlanState};
 use crate::error::{EngineError, ErrorKind};
 use crate::iam::{AttachedPolicy, ExtendReport, ExtendRequest};
+use crate::locks::LockReport;
 use crate::mfa::MfaApproval;
 use crate::promote::PromotionReport;
 use crate::redact::Shown;
@@ -342,6 +343,10 @@ engine_api! {
     fn take_question(approval_id: String, state: String) -> bool;
     fn audit_log() -> Vec<AuditEntry>;
     fn audit_verify() -> Verification;
+    /// Every resource lock, held or stale, with its holder.
+    fn locks() -> Vec<LockReport>;
+    /// Remove a lock (`state unlock`): a held one needs a person's proof.
+    fn unlock(lock_id: String, proof: Option<Proof>, note: Option<String>) -> LockReport;
     fn estimate_only(env: String, type_name: String, properties: Value, usage: Option<infraguard_cost::Usage>) -> Estimate;
     fn check_environment(env: String, vars: BTreeMap<String, String>) -> EnvironmentCheck;
     fn session_info(env: String, environment_token: Option<String>) -> SessionInfo;
@@ -535,6 +540,18 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     }
     fn audit_log(&self, _: &Caller) -> Result<Vec<AuditEntry>, EngineError> {
         Engine::audit_log(self)
+    }
+    fn locks(&self, _: &Caller) -> Result<Vec<LockReport>, EngineError> {
+        Engine::locks(self)
+    }
+    fn unlock(
+        &self,
+        caller: &Caller,
+        lock_id: String,
+        proof: Option<Proof>,
+        note: Option<String>,
+    ) -> Result<LockReport, EngineError> {
+        Engine::unlock(self, caller, &lock_id, proof.as_ref(), note.as_deref())
     }
     fn audit_verify(&self, _: &Caller) -> Result<Verification, EngineError> {
         Engine::audit_verify(self)

@@ -54,7 +54,7 @@ pub mod hash;
 pub mod iam;
 mod import;
 pub mod inventory;
-mod locks;
+pub mod locks;
 pub mod mfa;
 mod patching;
 mod planning;
@@ -67,6 +67,8 @@ pub mod seal;
 pub mod served;
 pub mod session_policy;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod store_conformance;
 pub mod sync;
 pub mod tags;
 pub mod trail;
@@ -83,6 +85,7 @@ pub use engine::{
     ApplyOutcome, Engine, EnvReport, Estimate, PageUrls, PlanRequest, PlanState, PollPolicy,
 };
 pub use error::{EngineError, ErrorKind};
+pub use locks::LockReport;
 pub use mfa::MfaApproval;
 pub use promote::{PromotionReport, PromotionState};
 pub use store::SqliteStore;

@@ -1,14 +1,32 @@
 //! One plan in flight per resource: the lock's key, and the answer a
 //! second plan of the same resource gets while the first is open.
 
+use std::sync::OnceLock;
+
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::cloud::Cloud;
 use infraguard_core::plan::{Plan, PlanStatus};
 use infraguard_core::resource::ResourceType;
-use infraguard_core::store::Store;
+use infraguard_core::store::{Lock, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use crate::actor::Actor;
+use crate::api::{Caller, Level, Proof};
 use crate::engine::Engine;
 use crate::error::EngineError;
+
+/// A resource lock as `infraguard state locks` shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockReport {
+    #[serde(flatten)]
+    pub lock: Lock,
+    /// Whether its plan still holds the resource (in flight); a lock whose
+    /// plan finished, was denied or expired holds nothing.
+    pub held: bool,
+    /// The holding plan's status (`planned`, `applying`, ...), if it exists.
+    pub plan_status: Option<String>,
+}
 
 impl<C: Cloud, S: Store> Engine<C, S> {
     /// Whether `p` still holds its resource: sent and not finished, or
@@ -68,6 +86,170 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             next,
         }
     }
+}
+
+impl<C: Cloud, S: Store> Engine<C, S> {
+    /// Every resource lock, held or stale.
+    pub fn locks(&self) -> Result<Vec<LockReport>, EngineError> {
+        self.store
+            .locks()?
+            .into_iter()
+            .map(|lock| self.lock_report(lock))
+            .collect()
+    }
+
+    fn lock_report(&self, lock: Lock) -> Result<LockReport, EngineError> {
+        let plan = self.store.plan(&lock.plan_id)?;
+        let approval = self.store.approval_for_plan(&lock.plan_id)?;
+        Ok(LockReport {
+            held: plan
+                .as_ref()
+                .is_some_and(|p| self.in_flight(p, approval.as_ref())),
+            plan_status: plan.map(|p| p.status.as_str().to_string()),
+            lock,
+        })
+    }
+
+    /// Remove a resource lock, like Terraform's `force-unlock`. A stale lock
+    /// (its plan no longer in flight) goes without a person: it holds
+    /// nothing. A held one lets a second plan of the resource be made while
+    /// the first is still open (a process that died mid-apply, an approval
+    /// nobody will give), so it is a person's decision, proven as an
+    /// approval is at this level: an enrolled approver's code where a guard
+    /// holds the factors; in an advisory project a confirmation, recorded
+    /// as unverified. (An aws-enforced environment's writes still need an
+    /// MFA session per plan, so its locks follow the project's level.) The
+    /// first plan is not changed: if it is applied after a newer plan of the
+    /// same resource, it is refused as stale. Every unlock and refusal is
+    /// audited.
+    pub fn unlock(
+        &self,
+        caller: &Caller,
+        lock_id: &str,
+        proof: Option<&Proof>,
+        note: Option<&str>,
+    ) -> Result<LockReport, EngineError> {
+        let requester = self.requester(caller);
+        let Some(lock) = self.store.locks()?.into_iter().find(|l| l.id == lock_id) else {
+            return Err(EngineError::InvalidInput(format!(
+                "no lock `{lock_id}`: `infraguard state locks` lists them (ids are 12 hex digits)"
+            )));
+        };
+        let report = self.lock_report(lock)?;
+        let actor = if report.held {
+            match self.attest_unlock(caller, &report.lock, proof) {
+                Ok(actor) => actor,
+                Err(reason) => {
+                    let rec = self.record(
+                        &requester,
+                        "lock.unlock_refused",
+                        Some(&report.lock.env),
+                        None,
+                        "refused",
+                        json!({"lock": report.lock.id, "plan_id": report.lock.plan_id, "reason": reason, "proof": proof.map(crate::approve::proof_kind)}),
+                    );
+                    self.store.append_audit(&[rec])?;
+                    return Err(EngineError::ApprovalRefused {
+                        id: format!("lock {lock_id}"),
+                        reason,
+                    });
+                }
+            }
+        } else {
+            requester
+        };
+        let rec = self.record(
+            &actor,
+            "lock.released",
+            Some(&report.lock.env),
+            None,
+            "ok",
+            json!({"lock": report.lock.id, "resource": report.lock.resource, "plan_id": report.lock.plan_id, "held": report.held, "holder": {"who": report.lock.who, "host": report.lock.host, "since": report.lock.since}, "note": note}),
+        );
+        match self
+            .store
+            .release_lock(&report.lock.id, &report.lock.plan_id, &[rec])
+        {
+            Ok(()) => Ok(report),
+            Err(StoreError::Conflict(m)) => Err(EngineError::InvalidInput(m)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The person behind `proof` for removing a held lock, or why not.
+    fn attest_unlock(
+        &self,
+        caller: &Caller,
+        lock: &Lock,
+        proof: Option<&Proof>,
+    ) -> Result<Actor, String> {
+        let held_by = format!(
+            "lock {} holds {} in {} for plan {}",
+            lock.id, lock.resource, lock.env, lock.plan_id
+        );
+        match (self.level, proof, &self.factors) {
+            (Level::Advisory, Some(Proof::Confirmation { how }), _) => Ok(Actor::unverified(
+                &caller.name,
+                &format!("{} ({how})", caller.channel_label()),
+            )),
+            (Level::Advisory, _, _) => Err(format!(
+                "{held_by}, which is still in flight: removing it needs a person's confirmation (`infraguard state unlock {}` asks at a terminal)",
+                lock.id
+            )),
+            (_, Some(Proof::Code { approver, code }), Some(f)) => f
+                .verify(approver.as_deref(), code, self.clock.now().unix())
+                .map(|name| Actor::human(&name, &format!("code via {}", caller.channel_label())))
+                .map_err(|e| e.to_string()),
+            (_, Some(Proof::Code { .. }), None) => {
+                Err("no approvers' factors are available to this engine".into())
+            }
+            (level, _, _) => Err(format!(
+                "{held_by}, which is still in flight: in a {level} project removing it needs an enrolled approver's code (`infraguard state unlock {} --approver NAME`)",
+                lock.id
+            )),
+        }
+    }
+
+    /// The lock a plan of `identifier` takes: its key, and who, where, what
+    /// and since when.
+    pub(crate) fn lock_for(&self, plan: &Plan, identifier: &str) -> Lock {
+        let key = lock_key(&plan.env, &plan.type_name, identifier);
+        Lock {
+            id: lock_id(&key),
+            env: plan.env.clone(),
+            resource: format!("{} `{identifier}`", plan.type_name),
+            plan_id: plan.id.clone(),
+            who: plan.created_by.clone(),
+            host: this_host().to_string(),
+            what: format!(
+                "{} {} `{identifier}` in {} (plan {})",
+                plan.operation.as_str(),
+                plan.type_name,
+                plan.env,
+                plan.id
+            ),
+            since: self.now(),
+            key,
+        }
+    }
+}
+
+/// The short id of the lock with `key`: stable, so a person can type it.
+pub(crate) fn lock_id(key: &str) -> String {
+    crate::hash::sha256_hex(key.as_bytes())[..12].to_string()
+}
+
+/// This machine's name, for a lock's holder (`?` when it cannot be read).
+pub(crate) fn this_host() -> &'static str {
+    static HOST: OnceLock<String> = OnceLock::new();
+    HOST.get_or_init(|| {
+        ["/proc/sys/kernel/hostname", "/etc/hostname"]
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "?".into())
+    })
 }
 
 /// The key of the one-plan-at-a-time lock of a resource.

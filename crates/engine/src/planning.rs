@@ -25,7 +25,6 @@ use crate::error::EngineError;
 use crate::explain::explain;
 use crate::gate::{self, GateInput};
 use crate::hash::hex;
-use crate::locks::lock_key;
 use crate::redact::{self, Shown};
 use crate::tags;
 
@@ -589,13 +588,13 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 json!({"approval_id": a.id, "reasons": a.reasons}),
             ));
         }
-        let lock = plan_identifier(&plan).map(|id| lock_key(&plan.env, &plan.type_name, &id));
+        let lock = plan_identifier(&plan).map(|id| self.lock_for(&plan, &id));
         let in_flight = |p: &Plan, a: Option<&Approval>| self.in_flight(p, a);
         let Some(holder) = self.store.insert_plan_exclusive(
             &plan,
             approval.as_ref(),
             &audit,
-            lock.as_deref(),
+            lock.as_ref(),
             &in_flight,
         )?
         else {

@@ -139,6 +139,9 @@ pub fn effective(
                 notes.push(format!("environments.{name}: backend, profile, region and account_id are the guard's; the values in {CONFIG_FILE} are ignored"));
             }
         }
+        if ws.state != raw.state {
+            notes.push(format!("[state] in {CONFIG_FILE} ignored: where the state lives is the guard's (an agent that could point it at another table could write its own approvals)"));
+        }
         let g = Money::parse(&raw.approval.cost_threshold_usd);
         let w = Money::parse(&ws.approval.cost_threshold_usd);
         match (g, w) {

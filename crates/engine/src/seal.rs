@@ -93,7 +93,8 @@ impl Sealer {
         Self::from_key(&random(32)?)
     }
 
-    fn from_key(key: &[u8]) -> Result<Sealer, StoreError> {
+    /// A sealer with the 32-byte `key` (a shared store keeps it as a record).
+    pub fn from_key(key: &[u8]) -> Result<Sealer, StoreError> {
         Aes256Gcm::new_from_slice(key)
             .map(|cipher| Sealer { cipher })
             .map_err(|e| storage(format!("bad secrets key: {e}")))
@@ -208,7 +209,8 @@ impl Sealer {
     }
 }
 
-fn random(n: usize) -> Result<Vec<u8>, StoreError> {
+/// `n` random bytes (a new key, a nonce).
+pub fn random(n: usize) -> Result<Vec<u8>, StoreError> {
     let mut b = vec![0u8; n];
     getrandom::fill(&mut b).map_err(|e| storage(format!("no randomness: {e}")))?;
     Ok(b)

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::audit::{AuditEntry, AuditRecord};
 use infraguard_core::plan::{Plan, PlanStatus};
-use infraguard_core::store::{AppliedState, Store, StoreError};
+use infraguard_core::store::{AppliedState, Lock, Store, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::audit::{GENESIS, entry_hash};
@@ -39,7 +39,7 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS spent_tokens (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS questions (approval_id TEXT PRIMARY KEY, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS plan_locks (key TEXT PRIMARY KEY, plan_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_locks (key TEXT PRIMARY KEY, plan_id TEXT NOT NULL, holder TEXT);
 CREATE TABLE IF NOT EXISTS applied (
     env TEXT NOT NULL, type TEXT NOT NULL, identifier TEXT NOT NULL, properties TEXT NOT NULL,
     plan_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (env, type, identifier));
@@ -53,6 +53,8 @@ pub struct SqliteStore {
     key: Vec<u8>,
     /// Seals secrets in plan bodies and applied states (key beside the file).
     sealer: Sealer,
+    /// The database file (`None` in memory).
+    path: Option<std::path::PathBuf>,
 }
 
 fn storage(e: rusqlite::Error) -> StoreError {
@@ -67,7 +69,14 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Storage(format!("cannot open {}: {e}", path.display())))?;
-        Self::init(conn, Sealer::from_key_file(&path.with_extension("key"))?)
+        let mut store = Self::init(conn, Sealer::from_key_file(&path.with_extension("key"))?)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
+    }
+
+    /// The database file, for a second handle on the same state.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
@@ -85,10 +94,12 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(storage)?;
         conn.execute_batch(SCHEMA).map_err(storage)?;
+        add_lock_holders(&conn)?;
         let mut store = SqliteStore {
             conn: Mutex::new(conn),
             key: Vec::new(),
             sealer,
+            path: None,
         };
         store.key = store.secret()?;
         Ok(store)
@@ -176,6 +187,18 @@ impl SqliteStore {
         })
     }
 
+    /// Every spent token id and its expiry, for moving the state elsewhere.
+    pub fn spent_tokens(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare("SELECT id, expires_at FROM spent_tokens ORDER BY id")
+            .map_err(storage)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(storage)?
+            .collect::<Result<_, _>>()
+            .map_err(storage)
+    }
+
     /// Remove an audit row behind the triggers' back. Only for tests that prove
     /// `audit verify` notices tampering.
     #[doc(hidden)]
@@ -186,6 +209,24 @@ impl SqliteStore {
         ))
         .map_err(storage)
     }
+}
+
+/// A state made before locks kept their holder gains the column (its old
+/// locks show what their plan says).
+fn add_lock_holders(conn: &Connection) -> Result<(), StoreError> {
+    let has: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('plan_locks') WHERE name = 'holder'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(storage)?
+        > 0;
+    if !has {
+        conn.execute_batch("ALTER TABLE plan_locks ADD COLUMN holder TEXT")
+            .map_err(storage)?;
+    }
+    Ok(())
 }
 
 fn append(tx: &Transaction<'_>, key: &[u8], records: &[AuditRecord]) -> Result<(), StoreError> {
@@ -304,19 +345,49 @@ fn plan_with_approval(
     Ok(Some((plan, approval)))
 }
 
+/// A lock row as a [`Lock`]: its holder as written, or, for a lock taken
+/// before locks kept their holder, what its key says.
+fn lock_of_row(key: String, plan_id: String, holder: Option<String>) -> Result<Lock, StoreError> {
+    if let Some(h) = holder {
+        let mut lock: Lock = serde_json::from_str(&h).map_err(|e| corrupt("lock", e))?;
+        lock.key = key;
+        return Ok(lock);
+    }
+    let mut parts = key.splitn(3, '\n');
+    let (env, t, name) = (
+        parts.next().unwrap_or_default().to_string(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    Ok(Lock {
+        id: crate::locks::lock_id(&key),
+        resource: format!("{t} `{name}`"),
+        what: format!("plan {plan_id}"),
+        env,
+        plan_id,
+        who: "?".into(),
+        host: "?".into(),
+        since: "?".into(),
+        key,
+    })
+}
+
 impl Store for SqliteStore {
     fn insert_plan_exclusive(
         &self,
         plan: &Plan,
         approval: Option<&Approval>,
         audit: &[AuditRecord],
-        lock: Option<&str>,
+        lock: Option<&Lock>,
         in_flight: &dyn Fn(&Plan, Option<&Approval>) -> bool,
     ) -> Result<Option<Plan>, StoreError> {
+        let holder_json = lock
+            .map(|l| serde_json::to_string(l).map_err(|e| corrupt("lock", e)))
+            .transpose()?;
         let body =
             serde_json::to_string(&self.sealer.seal_plan(plan)?).map_err(|e| corrupt("plan", e))?;
         let held = self.with_tx(|tx| {
-            if let Some(key) = lock {
+            if let Some(Lock { key, .. }) = lock {
                 let holder: Option<String> = tx
                     .query_row(
                         "SELECT plan_id FROM plan_locks WHERE key = ?1",
@@ -354,10 +425,10 @@ impl Store for SqliteStore {
                 }
             }
             insert_plan_rows(tx, plan, &body, approval)?;
-            if let Some(key) = lock {
+            if let Some(Lock { key, .. }) = lock {
                 tx.execute(
-                    "INSERT OR REPLACE INTO plan_locks (key, plan_id) VALUES (?1, ?2)",
-                    params![key, plan.id],
+                    "INSERT OR REPLACE INTO plan_locks (key, plan_id, holder) VALUES (?1, ?2, ?3)",
+                    params![key, plan.id, holder_json],
                 )
                 .map_err(storage)?;
             }
@@ -367,6 +438,52 @@ impl Store for SqliteStore {
         // The plan that holds the resource, its secrets opened as every read
         // of a plan opens them.
         held.map(|p| self.sealer.open_plan(p)).transpose()
+    }
+
+    fn locks(&self) -> Result<Vec<Lock>, StoreError> {
+        let rows: Vec<(String, String, Option<String>)> = {
+            let conn = self.conn()?;
+            let mut stmt = conn
+                .prepare("SELECT key, plan_id, holder FROM plan_locks ORDER BY key")
+                .map_err(storage)?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(storage)?
+                .collect::<Result<_, _>>()
+                .map_err(storage)?
+        };
+        rows.into_iter()
+            .map(|(key, plan_id, holder)| lock_of_row(key, plan_id, holder))
+            .collect()
+    }
+
+    fn release_lock(
+        &self,
+        id: &str,
+        plan_id: &str,
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        let key = self
+            .locks()?
+            .into_iter()
+            .find(|l| l.id == id && l.plan_id == plan_id)
+            .map(|l| l.key);
+        self.with_tx(|tx| {
+            let n = match &key {
+                Some(key) => tx
+                    .execute(
+                        "DELETE FROM plan_locks WHERE key = ?1 AND plan_id = ?2",
+                        params![key, plan_id],
+                    )
+                    .map_err(storage)?,
+                None => 0,
+            };
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "lock {id} is no longer held by plan {plan_id}; run `infraguard state locks`"
+                )));
+            }
+            append(tx, &self.key, audit)
+        })
     }
 
     fn audit_key(&self) -> Vec<u8> {

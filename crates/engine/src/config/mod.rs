@@ -64,9 +64,107 @@ pub struct ProjectConfig {
     pub preflight_timeout_seconds: u64,
     /// `[preflight] production_url`, checked.
     pub production_url: Option<String>,
+    /// `[state]`: where plans, approvals, locks and the audit live.
+    pub state: StateBackend,
     /// Notes about overrides that were applied or ignored, for `envs` and
     /// `check_environment_variables`.
     pub notes: Vec<String>,
+}
+
+/// Where the project's state lives.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum StateBackend {
+    /// `.infraguard/state.db` in this checkout.
+    #[default]
+    Sqlite,
+    /// One DynamoDB table a team shares.
+    Dynamodb {
+        table: String,
+        region: String,
+        profile: Option<String>,
+    },
+}
+
+impl StateBackend {
+    /// `[state]` checked: a DynamoDB state names its table; its region is
+    /// `[state] region`, else the first AWS environment's.
+    fn resolve(raw: &RawConfig) -> Result<StateBackend, EngineError> {
+        let st = &raw.state;
+        match st.backend.as_deref().unwrap_or("sqlite") {
+            "sqlite" => {
+                if let Some(key) = [
+                    ("table", &st.table),
+                    ("region", &st.region),
+                    ("profile", &st.profile),
+                ]
+                .iter()
+                .find(|(_, v)| v.is_some())
+                .map(|(k, _)| *k)
+                {
+                    return Err(bad(
+                        &format!("state.{key}"),
+                        "is set but the state is SQLite: add `backend = \"dynamodb\"` to [state], or remove the key",
+                    ));
+                }
+                Ok(StateBackend::Sqlite)
+            }
+            "dynamodb" => {
+                let table = st.table.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
+                    bad(
+                        "state.table",
+                        "is missing: a DynamoDB state names its table (`table = \"acme-infraguard-state\"`; `infraguard state init` makes it)",
+                    )
+                })?;
+                let table_ok = (3..=255).contains(&table.len())
+                    && table
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if !table_ok {
+                    return Err(bad(
+                        "state.table",
+                        format!(
+                            "= `{table}` is not a DynamoDB table name: use 3 to 255 letters, digits, `_`, `-` or `.`"
+                        ),
+                    ));
+                }
+                let region = st
+                    .region
+                    .clone()
+                    .or_else(|| {
+                        raw.environments
+                            .values()
+                            .find(|e| e.backend == Backend::Aws)
+                            .map(|e| e.region.clone())
+                    })
+                    .ok_or_else(|| {
+                        bad(
+                            "state.region",
+                            "is missing: name the table's region (`region = \"eu-west-1\"`)",
+                        )
+                    })?;
+                Ok(StateBackend::Dynamodb {
+                    table,
+                    region,
+                    profile: st.profile.clone(),
+                })
+            }
+            other => Err(bad(
+                "state.backend",
+                format!(
+                    "= `{other}` is not a state backend: use \"sqlite\" (this checkout) or \"dynamodb\" (a team's table)"
+                ),
+            )),
+        }
+    }
+
+    /// `sqlite` or `dynamodb`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StateBackend::Sqlite => "sqlite",
+            StateBackend::Dynamodb { .. } => "dynamodb",
+        }
+    }
 }
 
 /// A config error names the file, the key and what to write instead.
@@ -392,6 +490,7 @@ impl ProjectConfig {
             shared_accounts: raw.project.shared_accounts.clone(),
             preflight_commands: raw.preflight.commands.clone(),
             preflight_timeout_seconds: raw.preflight.timeout_seconds.unwrap_or(600).max(1),
+            state: StateBackend::resolve(raw)?,
             production_url: match raw.preflight.production_url.as_deref() {
                 Some(u) => Some(
                     crate::app_checks::Url::parse(u)

@@ -38,9 +38,35 @@ pub struct RawConfig {
     /// `infraguard preflight` in the caller's process.
     #[serde(default, skip_serializing_if = "RawPreflight::is_empty")]
     pub preflight: RawPreflight,
+    /// Where the state lives: this checkout's SQLite file (the default) or
+    /// a team's DynamoDB table.
+    #[serde(default, skip_serializing_if = "RawState::is_default")]
+    pub state: RawState,
     /// Set by `infraguard guard adopt`: the project's engine runs in the guard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<RawGuard>,
+}
+
+/// `[state]`: `backend = "sqlite"` (`.infraguard/state.db`, the default) or
+/// `backend = "dynamodb"` with the team's `table`, its `region` and the
+/// `profile` that reads and writes it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+impl RawState {
+    pub fn is_default(&self) -> bool {
+        *self == RawState::default()
+    }
 }
 
 /// `[guard]`: where the guard that hosts this project listens, and the id it
@@ -299,6 +325,7 @@ impl RawConfig {
             tokens: RawTokens::default(),
             scanning: RawScanning::default(),
             preflight: RawPreflight::default(),
+            state: RawState::default(),
             guard: None,
         }
     }

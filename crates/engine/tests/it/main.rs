@@ -12,5 +12,6 @@ mod mfa;
 mod promotion;
 mod retries;
 mod secrets;
+mod store;
 mod tokens;
 mod workflow;
