@@ -93,6 +93,9 @@ pub enum Command {
     Scan(crate::commands::scan::ScanArgs),
     /// The level each environment runs at (advisory / guarded / aws-enforced), why, and what would raise it.
     Doctor(DoctorArgs),
+    /// Where the state lives; a team's DynamoDB table (init, migrate); resource locks (locks, unlock).
+    #[command(subcommand)]
+    State(crate::commands::state::StateCommand),
     /// The guard: run, install, enrol approvers, adopt this project, change its policy.
     #[command(subcommand)]
     Guard(crate::commands::guard::GuardCommand),

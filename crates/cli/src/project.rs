@@ -27,13 +27,14 @@ use infraguard_core::clock::{Clock, SystemClock};
 use infraguard_core::cloud::Cloud;
 use infraguard_core::env::Backend;
 use infraguard_core::env::Environment;
-use infraguard_engine::config::{CONFIG_FILE, STATE_DIR, USAGE_FILE};
+use infraguard_core::store::Store;
+use infraguard_engine::config::{CONFIG_FILE, STATE_DIR, StateBackend, USAGE_FILE};
 use infraguard_engine::env_vars;
 use infraguard_engine::{Caller, Engine, EngineApi, ProjectConfig, RawConfig, SqliteStore};
 
 use crate::exit::BadInput;
 
-pub type AnyEngine = Engine<Box<dyn Cloud>, SqliteStore>;
+pub type AnyEngine = Engine<Box<dyn Cloud>, Box<dyn Store>>;
 
 /// The store's file in a state folder.
 pub const STATE_DB: &str = "state.db";
@@ -179,11 +180,8 @@ pub fn open_engine_at(state: &Path, config: ProjectConfig) -> Result<AnyEngine> 
         .map(infraguard_cloud_aws::live_prices)
         .transpose()
         .map_err(|e| anyhow::anyhow!("cannot set up live AWS prices: {e}"))?;
-    let db = state.join(STATE_DB);
-    private_file(&db)?;
-    let store = SqliteStore::open(&db)?;
-    private_sidecars(&db)?;
-    let signing_key = store.secret()?;
+    let store = open_store(state, &config.state)?;
+    let signing_key = store.audit_key();
     // STS, IAM and CloudTrail of each AWS environment: MFA sessions for
     // approvers, doctor's checks, the CloudTrail cross-check. Credentials
     // resolve on the first call, so this stays offline.
@@ -212,6 +210,52 @@ pub fn open_engine_at(state: &Path, config: ProjectConfig) -> Result<AnyEngine> 
         engine = engine.with_price_source(prices);
     }
     with_usage(engine, &state.join(USAGE_FILE))
+}
+
+/// The SQLite state in `state` (`state.db`, owner-only).
+pub fn open_sqlite(state: &Path) -> Result<SqliteStore> {
+    let db = state.join(STATE_DB);
+    private_file(&db)?;
+    let store = SqliteStore::open(&db)?;
+    private_sidecars(&db)?;
+    Ok(store)
+}
+
+/// Where `[state]` puts the project's state: `state.db` in `state`, or
+/// the team's DynamoDB table (`AWS_ENDPOINT_URL_DYNAMODB` overrides its
+/// endpoint).
+pub fn open_store(state: &Path, backend: &StateBackend) -> Result<Box<dyn Store>> {
+    Ok(match backend {
+        StateBackend::Sqlite => Box::new(open_sqlite(state)?),
+        StateBackend::Dynamodb { .. } => Box::new(infraguard_store_dynamodb::DynamoStore::open(
+            &dynamo_config(backend)?,
+        )?),
+    })
+}
+
+/// The DynamoDB settings of `[state]`, with the endpoint variable.
+pub fn dynamo_config(backend: &StateBackend) -> Result<infraguard_store_dynamodb::DynamoConfig> {
+    let StateBackend::Dynamodb {
+        table,
+        region,
+        profile,
+    } = backend
+    else {
+        return Err(BadInput(format!(
+            "the state is {} here, not DynamoDB: set `[state] backend = \"dynamodb\"` with its `table` in {CONFIG_FILE}",
+            backend.as_str()
+        ))
+        .into());
+    };
+    Ok(infraguard_store_dynamodb::DynamoConfig {
+        table: table.clone(),
+        region: region.clone(),
+        profile: profile.clone(),
+        endpoint_url: std::env::var(env_vars::AWS_ENDPOINT_URL_DYNAMODB)
+            .ok()
+            .filter(|u| !u.is_empty()),
+        credentials: None,
+    })
 }
 
 /// The usage assumptions in `path`, when that file exists.

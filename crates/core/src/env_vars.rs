@@ -31,6 +31,9 @@ pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
 /// Temporary credentials' session token (never shown).
 pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+/// The endpoint of DynamoDB for a `[state] backend = "dynamodb"` (an
+/// emulator, a VPC endpoint); the SDK's own spelling.
+pub const AWS_ENDPOINT_URL_DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB";
 /// The user's cache folder (fetched resource schemas go under it).
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 /// The user's home, for `~/.cache` when `XDG_CACHE_HOME` is unset.

@@ -85,6 +85,14 @@ pub struct ApplyRecord {
     pub error_code: Option<String>,
     pub message: Option<String>,
     pub finished_at: Option<String>,
+    /// Who is sending it (`HOST pid N`) while the plan is `applying`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applier: Option<String>,
+    /// Until when (UNIX seconds) that applier holds the plan; it renews
+    /// this while it waits. Past it, another process may resume the plan
+    /// (with the same client token, so the cloud acts once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

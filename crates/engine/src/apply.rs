@@ -22,6 +22,15 @@ use crate::hash::keyed_hash;
 use crate::planning::{ABSENT, basis_of, plan_identifier};
 use crate::redact::Shown;
 
+/// How long an applying process holds its plan without renewing (it renews
+/// at every poll, which are at most 30 s apart).
+const APPLY_LEASE_SECONDS: i64 = 120;
+
+/// This process, as a plan's applier: `HOST pid N`.
+fn applier() -> String {
+    format!("{} pid {}", crate::locks::this_host(), std::process::id())
+}
+
 impl<C: Cloud, S: Store> Engine<C, S> {
     /// The plan's content hash: an HMAC under the project's key over
     /// everything the gate read and everything a person approves — what
@@ -352,6 +361,13 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 reasons,
             });
         }
+        // Another process (on this machine or another sharing the state) is
+        // sending this plan right now: say so, and call nothing.
+        if plan.status == PlanStatus::Applying
+            && let Some(holder) = self.live_applier(&plan)
+        {
+            return Err(self.being_applied(&plan, &holder));
+        }
         before_send(&plan)?;
         let own: &dyn Cloud = self.cloud(&env.name)?;
         let cloud = session.unwrap_or(own);
@@ -369,6 +385,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 error_code: None,
                 message: None,
                 finished_at: None,
+                applier: Some(applier()),
+                lease_until: Some(self.lease_end()),
             });
             let rec = self.record(
                 actor,
@@ -379,6 +397,10 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 json!({"client_token": client_token}),
             );
             self.store.update_plan(&plan, expected, &[rec])?;
+        } else {
+            // Resuming a plan whose applier stopped: this process holds it
+            // now. Two resumers at once send the same client token.
+            self.renew_lease(&mut plan, true)?;
         }
 
         let t = plan.type_name.clone();
@@ -397,7 +419,11 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             Ok(ev) => ev,
             Err(e) if e.is_transient() => {
                 // Leave the plan `applying`: `apply` again re-sends the same
-                // client token.
+                // client token, from any process (the lease is let go).
+                if let Some(r) = plan.applied.as_mut() {
+                    r.lease_until = None;
+                }
+                let _ = self.store.update_plan(&plan, PlanStatus::Applying, &[]);
                 let rec = self.record(
                     actor,
                     "apply.interrupted",
@@ -427,7 +453,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }
         };
         progress(&event);
-        let event = self.wait(cloud, event, progress).map_err(|e| {
+        // Renew the lease while waiting, so no other process resumes a plan
+        // this one is still following.
+        let waited = {
+            let mut keep = |ev: &ProgressEvent| {
+                progress(ev);
+                let _ = self.renew_lease(&mut plan, false);
+            };
+            self.wait(cloud, event, &mut keep)
+        };
+        let event = waited.map_err(|e| {
             self.cloud_error(&env.name, plan.operation.as_str(), &t, id.as_deref(), e)
         })?;
         self.finish(&mut plan, actor, Some(&event), None)?;
@@ -451,6 +486,65 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                     message: event.status_message.clone().unwrap_or_default(),
                 },
             ))
+        }
+    }
+
+    /// The end of a lease taken now.
+    fn lease_end(&self) -> i64 {
+        self.clock.now().unix().saturating_add(APPLY_LEASE_SECONDS)
+    }
+
+    /// Who holds an `applying` plan, if that is another process and its
+    /// lease has not run out.
+    pub(crate) fn live_applier(&self, plan: &Plan) -> Option<String> {
+        let r = plan.applied.as_ref()?;
+        let holder = r.applier.clone()?;
+        let live = r
+            .lease_until
+            .is_some_and(|until| until > self.clock.now().unix());
+        (live && holder != applier()).then_some(holder)
+    }
+
+    /// Hold `plan` for this process a while longer (`force`: take it over,
+    /// now; otherwise only once half the lease is gone).
+    fn renew_lease(&self, plan: &mut Plan, force: bool) -> Result<(), EngineError> {
+        let end = self.lease_end();
+        let Some(r) = plan.applied.as_mut() else {
+            return Ok(());
+        };
+        let due = r
+            .lease_until
+            .is_none_or(|until| until - self.clock.now().unix() < APPLY_LEASE_SECONDS / 2);
+        if !(force || due) {
+            return Ok(());
+        }
+        r.applier = Some(applier());
+        r.lease_until = Some(end);
+        self.store.update_plan(plan, PlanStatus::Applying, &[])?;
+        Ok(())
+    }
+
+    /// The refusal of an apply while another process sends the plan.
+    fn being_applied(&self, plan: &Plan, holder: &str) -> EngineError {
+        let until = plan
+            .applied
+            .as_ref()
+            .and_then(|r| r.lease_until)
+            .map(|u| infraguard_core::clock::Timestamp::from_unix(u).rfc3339())
+            .unwrap_or_else(|| "?".into());
+        EngineError::PlanInFlight {
+            resource: format!(
+                "{} `{}` in {}",
+                plan.type_name,
+                plan.identifier.as_deref().unwrap_or(&plan.logical_id),
+                plan.env
+            ),
+            holder: plan.id.clone(),
+            state: format!("being applied by {holder} (its lease runs until {until})"),
+            next: format!(
+                "nothing was sent again; `infraguard show {id}` shows how it ends. If that process stopped, `infraguard apply {id}` resumes it once the lease has run out",
+                id = plan.id
+            ),
         }
     }
 
@@ -539,6 +633,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             error_code: code.clone(),
             message: message.clone(),
             finished_at: Some(self.now()),
+            applier: None,
+            lease_until: None,
         });
         let action = if ok {
             "apply.succeeded"

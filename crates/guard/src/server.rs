@@ -38,7 +38,7 @@ use crate::wire::{
 };
 
 /// The engine a guard hosts for one project.
-pub type HostedEngine = Engine<Box<dyn Cloud>, SqliteStore>;
+pub type HostedEngine = Engine<Box<dyn Cloud>, Box<dyn infraguard_core::store::Store>>;
 
 /// Opens a project's engine from its state folder and configuration (the
 /// binary wires the clouds; the guard adds its factors and level).

@@ -271,7 +271,7 @@ fn approve_with_mfa(cli: &Cli, args: &ApproveArgs, p: &Opened, role: &ApprovalRo
 }
 
 /// Ask the person at the terminal for `yes`.
-fn confirm(prompt: &str) -> Result<bool> {
+pub(crate) fn confirm(prompt: &str) -> Result<bool> {
     eprint!("{prompt}");
     std::io::stderr().flush()?;
     let mut line = String::new();
@@ -281,7 +281,7 @@ fn confirm(prompt: &str) -> Result<bool> {
 
 /// Read an approver's code: from the terminal without echo, or one line of
 /// standard input. `None` when nothing was given.
-fn read_code(prompt: &str) -> Result<Option<String>> {
+pub(crate) fn read_code(prompt: &str) -> Result<Option<String>> {
     eprint!("{prompt}");
     std::io::stderr().flush()?;
     let stdin = std::io::stdin();

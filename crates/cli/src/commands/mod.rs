@@ -12,6 +12,7 @@ pub mod quickstart;
 pub mod resources;
 pub mod scan;
 pub mod serve;
+pub mod state;
 
 use std::io::Write;
 
@@ -52,6 +53,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         Command::Guard(c) => guard::run(cli, c),
         Command::Serve(a) => serve::run(dir, a),
         Command::Scan(a) => scan::run(a, &mut crate::output::stdout()),
+        Command::State(c) => state::run(cli, c),
     }
 }
 
