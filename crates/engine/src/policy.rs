@@ -409,6 +409,34 @@ mod tests {
         }
     }
 
+    /// An agent that could point the state at a table of its own could
+    /// write its own approvals: where the state lives is the guard's.
+    #[test]
+    fn a_workspace_state_is_ignored_and_named() {
+        use crate::config::StateBackend;
+        let guard = ws();
+        let mut moved = ws();
+        moved.state.backend = Some("dynamodb".into());
+        moved.state.table = Some("agents-own-table".into());
+        moved.state.region = Some("eu-west-1".into());
+        let c = effective(&guard, Some(&moved), &BTreeMap::new()).unwrap();
+        assert_eq!(c.state, StateBackend::Sqlite);
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("[state]") && n.contains("ignored")),
+            "{:?}",
+            c.notes
+        );
+        // The guard's own [state] stands.
+        let mut shared = ws();
+        shared.state = moved.state.clone();
+        let c = effective(&shared, Some(&ws()), &BTreeMap::new()).unwrap();
+        assert!(
+            matches!(c.state, StateBackend::Dynamodb { ref table, .. } if table == "agents-own-table")
+        );
+    }
+
     #[test]
     fn a_tighter_workspace_applies() {
         let guard = ws();

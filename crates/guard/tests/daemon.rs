@@ -38,6 +38,7 @@ fn opener() -> Opener {
         }
         let store = SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?;
         let key = store.secret().map_err(|e| e.to_string())?;
+        let store: Box<dyn infraguard_core::store::Store> = Box::new(store);
         let e: HostedEngine = Engine::new(config, clouds, store, clock)
             .map_err(|e| e.to_string())?
             .with_signing_key(key);

@@ -248,9 +248,9 @@ fn unlock(cli: &Cli, id: &str, approver: Option<String>, note: Option<String>) -
         if matches!(p.host, Host::Guard { .. }) {
             let Some(code) = read_code(&format!("Approver code (6 digits) to unlock {id}: "))?
             else {
-                return Err(Refused(format!(
-                    "not unlocked: no code was given (an enrolled approver's code removes a held lock here). Nothing changed."
-                ))
+                return Err(Refused(
+                    "not unlocked: no code was given (an enrolled approver's code removes a held lock here). Nothing changed.".into(),
+                )
                 .into());
             };
             Some(Proof::Code { approver, code })

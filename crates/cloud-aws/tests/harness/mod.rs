@@ -9,12 +9,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use infraguard_cloud_aws::{AwsCloud, ConnectOptions};
 use infraguard_cloud_local::{LocalAccount, LocalCloud};
@@ -262,6 +260,7 @@ pub fn backend(wire: &Wire, sts: &Stub, region: &str) -> AwsCloud {
     AwsCloud::connect_with(opts).expect("connect")
 }
 
+#[allow(unused_imports)] // each test binary uses a different part
 pub use infraguard_cloud_aws::emulator::{
     Process, REQUIRE_TOOLS, find_program, free_port, required_program, start_process,
 };

@@ -565,6 +565,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_state_is_sqlite_by_default_and_a_dynamodb_one_names_its_table() {
+        let mut raw = RawConfig::new_project("Acme", "acme", Backend::Local);
+        let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
+        assert_eq!(config.state, StateBackend::Sqlite);
+        assert!(!raw.to_toml().contains("[state]"), "no [state] unless set");
+        let err = |raw: &RawConfig| {
+            ProjectConfig::resolve(raw, &BTreeMap::new())
+                .unwrap_err()
+                .to_string()
+        };
+        raw.state.backend = Some("dynamodb".into());
+        let e = err(&raw);
+        assert!(e.contains("state.table") && e.contains("state init"), "{e}");
+        raw.state.table = Some("a b".into());
+        assert!(err(&raw).contains("`a b`"), "{}", err(&raw));
+        raw.state.table = Some("acme-infraguard-state".into());
+        // No AWS environment to take the region from.
+        assert!(err(&raw).contains("state.region"), "{}", err(&raw));
+        raw.state.region = Some("eu-west-1".into());
+        let text = raw.to_toml();
+        let config =
+            ProjectConfig::resolve(&RawConfig::parse(&text).unwrap(), &BTreeMap::new()).unwrap();
+        assert_eq!(
+            config.state,
+            StateBackend::Dynamodb {
+                table: "acme-infraguard-state".into(),
+                region: "eu-west-1".into(),
+                profile: None
+            }
+        );
+        raw.state.backend = Some("s3".into());
+        assert!(err(&raw).contains("`s3`"), "{}", err(&raw));
+        raw.state.backend = None;
+        let e = err(&raw);
+        assert!(
+            e.contains("state.table") && e.contains("backend = \"dynamodb\""),
+            "{e}"
+        );
+        // The region of the first AWS environment when [state] names none.
+        let mut aws = RawConfig::new_project("Acme", "acme", Backend::Aws);
+        aws.state.backend = Some("dynamodb".into());
+        aws.state.table = Some("acme-state".into());
+        let config = ProjectConfig::resolve(&aws, &BTreeMap::new()).unwrap();
+        assert!(
+            matches!(config.state, StateBackend::Dynamodb { ref region, .. } if !region.is_empty())
+        );
+    }
+
+    #[test]
     fn an_environment_is_pinned_to_a_twelve_digit_account() {
         let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Aws);
         raw.environments.get_mut("prod").unwrap().account_id = Some("222222222222".into());

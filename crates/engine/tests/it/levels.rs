@@ -318,3 +318,103 @@ fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
     );
     assert!(e.audit_log().unwrap().iter().any(|r| r.outcome == "stale"));
 }
+
+/// A plan waiting for a person holds its resource: the lock names who,
+/// where, what and since; removing a held lock is a person's decision at
+/// the engine's level, a stale one goes without; every try is audited.
+#[test]
+fn a_held_lock_is_removed_only_by_a_person_at_the_engines_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let plan = e.plan(prod_bucket("held")).unwrap();
+    let locks = e.locks().unwrap();
+    let [lock] = locks.as_slice() else {
+        panic!("one lock: {locks:?}")
+    };
+    assert!(lock.held, "{lock:?}");
+    assert_eq!(lock.lock.plan_id, plan.id);
+    assert_eq!(lock.lock.env, "prod");
+    assert!(
+        lock.lock.resource.starts_with("AWS::S3::Bucket `"),
+        "{lock:?}"
+    );
+    assert!(lock.lock.what.contains("create") && lock.lock.what.contains(&plan.id));
+    assert!(!lock.lock.host.is_empty() && !lock.lock.since.is_empty() && !lock.lock.who.is_empty());
+    assert_eq!(lock.lock.id.len(), 12);
+
+    // Advisory: nothing without a proof; a code cannot be checked here.
+    for proof in [None, Some(agent_code())] {
+        let err = e
+            .unlock(&caller(), &lock.lock.id, proof.as_ref(), None)
+            .unwrap_err();
+        assert!(matches!(err, EngineError::ApprovalRefused { .. }), "{err}");
+    }
+    assert_eq!(e.locks().unwrap().len(), 1, "refused: the lock stays");
+    let err = e.unlock(&caller(), "000000000000", None, None).unwrap_err();
+    assert!(err.to_string().contains("state locks"), "{err}");
+    let gone = e
+        .unlock(&caller(), &lock.lock.id, Some(&confirm()), Some("stuck"))
+        .unwrap();
+    assert!(gone.held);
+    assert!(e.locks().unwrap().is_empty());
+    let log = audit_actions(&e);
+    assert_eq!(
+        log.iter()
+            .filter(|(a, _)| a == "lock.unlock_refused")
+            .count(),
+        2
+    );
+    assert!(
+        log.iter()
+            .any(|(a, who)| a == "lock.released" && who.starts_with("unverified:"))
+    );
+    // The first plan is unchanged.
+    assert_eq!(
+        e.store().plan(&plan.id).unwrap().unwrap().status,
+        infraguard_core::plan::PlanStatus::Planned
+    );
+}
+
+#[test]
+fn a_guarded_engine_removes_a_held_lock_only_with_a_code_and_a_stale_one_freely() {
+    let dir = tempfile::tempdir().unwrap();
+    let factors = Arc::new(OneCode {
+        used: Mutex::new(false),
+        asked: Mutex::new(Vec::new()),
+    });
+    let e = engine_in(dir.path()).guarded(factors, 999);
+    let held = e.plan(prod_bucket("glock")).unwrap();
+    let stale = e.plan(prod_bucket("gstale")).unwrap();
+    e.deny(stale.gate.approval_id.as_deref().unwrap(), &agent(), None)
+        .unwrap();
+    let locks = e.locks().unwrap();
+    let id_of = |plan: &str| {
+        locks
+            .iter()
+            .find(|l| l.lock.plan_id == plan)
+            .map(|l| (l.lock.id.clone(), l.held))
+            .unwrap()
+    };
+    let (held_id, is_held) = id_of(&held.id);
+    assert!(is_held);
+    let (stale_id, stale_held) = id_of(&stale.id);
+    assert!(!stale_held, "a denied plan holds nothing");
+    // A stale lock goes without a person.
+    e.unlock(&caller(), &stale_id, None, None).unwrap();
+    // A typed yes is not a person here; a code is.
+    let err = e
+        .unlock(&caller(), &held_id, Some(&confirm()), None)
+        .unwrap_err();
+    assert!(err.to_string().contains("approver's code"), "{err}");
+    let code = Proof::Code {
+        approver: None,
+        code: "246810".into(),
+    };
+    e.unlock(&caller(), &held_id, Some(&code), None).unwrap();
+    assert!(e.locks().unwrap().is_empty());
+    assert!(
+        audit_actions(&e)
+            .iter()
+            .any(|(a, who)| a == "lock.released" && who.starts_with("human:alice"))
+    );
+}
