@@ -260,7 +260,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         }
 
         let logical = logical_id(&t, purpose);
-        let stateful = infraguard_policy::is_stateful(t.as_str());
+        let stateful = infraguard_schema::registry::is_stateful(t.as_str());
         self.stateful_notes(
             req.operation,
             &t,

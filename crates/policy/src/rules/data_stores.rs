@@ -6,7 +6,6 @@
 use serde_json::{Value, json};
 
 use super::{Ctx, Expect, Out, Rule, prop_path, under_props};
-use crate::data;
 use crate::value::Val;
 use crate::{RuleInfo, Severity};
 
@@ -483,7 +482,7 @@ fn kms_wildcard(ctx: &Ctx<'_>, out: &mut Out) {
 }
 
 fn deletion_policy(ctx: &Ctx<'_>, out: &mut Out) {
-    if !data::is_stateful(ctx.type_name) {
+    if !infraguard_schema::registry::is_stateful(ctx.type_name) {
         return;
     }
     // RDS instances and clusters default to Snapshot when no DeletionPolicy
