@@ -154,7 +154,8 @@ pub struct Protection {
     /// The top-level property: `DeletionProtection`.
     pub property: &'static str,
     pub switch: Switch,
-    /// A property whose presence means the switch does not apply: an RDS
+    /// A property whose presence (not null, not blank) means the switch
+    /// does not apply: an RDS
     /// instance in a cluster (`DBClusterIdentifier`) is protected by the
     /// cluster, and AWS deletes it even with its own switch on.
     pub not_when_given: Option<&'static str>,
@@ -172,7 +173,12 @@ pub enum Switch {
 impl Protection {
     /// Whether `props` (a resource's properties) have the protection on.
     pub fn is_on(&self, props: &Value) -> bool {
-        if self.not_when_given.is_some_and(|p| props.get(p).is_some()) {
+        let given = |p: &str| match props.get(p) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.trim().is_empty(),
+            Some(_) => true,
+        };
+        if self.not_when_given.is_some_and(given) {
             return false;
         }
         match (self.switch, props.get(self.property)) {

@@ -152,6 +152,7 @@ fn protection_reads_bools_enums_and_cluster_members() {
     assert!(!instance.is_on(&json!({"DeletionProtection": false})));
     assert!(!instance.is_on(&json!({})));
     assert!(!instance.is_on(&json!({"DeletionProtection": true, "DBClusterIdentifier": "c"})));
+    assert!(instance.is_on(&json!({"DeletionProtection": true, "DBClusterIdentifier": " "})));
     assert_eq!(instance.off(), json!(false));
     assert_eq!(instance.on(), json!(true));
 
