@@ -19,7 +19,7 @@
 //!
 //! Add its stripped schema (`scripts/strip_schemas.py`), then one
 //! `TypeEntry` in the service file it belongs to (a new file needs a line in
-//! [`FAMILIES`]). The tests below fail until every catalog type has exactly
+//! `FAMILIES`). The tests below fail until every catalog type has exactly
 //! one entry, and check every property an entry names against the type's
 //! schema.
 
