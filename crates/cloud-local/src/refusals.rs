@@ -33,6 +33,7 @@
 //! leaves the resource as it was, which is the part that matters here.
 
 use infraguard_core::ErrorCode;
+use infraguard_schema::registry::{self, Switch};
 use serde_json::Value;
 
 /// Why a request ends `FAILED` before it changes anything.
@@ -42,13 +43,12 @@ pub(crate) struct Refusal {
     pub message: String,
 }
 
-/// A deletion-protection switch: which property, which value means "on",
-/// and what the service says when it is on.
-struct Protection {
+/// What a service says when it refuses to delete a protected resource.
+/// Which property is the switch and which value is "on" are the schema
+/// registry's (`infraguard_schema::registry`); a protected type missing
+/// here is still refused, in words that say none are known.
+struct ServiceWords {
     type_name: &'static str,
-    property: &'static str,
-    /// The value to write to switch it off, for the message.
-    off: &'static str,
     service: &'static str,
     /// The service's own error code, where known.
     service_code: Option<&'static str>,
@@ -56,51 +56,41 @@ struct Protection {
     words: Option<&'static str>,
 }
 
-const PROTECTIONS: [Protection; 5] = [
-    Protection {
+const WORDS: [ServiceWords; 5] = [
+    ServiceWords {
         type_name: "AWS::RDS::DBInstance",
-        property: "DeletionProtection",
-        off: "false",
         service: "RDS",
         service_code: Some("InvalidParameterCombination"),
         words: Some(
             "Cannot delete protected DB Instance, please disable deletion protection and try again.",
         ),
     },
-    Protection {
+    ServiceWords {
         type_name: "AWS::RDS::DBCluster",
-        property: "DeletionProtection",
-        off: "false",
         service: "RDS",
         service_code: Some("InvalidParameterCombination"),
         words: Some(
             "Cannot delete protected Cluster, please disable deletion protection and try again.",
         ),
     },
-    Protection {
+    ServiceWords {
         type_name: "AWS::DynamoDB::Table",
-        property: "DeletionProtectionEnabled",
-        off: "false",
         service: "DynamoDB",
         service_code: Some("ValidationException"),
         words: Some(
             "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
         ),
     },
-    Protection {
+    ServiceWords {
         type_name: "AWS::Cognito::UserPool",
-        property: "DeletionProtection",
-        off: "INACTIVE",
         service: "Cognito",
         service_code: Some("InvalidParameterException"),
         words: Some(
             "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.",
         ),
     },
-    Protection {
+    ServiceWords {
         type_name: "AWS::Logs::LogGroup",
-        property: "DeletionProtectionEnabled",
-        off: "false",
         service: "CloudWatch Logs",
         service_code: None,
         words: None,
@@ -108,34 +98,37 @@ const PROTECTIONS: [Protection; 5] = [
 ];
 
 /// Whether a delete of `props` must be refused because its deletion
-/// protection is on.
+/// protection is on. The registry's switch already leaves out an RDS
+/// instance in a cluster: "This setting doesn't apply to Amazon Aurora DB
+/// instances … DB instances in a DB cluster can be deleted even when
+/// deletion protection is enabled for the DB cluster" (the DBInstance
+/// schema).
 pub(crate) fn delete(type_name: &str, id: &str, props: &Value) -> Option<Refusal> {
-    let p = PROTECTIONS.iter().find(|p| p.type_name == type_name)?;
-    let value = props.get(p.property)?;
-    let on = match type_name {
-        // Cognito's switch is an enum, the others are booleans.
-        "AWS::Cognito::UserPool" => value.as_str() == Some("ACTIVE"),
-        _ => truthy(value),
-    };
-    // "This setting doesn't apply to Amazon Aurora DB instances … DB
-    // instances in a DB cluster can be deleted even when deletion
-    // protection is enabled for the DB cluster" (the DBInstance schema).
-    let cluster_member = type_name == "AWS::RDS::DBInstance" && given(props, "DBClusterIdentifier");
-    if !on || cluster_member {
+    let p = registry::deletion(type_name).protection?;
+    if !p.is_on(props) {
         return None;
     }
-    let said = match (p.words, p.service_code) {
-        (Some(words), Some(code)) => format!("{words} ({} error {code})", p.service),
-        _ => format!(
-            "{} refuses to delete a resource whose `{}` is on (the local cloud knows no exact AWS wording for this refusal)",
-            p.service, p.property
+    let known = WORDS.iter().find(|w| w.type_name == type_name);
+    let service = known
+        .map(|w| w.service)
+        .or_else(|| type_name.split("::").nth(1))
+        .unwrap_or(type_name);
+    let said = match known.and_then(|w| w.words.zip(w.service_code)) {
+        Some((words, code)) => format!("{words} ({service} error {code})"),
+        None => format!(
+            "{service} refuses to delete a resource whose `{}` is on (the local cloud knows no exact AWS wording for this refusal)",
+            p.property
         ),
+    };
+    let off = match p.switch {
+        Switch::Bool => "false",
+        Switch::Enum { off, .. } => off,
     };
     Some(Refusal {
         code: ErrorCode::InvalidRequest,
         message: format!(
-            "{said}. {type_name} `{id}` was not deleted; update `{}` to {} first, then delete it",
-            p.property, p.off
+            "{said}. {type_name} `{id}` was not deleted; update `{}` to {off} first, then delete it",
+            p.property
         ),
     })
 }
@@ -233,6 +226,17 @@ mod tests {
         assert!(delete(u, "p", &json!({"DeletionProtection": "ACTIVE"})).is_some());
         assert!(delete(u, "p", &json!({"DeletionProtection": "INACTIVE"})).is_none());
         assert!(delete("AWS::S3::Bucket", "b", &json!({"DeletionProtection": true})).is_none());
+    }
+
+    #[test]
+    fn every_service_words_entry_is_a_protected_type_of_the_registry() {
+        for w in &WORDS {
+            assert!(
+                registry::deletion(w.type_name).protection.is_some(),
+                "{}",
+                w.type_name
+            );
+        }
     }
 
     #[test]

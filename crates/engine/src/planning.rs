@@ -16,6 +16,7 @@ use infraguard_core::schema::ResourceSchema;
 use infraguard_core::store::Store;
 use infraguard_core::template::{Template, logical_id};
 use infraguard_schema::Catalog;
+use infraguard_schema::registry::{self, Convention};
 use serde_json::{Value, json};
 
 use crate::actor::Actor;
@@ -76,8 +77,8 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         purpose: &str,
         env: &str,
     ) -> String {
-        let t = &schema.type_name;
-        if t.service() == "IAM" && matches!(t.resource(), "ManagedPolicy" | "Policy") {
+        let convention = registry::name(schema.type_name.as_str()).map(|n| n.convention);
+        if convention == Some(Convention::IamPolicy) {
             // SynthCoreAI-{Service}-{Actions}: "s3 file upload" -> SynthCoreAI-S3-FileUpload.
             let words: Vec<String> = normalize_purpose(purpose)
                 .split('-')
@@ -98,7 +99,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             } else {
                 format!("{}-{service}-{actions}", self.config.iam_prefix)
             }
-        } else if t.as_str() == "AWS::SecretsManager::Secret" {
+        } else if convention == Some(Convention::Secret) {
             // {prefix}/{purpose}: synthcoreai/ses-credentials (the policy
             // crate's naming rule for secrets).
             format!("{}/{}", self.config.prefix, normalize_purpose(purpose))
@@ -259,7 +260,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         }
 
         let logical = logical_id(&t, purpose);
-        let stateful = infraguard_policy::is_stateful(t.as_str());
+        let stateful = registry::is_stateful(t.as_str());
         self.stateful_notes(
             req.operation,
             &t,
@@ -519,17 +520,19 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             let id = identifier.unwrap_or("?");
             // Deletion protection makes the cloud refuse the delete: say so
             // now, and make turning it off a change of its own.
-            if let Some((key, off)) = deletion_protection(t, desired) {
+            let deletion = registry::deletion(t.as_str());
+            if let Some(p) = deletion.protection.filter(|p| p.is_on(desired)) {
+                let (key, off) = (p.property, p.off());
                 return Err(EngineError::InvalidInput(format!(
                     "{t} `{id}` in {} has deletion protection on ({key}), so the delete would be refused. To delete it, first plan turning it off as its own gated change: `infraguard plan --env {} --type {t} --operation update --id {id} --patch '[{{\"op\":\"replace\",\"path\":\"/{key}\",\"value\":{off}}}]'`, apply that, then plan the delete. Cloud Control takes no snapshot: {}. Nothing was planned",
                     env.name,
                     env.name,
-                    snapshot_hint(t, id)
+                    deletion.snapshot_hint(id)
                 )));
             }
             notes.push(format!(
                 "{t} holds data: this delete destroys it, and Cloud Control takes no snapshot (a DeletionPolicy is not honoured through Cloud Control): {}",
-                snapshot_hint(t, id)
+                deletion.snapshot_hint(id)
             ));
         } else if stateful {
             notes.push(format!(
@@ -690,74 +693,17 @@ pub(crate) fn run_checkov_on(template: &Template) -> Result<Vec<Finding>, String
     result
 }
 
-/// The property that turns a type's deletion protection on, and its value
-/// when on (RDS, DocDB, Neptune, DynamoDB, Cognito).
-pub(crate) fn deletion_protection(
-    t: &ResourceType,
-    props: &Value,
-) -> Option<(&'static str, Value)> {
-    let key = match t.as_str() {
-        "AWS::RDS::DBInstance"
-        | "AWS::RDS::DBCluster"
-        | "AWS::DocDB::DBCluster"
-        | "AWS::Neptune::DBCluster" => "DeletionProtection",
-        "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" => "DeletionProtectionEnabled",
-        "AWS::Cognito::UserPool" => "DeletionProtection",
-        _ => return None,
-    };
-    let on = match props.get(key) {
-        Some(Value::Bool(true)) => true,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true") || s == "ACTIVE",
-        _ => false,
-    };
-    let off = if t.as_str() == "AWS::Cognito::UserPool" {
-        json!("INACTIVE")
-    } else {
-        json!(false)
-    };
-    on.then_some((key, off))
-}
-
-/// How to keep a copy of a stateful resource's data before deleting it,
-/// since Cloud Control takes none.
-pub(crate) fn snapshot_hint(t: &ResourceType, id: &str) -> String {
-    match t.as_str() {
-        "AWS::RDS::DBInstance" => format!(
-            "take one first: `aws rds create-db-snapshot --db-instance-identifier {id} --db-snapshot-identifier {id}-final`"
-        ),
-        "AWS::RDS::DBCluster" => format!(
-            "take one first: `aws rds create-db-cluster-snapshot --db-cluster-identifier {id} --db-cluster-snapshot-identifier {id}-final`"
-        ),
-        "AWS::DynamoDB::Table" => {
-            format!(
-                "take one first: `aws dynamodb create-backup --table-name {id} --backup-name {id}-final`"
-            )
-        }
-        _ => "copy what you need first".into(),
-    }
-}
-
-/// Secure defaults a careful engineer would set and a user can override by
-/// giving the property: S3 buckets block public access and encrypt at rest.
+/// The registry's secure defaults for `t` (a careful engineer's settings,
+/// such as a bucket's public access block), each added with its note when
+/// the user did not give the property; a property given is left as it is.
 pub(crate) fn secure_defaults(t: &ResourceType, props: &mut Value, notes: &mut Vec<String>) {
-    if t.as_str() != "AWS::S3::Bucket" {
-        return;
-    }
     let Some(obj) = props.as_object_mut() else {
         return;
     };
-    if !obj.contains_key("PublicAccessBlockConfiguration") {
-        obj.insert(
-            "PublicAccessBlockConfiguration".into(),
-            json!({"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}),
-        );
-        notes.push("public access is blocked (PublicAccessBlockConfiguration added; set it yourself to change)".into());
-    }
-    if !obj.contains_key("BucketEncryption") {
-        obj.insert(
-            "BucketEncryption".into(),
-            json!({"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}),
-        );
-        notes.push("objects are encrypted at rest with SSE-S3 (BucketEncryption added)".into());
+    for d in registry::secure_defaults(t.as_str()) {
+        if !obj.contains_key(d.property) {
+            obj.insert(d.property.into(), d.value());
+            notes.push(d.note.into());
+        }
     }
 }

@@ -5,10 +5,10 @@
 //!   `iam-actions.json`). Parsing only splits lines into borrowed slices, so the
 //!   first lookup costs well under a millisecond and a template without IAM
 //!   policies never pays it.
-//! - Lambda runtime lifecycle and stateful resource types: cfn-lint's JSON
-//!   files, copied as they are.
+//! - Lambda runtime lifecycle: cfn-lint's JSON file, copied as it is.
 //!
-//! All three are Apache-2.0 data from cfn-lint (see NOTICE).
+//! Both are Apache-2.0 data from cfn-lint (see NOTICE). Which resource types
+//! are stateful is the schema crate's (`infraguard_schema::registry`).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -17,7 +17,6 @@ use serde::Deserialize;
 
 const IAM_ACTIONS: &str = include_str!("../data/iam-actions.txt");
 const LAMBDA_RUNTIMES: &str = include_str!("../data/lambda-runtime-lifecycle.json");
-const STATEFUL: &str = include_str!("../data/stateful-resources.json");
 
 /// One IAM action: `service:action` in lower case, and the resource types it
 /// can be scoped to (empty: it only accepts `"Resource": "*"`).
@@ -101,23 +100,6 @@ pub(crate) fn lambda_runtime(name: &str) -> Option<&'static Runtime> {
         .get(name)
 }
 
-/// Resource types that hold data, so deleting them loses it.
-pub(crate) fn is_stateful(type_name: &str) -> bool {
-    #[derive(Deserialize)]
-    struct File {
-        #[serde(rename = "ResourceTypes")]
-        resource_types: BTreeMap<String, serde_json::Value>,
-    }
-    static TYPES: OnceLock<BTreeMap<String, serde_json::Value>> = OnceLock::new();
-    TYPES
-        .get_or_init(|| {
-            serde_json::from_str::<File>(STATEFUL)
-                .map(|f| f.resource_types)
-                .unwrap_or_default()
-        })
-        .contains_key(type_name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,12 +120,10 @@ mod tests {
     }
 
     #[test]
-    fn runtime_and_stateful_data_load() {
+    fn runtime_data_loads() {
         let py = lambda_runtime("python3.9").unwrap();
         assert_eq!(py.deprecated.as_deref(), Some("2025-12-15"));
         assert_eq!(py.successor.as_deref(), Some("python3.14"));
         assert!(lambda_runtime("cobol").is_none());
-        assert!(is_stateful("AWS::RDS::DBInstance"));
-        assert!(!is_stateful("AWS::IAM::Role"));
     }
 }

@@ -18,7 +18,9 @@
 //! - `value`: reading property values through intrinsic functions, where an
 //!   unknown value is "cannot tell", never a pass or a fail.
 //! - `data`: the embedded reference data (IAM actions, Lambda runtime
-//!   lifecycle, stateful types), parsed lazily on first use.
+//!   lifecycle), parsed lazily on first use. What each resource type is
+//!   (its name property, whether it holds data) comes from
+//!   `infraguard_schema::registry`.
 //! - `iam`: IAM policy document analysis shared by the IAM rules.
 //! - `rules`: one module per service; [`rules()`] lists them.
 //! - `suppress`: Checkov `Metadata` skips and infraguard suppressions.
@@ -233,13 +235,6 @@ pub fn rules() -> Vec<RuleInfo> {
     let mut all: Vec<RuleInfo> = rules::all().iter().map(|r| r.info.clone()).collect();
     all.push(suppress::RULE);
     all
-}
-
-/// Whether a resource type holds data that deleting it would lose (from
-/// cfn-lint's stateful-resources list): such resources want a
-/// `DeletionPolicy`.
-pub fn is_stateful(type_name: &str) -> bool {
-    data::is_stateful(type_name)
 }
 
 /// Runs every applicable rule over every resource of `template`.

@@ -14,52 +14,13 @@ use crate::SchemaError;
 /// about six levels; a loop (a definition referring to itself) must not hang.
 pub(crate) const MAX_REF_DEPTH: usize = 32;
 
-/// The property a user may set to choose the resource's name, per type.
-/// Hand-written because the schemas do not say which property is "the name";
-/// [`name_property`] only returns an entry the type's schema really has.
-/// Left out on purpose: types with no such property (KMS::Key, SES::Template,
-/// Budgets::Budget, CloudFront::Distribution, EC2::VPC, EC2::Subnet,
-/// S3::BucketPolicy) and those whose "name" is dictated by something outside
-/// (SES::EmailIdentity is an address or domain, Amplify::Branch a git branch),
-/// where a naming convention must not apply.
-const NAME_PROPERTIES: &[(&str, &str)] = &[
-    ("AWS::Amplify::App", "Name"),
-    ("AWS::ApiGateway::RestApi", "Name"),
-    ("AWS::ApiGatewayV2::Api", "Name"),
-    ("AWS::CloudWatch::Alarm", "AlarmName"),
-    ("AWS::Cognito::UserPool", "UserPoolName"),
-    ("AWS::Cognito::UserPoolClient", "ClientName"),
-    ("AWS::DynamoDB::Table", "TableName"),
-    ("AWS::EC2::SecurityGroup", "GroupName"),
-    ("AWS::ECR::Repository", "RepositoryName"),
-    ("AWS::ElastiCache::ServerlessCache", "ServerlessCacheName"),
-    ("AWS::Events::Rule", "Name"),
-    ("AWS::IAM::Group", "GroupName"),
-    ("AWS::IAM::ManagedPolicy", "ManagedPolicyName"),
-    ("AWS::IAM::Policy", "PolicyName"),
-    ("AWS::IAM::Role", "RoleName"),
-    ("AWS::IAM::User", "UserName"),
-    ("AWS::Lambda::Function", "FunctionName"),
-    ("AWS::Logs::LogGroup", "LogGroupName"),
-    ("AWS::RDS::DBCluster", "DBClusterIdentifier"),
-    ("AWS::RDS::DBInstance", "DBInstanceIdentifier"),
-    ("AWS::RDS::DBSubnetGroup", "DBSubnetGroupName"),
-    ("AWS::S3::Bucket", "BucketName"),
-    ("AWS::SES::ConfigurationSet", "Name"),
-    ("AWS::SNS::Topic", "TopicName"),
-    ("AWS::SQS::Queue", "QueueName"),
-    ("AWS::SSM::Parameter", "Name"),
-    ("AWS::SecretsManager::Secret", "Name"),
-    ("AWS::StepFunctions::StateMachine", "StateMachineName"),
-];
-
-/// The user-choosable name property of `type_name`, if the table has one and
-/// the schema declares that property.
+/// The user-choosable name property of `type_name`: the registry's name
+/// when it is a top-level property the schema declares. A name inside an
+/// object (SES::Template's `Template/TemplateName`) is not one, since
+/// [`ResourceSchema::name_property`] is read as a top-level key.
 fn name_property(type_name: &str, properties: &Map<String, Value>) -> Option<String> {
-    NAME_PROPERTIES
-        .iter()
-        .find(|(t, _)| *t == type_name)
-        .map(|(_, p)| *p)
+    crate::registry::name(type_name)
+        .and_then(|n| n.top_level())
         .filter(|p| properties.contains_key(*p))
         .map(str::to_string)
 }
@@ -319,7 +280,7 @@ mod tests {
         assert_eq!(s.property_type("Either"), Some("string"));
         assert_eq!(s.property_type("Loopy"), Some("any"));
         assert_eq!(s.property_type("Tags"), Some("array"));
-        // Not in the hand-written table.
+        // Not a registered type.
         assert_eq!(s.name_property, None);
     }
 
@@ -375,21 +336,6 @@ mod tests {
         assert_eq!(resolve_ref(&d, "other.json#/properties/Name"), None);
         assert_eq!(resolve_ref(&d, "#/definitions/Nope"), None);
         assert_eq!(resolved(&d, &json!({"$ref": "#/definitions/Loop"})), None);
-    }
-
-    #[test]
-    fn every_name_property_in_the_table_exists_in_its_schema() {
-        // The lookup filters out names the schema lacks; a typo in the table
-        // must fail here rather than silently give `None`.
-        let catalog = crate::Catalog::builtin();
-        for (type_name, property) in NAME_PROPERTIES {
-            let schema = catalog.lookup(type_name).unwrap();
-            assert_eq!(
-                schema.name_property.as_deref(),
-                Some(*property),
-                "{type_name}"
-            );
-        }
     }
 
     #[test]

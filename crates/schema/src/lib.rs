@@ -14,6 +14,10 @@
 //!   with a set of properties, as [`PropertyProblem`]s with JSON pointers;
 //!   schema keywords including `pattern`, and the S3 bucket naming rules
 //!   the schema cannot express.
+//! - [`registry`]: one [`TypeEntry`](registry::TypeEntry) per supported
+//!   type with what its schema does not say: the name property and its
+//!   naming convention, deletion protection and how to keep a copy of the
+//!   data, secure defaults on create; and [`registry::is_stateful`].
 //! - [`is_intrinsic`]: recognises `{"Ref": …}` / `{"Fn::…": …}` values.
 //! - [`SchemaError`] (`error`): unknown type (with suggestions) or a
 //!   defect in the schema data.
@@ -28,6 +32,7 @@ mod catalog;
 mod distill;
 mod embedded;
 mod error;
+pub mod registry;
 mod suggest;
 mod validate;
 

@@ -10,6 +10,7 @@ mod inflight;
 mod levels;
 mod mfa;
 mod promotion;
+mod protection;
 mod retries;
 mod secrets;
 mod store;

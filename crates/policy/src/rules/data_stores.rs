@@ -3,10 +3,10 @@
 //! master passwords, `DeletionPolicy` on stateful resources, deletion
 //! protection and backup retention.
 
+use infraguard_schema::registry;
 use serde_json::{Value, json};
 
 use super::{Ctx, Expect, Out, Rule, prop_path, under_props};
-use crate::data;
 use crate::value::Val;
 use crate::{RuleInfo, Severity};
 
@@ -483,7 +483,7 @@ fn kms_wildcard(ctx: &Ctx<'_>, out: &mut Out) {
 }
 
 fn deletion_policy(ctx: &Ctx<'_>, out: &mut Out) {
-    if !data::is_stateful(ctx.type_name) {
+    if !registry::is_stateful(ctx.type_name) {
         return;
     }
     // RDS instances and clusters default to Snapshot when no DeletionPolicy
@@ -520,18 +520,18 @@ fn deletion_policy(ctx: &Ctx<'_>, out: &mut Out) {
 }
 
 fn deletion_protection(ctx: &Ctx<'_>, out: &mut Out) {
-    let (prop, on): (&str, Value) = match ctx.type_name {
-        "AWS::DynamoDB::Table" => ("DeletionProtectionEnabled", json!(true)),
-        "AWS::Cognito::UserPool" => ("DeletionProtection", json!("ACTIVE")),
-        "AWS::RDS::DBInstance" => {
-            // An instance inside an Aurora cluster is protected by the cluster.
-            if ctx.props.get("DBClusterIdentifier").is_some() {
-                return;
-            }
-            ("DeletionProtection", json!(true))
-        }
-        _ => ("DeletionProtection", json!(true)),
+    // Which property is the switch, and its "on" value, are the schema
+    // registry's; which types must have it on is this rule's choice.
+    let Some(protection) = registry::deletion(ctx.type_name).protection else {
+        return;
     };
+    // An instance inside an Aurora cluster is protected by the cluster.
+    if let Some(p) = protection.not_when_given
+        && ctx.props.get(p).is_some()
+    {
+        return;
+    }
+    let (prop, on) = (protection.property, protection.on());
     let v = ctx.prop(&[prop]);
     let path = prop_path(&[prop]);
     let is_on = match (&v, &on) {
@@ -563,5 +563,21 @@ fn backup_retention(ctx: &Ctx<'_>, out: &mut Out) {
             ctx.set(&["Properties", "BackupRetentionPeriod"], json!(7)),
         ),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_asked_for_deletion_protection_has_a_switch_in_the_registry() {
+        let rule = rules()
+            .into_iter()
+            .find(|r| r.info.id == "IG-DATA-002")
+            .unwrap();
+        for t in rule.info.resource_types {
+            assert!(registry::deletion(t).protection.is_some(), "{t}");
+        }
     }
 }

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeSet;
 
+use infraguard_schema::registry::{self, Convention};
 use serde_json::{Value, json};
 
 use super::{Ctx, Out, Rule};
@@ -22,38 +23,9 @@ use crate::iam_tools::capability_for_document;
 use crate::value::Val;
 use crate::{NamingContext, RuleInfo, Severity};
 
-/// The property that names a resource, by type.
-const NAME_PROPERTY: &[(&str, &str)] = &[
-    ("AWS::S3::Bucket", "BucketName"),
-    ("AWS::Lambda::Function", "FunctionName"),
-    ("AWS::DynamoDB::Table", "TableName"),
-    ("AWS::SQS::Queue", "QueueName"),
-    ("AWS::SNS::Topic", "TopicName"),
-    ("AWS::RDS::DBInstance", "DBInstanceIdentifier"),
-    ("AWS::RDS::DBCluster", "DBClusterIdentifier"),
-    ("AWS::RDS::DBSubnetGroup", "DBSubnetGroupName"),
-    ("AWS::Cognito::UserPool", "UserPoolName"),
-    ("AWS::Cognito::UserPoolClient", "ClientName"),
-    ("AWS::Logs::LogGroup", "LogGroupName"),
-    ("AWS::IAM::Role", "RoleName"),
-    ("AWS::IAM::User", "UserName"),
-    ("AWS::IAM::Group", "GroupName"),
-    ("AWS::CloudWatch::Alarm", "AlarmName"),
-    ("AWS::EC2::SecurityGroup", "GroupName"),
-    ("AWS::ECR::Repository", "RepositoryName"),
-    ("AWS::SES::ConfigurationSet", "Name"),
-    ("AWS::SES::Template", "Template/TemplateName"),
-    ("AWS::SecretsManager::Secret", "Name"),
-    ("AWS::SSM::Parameter", "Name"),
-    ("AWS::StepFunctions::StateMachine", "StateMachineName"),
-    ("AWS::Events::Rule", "Name"),
-    ("AWS::ApiGateway::RestApi", "Name"),
-    ("AWS::ApiGatewayV2::Api", "Name"),
-    ("AWS::ElastiCache::ServerlessCache", "ServerlessCacheName"),
-    ("AWS::Amplify::App", "Name"),
-    ("AWS::Budgets::Budget", "Budget/BudgetName"),
-];
-
+/// The types IG-NAME-002 reads: those whose own name follows the IAM policy
+/// convention (the registry's [`Convention::IamPolicy`]), and the principals
+/// that carry inline `Policies`.
 const POLICY_TYPES: &[&str] = &[
     "AWS::IAM::ManagedPolicy",
     "AWS::IAM::Policy",
@@ -93,16 +65,18 @@ fn resource_name(ctx: &Ctx<'_>, out: &mut Out) {
     let Some(naming) = &ctx.options.naming else {
         return;
     };
-    let Some((_, prop)) = NAME_PROPERTY.iter().find(|(t, _)| *t == ctx.type_name) else {
+    let Some(registered) = registry::name(ctx.type_name) else {
         return;
     };
-    let segments: Vec<&str> = prop.split('/').collect();
+    let prop = registered.path;
+    let segments = registered.segments();
     let Some(name) = ctx.prop(&segments).as_str() else {
         return;
     };
-    let kind = Kind::of(ctx.type_name);
-    let (convention, suggested) = match kind {
-        Kind::Principal => {
+    let (convention, suggested) = match registered.convention {
+        // IG-NAME-002 judges these by their own convention.
+        Convention::IamPolicy => return,
+        Convention::Principal => {
             if follows_principal(name, naming) {
                 return;
             }
@@ -121,7 +95,7 @@ fn resource_name(ctx: &Ctx<'_>, out: &mut Out) {
                 format!("{}-{}-{}", naming.prefix, naming.env, words.join("-")),
             )
         }
-        Kind::Secret => {
+        Convention::Secret => {
             if follows_secret(name, naming) {
                 return;
             }
@@ -134,7 +108,7 @@ fn resource_name(ctx: &Ctx<'_>, out: &mut Out) {
                 format!("{}/{}", naming.prefix, words.join("-")),
             )
         }
-        Kind::Resource => {
+        Convention::Resource => {
             // FIFO queues and topics must end in .fifo; log groups and
             // parameters are paths whose last segment carries the name.
             let (head, body, tail) = split_name(name);
@@ -154,24 +128,6 @@ fn resource_name(ctx: &Ctx<'_>, out: &mut Out) {
         format!("`{name}` does not follow {convention}; suggested: `{suggested}`"),
         ctx.set(&path, json!(suggested)),
     );
-}
-
-/// Which naming convention a type follows.
-enum Kind {
-    Resource,
-    /// IAM users, roles and groups.
-    Principal,
-    Secret,
-}
-
-impl Kind {
-    fn of(type_name: &str) -> Kind {
-        match type_name {
-            "AWS::IAM::User" | "AWS::IAM::Role" | "AWS::IAM::Group" => Kind::Principal,
-            "AWS::SecretsManager::Secret" => Kind::Secret,
-            _ => Kind::Resource,
-        }
-    }
 }
 
 /// Lower-case words joined by hyphens.
@@ -290,20 +246,12 @@ fn policy_name(ctx: &Ctx<'_>, out: &mut Out) {
         return;
     };
     let mut names: Vec<(Vec<String>, &str, Option<&Value>)> = Vec::new();
-    match ctx.type_name {
-        "AWS::IAM::ManagedPolicy" => {
-            if let Some(n) = ctx.prop(&["ManagedPolicyName"]).as_str() {
+    match registry::name(ctx.type_name) {
+        Some(own) if own.convention == Convention::IamPolicy => {
+            let segments = own.segments();
+            if let Some(n) = ctx.prop(&segments).as_str() {
                 names.push((
-                    vec!["ManagedPolicyName".into()],
-                    n,
-                    ctx.props.get("PolicyDocument"),
-                ));
-            }
-        }
-        "AWS::IAM::Policy" => {
-            if let Some(n) = ctx.prop(&["PolicyName"]).as_str() {
-                names.push((
-                    vec!["PolicyName".into()],
+                    segments.into_iter().map(str::to_string).collect(),
                     n,
                     ctx.props.get("PolicyDocument"),
                 ));
@@ -669,6 +617,36 @@ mod tests {
             "upload-policy",
         );
         assert_eq!(f[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn every_type_named_by_the_iam_convention_is_read_by_the_policy_rule() {
+        for e in registry::entries() {
+            if e.name
+                .is_some_and(|n| n.convention == Convention::IamPolicy)
+            {
+                assert!(POLICY_TYPES.contains(&e.type_name), "{}", e.type_name);
+            }
+        }
+    }
+
+    #[test]
+    fn names_inside_an_object_are_judged_too() {
+        let opts = crate::ScanOptions {
+            naming: Some(n()),
+            ..Default::default()
+        };
+        let doc = json!({"Resources": {"T": {"Type": "AWS::SES::Template",
+            "Properties": {"Template": {"TemplateName": "Welcome", "SubjectPart": "Hi"}}}}});
+        let template = crate::parse_template(&doc.to_string()).unwrap();
+        let r = crate::scan(&template, &opts);
+        let f = r.findings.iter().find(|f| f.rule == "IG-NAME-001").unwrap();
+        assert_eq!(f.path, "Properties/Template/TemplateName");
+        assert!(
+            f.message.contains("`synthcoreai-welcome-dev`"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
