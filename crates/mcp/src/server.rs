@@ -551,37 +551,6 @@ fn applied_result(plan: &infraguard_core::plan::Plan, event: &ProgressEvent) -> 
 mod tests {
     use super::*;
 
-    /// Every tool the server offers, by name. A tool added to a stage file
-    /// and not here (or removed) fails this test: say here what it is.
-    const EXPECTED: [&str; 26] = [
-        "approve_security_findings",
-        "check_environment_variables",
-        "check_sync_status",
-        "cost_report",
-        "create_resource",
-        "delete_resource",
-        "detect_drift",
-        "estimate_cost",
-        "explain",
-        "extend_iam_policy",
-        "generate_infrastructure_code",
-        "get_aws_account_info",
-        "get_aws_session_info",
-        "get_resource",
-        "get_resource_request_status",
-        "get_resource_schema_information",
-        "lint_iam_policy",
-        "list_pending_approvals",
-        "list_plans",
-        "list_resources",
-        "preflight",
-        "promote_resource",
-        "resume_plan",
-        "run_checkov",
-        "suggest_iam_policy",
-        "update_resource",
-    ];
-
     fn tool(name: &str) -> Tool {
         tool_router()
             .get(name)
@@ -590,13 +559,10 @@ mod tests {
     }
 
     #[test]
-    fn the_router_lists_exactly_the_expected_tools() {
-        let names: Vec<String> = all_tools().iter().map(|t| t.name.to_string()).collect();
-        assert_eq!(names, EXPECTED);
-    }
-
-    #[test]
     fn every_tool_has_a_description_schemas_and_hints() {
+        // The names themselves are checked through a client, in
+        // tests/in_process.rs.
+        assert!(!all_tools().is_empty());
         for tool in all_tools() {
             // A `#[tool]` without `description` (and no doc comment) has none.
             assert!(
