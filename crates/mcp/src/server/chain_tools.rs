@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::elicitation::{Answers, HumanAnswer};
-use super::params::{EnvArg, Parameters, engine_object, parse_usage};
+use super::params::{EnvArg, Parameters, engine_object, engine_object_naming, parse_usage};
 use super::{
     InfraguardServer, ToolResult, adapter_refusal, approvals, caller_of, from_engine, success,
     to_value,
@@ -117,8 +117,22 @@ impl InfraguardServer {
             tag standard and naming convention, builds the CloudFormation template, scans it and \
             estimates its monthly cost. Nothing is changed. Returns `generated_code_token` (also as \
             `properties_token`) and `properties_for_explanation` for explain. Needs `credentials_token`.",
-        output_schema = engine_object(),
-        annotations(title = "generate infrastructure code", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        output_schema = engine_object_naming(&[
+            ("plan_id", "The plan made"),
+            ("generated_code_token", "For explain"),
+            ("properties_token", "The same token, under the seed's name"),
+            ("properties_for_explanation", "What explain will explain"),
+            ("cost_estimate", "The monthly cost estimate"),
+            ("gate", "The gate's decision on the plan"),
+            ("next_step", "What to call next"),
+        ]),
+        annotations(
+            title = "generate infrastructure code",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     async fn generate_infrastructure_code(
         &self,
@@ -178,8 +192,19 @@ impl InfraguardServer {
             generated change: show both to the user. Returns `explained_token` for run_checkov and the \
             mutation tool. Needs `generated_code_token`; `content` is ignored, the server explains \
             exactly what it generated.",
-        output_schema = engine_object(),
-        annotations(title = "explain", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        output_schema = engine_object_naming(&[
+            ("cloudformation_template", "The template, to show the user"),
+            ("explanation", "The change in plain language, to show the user"),
+            ("explained_token", "For run_checkov and the mutation tool"),
+            ("next_step", "What to call next"),
+        ]),
+        annotations(
+            title = "explain",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     async fn explain(
         &self,
@@ -208,8 +233,20 @@ impl InfraguardServer {
             Returns `scan_status` (PASSED/FAILED), `summary`, the findings and `security_scan_token` \
             for the mutation tool. On FAILED, ask the user: fix, proceed or cancel, and record the \
             answer with approve_security_findings. Needs `explained_token`.",
-        output_schema = engine_object(),
-        annotations(title = "run checkov", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        output_schema = engine_object_naming(&[
+            ("scan_status", "PASSED or FAILED"),
+            ("summary", "The scan in one line"),
+            ("findings", "The findings, each with its rule and Checkov id"),
+            ("security_scan_token", "For the mutation tool (and approve_security_findings)"),
+            ("next_step", "What to call next"),
+        ]),
+        annotations(
+            title = "run checkov",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     async fn run_checkov(
         &self,
@@ -242,7 +279,13 @@ impl InfraguardServer {
             asked or runs `infraguard approve ID`) or `cancel`. Needs the `security_scan_token`, which \
             stays usable for the mutation tool after `proceed`.",
         output_schema = engine_object(),
-        annotations(title = "approve security findings", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        annotations(
+            title = "approve security findings",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     async fn approve_security_findings(
         &self,

@@ -51,7 +51,13 @@ impl InfraguardServer {
             plans only, each gated like any change; apply them through the chain \
             (`generate_arguments`) or `infraguard apply PLAN_ID`.",
         output_schema = engine_object(),
-        annotations(title = "cost report", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        annotations(
+            title = "cost report",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     async fn cost_report(
         &self,

@@ -75,7 +75,12 @@ impl InfraguardServer {
             in a CloudFormation `template`: misspelled actions with the nearest real ones, \
             wildcards expanded, admin and `Resource: *` grants, privilege escalation paths.",
         output_schema = engine_object(),
-        annotations(title = "lint iam policy", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "lint iam policy",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn lint_iam_policy(
         &self,
@@ -122,7 +127,12 @@ impl InfraguardServer {
             files to S3`), named by the project's convention and scoped to its naming pattern (or \
             the `resources` given) in the environment's account and region.",
         output_schema = engine_object(),
-        annotations(title = "suggest iam policy", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "suggest iam policy",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn suggest_iam_policy(
         &self,
@@ -161,7 +171,13 @@ impl InfraguardServer {
             the diff and the plan with its gate; apply it through the chain (`generate_arguments`) \
             or `infraguard apply PLAN_ID`, with a human's approval where the gate says so.",
         output_schema = engine_object(),
-        annotations(title = "extend iam policy", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        annotations(
+            title = "extend iam policy",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     async fn extend_iam_policy(
         &self,

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::elicitation::{Answers, HumanAnswer};
-use super::params::{EnvArg, Parameters, engine_object};
+use super::params::{EnvArg, Parameters, engine_object_naming};
 use super::{
     InfraguardServer, ToolResult, adapter_refusal, applied_result, approvals, caller_of,
     from_engine, refusal, success,
@@ -61,8 +61,14 @@ impl InfraguardServer {
             of the same chain. When the gate needs a human (cost at or over the threshold, prod, open \
             findings), the user is asked through the client, or the result names the approval id for \
             `infraguard approve ID`; call again with the same tokens after that.",
-        output_schema = engine_object(),
-        annotations(title = "create resource", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        output_schema = applied_schema(),
+        annotations(
+            title = "create resource",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true,
+        )
     )]
     async fn create_resource(
         &self,
@@ -78,8 +84,14 @@ impl InfraguardServer {
         description = "Applies an update planned with generate_infrastructure_code (`identifier` + `patch_document`) \
             through the full chain: needs `credentials_token`, `explained_token` and `security_scan_token`. \
             The explained and scanned patch is applied, never one passed here. Humans approve as for create.",
-        output_schema = engine_object(),
-        annotations(title = "update resource", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true)
+        output_schema = applied_schema(),
+        annotations(
+            title = "update resource",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true,
+        )
     )]
     async fn update_resource(
         &self,
@@ -95,8 +107,14 @@ impl InfraguardServer {
         description = "Deletes a resource planned with generate_infrastructure_code (`operation: \"delete\"`, \
             `identifier`) through the full chain: needs `credentials_token`, `explained_token` and \
             `security_scan_token`. Deletes always need a human's approval.",
-        output_schema = engine_object(),
-        annotations(title = "delete resource", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true)
+        output_schema = applied_schema(),
+        annotations(
+            title = "delete resource",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true,
+        )
     )]
     async fn delete_resource(
         &self,
@@ -107,6 +125,21 @@ impl InfraguardServer {
         self.mutate("delete_resource", Operation::Delete, a, &answers, &context)
             .await
     }
+}
+
+/// What a mutation that went through returns (`applied_result`).
+fn applied_schema() -> std::sync::Arc<rmcp::model::JsonObject> {
+    engine_object_naming(&[
+        ("status", "Cloud Control's operation status, SUCCESS"),
+        ("identifier", "The resource's primary identifier"),
+        ("plan_id", "The plan applied"),
+        (
+            "request_token",
+            "The Cloud Control request, for get_resource_request_status",
+        ),
+        ("monthly_cost_usd", "The plan's monthly cost estimate"),
+        ("message", "What was done, in words"),
+    ])
 }
 
 impl InfraguardServer {

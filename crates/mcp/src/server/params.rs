@@ -206,6 +206,20 @@ pub fn engine_object() -> Arc<JsonObject> {
     SCHEMA.clone()
 }
 
+/// [`engine_object`] with the fields the next step reads named and
+/// described, e.g. a step's token. Still open: no field is required and
+/// none is typed, because the engine's reports carry no schema to check
+/// them against; the names tell an agent where to look.
+pub fn engine_object_naming(fields: &[(&str, &str)]) -> Arc<JsonObject> {
+    let mut schema = engine_object().as_ref().clone();
+    let properties: JsonObject = fields
+        .iter()
+        .map(|(name, doc)| (name.to_string(), json!({ "description": doc })))
+        .collect();
+    schema.insert("properties".into(), Value::Object(properties));
+    Arc::new(schema)
+}
+
 /// `usage` as an object (`{"storage_gb": 50}`) or the CLI's text form
 /// (`storage_gb=50`).
 pub(super) fn parse_usage(
@@ -324,7 +338,15 @@ mod tests {
     }
 
     #[test]
-    fn the_output_schema_is_an_object() {
+    fn the_output_schema_is_an_open_object() {
         assert_eq!(engine_object()["type"], "object");
+        let named = engine_object_naming(&[("explained_token", "for run_checkov")]);
+        assert_eq!(named["type"], "object");
+        assert_eq!(named["additionalProperties"], true);
+        assert_eq!(
+            named["properties"]["explained_token"]["description"],
+            "for run_checkov"
+        );
+        assert!(named.get("required").is_none());
     }
 }

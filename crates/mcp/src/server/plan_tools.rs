@@ -50,7 +50,12 @@ impl InfraguardServer {
             mutation call with the same tokens, never with a new plan, which would make a second \
             resource.",
         output_schema = engine_object(),
-        annotations(title = "list plans", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "list plans",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn list_plans(
         &self,
@@ -114,7 +119,13 @@ impl InfraguardServer {
             applied plan returns its outcome again; a plan never sent is refused (apply it through \
             the chain). Needs no token: the plan passed the gate when it was first sent.",
         output_schema = engine_object(),
-        annotations(title = "resume plan", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            title = "resume plan",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true,
+        )
     )]
     async fn resume_plan(
         &self,

@@ -57,7 +57,13 @@ impl InfraguardServer {
             after which calling promote_resource again finishes it. Needs a server that serves both \
             dev and prod (started without --env).",
         output_schema = engine_object(),
-        annotations(title = "promote resource", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            title = "promote resource",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true,
+        )
     )]
     async fn promote_resource(
         &self,
@@ -146,7 +152,12 @@ impl InfraguardServer {
             groups resources as `dev_only` (not promoted yet), `prod_only`, `synced` (linked by the \
             ProdCounterpart tag or by name) and `needs_review`.",
         output_schema = engine_object(),
-        annotations(title = "check sync status", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "check sync status",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn check_sync_status(
         &self,
@@ -174,7 +185,12 @@ impl InfraguardServer {
             brings prod in line), and every resource changed or deleted outside infraguard since it \
             applied a plan (`out_of_band`, with the patch that restores it).",
         output_schema = engine_object(),
-        annotations(title = "detect drift", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "detect drift",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn detect_drift(
         &self,
@@ -206,7 +222,13 @@ impl InfraguardServer {
             output kept, and in prod whether `[preflight] production_url` answers. `ready` is true \
             only when every line passes.",
         output_schema = engine_object(),
-        annotations(title = "preflight", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        annotations(
+            title = "preflight",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     /// The engine's checklist, then the app's own checks, run here (the
     /// server runs as the user, in the project folder; never the guard).

@@ -84,7 +84,12 @@ impl InfraguardServer {
     #[tool(
         description = "Read-only: the current properties of one resource (Cloud Control GetResource).",
         output_schema = engine_object(),
-        annotations(title = "get resource", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "get resource",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn get_resource(
         &self,
@@ -122,7 +127,12 @@ impl InfraguardServer {
         description = "Read-only: the identifiers of every resource of one type (`resources`), with their \
             properties (`resource_descriptions`), one page at a time (`next_token`).",
         output_schema = engine_object(),
-        annotations(title = "list resources", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "list resources",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn list_resources(
         &self,
@@ -152,7 +162,12 @@ impl InfraguardServer {
     #[tool(
         description = "Read-only: the status of a Cloud Control request by its `request_token`.",
         output_schema = engine_object(),
-        annotations(title = "get resource request status", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "get resource request status",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn get_resource_request_status(
         &self,
@@ -176,7 +191,12 @@ impl InfraguardServer {
         description = "Read-only: what infraguard knows of a resource type: primary identifier, required, \
             create-only, read-only and write-only properties, and where tags go.",
         output_schema = engine_object(),
-        annotations(title = "get resource schema information", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "get resource schema information",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn get_resource_schema_information(
         &self,
@@ -198,7 +218,12 @@ impl InfraguardServer {
             `requires_approval`: read-only environments and open findings count too). Nothing is \
             planned.",
         output_schema = engine_object(),
-        annotations(title = "estimate cost", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "estimate cost",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn estimate_cost(
         &self,
@@ -252,7 +277,12 @@ impl InfraguardServer {
         description = "Read-only: approvals waiting for a human (`infraguard approve ID` at a terminal, or an \
             answer to the client's prompt).",
         output_schema = engine_object(),
-        annotations(title = "list pending approvals", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "list pending approvals",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn list_pending_approvals(
         &self,

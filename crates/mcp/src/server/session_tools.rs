@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::approvals::level_words;
-use super::params::{EnvArg, EnvOnly, Parameters, engine_object};
+use super::params::{EnvArg, EnvOnly, Parameters, engine_object, engine_object_naming};
 use super::{
     InfraguardServer, ToolResult, adapter_refusal, caller_of, env_names, from_engine, success,
     to_value,
@@ -33,8 +33,18 @@ impl InfraguardServer {
         description = "Step 1 of every change. Checks that the environment is configured (profile, region, \
             security scanning, read-only flag) and its cloud answers. Returns `environment_token` \
             for get_aws_session_info. Credential values are never shown.",
-        output_schema = engine_object(),
-        annotations(title = "check environment variables", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        output_schema = engine_object_naming(&[
+            ("ok", "Whether the environment is ready"),
+            ("environment_token", "For get_aws_session_info"),
+            ("next_step", "What to call next"),
+        ]),
+        annotations(
+            title = "check environment variables",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     async fn check_environment_variables(
         &self,
@@ -66,8 +76,19 @@ impl InfraguardServer {
         description = "Step 2. Shows which account, region and profile will be affected (show this to the user) \
             and returns `credentials_token`, needed by generate_infrastructure_code and the mutation \
             tools. Needs the `environment_token` from check_environment_variables.",
-        output_schema = engine_object(),
-        annotations(title = "get aws session info", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        output_schema = engine_object_naming(&[
+            ("credentials_token", "For generate_infrastructure_code and the mutation tools"),
+            ("display", "The account, region and profile, to show the user"),
+            ("level", "The environment's level: advisory, guarded or aws-enforced"),
+            ("next_step", "What to call next"),
+        ]),
+        annotations(
+            title = "get aws session info",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false,
+        )
     )]
     async fn get_aws_session_info(
         &self,
@@ -116,7 +137,12 @@ impl InfraguardServer {
         description = "Read-only: the account, region, profile, backend and guard flags of the environment(s) \
             this server serves. Needs no token.",
         output_schema = engine_object(),
-        annotations(title = "get aws account info", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "get aws account info",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
     )]
     async fn get_aws_account_info(
         &self,
