@@ -3,14 +3,16 @@
 //!
 //! # Layout
 //!
-//! - [`server`]: [`InfraguardServer`], the rmcp `ServerHandler`; one thin
-//!   adapter per engine call, plus the elicitation that asks the client's
-//!   user when the gate needs a human. Its child module `project_tools`
-//!   holds the tools beyond the token chain: cost report and billing alarm
-//!   plans, promotion, sync and drift checks, IAM lint / suggest / extend.
-//! - [`tools`]: the tool catalog — names the seed's workflow calls,
-//!   descriptions, input schemas, read-only / destructive / idempotent hints.
-//! - [`args`]: the typed arguments whose JSON schemas `tools/list` shows.
+//! - [`server`]: [`InfraguardServer`], the rmcp `ServerHandler`. Every tool
+//!   is one `#[tool]` method (name, description, annotations and
+//!   `outputSchema` in its attribute, its typed arguments beside it) in the
+//!   child module of its stage: `session_tools`, `chain_tools`,
+//!   `mutation_tools`, `read_tools`, `plan_tools`, `cost_tools`,
+//!   `promotion_tools`, `iam_tools`; their `#[tool_router]`s are added
+//!   together in `server`. [`server::params`] holds the flattened
+//!   `environment` argument and the argument parser; `elicitation` asks the
+//!   client's user when the gate needs a human. Adding a tool is one method
+//!   in one stage file, plus its test.
 //! - [`transport`]: stdio and HTTP serving, loopback-only addresses, logging
 //!   to stderr.
 //! - [`wire`]: the checks in front of rmcp on both transports: a malformed
@@ -23,15 +25,13 @@
 //! engine's (`infraguard-engine`); a refusal the engine returns is passed to
 //! the agent as a tool error that names the step to take next.
 
-pub mod args;
 pub mod error;
 pub mod log;
 pub mod server;
-pub mod tools;
 pub mod transport;
 pub mod wire;
 
 pub use error::McpError;
 pub use server::InfraguardServer;
-pub use tools::{ToolName, all_tools};
+pub use server::all_tools;
 pub use transport::{Transport, loopback_addr, run};

@@ -8,7 +8,7 @@
 //! counts as a human — are the engine's. The server never knows whether the
 //! engine runs in this process (level `advisory`) or in the guard behind its
 //! socket (`guarded`, `aws-enforced`); it only reads the level the engine's
-//! doctor reports, to choose how to ask (see `approvals`):
+//! doctor reports, to choose how to ask (see `elicitation`):
 //!
 //! - advisory: the user is asked with a form elicitation and an accept is
 //!   passed on as a [`Proof::Confirmation`], which the engine records as
@@ -22,40 +22,79 @@
 //! The engine API is synchronous (SQLite, the local cloud, the guard's
 //! socket), so every call runs on tokio's blocking pool.
 //!
-//! The tools live beside this file, by stage: `chain_tools` (the session
-//! and the token chain's steps and mutations), `read_tools`,
-//! `project_tools` (costs, promotion, sync, drift, preflight, IAM), and
-//! `approvals` (how a human is asked). Here: the server, its routing
-//! (`dispatch`, one line per tool) and the result helpers.
+//! # Layout
+//!
+//! Each tool is one `#[tool]` method in the file of its stage, with its
+//! argument struct beside it; each stage file's `#[tool_router(router = …)]`
+//! makes that stage's router, and `tool_router` adds them together:
+//!
+//! - `session_tools`: `check_environment_variables`, `get_aws_session_info`,
+//!   `get_aws_account_info`;
+//! - `chain_tools`: `generate_infrastructure_code`, `explain`,
+//!   `run_checkov`, `approve_security_findings`;
+//! - `mutation_tools`: `create_resource`, `update_resource`,
+//!   `delete_resource`, and the progress they forward;
+//! - `read_tools`: resources, a type's schema, the estimate, pending
+//!   approvals; `plan_tools`: `list_plans`, `resume_plan`;
+//! - `cost_tools`, `promotion_tools` (promotion, sync, drift, preflight),
+//!   `iam_tools`;
+//! - `params`: the flattened `environment` argument and the argument
+//!   parser; `approvals` and `elicitation`: how a human is asked, and what
+//!   the tools say about it.
+//!
+//! Adding a tool is one method (and its argument struct) in one stage file,
+//! plus its test. Here: the server, the `ServerHandler` (listing and
+//! calling through the router) and the result helpers.
+//!
+//! # What stays outside the macro
+//!
+//! - `call_tool` keeps its own answer to an unknown tool (a `-32602` that
+//!   points at `tools/list`, where rmcp says only "tool not found") and logs
+//!   every call and refusal, then hands the call to the router.
+//! - Arguments are parsed by `params::Parameters`, not rmcp's, so that a
+//!   shape error stays a `-32602` naming the argument (see `params`).
+//! - Every tool returns [`ToolResult`] (rmcp's `CallToolResponse`), not a
+//!   typed `Json<T>`: a tool that may ask a human must be able to return the
+//!   2026-07-28 input-required form, which is not a complete result (see
+//!   `elicitation`), and the others return the engine's own reports, whose
+//!   types carry no JSON schema. So each tool names its `outputSchema` in
+//!   its attribute: an open object ([`params::engine_object`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use infraguard_core::cloud::ProgressEvent;
-use infraguard_core::resource::Operation;
 use infraguard_engine::{
     Caller, EngineApi, EngineError, EnvLevel, ErrorKind, Level, ProjectConfig,
 };
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::args::*;
 use crate::error::McpError;
-use crate::tools::{ToolName, all_tools};
 
 mod approvals;
 mod chain_tools;
-mod project_tools;
+mod cost_tools;
+mod elicitation;
+mod iam_tools;
+mod mutation_tools;
+pub mod params;
+mod plan_tools;
+mod promotion_tools;
 mod read_tools;
+mod session_tools;
 
-use approvals::{HumanAnswer, level_words};
+use approvals::level_words;
 
-type ToolResult = Result<CallToolResponse, ErrorData>;
+/// What every tool returns: a complete result (success or refusal), an
+/// input-required question, or a JSON-RPC error for a malformed call.
+pub type ToolResult = Result<CallToolResponse, ErrorData>;
 
 /// The name the server gives the engine for the calls it makes on its own
 /// behalf (reading the configuration and the levels at start).
@@ -100,7 +139,7 @@ impl InfraguardServer {
             what: "read the environments' levels",
             source,
         })?;
-        crate::tools::prepare();
+        prepare();
         Ok(InfraguardServer {
             api,
             config: Arc::new(config),
@@ -309,6 +348,17 @@ impl InfraguardServer {
         }
     }
 
+    /// The environment asked for, checked against the region given.
+    pub(super) fn env_and_region(
+        &self,
+        env: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<String, McpError> {
+        let env = self.env_for(env)?;
+        self.check_region(&env, region)?;
+        Ok(env)
+    }
+
     /// Run `f` on the blocking pool with the engine API, on behalf of `caller`.
     pub(super) async fn blocking<R: Send + 'static>(
         &self,
@@ -319,66 +369,6 @@ impl InfraguardServer {
         tokio::task::spawn_blocking(move || f(api.as_ref(), &caller))
             .await
             .map_err(|e| ErrorData::internal_error(format!("the engine task failed: {e}"), None))
-    }
-
-    async fn dispatch(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-    ) -> ToolResult {
-        let caller = caller_of(context);
-        match tool {
-            ToolName::CheckEnvironmentVariables => {
-                self.check_environment_variables(tool, request, &caller)
-                    .await
-            }
-            ToolName::GetAwsSessionInfo => self.get_aws_session_info(tool, request, &caller).await,
-            ToolName::GetAwsAccountInfo => self.get_aws_account_info(tool, request, &caller).await,
-            ToolName::GenerateInfrastructureCode => self.generate(tool, request, &caller).await,
-            ToolName::Explain => self.explain(tool, request, &caller).await,
-            ToolName::RunCheckov => self.run_checkov(tool, request, &caller).await,
-            ToolName::ApproveSecurityFindings => {
-                self.approve_security_findings(tool, request, context, &caller)
-                    .await
-            }
-            ToolName::CreateResource => {
-                self.mutate(tool, Operation::Create, request, context, &caller)
-                    .await
-            }
-            ToolName::UpdateResource => {
-                self.mutate(tool, Operation::Update, request, context, &caller)
-                    .await
-            }
-            ToolName::DeleteResource => {
-                self.mutate(tool, Operation::Delete, request, context, &caller)
-                    .await
-            }
-            ToolName::GetResource => self.get_resource(tool, request, &caller).await,
-            ToolName::ListResources => self.list_resources(tool, request, &caller).await,
-            ToolName::GetResourceRequestStatus => {
-                self.get_resource_request_status(tool, request, &caller)
-                    .await
-            }
-            ToolName::GetResourceSchemaInformation => {
-                self.get_resource_schema_information(tool, request, &caller)
-                    .await
-            }
-            ToolName::EstimateCost => self.estimate_cost(tool, request, &caller).await,
-            ToolName::ListPendingApprovals => {
-                self.list_pending_approvals(tool, request, &caller).await
-            }
-            ToolName::CostReport => self.cost_report(tool, request, &caller).await,
-            ToolName::ListPlans => self.list_plans(tool, request, &caller).await,
-            ToolName::ResumePlan => self.resume_plan(tool, request, context, &caller).await,
-            ToolName::PromoteResource => self.promote(tool, request, context, &caller).await,
-            ToolName::CheckSyncStatus => self.sync_status(tool, request, &caller).await,
-            ToolName::DetectDrift => self.drift(tool, request, &caller).await,
-            ToolName::Preflight => self.preflight(tool, request, &caller).await,
-            ToolName::LintIamPolicy => self.lint_iam(tool, request, &caller).await,
-            ToolName::SuggestIamPolicy => self.suggest_iam(tool, request, &caller).await,
-            ToolName::ExtendIamPolicy => self.extend_iam(tool, request, &caller).await,
-        }
     }
 }
 
@@ -400,8 +390,8 @@ impl ServerHandler for InfraguardServer {
         Ok(ListToolsResult::with_all_items(all_tools()))
     }
 
-    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
-        crate::tools::find_tool(name)
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        tool_router().get(name).cloned()
     }
 
     async fn call_tool(
@@ -409,7 +399,8 @@ impl ServerHandler for InfraguardServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let Some(tool) = ToolName::parse(&request.name) else {
+        let router = tool_router();
+        if !router.has_route(&request.name) {
             return Err(ErrorData::invalid_params(
                 format!(
                     "there is no tool `{}`: call tools/list for the tools of this server",
@@ -417,15 +408,53 @@ impl ServerHandler for InfraguardServer {
                 ),
                 None,
             ));
-        };
-        tracing::debug!(tool = tool.as_str(), "tool call");
-        let result = self.dispatch(tool, &request, &context).await;
+        }
+        let name = request.name.clone();
+        tracing::debug!(tool = %name, "tool call");
+        let result = router
+            .call(ToolCallContext::new(self, request, context))
+            .await;
         if let Ok(CallToolResponse::Complete(r)) = &result
             && r.is_error == Some(true)
         {
-            tracing::info!(tool = tool.as_str(), "tool refused");
+            tracing::info!(tool = %name, "tool refused");
         }
         result
+    }
+}
+
+static ROUTER: OnceLock<ToolRouter<InfraguardServer>> = OnceLock::new();
+
+/// Every tool, by stage. Built once per process (the schemas cost
+/// milliseconds, which `tools/list` should not pay each time); the HTTP
+/// server's sessions share it.
+fn tool_router() -> &'static ToolRouter<InfraguardServer> {
+    ROUTER.get_or_init(|| {
+        InfraguardServer::session_router()
+            + InfraguardServer::chain_router()
+            + InfraguardServer::mutation_router()
+            + InfraguardServer::read_router()
+            + InfraguardServer::plan_router()
+            + InfraguardServer::cost_router()
+            + InfraguardServer::promotion_router()
+            + InfraguardServer::iam_router()
+    })
+}
+
+/// Every tool the server offers, sorted by name (as rmcp's router lists them).
+pub fn all_tools() -> Vec<Tool> {
+    tool_router().list_all()
+}
+
+/// Build the router on another thread while the server starts, so the
+/// first `tools/list` does not wait for it.
+fn prepare() {
+    if ROUTER.get().is_none() {
+        let _ = std::thread::Builder::new()
+            .name("tool-schemas".into())
+            .spawn(|| {
+                let _ = tool_router();
+            });
     }
 }
 
@@ -444,147 +473,6 @@ fn client_name(context: &RequestContext<RoleServer>) -> String {
         .map(|i| i.name)
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "mcp-client".into())
-}
-
-/// Parse a tool's arguments; a shape error is a malformed request, whose
-/// message names the argument and the type its schema wants. No message or
-/// log line here quotes an argument's value, which may be a secret.
-fn parse<T: DeserializeOwned>(
-    tool: ToolName,
-    request: &CallToolRequestParams,
-) -> Result<T, ErrorData> {
-    let args = Value::Object(request.arguments.clone().unwrap_or_default());
-    let keys: Vec<&str> = request
-        .arguments
-        .iter()
-        .flat_map(|a| a.keys().map(String::as_str))
-        .collect();
-    tracing::debug!(tool = tool.as_str(), ?keys, "tool arguments");
-    serde_json::from_value(args.clone()).map_err(|e| {
-        // serde names a missing field but not a mistyped one; the schema can.
-        let detail = mistyped_argument(tool, &args)
-            .unwrap_or_else(|| with_schema_type(tool, crate::wire::redacted_serde_message(&e)));
-        ErrorData::invalid_params(
-            format!(
-                "{}: the arguments do not fit its schema: {detail}",
-                tool.as_str()
-            ),
-            None,
-        )
-    })
-}
-
-/// The JSON types a property's schema allows, e.g. `["string", "null"]`.
-fn allowed_types(prop: &Value) -> Option<Vec<String>> {
-    match prop.get("type")? {
-        Value::String(t) => Some(vec![t.clone()]),
-        Value::Array(ts) => Some(
-            ts.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-        ),
-        _ => None,
-    }
-}
-
-/// serde's "missing field `x`", with the type the schema wants for `x`.
-fn with_schema_type(tool: ToolName, message: String) -> String {
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split_once('`'))
-        .map(|(name, _)| name.to_owned());
-    let schema = tool.tool().input_schema;
-    let types = |name: &str| allowed_types(schema.get("properties")?.get(name)?);
-    match missing.and_then(|name| Some((types(&name)?, name))) {
-        Some((types, name)) => format!("`{name}` is required: pass {}", types.join(" or ")),
-        None => message,
-    }
-}
-
-/// The first argument whose JSON type (or, for an array, whose items' type)
-/// the tool's schema does not allow.
-fn mistyped_argument(tool: ToolName, args: &Value) -> Option<String> {
-    let schema = tool.tool().input_schema;
-    let props = schema.get("properties")?.as_object()?;
-    let type_of = |value: &Value| match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
-    let fits = |allowed: &[String], actual: &str| {
-        allowed
-            .iter()
-            .any(|t| t == actual || (actual == "integer" && t == "number"))
-    };
-    for (name, value) in args.as_object()? {
-        let Some(prop) = props.get(name) else {
-            continue;
-        };
-        let Some(allowed) = allowed_types(prop) else {
-            continue;
-        };
-        let actual = type_of(value);
-        if !fits(&allowed, actual) {
-            return Some(format!(
-                "`{name}` must be {}, got {actual}",
-                allowed.join(" or ")
-            ));
-        }
-        if let (Value::Array(items), Some(item_allowed)) =
-            (value, prop.get("items").and_then(allowed_types))
-            && let Some((i, item)) = items
-                .iter()
-                .enumerate()
-                .find(|(_, item)| !fits(&item_allowed, type_of(item)))
-        {
-            return Some(format!(
-                "`{name}[{i}]` must be {}, got {}",
-                item_allowed.join(" or "),
-                type_of(item)
-            ));
-        }
-    }
-    None
-}
-
-fn parse_usage(
-    tool: ToolName,
-    usage: Option<&Value>,
-) -> Result<Option<infraguard_cost::Usage>, McpError> {
-    let Some(v) = usage else { return Ok(None) };
-    let text = match v {
-        Value::String(s) => s.clone(),
-        Value::Null => return Ok(None),
-        other => other.to_string(),
-    };
-    infraguard_cost::parse_usage_arg(&text)
-        .map(Some)
-        .map_err(|e| McpError::BadArgument {
-            tool: tool.as_str(),
-            message: format!("usage: {e}"),
-        })
-}
-
-/// Which operation a generate call plans. A delete is never guessed.
-fn infer_operation(a: &GenerateArgs) -> Result<Operation, McpError> {
-    let bad = |message: String| McpError::BadArgument {
-        tool: "generate_infrastructure_code",
-        message,
-    };
-    match a.operation.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(op) => op.parse::<Operation>().map_err(bad),
-        None if a.patch_document.is_some() => Ok(Operation::Update),
-        None if a.properties.is_some() => Ok(Operation::Create),
-        None if a.identifier.is_some() => Err(bad(
-            "an identifier alone does not say what to do: pass patch_document for an update, or operation \"delete\" to delete".into(),
-        )),
-        None => Err(bad("pass properties (create), identifier + patch_document (update) or operation \"delete\" + identifier".into())),
-    }
 }
 
 fn to_value<T: serde::Serialize + ?Sized>(v: &T) -> Value {
@@ -663,71 +551,109 @@ fn applied_result(plan: &infraguard_core::plan::Plan, event: &ProgressEvent) -> 
 mod tests {
     use super::*;
 
-    fn generate_args(props: bool, patch: bool, id: bool, op: Option<&str>) -> GenerateArgs {
-        GenerateArgs {
-            resource_type: "AWS::S3::Bucket".into(),
-            properties: props.then(|| json!({})),
-            patch_document: patch.then(|| json!([])),
-            identifier: id.then(|| "b".to_string()),
-            operation: op.map(str::to_string),
-            ..Default::default()
+    fn tool(name: &str) -> Tool {
+        tool_router()
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no tool {name}"))
+    }
+
+    #[test]
+    fn every_tool_has_a_description_schemas_and_hints() {
+        // The names themselves are checked through a client, in
+        // tests/in_process.rs.
+        assert!(!all_tools().is_empty());
+        for tool in all_tools() {
+            // A `#[tool]` without `description` (and no doc comment) has none.
+            assert!(
+                tool.description.as_deref().is_some_and(|d| d.len() > 40),
+                "{} has no description",
+                tool.name
+            );
+            assert_eq!(
+                tool.input_schema.get("type").and_then(|v| v.as_str()),
+                Some("object"),
+                "{}",
+                tool.name
+            );
+            let output = tool.output_schema.as_ref().expect("outputSchema");
+            assert_eq!(output.get("type"), Some(&json!("object")), "{}", tool.name);
+            let a = tool.annotations.as_ref().expect("annotations");
+            assert!(a.read_only_hint.is_some(), "{}", tool.name);
+            assert!(a.open_world_hint.is_some(), "{}", tool.name);
+            // The title is the name in words, as before the router.
+            assert_eq!(
+                a.title.as_deref(),
+                Some(tool.name.replace('_', " ").as_str()),
+                "{}",
+                tool.name
+            );
         }
     }
 
     #[test]
-    fn operation_is_inferred_but_a_delete_must_be_said() {
-        assert_eq!(
-            infer_operation(&generate_args(true, false, false, None)).unwrap(),
-            Operation::Create
-        );
-        assert_eq!(
-            infer_operation(&generate_args(false, true, true, None)).unwrap(),
-            Operation::Update
-        );
-        assert_eq!(
-            infer_operation(&generate_args(false, false, true, Some("DELETE"))).unwrap(),
-            Operation::Delete
-        );
-        let err = infer_operation(&generate_args(false, false, true, None))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("operation \"delete\""), "{err}");
-        assert!(infer_operation(&generate_args(false, false, false, Some("replace"))).is_err());
+    fn only_reads_are_read_only_and_delete_is_destructive() {
+        let hints = |name: &str| tool(name).annotations.unwrap_or_default();
+        assert_eq!(hints("get_resource").read_only_hint, Some(true));
+        assert_eq!(hints("get_resource").destructive_hint, None);
+        assert_eq!(hints("create_resource").read_only_hint, Some(false));
+        assert_eq!(hints("delete_resource").destructive_hint, Some(true));
+        assert_eq!(hints("update_resource").destructive_hint, Some(true));
+        assert_eq!(hints("create_resource").destructive_hint, Some(false));
+        assert_eq!(hints("resume_plan").open_world_hint, Some(true));
+        assert_eq!(hints("preflight").read_only_hint, Some(false));
     }
 
     #[test]
-    fn usage_accepts_an_object_or_the_cli_form() {
-        let u = parse_usage(ToolName::EstimateCost, Some(&json!({"storage_gb": 50})))
-            .unwrap()
-            .unwrap();
-        assert!(u.get("storage_gb").is_some());
-        let u = parse_usage(ToolName::EstimateCost, Some(&json!("storage_gb=5")))
-            .unwrap()
-            .unwrap();
-        assert!(u.get("storage_gb").is_some());
-        assert!(parse_usage(ToolName::EstimateCost, None).unwrap().is_none());
-        let err = parse_usage(ToolName::EstimateCost, Some(&json!({"storage_gb": "lots"})))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("estimate_cost") && err.contains("lots"),
-            "{err}"
+    fn the_cached_router_finds_tools_by_name() {
+        assert_eq!(
+            tool_router().get("explain").map(|t| t.name.to_string()),
+            Some("explain".into())
         );
+        assert!(!tool_router().has_route("apply"));
     }
 
     #[test]
-    fn a_mistyped_argument_is_named() {
-        let msg = mistyped_argument(
-            ToolName::GetResource,
-            &json!({"resource_type": "AWS::S3::Bucket", "identifier": 7}),
-        );
+    fn generate_schema_names_the_seed_arguments() {
+        let s = tool("generate_infrastructure_code").input_schema;
+        let props = s
+            .get("properties")
+            .and_then(|p| p.as_object())
+            .expect("properties");
+        for name in [
+            "resource_type",
+            "properties",
+            "credentials_token",
+            "identifier",
+            "patch_document",
+            "region",
+        ] {
+            assert!(props.contains_key(name), "{name} missing");
+        }
+        let required: Vec<&str> = s
+            .get("required")
+            .and_then(|r| r.as_array())
+            .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(required, vec!["resource_type"]);
+    }
+
+    #[test]
+    fn mutation_schemas_describe_every_argument() {
+        let s = tool("create_resource").input_schema;
+        let props = s["properties"].as_object().expect("properties");
+        for name in [
+            "credentials_token",
+            "explained_token",
+            "security_scan_token",
+            "environment",
+        ] {
+            let d = props[name]["description"].as_str().unwrap_or("");
+            assert!(!d.is_empty(), "{name} has no description");
+        }
         assert_eq!(
-            msg.as_deref(),
-            Some("`identifier` must be string, got integer")
-        );
-        assert_eq!(
-            mistyped_argument(ToolName::GetResource, &json!({"identifier": "x"})),
-            None
+            props["environment"]["description"].as_str(),
+            Some(params::environment_doc())
         );
     }
 

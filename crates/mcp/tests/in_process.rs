@@ -185,7 +185,7 @@ async fn the_chain_creates_and_a_replay_answers_the_first_outcome_without_a_clou
     let client = connect(engine.clone(), "dev", user(ElicitationAction::Decline)).await;
 
     let tools = client.list_tools(None).await.expect("tools");
-    assert_eq!(tools.tools.len(), 26);
+    assert_eq!(tools.tools.len(), TOOLS.len());
 
     let (creds, explained, scan) =
         chain(&client, json!({"BucketName": "synthcoreai-inproc-dev"})).await;
@@ -295,4 +295,68 @@ async fn a_promotion_the_user_declines_creates_nothing_in_prod() {
         .expect("list");
     assert!(listed.resources.is_empty());
     both.cancel().await.expect("close");
+}
+
+/// Every tool the server lists, by name. A tool added to (or removed from)
+/// a stage file fails `every_listed_tool_…` until it is named here: the one
+/// list of tools outside their own files.
+const TOOLS: [&str; 26] = [
+    "approve_security_findings",
+    "check_environment_variables",
+    "check_sync_status",
+    "cost_report",
+    "create_resource",
+    "delete_resource",
+    "detect_drift",
+    "estimate_cost",
+    "explain",
+    "extend_iam_policy",
+    "generate_infrastructure_code",
+    "get_aws_account_info",
+    "get_aws_session_info",
+    "get_resource",
+    "get_resource_request_status",
+    "get_resource_schema_information",
+    "lint_iam_policy",
+    "list_pending_approvals",
+    "list_plans",
+    "list_resources",
+    "preflight",
+    "promote_resource",
+    "resume_plan",
+    "run_checkov",
+    "suggest_iam_policy",
+    "update_resource",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_listed_tool_has_a_description_and_an_object_output_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Arc::new(engine(dir.path()));
+    let client = connect(engine, "dev", user(ElicitationAction::Decline)).await;
+
+    let tools = client.list_tools(None).await.expect("tools").tools;
+    let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    names.sort_unstable();
+    assert_eq!(names, TOOLS);
+    for tool in &tools {
+        // A `#[tool]` with neither `description` nor a doc comment lists none.
+        assert!(
+            tool.description
+                .as_deref()
+                .is_some_and(|d| !d.trim().is_empty()),
+            "{} has no description",
+            tool.name
+        );
+        let output = tool
+            .output_schema
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} has no outputSchema", tool.name));
+        assert_eq!(output.get("type"), Some(&json!("object")), "{}", tool.name);
+    }
+
+    // A success's structured content is what the schema promises: an object.
+    let r = call(&client, "get_aws_account_info", json!({})).await;
+    assert!(ok(&r).is_object());
+    client.cancel().await.expect("close");
 }

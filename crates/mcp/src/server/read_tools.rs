@@ -1,35 +1,102 @@
 //! The read-only tools: resources (`get_resource`, `list_resources`, the
 //! request status, a type's schema), the estimate with the gate's preview,
-//! pending approvals, plans (`list_plans`) and finishing a plan left
-//! applying (`resume_plan`).
+//! and the approvals waiting for a human. Each is one engine call (a
+//! type's schema is the built-in catalog's).
 
 use infraguard_core::approval::ApprovalStatus;
 use infraguard_core::plan::GateDecision;
-use infraguard_engine::{ApplyOutcome, Caller, EngineError};
-use rmcp::RoleServer;
-use rmcp::model::CallToolRequestParams;
+use infraguard_engine::EngineError;
 use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::approvals::level_words;
+use super::params::{EnvArg, EnvOnly, Parameters, engine_object, parse_usage};
+use super::{InfraguardServer, ToolResult, adapter_refusal, caller_of, from_engine, to_value};
 
-use super::{
-    InfraguardServer, ToolResult, adapter_refusal, applied_result, from_engine, parse, parse_usage,
-    refusal, success, to_value,
-};
-use crate::args::*;
-use crate::error::McpError;
-use crate::tools::ToolName;
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct GetResourceArgs {
+    /// CloudFormation resource type, e.g. `AWS::S3::Bucket`.
+    pub resource_type: String,
+    /// The resource's primary identifier (for S3 buckets, the bucket name).
+    pub identifier: String,
+    /// AWS region; must be the environment's region if given.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
+}
 
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ListResourcesArgs {
+    /// CloudFormation resource type, e.g. `AWS::S3::Bucket`.
+    pub resource_type: String,
+    /// `next_token` from the previous page, to read the next one.
+    #[serde(default)]
+    pub next_token: Option<String>,
+    /// AWS region; must be the environment's region if given.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct RequestStatusArgs {
+    /// The `request_token` of a Cloud Control request (returned by the mutation tools).
+    pub request_token: String,
+    /// AWS region; must be the environment's region if given.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
+}
+
+/// `region` is parsed and never used: the schemas are the same everywhere.
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct SchemaArgs {
+    /// CloudFormation resource type, e.g. `AWS::RDS::DBInstance`.
+    pub resource_type: String,
+    /// AWS region (schemas are the same in every supported region).
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct EstimateArgs {
+    /// CloudFormation resource type, e.g. `AWS::RDS::DBInstance`.
+    pub resource_type: String,
+    /// The properties the resource would have (instance class, storage, ...).
+    #[serde(default)]
+    pub properties: Option<Value>,
+    /// Usage assumptions, e.g. `{"storage_gb": 10, "monthly_put_requests": 10000}`.
+    #[serde(default)]
+    pub usage: Option<Value>,
+    #[serde(flatten)]
+    pub env: EnvArg,
+}
+
+#[tool_router(router = read_router, vis = "pub(super)")]
 impl InfraguardServer {
-    /// The `get_resource` tool.
-    pub(super) async fn get_resource(
+    #[tool(
+        description = "Read-only: the current properties of one resource (Cloud Control GetResource).",
+        output_schema = engine_object(),
+        annotations(
+            title = "get resource",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
+    )]
+    async fn get_resource(
         &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        caller: &Caller,
+        Parameters(a): Parameters<GetResourceArgs>,
+        context: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let a: GetResourceArgs = parse(tool, request)?;
+        let caller = &caller_of(&context);
         let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
@@ -56,14 +123,23 @@ impl InfraguardServer {
         })))
     }
 
-    /// The `list_resources` tool.
-    pub(super) async fn list_resources(
+    #[tool(
+        description = "Read-only: the identifiers of every resource of one type (`resources`), with their \
+            properties (`resource_descriptions`), one page at a time (`next_token`).",
+        output_schema = engine_object(),
+        annotations(
+            title = "list resources",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
+    )]
+    async fn list_resources(
         &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        caller: &Caller,
+        Parameters(a): Parameters<ListResourcesArgs>,
+        context: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let a: ListResourcesArgs = parse(tool, request)?;
+        let caller = &caller_of(&context);
         let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
@@ -83,14 +159,22 @@ impl InfraguardServer {
         })))
     }
 
-    /// The `get_resource_request_status` tool.
-    pub(super) async fn get_resource_request_status(
+    #[tool(
+        description = "Read-only: the status of a Cloud Control request by its `request_token`.",
+        output_schema = engine_object(),
+        annotations(
+            title = "get resource request status",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
+    )]
+    async fn get_resource_request_status(
         &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        caller: &Caller,
+        Parameters(a): Parameters<RequestStatusArgs>,
+        context: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let a: RequestStatusArgs = parse(tool, request)?;
+        let caller = &caller_of(&context);
         let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
@@ -103,14 +187,21 @@ impl InfraguardServer {
         Ok(from_engine(r.map(|ev| to_value(&ev))))
     }
 
-    /// The `get_resource_schema_information` tool.
-    pub(super) async fn get_resource_schema_information(
+    #[tool(
+        description = "Read-only: what infraguard knows of a resource type: primary identifier, required, \
+            create-only, read-only and write-only properties, and where tags go.",
+        output_schema = engine_object(),
+        annotations(
+            title = "get resource schema information",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
+    )]
+    async fn get_resource_schema_information(
         &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        _caller: &Caller,
+        Parameters(a): Parameters<SchemaArgs>,
     ) -> ToolResult {
-        let a: SchemaArgs = parse(tool, request)?;
         // The schemas are the built-in catalog's, the same data on
         // either side of the guard's socket.
         let r = infraguard_schema::Catalog::builtin()
@@ -120,19 +211,31 @@ impl InfraguardServer {
         Ok(from_engine(r))
     }
 
-    /// The `estimate_cost` tool.
-    pub(super) async fn estimate_cost(
+    #[tool(
+        description = "Read-only: the monthly cost of a resource with these properties and usage, with its \
+            breakdown and assumptions, whether the cost reaches the approval threshold \
+            (`over_cost_threshold`), and the gate's own preview of creating it (`gate`, \
+            `requires_approval`: read-only environments and open findings count too). Nothing is \
+            planned.",
+        output_schema = engine_object(),
+        annotations(
+            title = "estimate cost",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
+    )]
+    async fn estimate_cost(
         &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        caller: &Caller,
+        Parameters(a): Parameters<EstimateArgs>,
+        context: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let a: EstimateArgs = parse(tool, request)?;
+        let caller = &caller_of(&context);
         let env = match self.env_for(a.env.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
-        let usage = match parse_usage(tool, a.usage.as_ref()) {
+        let usage = match parse_usage("estimate_cost", a.usage.as_ref()) {
             Ok(u) => u,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -170,14 +273,23 @@ impl InfraguardServer {
         })))
     }
 
-    /// The `list_pending_approvals` tool.
-    pub(super) async fn list_pending_approvals(
+    #[tool(
+        description = "Read-only: approvals waiting for a human (`infraguard approve ID` at a terminal, or an \
+            answer to the client's prompt).",
+        output_schema = engine_object(),
+        annotations(
+            title = "list pending approvals",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
+    )]
+    async fn list_pending_approvals(
         &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        caller: &Caller,
+        Parameters(a): Parameters<EnvOnly>,
+        context: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let a: EnvOnly = parse(tool, request)?;
+        let caller = &caller_of(&context);
         let only = match (&self.fixed_env, a.env.environment.as_deref()) {
             (None, None) => None,
             _ => match self.env_for(a.env.environment.as_deref()) {
@@ -221,138 +333,5 @@ impl InfraguardServer {
                 "how_approvals_work": how,
             })
         })))
-    }
-    /// The environment filter of a listing: `None` lists every one served.
-    pub(super) fn env_filter(&self, env: Option<&str>) -> Result<Option<String>, McpError> {
-        match (&self.fixed_env, env) {
-            (None, None) => Ok(None),
-            _ => self.env_for(env).map(Some),
-        }
-    }
-
-    /// A plan's environment must be one this server serves.
-    pub(super) fn check_served(&self, plan_id: &str, env: &str) -> Result<(), McpError> {
-        match &self.fixed_env {
-            Some(served) if served != env => Err(McpError::BadArgument {
-                tool: "list_plans",
-                message: format!(
-                    "plan {plan_id} is in environment `{env}`, which this server does not serve (it serves `{served}`): ask the aws-{env} server"
-                ),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    pub(super) async fn list_plans(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        caller: &Caller,
-    ) -> ToolResult {
-        let a: ListPlansArgs = parse(tool, request)?;
-        let env = match self.env_filter(a.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
-        if let Some(id) = a.plan_id.filter(|i| !i.trim().is_empty()) {
-            let r = self
-                .blocking(caller, move |e, c| e.plan_state(c, id.trim().to_string()))
-                .await?;
-            return Ok(match r {
-                Ok(state) => match self.check_served(&state.plan_id, &state.env) {
-                    Ok(()) => success(json!({"plans": [state]})),
-                    Err(e) => adapter_refusal(e),
-                },
-                Err(e) => from_engine::<Value>(Err(e)),
-            });
-        }
-        let status = match a.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(s) => match serde_json::from_value::<infraguard_core::plan::PlanStatus>(json!(
-                s.to_ascii_lowercase()
-            )) {
-                Ok(st) => Some(st),
-                Err(_) => {
-                    return Ok(adapter_refusal(McpError::BadArgument {
-                        tool: "list_plans",
-                        message: format!(
-                            "status `{s}` is not one of planned, applying, applied, failed, discarded"
-                        ),
-                    }));
-                }
-            },
-        };
-        let limit = a.limit.unwrap_or(20).clamp(1, 200);
-        let served = self.served();
-        let r = self
-            .blocking(caller, move |e, c| e.plan_states(c, env, status, limit))
-            .await?;
-        Ok(from_engine(r.map(|list| {
-            let list: Vec<_> = list
-                .into_iter()
-                .filter(|p| served.contains(&p.env))
-                .collect();
-            let applying = list
-                .iter()
-                .filter(|p| p.status == infraguard_core::plan::PlanStatus::Applying)
-                .count();
-            json!({"plans": list, "applying": applying})
-        })))
-    }
-
-    pub(super) async fn resume_plan(
-        &self,
-        tool: ToolName,
-        request: &CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-        caller: &Caller,
-    ) -> ToolResult {
-        let a: ResumePlanArgs = parse(tool, request)?;
-        let id = a.plan_id.trim().to_string();
-        let look = id.clone();
-        let state = match self
-            .blocking(caller, move |e, c| e.plan_state(c, look))
-            .await?
-        {
-            Ok(s) => s,
-            Err(e) => return Ok(from_engine::<Value>(Err(e))),
-        };
-        if let Err(e) = self.check_served(&state.plan_id, &state.env) {
-            return Ok(adapter_refusal(e));
-        }
-        let r = self
-            .blocking_with_progress(context, caller, move |e, c, progress| {
-                e.resume_plan(c, id, progress)
-            })
-            .await?;
-        Ok(match r {
-            Ok(ApplyOutcome::Applied { plan, event }) => {
-                let mut v = applied_result(&plan, &event);
-                v["message"] = json!(format!(
-                    "{} (plan {} finished with its own client token)",
-                    v["message"].as_str().unwrap_or_default(),
-                    plan.id
-                ));
-                success(v)
-            }
-            Ok(ApplyOutcome::Refused { plan, reasons }) => refusal(
-                "refused",
-                format!(
-                    "resume_plan refused plan {}: {}",
-                    plan.id,
-                    reasons.join("; ")
-                ),
-                json!({"plan_id": plan.id, "reasons": reasons}),
-            ),
-            Ok(ApplyOutcome::NeedsApproval { plan, approval }) => refusal(
-                "approval_required",
-                format!(
-                    "plan {} needs approval {} first: `infraguard approve {}`",
-                    plan.id, approval.id, approval.id
-                ),
-                json!({"plan_id": plan.id, "approval_id": approval.id}),
-            ),
-            Err(e) => from_engine::<Value>(Err(e)),
-        })
     }
 }
