@@ -23,6 +23,29 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// A plan's compare-and-set lost: it is no longer `expected`.
+    pub fn plan_changed(id: &str, expected: &str) -> StoreError {
+        StoreError::Conflict(format!(
+            "plan {id} is no longer {expected}: another process changed it; run `infraguard show {id}`"
+        ))
+    }
+
+    /// An approval's decision lost: it is no longer `expected`.
+    pub fn approval_decided(id: &str, expected: &str) -> StoreError {
+        StoreError::Conflict(format!(
+            "approval {id} is no longer {expected}: it was decided meanwhile; run `infraguard approvals`"
+        ))
+    }
+
+    /// A lock release lost: `plan_id` no longer holds lock `id`.
+    pub fn lock_gone(id: &str, plan_id: &str) -> StoreError {
+        StoreError::Conflict(format!(
+            "lock {id} is no longer held by plan {plan_id}; run `infraguard state locks`"
+        ))
+    }
+}
+
 /// What infraguard last applied to one resource, for drift detection.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppliedState {

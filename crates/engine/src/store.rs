@@ -478,9 +478,7 @@ impl Store for SqliteStore {
                 None => 0,
             };
             if n != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "lock {id} is no longer held by plan {plan_id}; run `infraguard state locks`"
-                )));
+                return Err(StoreError::lock_gone(id, plan_id));
             }
             append(tx, &self.key, audit)
         })
@@ -525,12 +523,7 @@ impl Store for SqliteStore {
                 )
                 .map_err(storage)?;
             if n != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "plan {} is no longer {}: another process changed it; run `infraguard show {}`",
-                    plan.id,
-                    expected_status.as_str(),
-                    plan.id
-                )));
+                return Err(StoreError::plan_changed(&plan.id, expected_status.as_str()));
             }
             append(tx, &self.key, audit)
         })
@@ -568,15 +561,19 @@ impl Store for SqliteStore {
             let n = tx
                 .execute(
                     "UPDATE approvals SET status = ?1, body = ?2 WHERE id = ?3 AND status = ?4",
-                    params![approval.status.as_str(), body, approval.id, expected.as_str()],
+                    params![
+                        approval.status.as_str(),
+                        body,
+                        approval.id,
+                        expected.as_str()
+                    ],
                 )
                 .map_err(storage)?;
             if n != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "approval {} is no longer {}: it was decided meanwhile; run `infraguard approvals`",
-                    approval.id,
-                    expected.as_str()
-                )));
+                return Err(StoreError::approval_decided(
+                    &approval.id,
+                    expected.as_str(),
+                ));
             }
             append(tx, &self.key, audit)
         })

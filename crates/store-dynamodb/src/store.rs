@@ -232,11 +232,7 @@ impl Store for DynamoStore {
         plan_id: &str,
         audit: &[AuditRecord],
     ) -> Result<(), StoreError> {
-        let gone = || {
-            conflict(format!(
-                "lock {id} is no longer held by plan {plan_id}; run `infraguard state locks`"
-            ))
-        };
+        let gone = || StoreError::lock_gone(id, plan_id);
         let Some(lock) = self.locks()?.into_iter().find(|l| l.id == id) else {
             return Err(gone());
         };
@@ -275,12 +271,7 @@ impl Store for DynamoStore {
         )?;
         match self.transact(vec![u], audit, "updating a plan")? {
             Ok(()) => Ok(()),
-            Err(_) => Err(conflict(format!(
-                "plan {} is no longer {}: another process changed it; run `infraguard show {}`",
-                plan.id,
-                expected_status.as_str(),
-                plan.id
-            ))),
+            Err(_) => Err(StoreError::plan_changed(&plan.id, expected_status.as_str())),
         }
     }
 
@@ -319,11 +310,10 @@ impl Store for DynamoStore {
         )?;
         match self.transact(vec![u], audit, "deciding an approval")? {
             Ok(()) => Ok(()),
-            Err(_) => Err(conflict(format!(
-                "approval {} is no longer {}: it was decided meanwhile; run `infraguard approvals`",
-                approval.id,
-                expected.as_str()
-            ))),
+            Err(_) => Err(StoreError::approval_decided(
+                &approval.id,
+                expected.as_str(),
+            )),
         }
     }
 
