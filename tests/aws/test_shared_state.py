@@ -3,7 +3,9 @@
 What runs, all on 127.0.0.1:
 
 - moto's server (someone else's emulator, from the test venv) holds the
-  table, made by `infraguard state init`;
+  table, made by `infraguard state init`; it answers one request at a time,
+  because its threaded server undoes concurrent writes when a transaction is
+  cancelled (tests/aws/moto_serial.py), where DynamoDB's are isolated;
 - one cloud both folders write to: `infraguard cloud serve` of a scratch
   project behind tests/aws/standin.py (STS and Cloud Control; it follows
   AWS's documented behaviour and was not run against AWS), whose request
@@ -14,8 +16,9 @@ What runs, all on 127.0.0.1:
 The claims tried: of two concurrent applies of one plan, one wins and the
 other is told (50 trials, never a second CreateResource); an approval given
 in one folder is what the other sees; a resource planned in one is locked
-in the other, with who, where and since; a held lock is removed only by a
-person; `audit verify` holds from both, with one head.
+in the other, with who, where and since; an environment locked in one takes
+no plan from the other; a held lock is removed only by a person; `audit
+verify` holds from both, with one head.
 """
 
 from __future__ import annotations
@@ -41,11 +44,13 @@ TABLE = "acme-infraguard-state"
 TRIALS = int(os.environ.get("INFRAGUARD_RACE_TRIALS", "50"))
 
 
-def moto_server() -> str:
-    path = os.environ.get("MOTO_SERVER_BIN") or str(Path(sys.executable).parent / "moto_server")
-    if not Path(path).is_file():
-        pytest.fail(f"moto_server is not at {path}: scripts/test.sh installs it (tests/aws/requirements.txt)")
-    return path
+def moto_server() -> list[str]:
+    """moto under one lock (tests/aws/moto_serial.py says why), from the venv that has moto."""
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        pytest.fail("moto is not installed in this Python: scripts/test.sh installs it (tests/aws/requirements.txt)")
+    return [sys.executable, str(HERE / "moto_serial.py")]
 
 
 def free_port() -> int:
@@ -56,7 +61,7 @@ def free_port() -> int:
 
 def start_moto() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([moto_server(), "-H", "127.0.0.1", "-p", str(port)], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([*moto_server(), "-H", "127.0.0.1", "-p", str(port)], stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env())
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -256,6 +261,23 @@ def test_a_resource_planned_in_one_folder_is_locked_in_the_other(team: Team):
     [released] = [e for e in log if e["action"] == "lock.released"]
     assert released["actor"].startswith("unverified:"), released
     assert released["details"]["plan_id"] == first["id"] and released["details"]["held"] is True
+
+
+def test_an_environment_locked_in_one_folder_takes_no_plan_from_the_other(team: Team):
+    lock = team.json(team.one, "state", "lock", "--env", "prod", "--reason", "database migration")
+    assert lock["held"] and lock["plan_id"] == "" and lock["what"] == "database migration", lock
+    refused = team.run(team.two, "plan", "--env", "prod", "--type", S3, "--properties",
+                       json.dumps({"BucketName": "acme-frozen-prod"}))
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    told = refused.stdout + refused.stderr
+    assert lock["id"] in told and "database migration" in told and socket.gethostname() in told, told
+    # dev is not locked.
+    team.json(team.two, "plan", "--env", "dev", "--type", S3, "--properties",
+              json.dumps({"BucketName": "acme-not-frozen-dev"}))
+    code, text = team.at_terminal(team.two, "state", "unlock", lock["id"], answer="yes")
+    assert code == 0, text
+    team.json(team.two, "plan", "--env", "prod", "--type", S3, "--properties",
+              json.dumps({"BucketName": "acme-thawed-prod"}))
 
 
 def test_audit_verify_holds_from_both_folders_with_one_head(team: Team):

@@ -110,6 +110,11 @@ pub trait Store: Send + Sync {
         in_flight: &dyn Fn(&Plan, Option<&Approval>) -> bool,
     ) -> Result<Option<Plan>, StoreError>;
 
+    /// Take `lock` (an environment's, held by no plan) unless a lock with
+    /// its key is there, with the audit records: `Ok(None)` taken, or the
+    /// lock that holds it.
+    fn take_lock(&self, lock: &Lock, audit: &[AuditRecord]) -> Result<Option<Lock>, StoreError>;
+
     /// Every resource lock, in key order (held or stale: whether its plan is
     /// still in flight is the engine's rule).
     fn locks(&self) -> Result<Vec<Lock>, StoreError>;
@@ -218,6 +223,9 @@ impl<S: Store + ?Sized> Store for Box<S> {
         in_flight: &dyn Fn(&Plan, Option<&Approval>) -> bool,
     ) -> Result<Option<Plan>, StoreError> {
         (**self).insert_plan_exclusive(plan, approval, audit, lock, in_flight)
+    }
+    fn take_lock(&self, lock: &Lock, audit: &[AuditRecord]) -> Result<Option<Lock>, StoreError> {
+        (**self).take_lock(lock, audit)
     }
     fn locks(&self) -> Result<Vec<Lock>, StoreError> {
         (**self).locks()

@@ -345,6 +345,8 @@ engine_api! {
     fn audit_verify() -> Verification;
     /// Every resource lock, held or stale, with its holder.
     fn locks() -> Vec<LockReport>;
+    /// Lock a whole environment (`state lock`): nothing is planned or applied there until unlocked.
+    fn lock_environment(env: String, reason: Option<String>) -> LockReport;
     /// Remove a lock (`state unlock`): a held one needs a person's proof.
     fn unlock(lock_id: String, proof: Option<Proof>, note: Option<String>) -> LockReport;
     fn estimate_only(env: String, type_name: String, properties: Value, usage: Option<infraguard_cost::Usage>) -> Estimate;
@@ -543,6 +545,14 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
     }
     fn locks(&self, _: &Caller) -> Result<Vec<LockReport>, EngineError> {
         Engine::locks(self)
+    }
+    fn lock_environment(
+        &self,
+        caller: &Caller,
+        env: String,
+        reason: Option<String>,
+    ) -> Result<LockReport, EngineError> {
+        Engine::lock_environment(self, caller, &env, reason.as_deref())
     }
     fn unlock(
         &self,

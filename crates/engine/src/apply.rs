@@ -26,6 +26,27 @@ use crate::redact::Shown;
 /// at every poll, which are at most 30 s apart).
 const APPLY_LEASE_SECONDS: i64 = 120;
 
+/// Whether `holder` (`HOST pid N`) is a process of this machine that is no
+/// longer running (gone, or a zombie nobody reaped): its lease holds
+/// nothing, so a retry need not wait for it to run out. A holder on
+/// another machine is never judged here.
+fn stopped_here(holder: &str) -> bool {
+    let Some((host, pid)) = holder.rsplit_once(" pid ") else {
+        return false;
+    };
+    if host != crate::locks::this_host() || pid.parse::<u32>().is_err() {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state is the field after the command's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| matches!(state, "Z" | "X" | "x")),
+        Err(_) => std::path::Path::new("/proc/self").exists(),
+    }
+}
+
 /// This process, as a plan's applier: `HOST pid N`.
 fn applier() -> String {
     format!("{} pid {}", crate::locks::this_host(), std::process::id())
@@ -204,6 +225,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         }
         self.check_integrity(&plan)?;
         let env = self.config.environment(&plan.env)?.clone();
+        self.refuse_if_locked(&env.name, actor, Some(&plan))?;
 
         // The gate again, with today's configuration: a flag tightened since
         // the plan was made applies now.
@@ -502,7 +524,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         let live = r
             .lease_until
             .is_some_and(|until| until > self.clock.now().unix());
-        (live && holder != applier()).then_some(holder)
+        (live && holder != applier() && !stopped_here(&holder)).then_some(holder)
     }
 
     /// Hold `plan` for this process a while longer (`force`: take it over,
@@ -526,25 +548,15 @@ impl<C: Cloud, S: Store> Engine<C, S> {
 
     /// The refusal of an apply while another process sends the plan.
     fn being_applied(&self, plan: &Plan, holder: &str) -> EngineError {
-        let until = plan
-            .applied
-            .as_ref()
-            .and_then(|r| r.lease_until)
-            .map(|u| infraguard_core::clock::Timestamp::from_unix(u).rfc3339())
-            .unwrap_or_else(|| "?".into());
-        EngineError::PlanInFlight {
-            resource: format!(
-                "{} `{}` in {}",
-                plan.type_name,
-                plan.identifier.as_deref().unwrap_or(&plan.logical_id),
-                plan.env
-            ),
-            holder: plan.id.clone(),
-            state: format!("being applied by {holder} (its lease runs until {until})"),
-            next: format!(
-                "nothing was sent again; `infraguard show {id}` shows how it ends. If that process stopped, `infraguard apply {id}` resumes it once the lease has run out",
-                id = plan.id
-            ),
+        EngineError::PlanBeingApplied {
+            id: plan.id.clone(),
+            holder: holder.to_string(),
+            until: plan
+                .applied
+                .as_ref()
+                .and_then(|r| r.lease_until)
+                .map(|u| infraguard_core::clock::Timestamp::from_unix(u).rfc3339())
+                .unwrap_or_else(|| "?".into()),
         }
     }
 

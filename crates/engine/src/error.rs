@@ -78,6 +78,29 @@ pub enum EngineError {
         next: String,
     },
 
+    /// Another process sends this plan now (its lease is live).
+    #[error(
+        "plan {id} is being applied by {holder} (its lease runs until {until}): nothing was sent again. `infraguard show {id}` shows how it ends; if that process stopped, `infraguard apply {id}` resumes it once the lease has run out"
+    )]
+    PlanBeingApplied {
+        id: String,
+        holder: String,
+        until: String,
+    },
+
+    /// The environment is locked by hand (`infraguard state lock`).
+    #[error(
+        "{env} is locked (lock {lock}, by {who} on {host} since {since}: {what}): nothing is planned or applied there until it is unlocked (`infraguard state unlock {lock}`). Nothing changed"
+    )]
+    EnvironmentLocked {
+        env: String,
+        lock: String,
+        who: String,
+        host: String,
+        since: String,
+        what: String,
+    },
+
     /// An approval whose time ran out: it can be neither granted nor applied.
     #[error(
         "approval {id} expired at {expired_at} (approvals stay open {hours} h after they are requested): it can no longer be granted or applied; {next}"
@@ -209,6 +232,8 @@ impl EngineError {
             EngineError::ApprovalRefused { .. }
             | EngineError::WireWrite { .. }
             | EngineError::PlanInFlight { .. }
+            | EngineError::PlanBeingApplied { .. }
+            | EngineError::EnvironmentLocked { .. }
             | EngineError::ApprovalExpired { .. } => ErrorKind::Gated,
             EngineError::Remote { kind, .. } => *kind,
         }

@@ -99,6 +99,14 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 
     fn lock_report(&self, lock: Lock) -> Result<LockReport, EngineError> {
+        if is_environment_lock(&lock) {
+            // Held until someone unlocks it.
+            return Ok(LockReport {
+                held: true,
+                plan_status: None,
+                lock,
+            });
+        }
         let plan = self.store.plan(&lock.plan_id)?;
         let approval = self.store.approval_for_plan(&lock.plan_id)?;
         Ok(LockReport {
@@ -107,6 +115,94 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 .is_some_and(|p| self.in_flight(p, approval.as_ref())),
             plan_status: plan.map(|p| p.status.as_str().to_string()),
             lock,
+        })
+    }
+
+    /// Lock a whole environment by hand (a change freeze, a migration in
+    /// progress): until it is unlocked nothing is planned or applied there,
+    /// by anyone, on any machine sharing the state. Anyone may lock (it
+    /// only tightens); unlocking is a person's decision, as for a held
+    /// resource lock. Audited either way.
+    pub fn lock_environment(
+        &self,
+        caller: &Caller,
+        env: &str,
+        reason: Option<&str>,
+    ) -> Result<LockReport, EngineError> {
+        let env = self.config.environment(env)?.name.clone();
+        let requester = self.requester(caller);
+        let key = environment_key(&env);
+        let lock = Lock {
+            id: lock_id(&key),
+            env: env.clone(),
+            resource: format!("environment `{env}`"),
+            plan_id: String::new(),
+            who: requester.to_string(),
+            host: this_host().to_string(),
+            what: reason
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or("locked by hand")
+                .to_string(),
+            since: self.now(),
+            key,
+        };
+        let rec = self.record(
+            &requester,
+            "lock.taken",
+            Some(&env),
+            None,
+            "ok",
+            json!({"lock": lock.id, "what": lock.what, "host": lock.host}),
+        );
+        match self.store.take_lock(&lock, &[rec])? {
+            None => Ok(LockReport {
+                held: true,
+                plan_status: None,
+                lock,
+            }),
+            Some(held) => Err(EngineError::EnvironmentLocked {
+                env,
+                lock: held.id,
+                who: held.who,
+                host: held.host,
+                since: held.since,
+                what: held.what,
+            }),
+        }
+    }
+
+    /// Refuse (and audit) a plan or an apply in an environment locked by
+    /// hand.
+    pub(crate) fn refuse_if_locked(
+        &self,
+        env: &str,
+        actor: &Actor,
+        plan: Option<&Plan>,
+    ) -> Result<(), EngineError> {
+        let key = environment_key(env);
+        let Some(held) = self.store.locks()?.into_iter().find(|l| l.key == key) else {
+            return Ok(());
+        };
+        let rec = self.record(
+            actor,
+            if plan.is_some() {
+                "apply.refused"
+            } else {
+                "plan.refused"
+            },
+            Some(env),
+            plan,
+            "env_locked",
+            json!({"lock": held.id, "who": held.who, "host": held.host, "since": held.since, "what": held.what}),
+        );
+        self.store.append_audit(&[rec])?;
+        Err(EngineError::EnvironmentLocked {
+            env: env.to_string(),
+            lock: held.id,
+            who: held.who,
+            host: held.host,
+            since: held.since,
+            what: held.what,
         })
     }
 
@@ -183,17 +279,24 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         lock: &Lock,
         proof: Option<&Proof>,
     ) -> Result<Actor, String> {
-        let held_by = format!(
-            "lock {} holds {} in {} for plan {}",
-            lock.id, lock.resource, lock.env, lock.plan_id
-        );
+        let held_by = if is_environment_lock(lock) {
+            format!(
+                "lock {} locks {} ({}, by {})",
+                lock.id, lock.resource, lock.what, lock.who
+            )
+        } else {
+            format!(
+                "lock {} holds {} in {} for plan {}, which is still in flight",
+                lock.id, lock.resource, lock.env, lock.plan_id
+            )
+        };
         match (self.level, proof, &self.factors) {
             (Level::Advisory, Some(Proof::Confirmation { how }), _) => Ok(Actor::unverified(
                 &caller.name,
                 &format!("{} ({how})", caller.channel_label()),
             )),
             (Level::Advisory, _, _) => Err(format!(
-                "{held_by}, which is still in flight: removing it needs a person's confirmation (`infraguard state unlock {}` asks at a terminal)",
+                "{held_by}: removing it needs a person's confirmation (`infraguard state unlock {}` asks at a terminal)",
                 lock.id
             )),
             (_, Some(Proof::Code { approver, code }), Some(f)) => f
@@ -204,7 +307,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 Err("no approvers' factors are available to this engine".into())
             }
             (level, _, _) => Err(format!(
-                "{held_by}, which is still in flight: in a {level} project removing it needs an enrolled approver's code (`infraguard state unlock {} --approver NAME`)",
+                "{held_by}: in a {level} project removing it needs an enrolled approver's code (`infraguard state unlock {} --approver NAME`)",
                 lock.id
             )),
         }
@@ -232,6 +335,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             key,
         }
     }
+}
+
+/// The key of an environment's own lock (no resource key ends in `*`: a
+/// resource key's last part is a name).
+fn environment_key(env: &str) -> String {
+    format!("{env}\n*")
+}
+
+fn is_environment_lock(lock: &Lock) -> bool {
+    lock.plan_id.is_empty() && lock.key == environment_key(&lock.env)
 }
 
 /// The short id of the lock with `key`: stable, so a person can type it.

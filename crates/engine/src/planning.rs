@@ -552,6 +552,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         approval: Option<Approval>,
     ) -> Result<Shown<Plan>, EngineError> {
         let env = self.config.environment(&plan.env)?.clone();
+        self.refuse_if_locked(&env.name, &req.actor, None)?;
         let mut audit = vec![self.record(
             &req.actor,
             "plan.created",

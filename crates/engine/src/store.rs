@@ -440,6 +440,30 @@ impl Store for SqliteStore {
         held.map(|p| self.sealer.open_plan(p)).transpose()
     }
 
+    fn take_lock(&self, lock: &Lock, audit: &[AuditRecord]) -> Result<Option<Lock>, StoreError> {
+        let holder = serde_json::to_string(lock).map_err(|e| corrupt("lock", e))?;
+        self.with_tx(|tx| {
+            let existing: Option<(String, Option<String>)> = tx
+                .query_row(
+                    "SELECT plan_id, holder FROM plan_locks WHERE key = ?1",
+                    params![lock.key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(storage)?;
+            if let Some((plan_id, h)) = existing {
+                return lock_of_row(lock.key.clone(), plan_id, h).map(Some);
+            }
+            tx.execute(
+                "INSERT INTO plan_locks (key, plan_id, holder) VALUES (?1, ?2, ?3)",
+                params![lock.key, lock.plan_id, holder],
+            )
+            .map_err(storage)?;
+            append(tx, &self.key, audit)?;
+            Ok(None)
+        })
+    }
+
     fn locks(&self) -> Result<Vec<Lock>, StoreError> {
         let rows: Vec<(String, String, Option<String>)> = {
             let conn = self.conn()?;

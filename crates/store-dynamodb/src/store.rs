@@ -212,6 +212,32 @@ impl Store for DynamoStore {
         )))
     }
 
+    fn take_lock(&self, lock: &Lock, audit: &[AuditRecord]) -> Result<Option<Lock>, StoreError> {
+        for _ in 0..5 {
+            let p = put(Put::builder()
+                .table_name(&self.table)
+                .item("pk", s("lock"))
+                .item("sk", s(&lock.key))
+                .item("plan_id", s(&lock.plan_id))
+                .item("id", s(&lock.id))
+                .item("holder", s(json(lock, "lock")?))
+                .condition_expression("attribute_not_exists(pk)"))?;
+            match self.transact(vec![p], audit, "taking a lock")? {
+                Ok(()) => return Ok(None),
+                Err(_) => {
+                    if let Some(held) = self.locks()?.into_iter().find(|l| l.key == lock.key) {
+                        return Ok(Some(held));
+                    }
+                    // Released meanwhile: try again.
+                }
+            }
+        }
+        Err(StoreError::Storage(format!(
+            "taking lock {}: it kept changing hands; try again",
+            lock.id
+        )))
+    }
+
     fn locks(&self) -> Result<Vec<Lock>, StoreError> {
         self.query("lock", false, true, None, &|_| true)?
             .iter()

@@ -29,6 +29,26 @@ fn moto(test: &str) -> Option<Process> {
     Some(start_process(&program, &args, port, "/moto-api/").unwrap_or_else(|e| panic!("{e}")))
 }
 
+/// moto's server under one lock, by the Python beside `moto_server`
+/// (tests/aws/moto_serial.py says why: its threaded server undoes
+/// concurrent writes when a transaction is cancelled).
+fn serial_moto(moto_server: &std::path::Path) -> (std::path::PathBuf, Vec<String>, u16) {
+    let python = moto_server.with_file_name("python");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/aws/moto_serial.py"
+    );
+    let port = free_port();
+    let args = vec![
+        script.to_string(),
+        "-H".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        port.to_string(),
+    ];
+    (python, args, port)
+}
+
 fn config(url: &str, table: &str) -> DynamoConfig {
     DynamoConfig {
         table: table.into(),

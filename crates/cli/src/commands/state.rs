@@ -28,6 +28,15 @@ pub enum StateCommand {
     Migrate,
     /// Every resource lock: the plan holding it, who, where, what, since.
     Locks,
+    /// Lock a whole environment (a change freeze): nothing is planned or
+    /// applied there, from any machine sharing the state, until it is unlocked.
+    Lock {
+        #[arg(long)]
+        env: String,
+        /// What it is for (shown to whoever is refused).
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Remove a lock. A held one (its plan still in flight) is a person's
     /// decision: a typed yes here, an approver's code in a guarded project.
     Unlock {
@@ -52,6 +61,7 @@ pub fn run(cli: &Cli, command: &StateCommand) -> Result<i32> {
         StateCommand::Init => init(cli),
         StateCommand::Migrate => migrate(cli),
         StateCommand::Locks => locks(cli),
+        StateCommand::Lock { env, reason } => lock(cli, env, reason.clone()),
         StateCommand::Unlock {
             lock_id,
             approver,
@@ -218,6 +228,20 @@ fn locks(cli: &Cli) -> Result<i32> {
     Ok(exit::OK)
 }
 
+fn lock(cli: &Cli, env: &str, reason: Option<String>) -> Result<i32> {
+    let p = project::open(cli.directory.as_deref())?;
+    let report = p.api.lock_environment(&p.caller, env.to_string(), reason)?;
+    if cli.output == Output::Json {
+        out(&render::json(&report))?;
+    } else {
+        out(&format!(
+            "🔒 locked {} (lock {}: {}): nothing is planned or applied there until `infraguard state unlock {}`",
+            report.lock.resource, report.lock.id, report.lock.what, report.lock.id
+        ))?;
+    }
+    Ok(exit::OK)
+}
+
 fn unlock(cli: &Cli, id: &str, approver: Option<String>, note: Option<String>) -> Result<i32> {
     let p = project::open(cli.directory.as_deref())?;
     let Some(lock) = p
@@ -234,16 +258,19 @@ fn unlock(cli: &Cli, id: &str, approver: Option<String>, note: Option<String>) -
     let proof = if !lock.held {
         None
     } else {
+        let held_for = if lock.lock.plan_id.is_empty() {
+            format!("({})", lock.lock.what)
+        } else {
+            format!(
+                "in {} for plan {} ({})",
+                lock.lock.env,
+                lock.lock.plan_id,
+                lock.plan_status.as_deref().unwrap_or("?")
+            )
+        };
         eprintln!(
-            "lock {} holds {} in {} for plan {} ({}), taken by {} on {} at {}.\nRemoving it lets a second plan of that resource be made while this one is open.",
-            lock.lock.id,
-            lock.lock.resource,
-            lock.lock.env,
-            lock.lock.plan_id,
-            lock.plan_status.as_deref().unwrap_or("?"),
-            lock.lock.who,
-            lock.lock.host,
-            lock.lock.since
+            "lock {} holds {} {held_for}, taken by {} on {} at {}.\nRemoving it lets others plan and apply there again.",
+            lock.lock.id, lock.lock.resource, lock.lock.who, lock.lock.host, lock.lock.since
         );
         if matches!(p.host, Host::Guard { .. }) {
             let Some(code) = read_code(&format!("Approver code (6 digits) to unlock {id}: "))?

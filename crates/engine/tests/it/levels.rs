@@ -418,3 +418,67 @@ fn a_guarded_engine_removes_a_held_lock_only_with_a_code_and_a_stale_one_freely(
             .any(|(a, who)| a == "lock.released" && who.starts_with("human:alice"))
     );
 }
+
+/// An environment locked by hand takes no plan and no apply, from anyone,
+/// until a person unlocks it; other environments go on; all audited.
+#[test]
+fn a_locked_environment_takes_no_plan_and_no_apply_until_a_person_unlocks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let waiting = e
+        .plan(PlanRequest::create(
+            "dev",
+            "AWS::S3::Bucket",
+            Some("waiting"),
+            json!({}),
+            agent(),
+        ))
+        .unwrap();
+    let lock = e
+        .lock_environment(&caller(), "dev", Some("migration"))
+        .unwrap();
+    assert!(lock.held && lock.lock.what == "migration", "{lock:?}");
+    let again = e.lock_environment(&caller(), "dev", None).unwrap_err();
+    assert!(
+        matches!(again, EngineError::EnvironmentLocked { .. }),
+        "{again}"
+    );
+    assert!(e.lock_environment(&caller(), "staging", None).is_err());
+    let refused = |r: Result<_, EngineError>| match r {
+        Err(EngineError::EnvironmentLocked { lock: id, what, .. }) => {
+            assert_eq!(id, lock.lock.id);
+            assert_eq!(what, "migration");
+        }
+        other => panic!("not refused for the lock: {other:?}"),
+    };
+    refused(
+        e.plan(PlanRequest::create(
+            "dev",
+            "AWS::S3::Bucket",
+            Some("frozen"),
+            json!({}),
+            agent(),
+        ))
+        .map(|_| ()),
+    );
+    let calls = e.cloud("dev").unwrap().calls();
+    refused(e.apply(&waiting.id, &agent(), &mut noop()).map(|_| ()));
+    assert_eq!(e.cloud("dev").unwrap().calls(), calls, "no cloud call");
+    // prod is not locked.
+    e.plan(prod_bucket("elsewhere")).unwrap();
+    // Unlocking is a person's decision.
+    assert!(e.unlock(&caller(), &lock.lock.id, None, None).is_err());
+    e.unlock(&caller(), &lock.lock.id, Some(&confirm()), None)
+        .unwrap();
+    e.apply(&waiting.id, &agent(), &mut noop()).unwrap();
+    let log = audit_actions(&e);
+    for action in [
+        "lock.taken",
+        "plan.refused",
+        "apply.refused",
+        "lock.unlock_refused",
+        "lock.released",
+    ] {
+        assert!(log.iter().any(|(a, _)| a == action), "{action}: {log:?}");
+    }
+}
