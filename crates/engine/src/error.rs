@@ -90,15 +90,12 @@ pub enum EngineError {
 
     /// The environment is locked by hand (`infraguard state lock`).
     #[error(
-        "{env} is locked (lock {lock}, by {who} on {host} since {since}: {what}): nothing is planned or applied there until it is unlocked (`infraguard state unlock {lock}`). Nothing changed"
+        "{env} is locked (lock {}, by {} on {} since {}: {}): nothing is planned or applied there until it is unlocked (`infraguard state unlock {}`). Nothing changed",
+        lock.id, lock.who, lock.host, lock.since, lock.what, lock.id
     )]
     EnvironmentLocked {
         env: String,
-        lock: String,
-        who: String,
-        host: String,
-        since: String,
-        what: String,
+        lock: Box<infraguard_core::store::Lock>,
     },
 
     /// An approval whose time ran out: it can be neither granted nor applied.

@@ -162,11 +162,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             }),
             Some(held) => Err(EngineError::EnvironmentLocked {
                 env,
-                lock: held.id,
-                who: held.who,
-                host: held.host,
-                since: held.since,
-                what: held.what,
+                lock: Box::new(held),
             }),
         }
     }
@@ -198,11 +194,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         self.store.append_audit(&[rec])?;
         Err(EngineError::EnvironmentLocked {
             env: env.to_string(),
-            lock: held.id,
-            who: held.who,
-            host: held.host,
-            since: held.since,
-            what: held.what,
+            lock: Box::new(held),
         })
     }
 

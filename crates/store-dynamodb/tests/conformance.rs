@@ -19,14 +19,8 @@ fn moto(test: &str) -> Option<Process> {
         "moto_server",
         "pip install 'moto[server]==5.2.5' (scripts/test.sh does)",
     )?;
-    let port = free_port();
-    let args = [
-        "-H".into(),
-        "127.0.0.1".into(),
-        "-p".into(),
-        port.to_string(),
-    ];
-    Some(start_process(&program, &args, port, "/moto-api/").unwrap_or_else(|e| panic!("{e}")))
+    let (python, args, port) = serial_moto(&program);
+    Some(start_process(&python, &args, port, "/moto-api/").unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// moto's server under one lock, by the Python beside `moto_server`

@@ -445,9 +445,9 @@ fn a_locked_environment_takes_no_plan_and_no_apply_until_a_person_unlocks_it() {
     );
     assert!(e.lock_environment(&caller(), "staging", None).is_err());
     let refused = |r: Result<_, EngineError>| match r {
-        Err(EngineError::EnvironmentLocked { lock: id, what, .. }) => {
-            assert_eq!(id, lock.lock.id);
-            assert_eq!(what, "migration");
+        Err(EngineError::EnvironmentLocked { lock: held, .. }) => {
+            assert_eq!(held.id, lock.lock.id);
+            assert_eq!(held.what, "migration");
         }
         other => panic!("not refused for the lock: {other:?}"),
     };
