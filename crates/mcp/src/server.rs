@@ -78,6 +78,17 @@ use serde_json::{Value, json};
 
 use crate::error::McpError;
 
+/// The environment a tool call names (or the server's own), or, from the
+/// tool, the refusal that says why not.
+macro_rules! env_or_refuse {
+    ($server:expr, $requested:expr) => {
+        match $server.env_for($requested) {
+            Ok(e) => e,
+            Err(e) => return Ok(adapter_refusal(e)),
+        }
+    };
+}
+
 mod approvals;
 mod chain_tools;
 mod cost_tools;

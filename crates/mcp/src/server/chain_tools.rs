@@ -212,10 +212,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_for(a.env.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = env_or_refuse!(self, a.env.environment.as_deref());
         let r = self
             .blocking(caller, move |e, c| {
                 e.explain_step(c, env, a.generated_code_token)
@@ -254,10 +251,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_for(a.env.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = env_or_refuse!(self, a.env.environment.as_deref());
         let r = self
             .blocking(caller, move |e, c| e.scan_step(c, env, a.explained_token))
             .await?;
@@ -294,10 +288,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_for(a.env.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = env_or_refuse!(self, a.env.environment.as_deref());
         let decision = match a.decision.trim().to_ascii_lowercase().as_str() {
             "fix" => FindingsDecision::Fix,
             "proceed" => FindingsDecision::Proceed,

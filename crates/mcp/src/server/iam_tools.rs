@@ -140,10 +140,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_for(a.env.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = env_or_refuse!(self, a.env.environment.as_deref());
         let r = self
             .blocking(caller, move |e, c| {
                 e.iam_suggest(c, a.capability, a.resources, env)
@@ -185,10 +182,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_for(a.env.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = env_or_refuse!(self, a.env.environment.as_deref());
         let req = ExtendRequest {
             env,
             principal_type: principal_type(&a.principal_type),

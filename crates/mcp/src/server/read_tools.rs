@@ -231,10 +231,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_for(a.env.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = env_or_refuse!(self, a.env.environment.as_deref());
         let usage = match parse_usage("estimate_cost", a.usage.as_ref()) {
             Ok(u) => u,
             Err(e) => return Ok(adapter_refusal(e)),
