@@ -266,6 +266,7 @@ impl DynamoStore {
             let req = self
                 .client
                 .transact_write_items()
+                .client_request_token(request_token()?)
                 .set_transact_items(Some(all))
                 .send();
             let outcome = infraguard_cloud_aws::sdk::wait(&self.runtime, req).ok_or_else(|| {
@@ -370,6 +371,16 @@ impl DynamoStore {
             .item("body", s(json(entry, "audit entry")?))
             .condition_expression("attribute_not_exists(pk)"))
     }
+}
+
+/// A fresh idempotency token for one transaction. The SDK resends the
+/// same request when an attempt times out; with the token DynamoDB answers
+/// a resent transaction that already committed with success, instead of
+/// failing its own conditions (a committed compare-and-set would read as
+/// lost).
+pub(crate) fn request_token() -> Result<String, StoreError> {
+    infraguard_engine::hash::random_hex(16)
+        .map_err(|e| StoreError::Storage(format!("no randomness for a request token: {e}")))
 }
 
 /// Which action of a cancelled transaction failed: one of the caller's

@@ -95,20 +95,49 @@ impl DynamoStore {
             store.call("copying a lock", req)?;
         }
         let log = from.audit_log()?;
-        // Entries in transactions of 50, the head last: a migration cut
-        // short leaves a table `audit verify` reads up to where it stopped,
-        // and no head, so it is refused as "not empty" only once it has one.
-        for chunk in log.chunks(50) {
-            let actions = chunk
+        // Entries in batches of 25 (BatchWriteItem), the head last and
+        // conditional: a migration cut short leaves no head, and only one
+        // migration of a table can write it. The table was empty (checked
+        // above), so the entries need no condition of their own.
+        for chunk in log.chunks(25) {
+            let mut pending = chunk
                 .iter()
-                .map(|e| store.entry_put(e))
-                .collect::<Result<Vec<_>, _>>()?;
-            let req = store
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(actions))
-                .send();
-            store.call("copying audit entries", req)?;
+                .map(|e| {
+                    let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                        .item("pk", s("audit"))
+                        .item("sk", s(crate::items::audit_sk(e.seq)))
+                        .item("body", s(json(e, "audit entry")?))
+                        .build()
+                        .map_err(|e| StoreError::Storage(format!("building a put: {e}")))?;
+                    Ok(aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .put_request(put)
+                        .build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            // DynamoDB may hand some back (throttling): send those again.
+            for _ in 0..20 {
+                if pending.is_empty() {
+                    break;
+                }
+                let req = store
+                    .client
+                    .batch_write_item()
+                    .request_items(store.table.clone(), pending)
+                    .send();
+                let out = store.call("copying audit entries", req)?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&store.table))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Storage(
+                    "copying audit entries: DynamoDB kept refusing the writes (throttled); run `infraguard state migrate` again into a new table".into(),
+                ));
+            }
         }
         let head = log.last().map(|e| (e.seq, e.hash.clone()));
         if let Some((seq, hash)) = &head {
@@ -119,7 +148,12 @@ impl DynamoStore {
                 .item("seq", n(*seq as i64))
                 .item("hash", s(hash))
                 .condition_expression("attribute_not_exists(pk)"))?;
-            let req = store.client.transact_write_items().transact_items(p).send();
+            let req = store
+                .client
+                .transact_write_items()
+                .client_request_token(crate::items::request_token()?)
+                .transact_items(p)
+                .send();
             store.call("writing the audit head", req)?;
         }
         let copied = store.audit_log()?;

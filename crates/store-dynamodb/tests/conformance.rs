@@ -140,6 +140,11 @@ fn migrate_moves_a_sqlite_state_and_keeps_its_chain() {
             at: "2026-12-03T10:00:00Z".into(),
         })
         .expect("applied");
+    // More than one transaction's worth of entries.
+    let many: Vec<_> = (0..120)
+        .map(|i| store_conformance::record(&format!("note {i}")))
+        .collect();
+    sqlite.append_audit(&many).expect("notes");
     let cfg = config(&moto.url, "migrated");
     DynamoStore::init(&cfg).expect("init");
     let (store, report) =
@@ -152,7 +157,7 @@ fn migrate_moves_a_sqlite_state_and_keeps_its_chain() {
             report.spent_tokens,
             report.audit_entries
         ),
-        (2, 1, 1, 1, 2),
+        (2, 1, 1, 1, 122),
         "{report:?}"
     );
     assert!(report.audit_ok, "{report:?}");
@@ -166,7 +171,7 @@ fn migrate_moves_a_sqlite_state_and_keeps_its_chain() {
         .append_audit(&[store_conformance::record("after")])
         .expect("append");
     let log = store.audit_log().unwrap();
-    assert_eq!(log.len(), 3);
+    assert_eq!(log.len(), 123);
     assert!(infraguard_engine::audit::verify(&store.audit_key(), &log).ok);
     // A second migration into a table with history is refused.
     let again = DynamoStore::migrate(&cfg, &sqlite, &[]).expect_err("not empty");
