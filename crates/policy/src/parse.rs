@@ -7,7 +7,7 @@
 //! column. A document without a `Resources` mapping is not a template.
 
 use serde_json::{Map, Number, Value};
-use serde_yaml::value::TaggedValue;
+use serde_norway::value::TaggedValue;
 
 use crate::{PolicyError, Template};
 
@@ -22,7 +22,7 @@ pub fn parse_template(text: &str) -> Result<Template, PolicyError> {
             message: strip_location(&e.to_string()),
         })?
     } else {
-        let yaml: serde_yaml::Value = serde_yaml::from_str(trimmed).map_err(|e| {
+        let yaml: serde_norway::Value = serde_norway::from_str(trimmed).map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             PolicyError::Syntax {
                 format: "YAML",
@@ -64,8 +64,8 @@ fn validate(value: &Value) -> Result<(), PolicyError> {
     }
 }
 
-fn yaml_to_json(yaml: serde_yaml::Value) -> Value {
-    use serde_yaml::Value as Y;
+fn yaml_to_json(yaml: serde_norway::Value) -> Value {
+    use serde_norway::Value as Y;
     match yaml {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),
@@ -95,14 +95,14 @@ fn yaml_to_json(yaml: serde_yaml::Value) -> Value {
 
 /// Mapping keys in CloudFormation are strings; YAML allows numbers and
 /// booleans there (`80:`), which we keep as their text.
-fn key_string(key: serde_yaml::Value) -> String {
-    use serde_yaml::Value as Y;
+fn key_string(key: serde_norway::Value) -> String {
+    use serde_norway::Value as Y;
     match key {
         Y::String(s) => s,
         Y::Bool(b) => b.to_string(),
         Y::Number(n) => n.to_string(),
         Y::Null => "null".into(),
-        other => serde_yaml::to_string(&other)
+        other => serde_norway::to_string(&other)
             .unwrap_or_default()
             .trim()
             .to_string(),

@@ -179,7 +179,7 @@ pub fn lint_text(text: &str, options: &LintOptions) -> Result<LintReport, Policy
             match crate::parse_template(text) {
                 Ok(t) => return Ok(lint_template(&t, options)),
                 Err(PolicyError::NotATemplate(_)) => {
-                    serde_yaml::from_str::<Value>(text).map_err(|_| PolicyError::Syntax {
+                    serde_norway::from_str::<Value>(text).map_err(|_| PolicyError::Syntax {
                         format: "JSON",
                         line: json_err.line(),
                         column: json_err.column(),
