@@ -348,7 +348,6 @@ pub struct Opened {
     /// The configuration in force (`api.config()`: the guard's effective
     /// policy when adopted).
     pub config: ProjectConfig,
-    pub host: Host,
 }
 
 /// Find, load and open in one step, as the CLI user on channel `cli`.
@@ -400,7 +399,6 @@ fn open_host(
         api,
         caller,
         config,
-        host,
     })
 }
 

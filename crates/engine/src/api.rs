@@ -12,8 +12,9 @@
 //! in-process engine runs.
 //!
 //! Who asks is a [`Caller`]; the host decides what it may claim. A caller's
-//! word never makes it a human: approving takes a [`Proof`], which the
-//! engine weighs by its [`Level`] (see [`Engine::approve_with`]).
+//! word never makes it a human: the engine says which [`Attestation`] a
+//! decision needs, and weighs the [`Proof`] the host brings back (see
+//! [`crate::attest`]).
 //!
 //! The operation list is written once, in the `engine_api!` invocation
 //! below: the trait method, the wire request, the remote stub and the
@@ -31,6 +32,7 @@ use infraguard_core::store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::attest::{Attestation, Subject};
 use crate::audit::Verification;
 use crate::chain::{
     EnvironmentCheck, Explained, FindingsDecision, FindingsOutcome, Generated, Scanned, SessionInfo,
@@ -331,6 +333,9 @@ engine_api! {
     /// The newest plans (of one environment, in one status), where each stands.
     fn plan_states(env: Option<String>, status: Option<PlanStatus>, limit: usize) -> Vec<PlanState>;
     fn approvals(status: Option<ApprovalStatus>) -> Vec<Approval>;
+    /// What a person must give for a decision (approving, unlocking): the
+    /// host asks for exactly this and brings it back as a [`Proof`].
+    fn attestation(subject: Subject) -> Attestation;
     /// Approve with a proof the engine weighs by its level.
     fn approve(approval_id: String, proof: Proof, note: Option<String>) -> Approval;
     /// Anyone may say no.
@@ -476,6 +481,9 @@ impl<C: Cloud, S: Store> EngineApi for Engine<C, S> {
         status: Option<ApprovalStatus>,
     ) -> Result<Vec<Approval>, EngineError> {
         Engine::approvals(self, status)
+    }
+    fn attestation(&self, _: &Caller, subject: Subject) -> Result<Attestation, EngineError> {
+        Engine::attestation(self, &subject)
     }
     fn approve(
         &self,

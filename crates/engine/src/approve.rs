@@ -10,7 +10,8 @@ use infraguard_core::store::Store;
 use serde_json::json;
 
 use crate::actor::Actor;
-use crate::api::{Caller, Level, Proof};
+use crate::api::{Caller, Proof};
+use crate::attest::{Attestation, Unattested};
 use crate::engine::Engine;
 use crate::error::EngineError;
 
@@ -84,13 +85,11 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         Ok((a, plan))
     }
 
-    /// Approve one plan's exact content, if `proof` is enough at this
-    /// engine's level:
-    ///
-    /// | level | a confirmation (`yes`, elicitation accept, page click) | an approver's code |
-    /// |---|---|---|
-    /// | advisory | approves, recorded as `unverified` | refused: nothing here can check it |
-    /// | guarded | refused, audited | approves as that approver, if [`Factors::verify`] accepts it |
+    /// Approve one plan's exact content, if `proof` is the attestation its
+    /// environment's level wants (the table of [`crate::attest`]): a
+    /// confirmation in an advisory project, recorded as `unverified`; an
+    /// approver's code the guard's [`Factors::verify`] accepts in a guarded
+    /// one; never either where AWS STS checks an MFA code.
     ///
     /// Every refusal is audited with the caller's name and process.
     pub fn approve_with(
@@ -115,85 +114,51 @@ impl<C: Cloud, S: Store> Engine<C, S> {
             self.store.append_audit(&[rec])?;
             Err(err)
         };
-        let level = match self.store.approval(approval_id)? {
-            Some(a) => self.level_of(&a.env),
-            None => self.level,
+        let wanted = match self.store.approval(approval_id)? {
+            Some(a) => self.attestation_in(Some(&a.env)),
+            None => self.attestation_in(None),
         };
-        let actor = match (level, proof, &self.factors) {
-            (Level::AwsEnforced, Proof::Code { .. }, _) => {
-                let why = crate::mfa::needs_mfa(self, approval_id);
-                return refuse(
-                    why.clone(),
-                    EngineError::ApprovalRefused {
-                        id: approval_id.into(),
-                        reason: why,
-                    },
-                );
-            }
-            (Level::Advisory, Proof::Confirmation { how }, _) => {
-                Actor::unverified(&caller.name, &format!("{} ({how})", caller.channel_label()))
-            }
-            (Level::Advisory, Proof::Code { .. }, _) => {
-                let why = "this project is advisory: no guard holds approvers' factors here, so a code cannot be checked; `infraguard doctor` says how to set up the guard".to_string();
-                return refuse(
-                    why.clone(),
-                    EngineError::ApprovalRefused {
-                        id: approval_id.into(),
-                        reason: why,
-                    },
-                );
-            }
-            (_, Proof::Confirmation { how }, _) => {
-                let why = if level == Level::AwsEnforced {
-                    format!(
-                        "a confirmation ({how}) proves nothing here: {}",
-                        crate::mfa::needs_mfa(self, approval_id)
-                    )
-                } else {
-                    format!(
-                        "a confirmation ({how}) proves nothing here: this project is {level}, and only an enrolled approver's code approves (`infraguard approve {approval_id}` asks for it, or the approval page)"
-                    )
-                };
-                return refuse(
-                    why.clone(),
-                    EngineError::NotHuman {
-                        actor: requester.to_string(),
-                        id: approval_id.into(),
-                        why,
-                    },
-                );
-            }
-            (_, Proof::Code { .. }, None) => {
-                let why = "no approvers' factors are available to this engine".to_string();
-                return refuse(
-                    why.clone(),
-                    EngineError::ApprovalRefused {
-                        id: approval_id.into(),
-                        reason: why,
-                    },
-                );
-            }
-            (_, Proof::Code { approver, code }, Some(factors)) => {
-                // Check the approval is decidable before spending a code on it.
-                let (a, plan) = self.decidable(approval_id)?;
-                self.refuse_expired(&a, &plan, &requester)?;
-                match factors.verify(approver.as_deref(), code, self.clock.now().unix()) {
-                    Ok(name) => {
-                        Actor::human(&name, &format!("code via {}", caller.channel_label()))
-                    }
-                    Err(e) => {
-                        return refuse(
-                            e.to_string(),
-                            EngineError::ApprovalRefused {
-                                id: approval_id.into(),
-                                reason: e.to_string(),
-                            },
-                        );
-                    }
-                }
-            }
+        if wanted == Attestation::ApproverCode
+            && matches!(proof, Proof::Code { .. })
+            && self.factors.is_some()
+        {
+            // Check the approval is decidable before spending a code on it.
+            let (a, plan) = self.decidable(approval_id)?;
+            self.refuse_expired(&a, &plan, &requester)?;
+        }
+        let unattested = match self.attest(&wanted, caller, Some(proof)) {
+            Ok(actor) => return self.decide(approval_id, &actor, note, ApprovalStatus::Approved),
+            Err(u) => u,
         };
-        self.decide(approval_id, &actor, note, ApprovalStatus::Approved)
+        let why = match &unattested {
+            Unattested::ProvesNothing { how } => match wanted {
+                Attestation::AwsMfa { .. } => format!(
+                    "a confirmation ({how}) proves nothing here: {}",
+                    crate::mfa::needs_mfa(self, approval_id)
+                ),
+                _ => format!(
+                    "a confirmation ({how}) proves nothing here: this project is {}, and only an enrolled approver's code approves (`infraguard approve {approval_id}` asks for it, or the approval page)",
+                    self.level
+                ),
+            },
+            Unattested::NeedsMfa => crate::mfa::needs_mfa(self, approval_id),
+            Unattested::Unchecked => "this project is advisory: no guard holds approvers' factors here, so a code cannot be checked; `infraguard doctor` says how to set up the guard".to_string(),
+            Unattested::NoFactors => "no approvers' factors are available to this engine".to_string(),
+            Unattested::Factor(e) => e.to_string(),
+            Unattested::Missing => "no proof was given".to_string(),
+        };
+        let err = match unattested {
+            Unattested::ProvesNothing { .. } => EngineError::NotHuman {
+                actor: requester.to_string(),
+                id: approval_id.into(),
+                why: why.clone(),
+            },
+            _ => EngineError::ApprovalRefused {
+                id: approval_id.into(),
+                reason: why.clone(),
+            },
+        };
+        refuse(why, err)
     }
 
     /// Deny a plan. Anyone may say no; the denial is final for that plan.

@@ -39,6 +39,7 @@ pub mod api;
 pub mod app_checks;
 mod apply;
 mod approve;
+pub mod attest;
 pub mod audit;
 pub mod chain;
 pub mod config;
@@ -77,6 +78,7 @@ pub use actor::{Actor, ActorKind};
 pub use api::{
     Caller, EngineApi, FactorError, Factors, Level, Peer, Proof, Remote, Request, Transport,
 };
+pub use attest::{Attestation, Subject};
 pub use chain::{FindingsDecision, TokenKind};
 pub use config::{ProjectConfig, RawConfig};
 pub use doctor::{DoctorReport, EnvLevel};

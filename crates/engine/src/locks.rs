@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::actor::Actor;
-use crate::api::{Caller, Level, Proof};
+use crate::api::{Caller, Proof};
+use crate::attest::{Attestation, Unattested};
 use crate::engine::Engine;
 use crate::error::EngineError;
 
@@ -198,6 +199,16 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         })
     }
 
+    /// The lock `lock_id` as `state locks` shows it.
+    pub(crate) fn lock_report_of(&self, lock_id: &str) -> Result<LockReport, EngineError> {
+        let Some(lock) = self.store.locks()?.into_iter().find(|l| l.id == lock_id) else {
+            return Err(EngineError::InvalidInput(format!(
+                "no lock `{lock_id}`: `infraguard state locks` lists them (ids are 12 hex digits)"
+            )));
+        };
+        self.lock_report(lock)
+    }
+
     /// Remove a resource lock, like Terraform's `force-unlock`. A stale lock
     /// (its plan no longer in flight) goes without a person: it holds
     /// nothing. A held one lets a second plan of the resource be made while
@@ -218,12 +229,7 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         note: Option<&str>,
     ) -> Result<LockReport, EngineError> {
         let requester = self.requester(caller);
-        let Some(lock) = self.store.locks()?.into_iter().find(|l| l.id == lock_id) else {
-            return Err(EngineError::InvalidInput(format!(
-                "no lock `{lock_id}`: `infraguard state locks` lists them (ids are 12 hex digits)"
-            )));
-        };
-        let report = self.lock_report(lock)?;
+        let report = self.lock_report_of(lock_id)?;
         let actor = if report.held {
             match self.attest_unlock(caller, &report.lock, proof) {
                 Ok(actor) => actor,
@@ -271,6 +277,11 @@ impl<C: Cloud, S: Store> Engine<C, S> {
         lock: &Lock,
         proof: Option<&Proof>,
     ) -> Result<Actor, String> {
+        let wanted = self.attestation_in(None);
+        let unattested = match self.attest(&wanted, caller, proof) {
+            Ok(actor) => return Ok(actor),
+            Err(u) => u,
+        };
         let held_by = if is_environment_lock(lock) {
             format!(
                 "lock {} locks {} ({}, by {})",
@@ -282,27 +293,20 @@ impl<C: Cloud, S: Store> Engine<C, S> {
                 lock.id, lock.resource, lock.env, lock.plan_id
             )
         };
-        match (self.level, proof, &self.factors) {
-            (Level::Advisory, Some(Proof::Confirmation { how }), _) => Ok(Actor::unverified(
-                &caller.name,
-                &format!("{} ({how})", caller.channel_label()),
-            )),
-            (Level::Advisory, _, _) => Err(format!(
+        Err(match (wanted, unattested) {
+            (_, Unattested::Factor(e)) => e.to_string(),
+            (_, Unattested::NoFactors) => {
+                "no approvers' factors are available to this engine".into()
+            }
+            (Attestation::Confirmation, _) => format!(
                 "{held_by}: removing it needs a person's confirmation (`infraguard state unlock {}` asks at a terminal)",
                 lock.id
-            )),
-            (_, Some(Proof::Code { approver, code }), Some(f)) => f
-                .verify(approver.as_deref(), code, self.clock.now().unix())
-                .map(|name| Actor::human(&name, &format!("code via {}", caller.channel_label())))
-                .map_err(|e| e.to_string()),
-            (_, Some(Proof::Code { .. }), None) => {
-                Err("no approvers' factors are available to this engine".into())
-            }
-            (level, _, _) => Err(format!(
-                "{held_by}: in a {level} project removing it needs an enrolled approver's code (`infraguard state unlock {} --approver NAME`)",
-                lock.id
-            )),
-        }
+            ),
+            _ => format!(
+                "{held_by}: in a {} project removing it needs an enrolled approver's code (`infraguard state unlock {} --approver NAME`)",
+                self.level, lock.id
+            ),
+        })
     }
 
     /// The lock a plan of `identifier` takes: its key, and who, where, what

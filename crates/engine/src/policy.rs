@@ -342,21 +342,16 @@ impl<C: infraguard_core::cloud::Cloud, S: infraguard_core::store::Store>
                     reason,
                 })
             };
-            match (proof, &self.factors) {
-                (
-                    Some(crate::api::Proof::Code {
-                        approver: who,
-                        code,
-                    }),
-                    Some(f),
-                ) => match f.verify(who.as_deref(), code, self.clock.now().unix()) {
-                    Ok(name) => approver = Some(name),
-                    Err(e) => return refused(e.to_string()),
-                },
-                (_, None) => {
+            // The guard's policy is the guard's: a loosening takes a code
+            // whatever the project's level.
+            let wanted = crate::attest::Attestation::ApproverCode;
+            match self.attest(&wanted, caller, proof) {
+                Ok(actor) => approver = Some(actor.name),
+                Err(crate::attest::Unattested::Factor(e)) => return refused(e.to_string()),
+                Err(crate::attest::Unattested::NoFactors) => {
                     return refused("no approvers' factors are available to this engine".into());
                 }
-                _ => {
+                Err(_) => {
                     return refused(format!(
                         "setting {key} to {value} loosens the policy: it needs an enrolled approver's code (--approver NAME, then the code)"
                     ));

@@ -1,8 +1,8 @@
 //! `approvals`, `approve`, `deny`.
 //!
-//! `approve` does not decide who is a human: it asks for the proof the
-//! engine's level calls for and hands it over, and the engine weighs it
-//! ([`infraguard_engine::Engine::approve_with`]):
+//! `approve` does not decide who is a human: it asks the engine which
+//! attestation the approval needs ([`infraguard_engine::attest`]), asks the
+//! person for exactly that and hands it over, and the engine weighs it:
 //!
 //! - `advisory` (the engine in this process): the person types `yes` at a
 //!   terminal. That approves, recorded as *unverified*: anything that can
@@ -18,12 +18,11 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Result;
 use infraguard_core::approval::{Approval, ApprovalStatus};
-use infraguard_core::env::ApprovalRole;
-use infraguard_engine::{Level, Proof};
+use infraguard_engine::{Attestation, Proof, Subject};
 
 use crate::args::{ApprovalsArgs, ApproveArgs, Cli, DecideArgs, Output};
 use crate::exit::{self, BadInput, Refused};
-use crate::project::{self, Host, Opened};
+use crate::project::{self, Opened};
 use crate::render;
 
 /// How a terminal `yes` reaches the audit log (after `unverified:`).
@@ -103,25 +102,6 @@ fn pending(p: &Opened, id: &str) -> Result<Approval> {
     }
 }
 
-/// The proof the engine asks for here: a code wherever the level is above
-/// `advisory`, and always from a guard (its engine accepts nothing else,
-/// even when doctor reports `advisory` because the guard shares your
-/// account).
-fn wants_code(p: &Opened, env: &str) -> Result<bool> {
-    if matches!(p.host, Host::Guard { .. }) {
-        return Ok(true);
-    }
-    let report = p.api.doctor(&p.caller)?;
-    let level = report
-        .environments
-        .iter()
-        .find(|e| e.name == env)
-        .or(report.environments.first())
-        .map(|e| e.level)
-        .unwrap_or(Level::Advisory);
-    Ok(level != Level::Advisory)
-}
-
 fn describe(a: &Approval) -> String {
     format!(
         "Approve {} ({}): {}\nReasons:\n{}",
@@ -138,11 +118,18 @@ fn describe(a: &Approval) -> String {
 pub fn approve(cli: &Cli, args: &ApproveArgs) -> Result<i32> {
     let id = &args.decide.approval_id;
     let p = project::open(cli.directory.as_deref())?;
-    if let Some(role) = approval_role(&p, id)? {
-        return approve_with_mfa(cli, args, &p, &role);
+    let wanted = p.api.attestation(&p.caller, Subject::Approval(id.clone()));
+    if let Ok(Attestation::AwsMfa {
+        role_arn,
+        mfa_serial,
+        ..
+    }) = &wanted
+    {
+        return approve_with_mfa(cli, args, &p, role_arn, mfa_serial);
     }
+    // An unknown or decided approval is named here, with what to do next.
     let a = pending(&p, id)?;
-    let (proof, unverified) = if wants_code(&p, &a.env)? {
+    let (proof, unverified) = if wanted? == Attestation::ApproverCode {
         eprint!("{}", describe(&a));
         let Some(code) = read_code(&format!("Approver code (6 digits) for {id}: "))? else {
             return Err(Refused(format!(
@@ -206,29 +193,16 @@ pub fn approve(cli: &Cli, args: &ApproveArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// The approval role of the approval's environment, when it has one
-/// (`aws-enforced`): the approval is then an AWS MFA session.
-fn approval_role(p: &Opened, id: &str) -> Result<Option<ApprovalRole>> {
-    let Some(a) = p
-        .api
-        .approvals(&p.caller, None)?
-        .into_iter()
-        .find(|a| a.id == id)
-    else {
-        return Ok(None);
-    };
-    let config = p.api.config(&p.caller)?;
-    Ok(config
-        .environments
-        .iter()
-        .find(|e| e.name == a.env)
-        .and_then(|e| e.approval_role.clone()))
-}
-
 /// `aws-enforced`: the approver's AWS MFA code opens the approval role's
 /// session for this one plan, which the engine applies with it here and
 /// then drops. A wrong code is AWS STS's `AccessDenied`.
-fn approve_with_mfa(cli: &Cli, args: &ApproveArgs, p: &Opened, role: &ApprovalRole) -> Result<i32> {
+fn approve_with_mfa(
+    cli: &Cli,
+    args: &ApproveArgs,
+    p: &Opened,
+    role_arn: &str,
+    mfa_serial: &str,
+) -> Result<i32> {
     let id = &args.decide.approval_id;
     if let Some(a) = p
         .api
@@ -240,12 +214,11 @@ fn approve_with_mfa(cli: &Cli, args: &ApproveArgs, p: &Opened, role: &ApprovalRo
     }
     eprintln!(
         "AWS checks this approval: your MFA code unlocks {} for this plan only (15 minutes, CloudTrail session infraguard-plan-…).",
-        role.role_arn
+        role_arn
     );
-    let Some(code) = read_code(&format!("AWS MFA code of {}: ", role.mfa_serial))? else {
+    let Some(code) = read_code(&format!("AWS MFA code of {mfa_serial}: "))? else {
         return Err(Refused(format!(
-            "not approved: no code was given (the 6-digit code of {} approves {id} here). Nothing changed.",
-            role.mfa_serial
+            "not approved: no code was given (the 6-digit code of {mfa_serial} approves {id} here). Nothing changed."
         ))
         .into());
     };

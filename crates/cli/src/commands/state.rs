@@ -8,11 +8,12 @@ use anyhow::Result;
 use clap::Subcommand;
 use infraguard_engine::api::Proof;
 use infraguard_engine::config::{STATE_DIR, StateBackend};
+use infraguard_engine::{Attestation, Subject};
 
 use crate::args::{Cli, Output};
 use crate::commands::approvals::{TYPED_YES, confirm, read_code};
 use crate::exit::{self, BadInput, Refused};
-use crate::project::{self, Host};
+use crate::project;
 use crate::render;
 
 #[derive(Subcommand, Debug)]
@@ -255,7 +256,10 @@ fn unlock(cli: &Cli, id: &str, approver: Option<String>, note: Option<String>) -
         ))
         .into());
     };
-    let proof = if !lock.held {
+    let wanted = p
+        .api
+        .attestation(&p.caller, Subject::Unlock(id.to_string()))?;
+    let proof = if wanted == Attestation::Nobody {
         None
     } else {
         let held_for = if lock.lock.plan_id.is_empty() {
@@ -272,7 +276,7 @@ fn unlock(cli: &Cli, id: &str, approver: Option<String>, note: Option<String>) -
             "lock {} holds {} {held_for}, taken by {} on {} at {}.\nRemoving it lets others plan and apply there again.",
             lock.lock.id, lock.lock.resource, lock.lock.who, lock.lock.host, lock.lock.since
         );
-        if matches!(p.host, Host::Guard { .. }) {
+        if wanted != Attestation::Confirmation {
             let Some(code) = read_code(&format!("Approver code (6 digits) to unlock {id}: "))?
             else {
                 return Err(Refused(

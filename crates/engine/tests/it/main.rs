@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod attest;
 mod billed;
 mod iam;
 mod inflight;

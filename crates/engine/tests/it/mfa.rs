@@ -198,6 +198,17 @@ fn prod_with_an_approval_role_is_aws_enforced_and_dev_is_not() {
     let (e, _) = enforced(dir.path());
     assert_eq!(e.level_of("prod"), Level::AwsEnforced);
     assert_eq!(e.level_of("dev"), Level::Advisory);
+    // What the engine tells a host to ask for: the role's MFA code in prod.
+    let (_, approval) = bucket(&e, "attest-prod");
+    assert_eq!(
+        e.attestation(&infraguard_engine::Subject::Approval(approval))
+            .unwrap(),
+        infraguard_engine::Attestation::AwsMfa {
+            env: "prod".into(),
+            role_arn: ROLE.into(),
+            mfa_serial: MFA.into(),
+        }
+    );
     let report = e.doctor_report(&caller());
     let prod = report
         .environments

@@ -7,10 +7,9 @@
 use std::sync::Arc;
 
 use infraguard_core::approval::Approval;
-use infraguard_core::env::ApprovalRole;
 use infraguard_core::plan::Plan;
 use infraguard_core::resource::Operation;
-use infraguard_engine::{ApplyOutcome, Caller, EngineApi, Level, Proof};
+use infraguard_engine::{ApplyOutcome, Attestation, Caller, EngineApi, Level, Proof, Subject};
 
 use super::{ApprovalView, Decision, DecisionInput, FindingView, PageBackend};
 
@@ -123,23 +122,10 @@ pub fn view_of(approval: &Approval, plan: &Plan, level: Level) -> ApprovalView {
     }
 }
 
-/// The environment of an approval, if it exists.
-fn approval_env(api: &dyn EngineApi, caller: &Caller, id: &str) -> Option<String> {
-    api.approvals(caller, None)
-        .ok()?
-        .into_iter()
-        .find(|a| a.id == id)
-        .map(|a| a.env)
-}
-
-/// The approval role of `env`, when it is aws-enforced.
-fn approval_role(api: &dyn EngineApi, caller: &Caller, env: &str) -> Option<ApprovalRole> {
-    api.config(caller)
-        .ok()?
-        .environments
-        .into_iter()
-        .find(|e| e.name == env)?
-        .approval_role
+/// What the engine says approving `id` needs from a person.
+fn attestation(api: &dyn EngineApi, caller: &Caller, id: &str) -> Option<Attestation> {
+    api.attestation(caller, Subject::Approval(id.to_string()))
+        .ok()
 }
 
 impl PageBackend for EnginePages {
@@ -156,9 +142,11 @@ impl PageBackend for EnginePages {
             .plan_by_id(&caller, approval.plan_id.clone())
             .map_err(|e| e.to_string())?;
         let mut view = view_of(&approval, &plan, self.level);
-        if let Some(role) = approval_role(api.as_ref(), &caller, &approval.env) {
+        if let Some(Attestation::AwsMfa { mfa_serial, .. }) =
+            attestation(api.as_ref(), &caller, &approval.id)
+        {
             view.level = Level::AwsEnforced.as_str().into();
-            view.mfa_serial = Some(role.mfa_serial);
+            view.mfa_serial = Some(mfa_serial);
         }
         Ok(view)
     }
@@ -169,8 +157,10 @@ impl PageBackend for EnginePages {
         let note = input.note.clone().filter(|n| !n.trim().is_empty());
         match input.decision {
             Decision::Approve
-                if let Some(env) = approval_env(api.as_ref(), &caller, &id)
-                    && approval_role(api.as_ref(), &caller, &env).is_some() =>
+                if matches!(
+                    attestation(api.as_ref(), &caller, &id),
+                    Some(Attestation::AwsMfa { .. })
+                ) =>
             {
                 // aws-enforced: the code goes to AWS STS, and the plan is
                 // applied here with the session it opens.

@@ -1,8 +1,10 @@
-//! Asking a human about a pending approval, in the way the environment's
-//! level allows, and reading the answer back from the engine.
+//! Asking a human about a pending approval, in the form the engine says it
+//! needs ([`infraguard_engine::attest`]), and reading the answer back from
+//! the engine.
 //!
-//! The server never decides who is a human: it hands what the user did to
-//! the engine as a [`Proof`] and reports the engine's record of it.
+//! The server never decides who is a human: it asks the engine which
+//! attestation the approval needs, hands what the user did to the engine as
+//! a [`Proof`] and reports the engine's record of it.
 //!
 //! - `advisory`: a form elicitation (on 2026-07-28, an input-required result
 //!   carrying it). An accept becomes a [`Proof::Confirmation`], which the
@@ -35,7 +37,7 @@
 use infraguard_core::approval::{Approval, ApprovalStatus};
 use infraguard_core::money::Money;
 use infraguard_core::plan::Plan;
-use infraguard_engine::{Caller, EngineError, Level, Proof};
+use infraguard_engine::{Attestation, Caller, EngineError, Proof, Subject};
 use rmcp::handler::server::common::FromContextPart;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
@@ -129,7 +131,14 @@ impl InfraguardServer {
         context: &RequestContext<RoleServer>,
         caller: &Caller,
     ) -> Result<HumanAnswer, ErrorData> {
-        let level = self.level_of(&approval.env);
+        // The engine says what this approval needs from a person; a server
+        // that cannot read it asks for a code, which a confirmation never
+        // replaces.
+        let id = approval.id.clone();
+        let confirmable = self
+            .blocking(caller, move |e, c| e.attestation(c, Subject::Approval(id)))
+            .await?
+            .is_ok_and(|wanted| wanted == Attestation::Confirmation);
         // A retried call carrying the answer (2026-07-28): only an answer to
         // the question this server asked about this very approval counts.
         let answer = answers
@@ -148,7 +157,7 @@ impl InfraguardServer {
         if let Some(answer) = answer
             && asked_here
         {
-            if level != Level::Advisory {
+            if !confirmable {
                 // The answer to a URL question says only that the user saw
                 // the page; the engine says whether a code was entered.
                 return self
@@ -157,7 +166,7 @@ impl InfraguardServer {
                         caller,
                         format!(
                             "the approval page was offered, but {} has not been entered yet",
-                            the_code(level)
+                            the_code(self.level_of(&approval.env))
                         ),
                     )
                     .await;
@@ -176,11 +185,10 @@ impl InfraguardServer {
                 .record_answer(approval, &action, note, context, caller)
                 .await;
         }
-        match level {
-            Level::Advisory => self.ask_to_confirm(plan, approval, context, caller).await,
-            Level::Guarded | Level::AwsEnforced => {
-                self.ask_for_code(approval, context, caller).await
-            }
+        if confirmable {
+            self.ask_to_confirm(plan, approval, context, caller).await
+        } else {
+            self.ask_for_code(approval, context, caller).await
         }
     }
 

@@ -178,14 +178,13 @@ pub fn lint_text(text: &str, options: &LintOptions) -> Result<LintReport, Policy
             // policy document.
             match crate::parse_template(text) {
                 Ok(t) => return Ok(lint_template(&t, options)),
-                Err(PolicyError::NotATemplate(_)) => {
-                    serde_norway::from_str::<Value>(text).map_err(|_| PolicyError::Syntax {
+                Err(PolicyError::NotATemplate(_)) => serde_norway::from_str::<Value>(text)
+                    .map_err(|_| PolicyError::Syntax {
                         format: "JSON",
                         line: json_err.line(),
                         column: json_err.column(),
                         message: json_err.to_string(),
-                    })?
-                }
+                    })?,
                 Err(e) => return Err(e),
             }
         }
