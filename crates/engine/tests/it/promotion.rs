@@ -5,22 +5,17 @@
 //! back) are made straight through the cloud port, as a person with console
 //! access would; everything infraguard does goes through the engine.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use infraguard_cloud_local::{Faults, LocalAccount, LocalCloud};
+use infraguard_cloud_local::Faults;
 use infraguard_core::approval::ApprovalStatus;
-use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::clock::SystemClock;
 use infraguard_core::cloud::{Cloud, OperationStatus};
-use infraguard_core::env::Backend;
 use infraguard_core::plan::GateDecision;
 use infraguard_core::resource::{Operation, ResourceType};
 use infraguard_core::store::Store;
 use infraguard_engine::promote::CheckStatus;
-use infraguard_engine::{
-    ApplyOutcome, Engine, PlanRequest, ProjectConfig, PromotionReport, PromotionState, RawConfig,
-    SqliteStore,
-};
+use infraguard_engine::{ApplyOutcome, PlanRequest, PromotionReport, PromotionState};
 use serde_json::{Value, json};
 
 use super::harness::*;
@@ -178,12 +173,7 @@ fn a_bucket_waits_for_a_human_then_is_created_in_prod_and_dev_is_tagged_synced()
     assert_eq!(noop_again.status, PromotionState::Synced);
     assert!(noop_again.plan_id.is_none());
 
-    let actions: Vec<String> = e
-        .audit_log()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
+    let actions = actions(&e);
     for a in [
         "promotion.planned",
         "approval.granted",
@@ -251,12 +241,7 @@ fn an_unpromoted_dependency_stops_the_promotion_and_is_named() {
         "no prod plan was made"
     );
     assert!(e.approvals(None).unwrap().is_empty());
-    assert!(
-        e.audit_log()
-            .unwrap()
-            .iter()
-            .any(|a| a.action == "promotion.blocked")
-    );
+    assert!(audited(&e, "promotion.blocked"));
 }
 
 #[test]
@@ -637,22 +622,10 @@ fn preflight_is_ready_only_when_nothing_waits() {
 #[test]
 fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_synced_by_the_prod_tag() {
     // Every change needs a human here, dev tag updates included.
-    let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
-    raw.approval.cost_threshold_usd = "0.00".into();
-    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut clouds = BTreeMap::new();
-    for env in ["dev", "prod"] {
-        let account = LocalAccount {
-            env: env.into(),
-            region: "us-east-1".into(),
-        };
-        clouds.insert(
-            env.to_string(),
-            LocalCloud::in_memory(account, clock.clone()).unwrap(),
-        );
-    }
-    let e = Engine::new(config, clouds, SqliteStore::in_memory().unwrap(), clock).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_with(dir.path(), Arc::new(SystemClock), |raw| {
+        raw.approval.cost_threshold_usd = "0.00".into()
+    });
     let plan = e
         .plan(PlanRequest::create(
             "dev",

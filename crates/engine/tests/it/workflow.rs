@@ -9,27 +9,12 @@ use infraguard_core::plan::{GateDecision, PlanStatus};
 use infraguard_core::resource::Operation;
 use infraguard_core::store::Store;
 use infraguard_engine::{ApplyOutcome, EngineError, ErrorKind, PlanRequest};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::harness::*;
 
-fn calls(e: &TestEngine, env: &str) -> u64 {
-    e.cloud(env).unwrap().calls()
-}
-
 fn count(e: &TestEngine, env: &str) -> usize {
     e.list_resources(env, None).unwrap().len()
-}
-
-fn bucket(env: &str, purpose: &str, props: Value) -> PlanRequest {
-    PlanRequest::create(env, "AWS::S3::Bucket", Some(purpose), props, agent())
-}
-
-fn applied(outcome: ApplyOutcome) -> infraguard_core::cloud::ProgressEvent {
-    match outcome {
-        ApplyOutcome::Applied { event, .. } => event,
-        other => panic!("expected applied, got {other:?}"),
-    }
 }
 
 #[test]
@@ -77,14 +62,8 @@ fn dev_bucket_is_planned_applied_tagged_and_audited() {
     assert!(tags["CostEstimate"].ends_with("USD/month"));
     assert!(tags.contains_key("CreatedDate") && tags.contains_key("CostCenter"));
 
-    let actions: Vec<String> = e
-        .audit_log()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
     assert_eq!(
-        actions,
+        actions(&e),
         ["plan.created", "apply.started", "apply.succeeded"]
     );
     assert!(e.audit_verify().unwrap().ok);
@@ -122,14 +101,8 @@ fn prod_is_refused_until_a_human_approves_and_agents_cannot() {
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     assert_eq!(count(&e, "prod"), 1);
 
-    let actions: Vec<String> = e
-        .audit_log()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
-    assert!(actions.contains(&"approval.refused".to_string()));
-    assert!(actions.contains(&"approval.granted".to_string()));
+    assert!(audited(&e, "approval.refused"));
+    assert!(audited(&e, "approval.granted"));
 }
 
 #[test]
@@ -146,12 +119,7 @@ fn a_plan_is_applied_once() {
     assert_eq!(again.identifier, first.identifier);
     assert_eq!(calls(&e, "dev"), before);
     assert_eq!(count(&e, "dev"), 1);
-    assert!(
-        e.audit_log()
-            .unwrap()
-            .iter()
-            .any(|r| r.action == "apply.replayed")
-    );
+    assert!(audited(&e, "apply.replayed"));
 }
 
 #[test]
@@ -446,13 +414,14 @@ fn audit_verify_detects_changed_and_removed_entries() {
 fn throttling_is_retried_with_the_same_client_token() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults {
+    set_faults(
+        &e,
+        "dev",
+        Faults {
             throttle_next: 2,
             ..Default::default()
-        })
-        .unwrap();
+        },
+    );
     let plan = e.plan(bucket("dev", "throttled", json!({}))).unwrap();
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     assert_eq!(count(&e, "dev"), 1);
@@ -462,13 +431,14 @@ fn throttling_is_retried_with_the_same_client_token() {
 fn slow_requests_are_polled_to_completion_with_progress() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults {
+    set_faults(
+        &e,
+        "dev",
+        Faults {
             pending_polls: 2,
             ..Default::default()
-        })
-        .unwrap();
+        },
+    );
     let plan = e.plan(bucket("dev", "slow", json!({}))).unwrap();
     let mut seen = Vec::new();
     let mut progress = |ev: &infraguard_core::cloud::ProgressEvent| seen.push(ev.operation_status);
@@ -607,117 +577,6 @@ fn reads_succeed_under_a_steady_twenty_percent_throttle() {
     // Enough calls that a fifth of them failing would have broken each
     // command without the retries.
     assert!(calls > 100, "{calls} calls");
-}
-
-fn delete_request(env: &str, type_name: &str, id: &str) -> PlanRequest {
-    PlanRequest {
-        env: env.into(),
-        operation: Operation::Delete,
-        type_name: type_name.into(),
-        purpose: None,
-        properties: None,
-        identifier: Some(id.into()),
-        patch: None,
-        usage: None,
-        actor: agent(),
-    }
-}
-
-#[test]
-fn a_protected_stateful_delete_is_refused_at_plan_time_with_the_way_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let rds = infraguard_core::ResourceType::new("AWS::RDS::DBInstance").unwrap();
-    e.cloud("prod")
-        .unwrap()
-        .create(
-            &rds,
-            &json!({"DBInstanceIdentifier": "synthcoreai-db-prod", "Engine": "postgres", "DBInstanceClass": "db.t3.micro",
-                    "AllocatedStorage": "20", "MasterUsername": "admin", "ManageMasterUserPassword": true, "DeletionProtection": true}),
-            "seed-rds",
-        )
-        .unwrap();
-    let err = e
-        .plan(delete_request(
-            "prod",
-            "AWS::RDS::DBInstance",
-            "synthcoreai-db-prod",
-        ))
-        .unwrap_err();
-    let msg = err.to_string();
-    assert_eq!(err.kind(), ErrorKind::BadInput, "{msg}");
-    assert!(
-        msg.contains("deletion protection on (DeletionProtection)"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("--operation update --id synthcoreai-db-prod"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("\"path\":\"/DeletionProtection\",\"value\":false"),
-        "{msg}"
-    );
-    assert!(msg.contains("create-db-snapshot"), "{msg}");
-    assert!(e.plans(None, 10).unwrap().is_empty(), "nothing was planned");
-}
-
-#[test]
-fn a_stateful_delete_says_no_snapshot_and_no_template_shows_a_deletion_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let table = infraguard_core::ResourceType::new("AWS::DynamoDB::Table").unwrap();
-    e.cloud("prod")
-        .unwrap()
-        .create(
-            &table,
-            &json!({"TableName": "synthcoreai-orders-prod", "BillingMode": "PAY_PER_REQUEST",
-                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
-            "seed-table",
-        )
-        .unwrap();
-    let plan = e
-        .plan(delete_request(
-            "prod",
-            "AWS::DynamoDB::Table",
-            "synthcoreai-orders-prod",
-        ))
-        .unwrap();
-    assert!(
-        plan.gate
-            .reasons
-            .iter()
-            .any(|r| r.contains("destroys its data: Cloud Control takes no snapshot")),
-        "{:?}",
-        plan.gate.reasons
-    );
-    assert!(
-        plan.explanation.contains("create-backup"),
-        "{}",
-        plan.explanation
-    );
-    assert!(!plan.template.to_pretty_json().contains("DeletionPolicy"));
-
-    // A create of a stateful type: no DeletionPolicy shown, none asked for.
-    let create = e
-        .plan(PlanRequest::create(
-            "dev",
-            "AWS::DynamoDB::Table",
-            Some("orders"),
-            json!({"BillingMode": "PAY_PER_REQUEST",
-                   "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                   "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
-            agent(),
-        ))
-        .unwrap();
-    assert!(!create.template.to_pretty_json().contains("DeletionPolicy"));
-    assert!(!create.findings.iter().any(|f| f.rule == "IG-DATA-001"));
-    assert!(
-        create.explanation.contains("takes no snapshot"),
-        "{}",
-        create.explanation
-    );
 }
 
 #[test]
