@@ -210,46 +210,29 @@ mod tests {
 
     #[test]
     fn follows_the_quick_reference_table() {
-        let dev = env(false);
-        let prod = env(true);
-        assert_eq!(
-            run(&dev, Operation::Create, &cost("9.99"), &[]),
-            GateDecision::Auto
-        );
-        assert_eq!(
-            run(&dev, Operation::Create, &cost("10.00"), &[]),
-            GateDecision::ApprovalRequired
-        );
-        assert_eq!(
-            run(&dev, Operation::Delete, &cost("0"), &[]),
-            GateDecision::ApprovalRequired
-        );
-        assert_eq!(
-            run(&dev, Operation::Update, &cost("1"), &[]),
-            GateDecision::Auto
-        );
-        assert_eq!(
-            run(&prod, Operation::Create, &cost("0"), &[]),
-            GateDecision::Refused
-        );
-        assert_eq!(
-            run(
-                &dev,
-                Operation::Create,
-                &cost("1"),
-                &[finding(Severity::High)]
-            ),
-            GateDecision::ApprovalRequired
-        );
-        assert_eq!(
-            run(
-                &dev,
-                Operation::Create,
-                &cost("1"),
-                &[finding(Severity::Low)]
-            ),
-            GateDecision::Auto
-        );
+        use GateDecision::{ApprovalRequired, Auto, Refused};
+        let (dev, prod) = (env(false), env(true));
+        let high = [finding(Severity::High)];
+        let low = [finding(Severity::Low)];
+        // (environment, operation, monthly cost, findings, decision): one
+        // row of the seed's quick-reference table each.
+        let rows: [(&Environment, Operation, &str, &[Finding], GateDecision); 7] = [
+            (&dev, Operation::Create, "9.99", &[], Auto),
+            (&dev, Operation::Create, "10.00", &[], ApprovalRequired),
+            (&dev, Operation::Delete, "0", &[], ApprovalRequired),
+            (&dev, Operation::Update, "1", &[], Auto),
+            (&prod, Operation::Create, "0", &[], Refused),
+            (&dev, Operation::Create, "1", &high, ApprovalRequired),
+            (&dev, Operation::Create, "1", &low, Auto),
+        ];
+        for (e, op, usd, findings, want) in rows {
+            assert_eq!(
+                run(e, op, &cost(usd), findings),
+                want,
+                "{} {op:?} ${usd} {findings:?}",
+                e.name
+            );
+        }
     }
 
     #[test]
