@@ -3,16 +3,33 @@
 //! turns it off, except where the switch does not apply; a stateful delete
 //! that goes ahead says that no snapshot is taken.
 
-use infraguard_engine::{ErrorKind, PlanRequest};
-use serde_json::json;
+use infraguard_core::plan::Plan;
+use infraguard_engine::redact::Shown;
+use infraguard_engine::{EngineError, ErrorKind, PlanRequest};
+use serde_json::{Value, json};
 
 use super::harness::*;
 
-/// A prod delete of `id` is refused at plan time, naming the switch that is
-/// on, the update that turns it off and how to keep a copy; nothing is
-/// planned.
-fn refused_with_the_way_out(e: &TestEngine, type_name: &str, id: &str, switch: &str, copy: &str) {
-    let err = e.plan(delete_request("prod", type_name, id)).unwrap_err();
+/// Create `props` in prod behind infraguard's back, then plan its delete:
+/// its identifier and the plan, or why there is none.
+fn delete_seeded(
+    e: &TestEngine,
+    type_name: &str,
+    props: Value,
+) -> (String, Result<Shown<Plan>, EngineError>) {
+    let id = seed(e, "prod", type_name, props);
+    let plan = e.plan(delete_request("prod", type_name, &id));
+    (id, plan)
+}
+
+/// The delete of a protected prod resource is refused at plan time, naming
+/// the switch that is on, the update that turns it off and how to keep a
+/// copy; nothing is planned.
+fn refused_with_the_way_out(type_name: &str, props: Value, switch: &str, copy: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let (id, plan) = delete_seeded(&e, type_name, props);
+    let err = plan.unwrap_err();
     let msg = err.to_string();
     assert_eq!(err.kind(), ErrorKind::BadInput, "{msg}");
     assert!(
@@ -33,19 +50,10 @@ fn refused_with_the_way_out(e: &TestEngine, type_name: &str, id: &str, switch: &
 
 #[test]
 fn a_protected_stateful_delete_is_refused_at_plan_time_with_the_way_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    seed(
-        &e,
-        "prod",
+    refused_with_the_way_out(
         "AWS::RDS::DBInstance",
         json!({"DBInstanceIdentifier": "synthcoreai-db-prod", "Engine": "postgres", "DBInstanceClass": "db.t3.micro",
                "AllocatedStorage": "20", "MasterUsername": "admin", "ManageMasterUserPassword": true, "DeletionProtection": true}),
-    );
-    refused_with_the_way_out(
-        &e,
-        "AWS::RDS::DBInstance",
-        "synthcoreai-db-prod",
         "DeletionProtection",
         "create-db-snapshot",
     );
@@ -53,18 +61,9 @@ fn a_protected_stateful_delete_is_refused_at_plan_time_with_the_way_out() {
 
 #[test]
 fn a_protected_log_group_delete_is_refused_with_the_way_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    seed(
-        &e,
-        "prod",
+    refused_with_the_way_out(
         "AWS::Logs::LogGroup",
         json!({"LogGroupName": "synthcoreai-app-prod", "DeletionProtectionEnabled": true}),
-    );
-    refused_with_the_way_out(
-        &e,
-        "AWS::Logs::LogGroup",
-        "synthcoreai-app-prod",
         "DeletionProtectionEnabled",
         "copy what you need first",
     );
@@ -74,16 +73,12 @@ fn a_protected_log_group_delete_is_refused_with_the_way_out() {
 fn a_cognito_pool_is_unprotected_with_its_enum_value() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
-    let id = seed(
+    let (_, plan) = delete_seeded(
         &e,
-        "prod",
         "AWS::Cognito::UserPool",
         json!({"UserPoolName": "synthcoreai-users-prod", "DeletionProtection": "ACTIVE"}),
     );
-    let msg = e
-        .plan(delete_request("prod", "AWS::Cognito::UserPool", &id))
-        .unwrap_err()
-        .to_string();
+    let msg = plan.unwrap_err().to_string();
     assert!(
         msg.contains("\"path\":\"/DeletionProtection\",\"value\":\"INACTIVE\""),
         "{msg}"
@@ -97,21 +92,14 @@ fn an_aurora_member_with_its_own_switch_on_can_be_planned_for_delete() {
     // must not refuse what the cloud would do.
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
-    seed(
+    let (_, plan) = delete_seeded(
         &e,
-        "prod",
         "AWS::RDS::DBInstance",
         json!({"DBInstanceIdentifier": "synthcoreai-db-1-prod", "Engine": "aurora-postgresql",
                "DBInstanceClass": "db.r6g.large", "DBClusterIdentifier": "synthcoreai-db-prod",
                "DeletionProtection": true}),
     );
-    let plan = e
-        .plan(delete_request(
-            "prod",
-            "AWS::RDS::DBInstance",
-            "synthcoreai-db-1-prod",
-        ))
-        .unwrap();
+    let plan = plan.unwrap();
     assert!(
         plan.explanation.contains("create-db-snapshot"),
         "{}",
@@ -123,21 +111,14 @@ fn an_aurora_member_with_its_own_switch_on_can_be_planned_for_delete() {
 fn a_stateful_delete_says_no_snapshot_and_no_template_shows_a_deletion_policy() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
-    seed(
+    let (_, plan) = delete_seeded(
         &e,
-        "prod",
         "AWS::DynamoDB::Table",
         json!({"TableName": "synthcoreai-orders-prod", "BillingMode": "PAY_PER_REQUEST",
                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
     );
-    let plan = e
-        .plan(delete_request(
-            "prod",
-            "AWS::DynamoDB::Table",
-            "synthcoreai-orders-prod",
-        ))
-        .unwrap();
+    let plan = plan.unwrap();
     assert!(
         plan.gate
             .reasons
