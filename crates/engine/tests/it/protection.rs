@@ -10,25 +10,35 @@ use serde_json::{Value, json};
 
 use super::harness::*;
 
-/// Create `props` in prod behind infraguard's back, then plan its delete:
-/// its identifier and the plan, or why there is none.
-fn delete_seeded(
-    e: &TestEngine,
-    type_name: &str,
-    props: Value,
-) -> (String, Result<Shown<Plan>, EngineError>) {
-    let id = seed(e, "prod", type_name, props);
+/// A fresh project with a resource created in prod behind infraguard's
+/// back, and the plan of its delete or why there is none.
+struct Seeded {
+    e: TestEngine,
+    id: String,
+    plan: Result<Shown<Plan>, EngineError>,
+    // Last: the engine closes its databases before the folder goes.
+    _dir: tempfile::TempDir,
+}
+
+fn delete_seeded(type_name: &str, props: Value) -> Seeded {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    let id = seed(&e, "prod", type_name, props);
     let plan = e.plan(delete_request("prod", type_name, &id));
-    (id, plan)
+    Seeded {
+        e,
+        id,
+        plan,
+        _dir: dir,
+    }
 }
 
 /// The delete of a protected prod resource is refused at plan time, naming
 /// the switch that is on, the update that turns it off and how to keep a
 /// copy; nothing is planned.
 fn refused_with_the_way_out(type_name: &str, props: Value, switch: &str, copy: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let (id, plan) = delete_seeded(&e, type_name, props);
+    // `_dir` bound first, so it is dropped last, after the engine.
+    let Seeded { _dir, e, id, plan } = delete_seeded(type_name, props);
     let err = plan.unwrap_err();
     let msg = err.to_string();
     assert_eq!(err.kind(), ErrorKind::BadInput, "{msg}");
@@ -71,14 +81,11 @@ fn a_protected_log_group_delete_is_refused_with_the_way_out() {
 
 #[test]
 fn a_cognito_pool_is_unprotected_with_its_enum_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let (_, plan) = delete_seeded(
-        &e,
+    let seeded = delete_seeded(
         "AWS::Cognito::UserPool",
         json!({"UserPoolName": "synthcoreai-users-prod", "DeletionProtection": "ACTIVE"}),
     );
-    let msg = plan.unwrap_err().to_string();
+    let msg = seeded.plan.unwrap_err().to_string();
     assert!(
         msg.contains("\"path\":\"/DeletionProtection\",\"value\":\"INACTIVE\""),
         "{msg}"
@@ -90,16 +97,13 @@ fn an_aurora_member_with_its_own_switch_on_can_be_planned_for_delete() {
     // AWS deletes an instance of a cluster whatever its own switch says (the
     // cluster is what is protected), and so does the local cloud: the plan
     // must not refuse what the cloud would do.
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let (_, plan) = delete_seeded(
-        &e,
+    let seeded = delete_seeded(
         "AWS::RDS::DBInstance",
         json!({"DBInstanceIdentifier": "synthcoreai-db-1-prod", "Engine": "aurora-postgresql",
                "DBInstanceClass": "db.r6g.large", "DBClusterIdentifier": "synthcoreai-db-prod",
                "DeletionProtection": true}),
     );
-    let plan = plan.unwrap();
+    let plan = seeded.plan.unwrap();
     assert!(
         plan.explanation.contains("create-db-snapshot"),
         "{}",
@@ -109,10 +113,7 @@ fn an_aurora_member_with_its_own_switch_on_can_be_planned_for_delete() {
 
 #[test]
 fn a_stateful_delete_says_no_snapshot_and_no_template_shows_a_deletion_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let (_, plan) = delete_seeded(
-        &e,
+    let Seeded { _dir, e, plan, .. } = delete_seeded(
         "AWS::DynamoDB::Table",
         json!({"TableName": "synthcoreai-orders-prod", "BillingMode": "PAY_PER_REQUEST",
                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
