@@ -46,6 +46,16 @@ impl Clock for ManualClock {
     }
 }
 
+/// A fresh project in a temporary folder: the folder and the engine over it.
+/// Bind both, `let (_dir, e) = project();`: the folder is removed when its
+/// binding drops, and the engine (bound after it, dropped before it) must
+/// not outlive it.
+pub fn project() -> (tempfile::TempDir, TestEngine) {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    (dir, e)
+}
+
 pub fn engine_in(dir: &std::path::Path) -> TestEngine {
     engine_with(dir, Arc::new(SystemClock), |_| {})
 }

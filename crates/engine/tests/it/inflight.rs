@@ -31,8 +31,7 @@ fn versioning(env: &str, id: &str, status: &str) -> PlanRequest {
 
 #[test]
 fn a_second_plan_of_a_resource_is_told_about_the_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let created = e.plan(bucket("prod", "locked", json!({}))).unwrap();
     let apr = created.gate.approval_id.clone().unwrap();
     e.approve_with(&apr, &caller(), &confirm(), None).unwrap();
@@ -73,8 +72,7 @@ fn a_second_plan_of_a_resource_is_told_about_the_first() {
 
 #[test]
 fn an_automatic_plan_not_yet_sent_does_not_block_a_newer_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let created = e.plan(bucket("dev", "locked", json!({}))).unwrap();
     applied(e.apply(&created.id, &agent(), &mut noop()).unwrap());
     let id = "synthcoreai-locked-dev";
@@ -93,8 +91,7 @@ fn an_automatic_plan_not_yet_sent_does_not_block_a_newer_one() {
 
 #[test]
 fn a_denied_plan_frees_its_resource() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     // prod is read-only: every prod plan waits for a human.
     let first = e.plan(bucket("prod", "reports", json!({}))).unwrap();
     let apr = first.gate.approval_id.clone().unwrap();
@@ -248,8 +245,7 @@ fn an_approved_plan_applied_too_late_is_refused_and_a_shorter_expiry_applies() {
 
 #[test]
 fn the_same_content_has_one_pending_approval() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let first = e.plan(bucket("prod", "once", json!({}))).unwrap();
     let second = e.plan(bucket("prod", "once", json!({}))).unwrap();
     assert_eq!(second.id, first.id);

@@ -50,8 +50,7 @@ fn audit_actions(e: &TestEngine) -> Vec<(String, String)> {
 
 #[test]
 fn advisory_confirmations_are_unverified_and_codes_cannot_be_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     assert_eq!(e.level(), Level::Advisory);
     let plan = e.plan(bucket("prod", "adv", json!({}))).unwrap();
     let aid = plan.gate.approval_id.clone().unwrap();
@@ -168,8 +167,7 @@ fn doctor_says_advisory_when_the_guard_runs_as_the_caller() {
 
 #[test]
 fn a_plan_whose_cost_or_findings_were_rewritten_is_not_applied() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     // A costly dev plan: it waits for a human.
     let mut req = PlanRequest::create(
         "dev",
@@ -205,8 +203,7 @@ fn a_plan_whose_cost_or_findings_were_rewritten_is_not_applied() {
 
 #[test]
 fn an_audit_chain_recomputed_without_the_key_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     e.plan(bucket("prod", "chain", json!({}))).unwrap();
     let log = e.audit_log().unwrap();
     assert!(e.audit_verify().unwrap().ok);
@@ -237,8 +234,7 @@ fn an_audit_chain_recomputed_without_the_key_is_detected() {
 #[test]
 fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
     use infraguard_core::cloud::Cloud;
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let create =
         |p: &str| PlanRequest::create("dev", "AWS::S3::Bucket", Some(p), json!({}), agent());
     // Two creates of one name (automatic in dev, so neither holds the
@@ -320,8 +316,7 @@ fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
 /// the engine's level, a stale one goes without; every try is audited.
 #[test]
 fn a_held_lock_is_removed_only_by_a_person_at_the_engines_level() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("prod", "held", json!({}))).unwrap();
     let locks = e.locks().unwrap();
     let [lock] = locks.as_slice() else {
@@ -419,8 +414,7 @@ fn a_guarded_engine_removes_a_held_lock_only_with_a_code_and_a_stale_one_freely(
 /// until a person unlocks it; other environments go on; all audited.
 #[test]
 fn a_locked_environment_takes_no_plan_and_no_apply_until_a_person_unlocks_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let waiting = e.plan(bucket("dev", "waiting", json!({}))).unwrap();
     let lock = e
         .lock_environment(&caller(), "dev", Some("migration"))

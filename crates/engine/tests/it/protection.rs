@@ -21,8 +21,7 @@ struct Seeded {
 }
 
 fn delete_seeded(type_name: &str, props: Value) -> Seeded {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (dir, e) = project();
     let id = seed(&e, "prod", type_name, props);
     let plan = e.plan(delete_request("prod", type_name, &id));
     Seeded {

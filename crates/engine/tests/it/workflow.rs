@@ -19,8 +19,7 @@ fn count(e: &TestEngine, env: &str) -> usize {
 
 #[test]
 fn dev_bucket_is_planned_applied_tagged_and_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e
         .plan(bucket(
             "dev",
@@ -72,8 +71,7 @@ fn dev_bucket_is_planned_applied_tagged_and_audited() {
 
 #[test]
 fn prod_is_refused_until_a_human_approves_and_agents_cannot() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("prod", "documents", json!({}))).unwrap();
     assert_eq!(plan.gate.decision, GateDecision::Refused);
     let approval_id = plan.gate.approval_id.clone().expect("an approval request");
@@ -107,8 +105,7 @@ fn prod_is_refused_until_a_human_approves_and_agents_cannot() {
 
 #[test]
 fn a_plan_is_applied_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("dev", "once", json!({}))).unwrap();
     let first = applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     let before = calls(&e, "dev");
@@ -124,8 +121,7 @@ fn a_plan_is_applied_once() {
 
 #[test]
 fn denied_plans_stay_denied() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("prod", "denied", json!({}))).unwrap();
     let aid = plan.gate.approval_id.clone().unwrap();
     e.deny(&aid, &agent(), Some("no")).unwrap();
@@ -145,8 +141,7 @@ fn denied_plans_stay_denied() {
 
 #[test]
 fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let base = e.plan(bucket("dev", "base", json!({}))).unwrap();
     applied(e.apply(&base.id, &agent(), &mut noop()).unwrap());
     let plans_before = e.plans(None, 1000).unwrap().len();
@@ -257,8 +252,7 @@ fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
 
 #[test]
 fn costly_dev_resources_and_deletes_need_a_human() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let db = e
         .plan(PlanRequest::create(
             "dev",
@@ -308,8 +302,7 @@ fn costly_dev_resources_and_deletes_need_a_human() {
 
 #[test]
 fn updates_are_patches_through_the_gate() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let p = e.plan(bucket("dev", "upd", json!({}))).unwrap();
     applied(e.apply(&p.id, &agent(), &mut noop()).unwrap());
     let mut up = bucket("dev", "upd", json!({}));
@@ -338,8 +331,7 @@ fn updates_are_patches_through_the_gate() {
 
 #[test]
 fn a_plan_changed_after_approval_is_not_applied() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("prod", "tamper", json!({}))).unwrap();
     e.approve_with(
         plan.gate.approval_id.as_deref().unwrap(),
@@ -395,8 +387,7 @@ fn audit_verify_detects_changed_and_removed_entries() {
         v.problems
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("dev", "c", json!({}))).unwrap();
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     e.store()
@@ -412,8 +403,7 @@ fn audit_verify_detects_changed_and_removed_entries() {
 
 #[test]
 fn throttling_is_retried_with_the_same_client_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     set_faults(
         &e,
         "dev",
@@ -429,8 +419,7 @@ fn throttling_is_retried_with_the_same_client_token() {
 
 #[test]
 fn slow_requests_are_polled_to_completion_with_progress() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     set_faults(
         &e,
         "dev",
@@ -469,8 +458,7 @@ fn state_survives_reopening() {
 #[test]
 fn an_apply_interrupted_after_the_cloud_acted_finishes_without_acting_twice() {
     use infraguard_core::cloud::Cloud;
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("dev", "crash", json!({}))).unwrap();
     let stored = e.store().plan(&plan.id).unwrap().unwrap();
     // The process sent the request (with the plan's client token) and died
@@ -506,8 +494,7 @@ fn an_apply_interrupted_after_the_cloud_acted_finishes_without_acting_twice() {
 
 #[test]
 fn the_seeds_tag_update_patch_works_on_list_tags() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let p = e.plan(bucket("dev", "documents", json!({}))).unwrap();
     applied(e.apply(&p.id, &agent(), &mut noop()).unwrap());
     let mut up = bucket("dev", "documents", json!({}));
@@ -581,8 +568,7 @@ fn reads_succeed_under_a_steady_twenty_percent_throttle() {
 
 #[test]
 fn the_seeds_secret_name_is_conventional_and_an_off_convention_policy_gates() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let secret = e
         .plan(PlanRequest::create(
             "dev",
@@ -629,8 +615,7 @@ fn the_seeds_secret_name_is_conventional_and_an_off_convention_policy_gates() {
 
 #[test]
 fn tags_given_are_kept_and_only_tracking_tags_are_replaced() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e
         .plan(bucket(
             "dev",
@@ -687,8 +672,7 @@ fn tags_given_are_kept_and_only_tracking_tags_are_replaced() {
 
 #[test]
 fn an_arn_of_an_account_that_is_not_the_environments_gates_the_plan() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let lambda = |purpose: &str, role: &str| {
         PlanRequest::create(
             "dev",
