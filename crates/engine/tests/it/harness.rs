@@ -187,6 +187,19 @@ pub fn set_faults(e: &TestEngine, env: &str, faults: Faults) {
     e.cloud(env).unwrap().set_faults(&faults).unwrap();
 }
 
+/// Overwrite a stored plan's row behind the engine's back, as someone who
+/// can write the database file could: `body` is the plan's new JSON, and
+/// `status`, when given, the row's status column too.
+pub fn tamper_plan(e: &TestEngine, plan_id: &str, status: Option<&str>, body: &str) {
+    let status = status.map_or(String::new(), |s| format!("status = '{s}', "));
+    e.store()
+        .tamper_for_tests(&format!(
+            "UPDATE plans SET {status}body = '{}' WHERE id = '{plan_id}'",
+            body.replace('\'', "''"),
+        ))
+        .unwrap();
+}
+
 /// How many calls `env`'s cloud has answered.
 pub fn calls(e: &TestEngine, env: &str) -> u64 {
     e.cloud(env).unwrap().calls()

@@ -190,13 +190,7 @@ fn a_plan_whose_cost_or_findings_were_rewritten_is_not_applied() {
     forged.gate.reasons.clear();
     forged.findings.clear();
     let body = serde_json::to_string(&forged).unwrap();
-    e.store()
-        .tamper_for_tests(&format!(
-            "UPDATE plans SET body = '{}' WHERE id = '{}'",
-            body.replace('\'', "''"),
-            plan.id
-        ))
-        .unwrap();
+    tamper_plan(&e, &plan.id, None, &body);
     let err = e.apply(&plan.id, &agent(), &mut noop()).unwrap_err();
     assert!(matches!(err, EngineError::Tampered { .. }), "{err}");
 }

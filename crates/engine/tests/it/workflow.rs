@@ -344,13 +344,7 @@ fn a_plan_changed_after_approval_is_not_applied() {
     let body = serde_json::to_string(&plan)
         .unwrap()
         .replace("synthcoreai-tamper-prod", "synthcoreai-evil-prod");
-    e.store()
-        .tamper_for_tests(&format!(
-            "UPDATE plans SET body = '{}' WHERE id = '{}'",
-            body.replace('\'', "''"),
-            plan.id
-        ))
-        .unwrap();
+    tamper_plan(&e, &plan.id, None, &body);
     let before = calls(&e, "prod");
     let err = e.apply(&plan.id, &agent(), &mut noop()).unwrap_err();
     assert!(matches!(err, EngineError::Tampered { .. }), "{err}");
@@ -476,13 +470,7 @@ fn an_apply_interrupted_after_the_cloud_acted_finishes_without_acting_twice() {
     let body = serde_json::to_string(&stored)
         .unwrap()
         .replace("\"status\":\"planned\"", "\"status\":\"applying\"");
-    e.store()
-        .tamper_for_tests(&format!(
-            "UPDATE plans SET status = 'applying', body = '{}' WHERE id = '{}'",
-            body.replace('\'', "''"),
-            plan.id
-        ))
-        .unwrap();
+    tamper_plan(&e, &plan.id, Some("applying"), &body);
     assert_eq!(e.plan_by_id(&plan.id).unwrap().status, PlanStatus::Applying);
 
     // The next run re-sends the same client token: the cloud answers with
