@@ -195,8 +195,15 @@ mod tests {
         }
     }
 
-    fn run(e: &Environment, op: Operation, c: &CostEstimate, f: &[Finding]) -> GateDecision {
-        decide(&GateInput {
+    /// The gate's input under the seed's policy: $10 threshold, findings
+    /// from Medium up block, the scan ran.
+    fn input<'a>(
+        e: &'a Environment,
+        op: Operation,
+        c: &'a CostEstimate,
+        f: &'a [Finding],
+    ) -> GateInput<'a> {
+        GateInput {
             env: e,
             operation: op,
             cost: c,
@@ -204,8 +211,11 @@ mod tests {
             threshold: Money::parse("10").unwrap(),
             block_at: Severity::Medium,
             scanned: true,
-        })
-        .0
+        }
+    }
+
+    fn run(e: &Environment, op: Operation, c: &CostEstimate, f: &[Finding]) -> GateDecision {
+        decide(&input(e, op, c, f)).0
     }
 
     #[test]
@@ -264,18 +274,7 @@ mod tests {
         let cheap = cost("0.28");
         let ask =
             |e: &Environment, op: Operation, c: &CostEstimate, f: &[Finding], dev: DevFacts<'_>| {
-                auto_promotion(
-                    &GateInput {
-                        env: e,
-                        operation: op,
-                        cost: c,
-                        findings: f,
-                        threshold: Money::parse("10").unwrap(),
-                        block_at: Severity::Medium,
-                        scanned: true,
-                    },
-                    &dev,
-                )
+                auto_promotion(&input(e, op, c, f), &dev)
             };
         let tested = || DevFacts {
             applied_by: Some("plan-1"),
