@@ -160,6 +160,15 @@ pub fn bucket(env: &str, purpose: &str, props: Value) -> PlanRequest {
     PlanRequest::create(env, "AWS::S3::Bucket", Some(purpose), props, agent())
 }
 
+/// An update of `id` by a JSON Patch, by the agent.
+pub fn update_request(env: &str, type_name: &str, id: &str, patch: Value) -> PlanRequest {
+    PlanRequest {
+        operation: Operation::Update,
+        patch: Some(patch),
+        ..delete_request(env, type_name, id)
+    }
+}
+
 /// A delete of `id`, by the agent.
 pub fn delete_request(env: &str, type_name: &str, id: &str) -> PlanRequest {
     PlanRequest {

@@ -445,17 +445,7 @@ fn an_out_of_band_change_is_drift_and_fixing_it_is_a_gated_update() {
 
     // The fix is an ordinary prod update: a human approves it.
     let plan = e
-        .plan(PlanRequest {
-            env: "prod".into(),
-            operation: Operation::Update,
-            type_name: BUCKET.into(),
-            purpose: None,
-            properties: None,
-            identifier: Some(prod.clone()),
-            patch: Some(d.patch.clone()),
-            usage: None,
-            actor: agent(),
-        })
+        .plan(update_request("prod", BUCKET, &prod, d.patch.clone()))
         .unwrap();
     assert_eq!(plan.gate.decision, GateDecision::Refused);
     e.approve_with(

@@ -207,11 +207,12 @@ fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     );
 
     // An update of a create-only property is refused at planning time.
-    let mut update = bucket("dev", "base", json!({}));
-    update.operation = Operation::Update;
-    update.properties = None;
-    update.identifier = Some("synthcoreai-base-dev".into());
-    update.patch = Some(json!([{"op": "replace", "path": "/BucketName", "value": "other"}]));
+    let mut update = update_request(
+        "dev",
+        "AWS::S3::Bucket",
+        "synthcoreai-base-dev",
+        json!([{"op": "replace", "path": "/BucketName", "value": "other"}]),
+    );
     let err = e.plan(update.clone()).unwrap_err();
     assert!(matches!(err, EngineError::NotUpdatable { .. }), "{err}");
     assert!(err.to_string().contains("BucketName"));
@@ -305,11 +306,10 @@ fn updates_are_patches_through_the_gate() {
     let (_dir, e) = project();
     let p = e.plan(bucket("dev", "upd", json!({}))).unwrap();
     applied(e.apply(&p.id, &agent(), &mut noop()).unwrap());
-    let mut up = bucket("dev", "upd", json!({}));
-    up.operation = Operation::Update;
-    up.properties = None;
-    up.identifier = Some("synthcoreai-upd-dev".into());
-    up.patch = Some(
+    let up = update_request(
+        "dev",
+        "AWS::S3::Bucket",
+        "synthcoreai-upd-dev",
         json!([{"op": "add", "path": "/VersioningConfiguration", "value": {"Status": "Enabled"}}]),
     );
     let plan = e.plan(up).unwrap();
@@ -485,15 +485,16 @@ fn the_seeds_tag_update_patch_works_on_list_tags() {
     let (_dir, e) = project();
     let p = e.plan(bucket("dev", "documents", json!({}))).unwrap();
     applied(e.apply(&p.id, &agent(), &mut noop()).unwrap());
-    let mut up = bucket("dev", "documents", json!({}));
-    up.operation = Operation::Update;
-    up.properties = None;
-    up.identifier = Some("synthcoreai-documents-dev".into());
     // Exactly as the seed writes it (section 3.4, step 6).
-    up.patch = Some(json!([
-        {"op": "replace", "path": "/Tags/PromotionStatus", "value": "synced"},
-        {"op": "add", "path": "/Tags/ProdCounterpart", "value": "synthcoreai-documents-prod"}
-    ]));
+    let up = update_request(
+        "dev",
+        "AWS::S3::Bucket",
+        "synthcoreai-documents-dev",
+        json!([
+            {"op": "replace", "path": "/Tags/PromotionStatus", "value": "synced"},
+            {"op": "add", "path": "/Tags/ProdCounterpart", "value": "synthcoreai-documents-prod"}
+        ]),
+    );
     let plan = e.plan(up).unwrap();
     assert_eq!(
         plan.patch.as_ref().unwrap()[0]["path"],
