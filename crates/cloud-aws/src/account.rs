@@ -17,7 +17,7 @@ use infraguard_core::cloud::{Cloud, CloudError};
 use infraguard_core::money::Money;
 use serde_json::Value;
 
-use crate::cloud::{AwsCloud, ConnectOptions, StaticCredentials};
+use crate::cloud::{AwsCloud, ConnectOptions, StaticCredentials, client};
 use crate::convert::{self, CallContext};
 use crate::region;
 use crate::sdk;
@@ -87,18 +87,6 @@ impl AwsAccount {
         }
         let config = runtime.block_on(loader.load());
         let endpoint = |service: &str| options.service_endpoints.get(service).cloned();
-        let mut sts = aws_sdk_sts::config::Builder::from(&config);
-        if let Some(url) = endpoint("sts") {
-            sts.set_endpoint_url(Some(url));
-        }
-        let mut iam = aws_sdk_iam::config::Builder::from(&config);
-        if let Some(url) = endpoint("iam") {
-            iam.set_endpoint_url(Some(url));
-        }
-        let mut ct = aws_sdk_cloudtrail::config::Builder::from(&config);
-        if let Some(url) = endpoint("cloudtrail") {
-            ct.set_endpoint_url(Some(url));
-        }
         // Cost Explorer has one endpoint for the partition, in us-east-1,
         // whatever the environment's region.
         let mut ce = aws_sdk_costexplorer::config::Builder::from(&config)
@@ -108,9 +96,9 @@ impl AwsAccount {
         }
         Ok(AwsAccount {
             costexplorer: aws_sdk_costexplorer::Client::from_conf(ce.build()),
-            sts: aws_sdk_sts::Client::from_conf(sts.build()),
-            iam: aws_sdk_iam::Client::from_conf(iam.build()),
-            cloudtrail: aws_sdk_cloudtrail::Client::from_conf(ct.build()),
+            sts: client!(aws_sdk_sts, &config, endpoint("sts")),
+            iam: client!(aws_sdk_iam, &config, endpoint("iam")),
+            cloudtrail: client!(aws_sdk_cloudtrail, &config, endpoint("cloudtrail")),
             runtime: Some(runtime),
             options,
         })

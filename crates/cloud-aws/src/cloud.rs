@@ -156,6 +156,23 @@ impl ConnectOptions {
     }
 }
 
+/// One service's client from the loaded `config`, with the endpoint the
+/// options give that service, if any. `Builder::from` already applied
+/// `AWS_ENDPOINT_URL_<SERVICE>`; only an explicit per-service option goes
+/// over it, so no option leaves the builder's own endpoint alone. A macro
+/// because each service's builder is its own type, with no trait between
+/// them.
+macro_rules! client {
+    ($sdk:ident, $config:expr, $endpoint:expr) => {{
+        let mut builder = $sdk::config::Builder::from($config);
+        if let Some(url) = $endpoint {
+            builder.set_endpoint_url(Some(url));
+        }
+        $sdk::Client::from_conf(builder.build())
+    }};
+}
+pub(crate) use client;
+
 /// The real-AWS backend of one environment.
 pub struct AwsCloud {
     /// `Option` only so that `Drop` can take it and shut it down without
@@ -244,25 +261,11 @@ impl AwsCloud {
             .schema_cache_dir
             .as_ref()
             .map(|dir| SchemaCache::new(dir, &region, options.schema_refresh_age));
-        // `Builder::from` already applied `AWS_ENDPOINT_URL_<SERVICE>`; only
-        // an explicit per-service option goes over it.
         let endpoint = |service: &str| options.service_endpoints.get(service).cloned();
-        let mut cc = aws_sdk_cloudcontrol::config::Builder::from(&config);
-        if let Some(url) = endpoint("cloudcontrol") {
-            cc.set_endpoint_url(Some(url));
-        }
-        let mut sts = aws_sdk_sts::config::Builder::from(&config);
-        if let Some(url) = endpoint("sts") {
-            sts.set_endpoint_url(Some(url));
-        }
-        let mut cfn = aws_sdk_cloudformation::config::Builder::from(&config);
-        if let Some(url) = endpoint("cloudformation") {
-            cfn.set_endpoint_url(Some(url));
-        }
         Ok(AwsCloud {
-            cloudcontrol: aws_sdk_cloudcontrol::Client::from_conf(cc.build()),
-            sts: aws_sdk_sts::Client::from_conf(sts.build()),
-            cloudformation: aws_sdk_cloudformation::Client::from_conf(cfn.build()),
+            cloudcontrol: client!(aws_sdk_cloudcontrol, &config, endpoint("cloudcontrol")),
+            sts: client!(aws_sdk_sts, &config, endpoint("sts")),
+            cloudformation: client!(aws_sdk_cloudformation, &config, endpoint("cloudformation")),
             credentials: config.credentials_provider(),
             static_credentials: options.credentials.is_some(),
             runtime: Some(runtime),

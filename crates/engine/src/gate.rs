@@ -195,8 +195,15 @@ mod tests {
         }
     }
 
-    fn run(e: &Environment, op: Operation, c: &CostEstimate, f: &[Finding]) -> GateDecision {
-        decide(&GateInput {
+    /// The gate's input under the seed's policy: $10 threshold, findings
+    /// from Medium up block, the scan ran.
+    fn input<'a>(
+        e: &'a Environment,
+        op: Operation,
+        c: &'a CostEstimate,
+        f: &'a [Finding],
+    ) -> GateInput<'a> {
+        GateInput {
             env: e,
             operation: op,
             cost: c,
@@ -204,52 +211,38 @@ mod tests {
             threshold: Money::parse("10").unwrap(),
             block_at: Severity::Medium,
             scanned: true,
-        })
-        .0
+        }
+    }
+
+    fn run(e: &Environment, op: Operation, c: &CostEstimate, f: &[Finding]) -> GateDecision {
+        decide(&input(e, op, c, f)).0
     }
 
     #[test]
     fn follows_the_quick_reference_table() {
-        let dev = env(false);
-        let prod = env(true);
-        assert_eq!(
-            run(&dev, Operation::Create, &cost("9.99"), &[]),
-            GateDecision::Auto
-        );
-        assert_eq!(
-            run(&dev, Operation::Create, &cost("10.00"), &[]),
-            GateDecision::ApprovalRequired
-        );
-        assert_eq!(
-            run(&dev, Operation::Delete, &cost("0"), &[]),
-            GateDecision::ApprovalRequired
-        );
-        assert_eq!(
-            run(&dev, Operation::Update, &cost("1"), &[]),
-            GateDecision::Auto
-        );
-        assert_eq!(
-            run(&prod, Operation::Create, &cost("0"), &[]),
-            GateDecision::Refused
-        );
-        assert_eq!(
-            run(
-                &dev,
-                Operation::Create,
-                &cost("1"),
-                &[finding(Severity::High)]
-            ),
-            GateDecision::ApprovalRequired
-        );
-        assert_eq!(
-            run(
-                &dev,
-                Operation::Create,
-                &cost("1"),
-                &[finding(Severity::Low)]
-            ),
-            GateDecision::Auto
-        );
+        use GateDecision::{ApprovalRequired, Auto, Refused};
+        let (dev, prod) = (env(false), env(true));
+        let high = [finding(Severity::High)];
+        let low = [finding(Severity::Low)];
+        // (environment, operation, monthly cost, findings, decision): one
+        // row of the seed's quick-reference table each.
+        let rows: [(&Environment, Operation, &str, &[Finding], GateDecision); 7] = [
+            (&dev, Operation::Create, "9.99", &[], Auto),
+            (&dev, Operation::Create, "10.00", &[], ApprovalRequired),
+            (&dev, Operation::Delete, "0", &[], ApprovalRequired),
+            (&dev, Operation::Update, "1", &[], Auto),
+            (&prod, Operation::Create, "0", &[], Refused),
+            (&dev, Operation::Create, "1", &high, ApprovalRequired),
+            (&dev, Operation::Create, "1", &low, Auto),
+        ];
+        for (e, op, usd, findings, want) in rows {
+            assert_eq!(
+                run(e, op, &cost(usd), findings),
+                want,
+                "{} {op:?} ${usd} {findings:?}",
+                e.name
+            );
+        }
     }
 
     #[test]
@@ -281,18 +274,7 @@ mod tests {
         let cheap = cost("0.28");
         let ask =
             |e: &Environment, op: Operation, c: &CostEstimate, f: &[Finding], dev: DevFacts<'_>| {
-                auto_promotion(
-                    &GateInput {
-                        env: e,
-                        operation: op,
-                        cost: c,
-                        findings: f,
-                        threshold: Money::parse("10").unwrap(),
-                        block_at: Severity::Medium,
-                        scanned: true,
-                    },
-                    &dev,
-                )
+                auto_promotion(&input(e, op, c, f), &dev)
             };
         let tested = || DevFacts {
             applied_by: Some("plan-1"),

@@ -277,6 +277,26 @@ fn next_seq(tx: &Transaction<'_>, table: &str) -> Result<i64, StoreError> {
     .map_err(storage)
 }
 
+/// Set a row's status and body only if its status is still `expected`: the
+/// compare-and-set under every plan transition and approval decision, so
+/// two processes cannot both move the same row on. Whether the row moved.
+fn compare_and_set(
+    tx: &Transaction<'_>,
+    table: &str,
+    id: &str,
+    status: &str,
+    body: &str,
+    expected: &str,
+) -> Result<bool, StoreError> {
+    let n = tx
+        .execute(
+            &format!("UPDATE {table} SET status = ?1, body = ?2 WHERE id = ?3 AND status = ?4"),
+            params![status, body, id, expected],
+        )
+        .map_err(storage)?;
+    Ok(n == 1)
+}
+
 /// A new plan's row (its body already sealed) and its approval's, if any.
 fn insert_plan_rows(
     tx: &Transaction<'_>,
@@ -535,19 +555,9 @@ impl Store for SqliteStore {
         let body =
             serde_json::to_string(&self.sealer.seal_plan(plan)?).map_err(|e| corrupt("plan", e))?;
         self.with_tx(|tx| {
-            let n = tx
-                .execute(
-                    "UPDATE plans SET status = ?1, body = ?2 WHERE id = ?3 AND status = ?4",
-                    params![
-                        plan.status.as_str(),
-                        body,
-                        plan.id,
-                        expected_status.as_str()
-                    ],
-                )
-                .map_err(storage)?;
-            if n != 1 {
-                return Err(StoreError::plan_changed(&plan.id, expected_status.as_str()));
+            let expected = expected_status.as_str();
+            if !compare_and_set(tx, "plans", &plan.id, plan.status.as_str(), &body, expected)? {
+                return Err(StoreError::plan_changed(&plan.id, expected));
             }
             append(tx, &self.key, audit)
         })
@@ -582,22 +592,9 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let body = serde_json::to_string(approval).map_err(|e| corrupt("approval", e))?;
         self.with_tx(|tx| {
-            let n = tx
-                .execute(
-                    "UPDATE approvals SET status = ?1, body = ?2 WHERE id = ?3 AND status = ?4",
-                    params![
-                        approval.status.as_str(),
-                        body,
-                        approval.id,
-                        expected.as_str()
-                    ],
-                )
-                .map_err(storage)?;
-            if n != 1 {
-                return Err(StoreError::approval_decided(
-                    &approval.id,
-                    expected.as_str(),
-                ));
+            let (id, status) = (&approval.id, approval.status.as_str());
+            if !compare_and_set(tx, "approvals", id, status, &body, expected.as_str())? {
+                return Err(StoreError::approval_decided(id, expected.as_str()));
             }
             append(tx, &self.key, audit)
         })

@@ -119,6 +119,31 @@ impl DynamoStore {
         };
         put(p)
     }
+
+    /// An update of `pk/sk`'s status and body on the condition that its
+    /// status is still `expected`: the compare-and-set under every plan
+    /// transition and approval decision.
+    fn compare_and_set(
+        &self,
+        pk: &str,
+        sk: &str,
+        status: &str,
+        body: String,
+        expected: &str,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        update(
+            Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .update_expression("SET #st = :new, body = :body")
+                .condition_expression("#st = :expected")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":new", s(status))
+                .expression_attribute_values(":body", s(body))
+                .expression_attribute_values(":expected", s(expected)),
+        )
+    }
 }
 
 fn conflict(msg: String) -> StoreError {
@@ -282,19 +307,9 @@ impl Store for DynamoStore {
         expected_status: PlanStatus,
         audit: &[AuditRecord],
     ) -> Result<(), StoreError> {
-        let sealed = self.sealer.seal_plan(plan)?;
-        let u = update(
-            Update::builder()
-                .table_name(&self.table)
-                .key("pk", s("plan"))
-                .key("sk", s(&plan.id))
-                .update_expression("SET #st = :new, body = :body")
-                .condition_expression("#st = :expected")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":new", s(plan.status.as_str()))
-                .expression_attribute_values(":body", s(json(&sealed, "plan")?))
-                .expression_attribute_values(":expected", s(expected_status.as_str())),
-        )?;
+        let body = json(&self.sealer.seal_plan(plan)?, "plan")?;
+        let expected = expected_status.as_str();
+        let u = self.compare_and_set("plan", &plan.id, plan.status.as_str(), body, expected)?;
         match self.transact(vec![u], audit, "updating a plan")? {
             Ok(()) => Ok(()),
             Err(_) => Err(StoreError::plan_changed(&plan.id, expected_status.as_str())),
@@ -322,18 +337,9 @@ impl Store for DynamoStore {
         expected: ApprovalStatus,
         audit: &[AuditRecord],
     ) -> Result<(), StoreError> {
-        let u = update(
-            Update::builder()
-                .table_name(&self.table)
-                .key("pk", s("approval"))
-                .key("sk", s(&approval.id))
-                .update_expression("SET #st = :new, body = :body")
-                .condition_expression("#st = :expected")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":new", s(approval.status.as_str()))
-                .expression_attribute_values(":body", s(json(approval, "approval")?))
-                .expression_attribute_values(":expected", s(expected.as_str())),
-        )?;
+        let body = json(approval, "approval")?;
+        let (id, status) = (&approval.id, approval.status.as_str());
+        let u = self.compare_and_set("approval", id, status, body, expected.as_str())?;
         match self.transact(vec![u], audit, "deciding an approval")? {
             Ok(()) => Ok(()),
             Err(_) => Err(StoreError::approval_decided(

@@ -1,17 +1,25 @@
 //! A project's engine over two local clouds (dev, prod) and a real SQLite
-//! store in a temporary folder, with polling that never sleeps.
+//! store in a temporary folder, with polling that never sleeps; and the
+//! requests, cloud tricks and audit reads the tests share.
+//!
+//! [`engine_of`] is the one place an engine is put together: the other
+//! constructors only choose its configuration.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use infraguard_cloud_local::{LocalAccount, LocalCloud};
+use infraguard_cloud_local::{Faults, LocalAccount, LocalCloud};
 use infraguard_core::clock::{Clock, SystemClock, Timestamp};
+use infraguard_core::cloud::{Cloud, ProgressEvent};
 use infraguard_core::env::Backend;
+use infraguard_core::resource::{Operation, ResourceType};
 use infraguard_engine::{
-    Actor, Caller, Engine, PollPolicy, ProjectConfig, Proof, RawConfig, SqliteStore,
+    Actor, ApplyOutcome, Caller, Engine, PlanRequest, PollPolicy, ProjectConfig, Proof, RawConfig,
+    SqliteStore,
 };
+use serde_json::Value;
 
 pub type TestEngine = Engine<LocalCloud, SqliteStore>;
 
@@ -38,6 +46,16 @@ impl Clock for ManualClock {
     }
 }
 
+/// A fresh project in a temporary folder: the folder and the engine over it.
+/// Bind both, `let (_dir, e) = project();`: the folder is removed when its
+/// binding drops, and the engine (bound after it, dropped before it) must
+/// not outlive it.
+pub fn project() -> (tempfile::TempDir, TestEngine) {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_in(dir.path());
+    (dir, e)
+}
+
 pub fn engine_in(dir: &std::path::Path) -> TestEngine {
     engine_with(dir, Arc::new(SystemClock), |_| {})
 }
@@ -48,9 +66,24 @@ pub fn engine_with(
     clock: Arc<dyn Clock>,
     edit: impl FnOnce(&mut RawConfig),
 ) -> TestEngine {
+    engine_of(dir, clock, config_with(edit))
+}
+
+/// The test project's resolved configuration, its raw form changed by
+/// `edit` first.
+pub fn config_with(edit: impl FnOnce(&mut RawConfig)) -> ProjectConfig {
     let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
     edit(&mut raw);
-    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
+    ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap()
+}
+
+/// The engine over `config`: a local cloud per environment and the SQLite
+/// store, all in `dir`, polling without pauses.
+pub fn engine_of(
+    dir: &std::path::Path,
+    clock: Arc<dyn Clock>,
+    config: ProjectConfig,
+) -> TestEngine {
     let mut clouds = BTreeMap::new();
     for env in ["dev", "prod"] {
         let account = LocalAccount {
@@ -110,8 +143,89 @@ pub fn approve_and_apply(
     e.apply(&plan.id, &agent(), &mut noop()).unwrap()
 }
 
-pub fn noop() -> impl FnMut(&infraguard_core::cloud::ProgressEvent) {
+pub fn noop() -> impl FnMut(&ProgressEvent) {
     |_| {}
+}
+
+/// The final event of an apply that ran; any other outcome fails the test.
+pub fn applied(outcome: ApplyOutcome) -> ProgressEvent {
+    match outcome {
+        ApplyOutcome::Applied { event, .. } => event,
+        other => panic!("expected applied, got {other:?}"),
+    }
+}
+
+/// A create of an S3 bucket for `purpose`, by the agent.
+pub fn bucket(env: &str, purpose: &str, props: Value) -> PlanRequest {
+    PlanRequest::create(env, "AWS::S3::Bucket", Some(purpose), props, agent())
+}
+
+/// An update of `id` by a JSON Patch, by the agent.
+pub fn update_request(env: &str, type_name: &str, id: &str, patch: Value) -> PlanRequest {
+    PlanRequest {
+        operation: Operation::Update,
+        patch: Some(patch),
+        ..delete_request(env, type_name, id)
+    }
+}
+
+/// A delete of `id`, by the agent.
+pub fn delete_request(env: &str, type_name: &str, id: &str) -> PlanRequest {
+    PlanRequest {
+        env: env.into(),
+        operation: Operation::Delete,
+        type_name: type_name.into(),
+        purpose: None,
+        properties: None,
+        identifier: Some(id.into()),
+        patch: None,
+        usage: None,
+        actor: agent(),
+    }
+}
+
+/// Create a resource in `env` behind infraguard's back; its identifier.
+pub fn seed(e: &TestEngine, env: &str, type_name: &str, props: Value) -> String {
+    let t = ResourceType::new(type_name).unwrap();
+    let event = e.cloud(env).unwrap().create(&t, &props, "seed").unwrap();
+    event.identifier.unwrap()
+}
+
+/// Make `env`'s cloud misbehave from now on (`Faults::default()` stops it).
+pub fn set_faults(e: &TestEngine, env: &str, faults: Faults) {
+    e.cloud(env).unwrap().set_faults(&faults).unwrap();
+}
+
+/// Overwrite a stored plan's row behind the engine's back, as someone who
+/// can write the database file could: `body` is the plan's new JSON, and
+/// `status`, when given, the row's status column too.
+pub fn tamper_plan(e: &TestEngine, plan_id: &str, status: Option<&str>, body: &str) {
+    let status = status.map_or(String::new(), |s| format!("status = '{s}', "));
+    e.store()
+        .tamper_for_tests(&format!(
+            "UPDATE plans SET {status}body = '{}' WHERE id = '{plan_id}'",
+            body.replace('\'', "''"),
+        ))
+        .unwrap();
+}
+
+/// How many calls `env`'s cloud has answered.
+pub fn calls(e: &TestEngine, env: &str) -> u64 {
+    e.cloud(env).unwrap().calls()
+}
+
+/// Every audited action, oldest first.
+pub fn actions(e: &TestEngine) -> Vec<String> {
+    e.audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect()
+}
+
+/// Whether `action` is in the audit log.
+pub fn audited(e: &TestEngine, action: &str) -> bool {
+    e.audit_log().unwrap().iter().any(|a| a.action == action)
 }
 
 /// A live resource's tags, read the way the engine reads them.

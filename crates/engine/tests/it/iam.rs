@@ -63,8 +63,7 @@ fn extend(e: &TestEngine, env: &str, t: &str, who: &str, capability: &str) -> Ex
 
 #[test]
 fn a_ses_send_only_user_gains_s3_upload_in_dev_and_it_is_promoted_to_prod() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let user = create_principal(&e, USER, "app", json!([ses_send_only()]));
     assert_eq!(user, "synthcoreai-app-dev");
 
@@ -196,8 +195,7 @@ fn a_ses_send_only_user_gains_s3_upload_in_dev_and_it_is_promoted_to_prod() {
 
 #[test]
 fn an_inline_policy_of_the_same_service_gets_the_missing_statements() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let read_only = json!({
         "PolicyName": "SynthCoreAI-S3-ReadOnly",
         "PolicyDocument": {"Version": "2012-10-17", "Statement": [
@@ -230,8 +228,7 @@ fn an_inline_policy_of_the_same_service_gets_the_missing_statements() {
 
 #[test]
 fn an_existing_conventional_policy_is_attached_not_duplicated() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let first = create_principal(&e, USER, "app", json!([ses_send_only()]));
     let r = extend(&e, "dev", USER, &first, "publish to an sns topic");
     let arn = apply(&e, &r.plan.unwrap().id);
@@ -250,8 +247,7 @@ fn an_existing_conventional_policy_is_attached_not_duplicated() {
 
 #[test]
 fn unknown_capabilities_and_wrong_principals_make_no_plan() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let user = create_principal(&e, USER, "app", json!([]));
     let plans_before = e.plans(None, 100).unwrap().len();
     let r = extend(&e, "dev", USER, &user, "launch rockets");
@@ -301,8 +297,7 @@ fn extend_missing(e: &TestEngine) -> infraguard_engine::EngineError {
 
 #[test]
 fn lint_and_suggest_use_the_environments_account() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let account = e.cloud("dev").unwrap();
     let account = infraguard_core::cloud::Cloud::identity(account)
         .unwrap()
@@ -339,8 +334,7 @@ fn lint_and_suggest_use_the_environments_account() {
 /// suggested name (the policy crate's IG-NAME-002).
 #[test]
 fn policies_named_off_the_convention_get_a_finding_with_the_suggested_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::synthcoreai-*/*"}]});
     let plan = e

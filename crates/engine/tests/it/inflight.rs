@@ -17,10 +17,6 @@ use super::harness::*;
 
 const BUCKET: &str = "AWS::S3::Bucket";
 
-fn bucket(env: &str, purpose: &str) -> PlanRequest {
-    PlanRequest::create(env, BUCKET, Some(purpose), json!({}), agent())
-}
-
 fn versioning(env: &str, id: &str, status: &str) -> PlanRequest {
     PlanRequest {
         operation: Operation::Update,
@@ -29,19 +25,14 @@ fn versioning(env: &str, id: &str, status: &str) -> PlanRequest {
         patch: Some(
             json!([{"op": "add", "path": "/VersioningConfiguration", "value": {"Status": status}}]),
         ),
-        ..bucket(env, "locked")
+        ..bucket(env, "locked", json!({}))
     }
-}
-
-fn applied(o: ApplyOutcome) {
-    assert!(matches!(o, ApplyOutcome::Applied { .. }), "{o:?}");
 }
 
 #[test]
 fn a_second_plan_of_a_resource_is_told_about_the_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let created = e.plan(bucket("prod", "locked")).unwrap();
+    let (_dir, e) = project();
+    let created = e.plan(bucket("prod", "locked", json!({}))).unwrap();
     let apr = created.gate.approval_id.clone().unwrap();
     e.approve_with(&apr, &caller(), &confirm(), None).unwrap();
     applied(e.apply(&created.id, &agent(), &mut noop()).unwrap());
@@ -81,9 +72,8 @@ fn a_second_plan_of_a_resource_is_told_about_the_first() {
 
 #[test]
 fn an_automatic_plan_not_yet_sent_does_not_block_a_newer_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let created = e.plan(bucket("dev", "locked")).unwrap();
+    let (_dir, e) = project();
+    let created = e.plan(bucket("dev", "locked", json!({}))).unwrap();
     applied(e.apply(&created.id, &agent(), &mut noop()).unwrap());
     let id = "synthcoreai-locked-dev";
     // An agent re-plans a dev change (automatic there) before applying it:
@@ -101,12 +91,11 @@ fn an_automatic_plan_not_yet_sent_does_not_block_a_newer_one() {
 
 #[test]
 fn a_denied_plan_frees_its_resource() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     // prod is read-only: every prod plan waits for a human.
-    let first = e.plan(bucket("prod", "reports")).unwrap();
+    let first = e.plan(bucket("prod", "reports", json!({}))).unwrap();
     let apr = first.gate.approval_id.clone().unwrap();
-    let mut other = bucket("prod", "reports");
+    let mut other = bucket("prod", "reports", json!({}));
     other.properties = Some(json!({"VersioningConfiguration": {"Status": "Enabled"}}));
     let err = e.plan(other.clone()).unwrap_err();
     let msg = err.to_string();
@@ -123,7 +112,7 @@ fn a_denied_plan_frees_its_resource() {
 fn twenty_promotions_at_once_make_one_prod_resource() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine_in(dir.path());
-    let dev = e.plan(bucket("dev", "shared")).unwrap();
+    let dev = e.plan(bucket("dev", "shared", json!({}))).unwrap();
     applied(e.apply(&dev.id, &agent(), &mut noop()).unwrap());
     let dev_id = "synthcoreai-shared-dev".to_string();
 
@@ -182,7 +171,7 @@ fn an_approval_expires_after_a_day_and_is_then_neither_granted_nor_applied() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new();
     let e = engine_with(dir.path(), clock.clone(), |_| {});
-    let plan = e.plan(bucket("prod", "late")).unwrap();
+    let plan = e.plan(bucket("prod", "late", json!({}))).unwrap();
     let apr = plan.gate.approval_id.clone().unwrap();
     let a = e.store().approval(&apr).unwrap().unwrap();
     let expires = a.expires_at.clone().unwrap();
@@ -227,7 +216,7 @@ fn an_approval_expires_after_a_day_and_is_then_neither_granted_nor_applied() {
     assert_eq!(e.plan_state(&plan.id).unwrap().status, PlanStatus::Planned);
     assert!(e.plan_state(&plan.id).unwrap().approval_expired);
     // The expired plan no longer holds the name: the change is planned anew.
-    let again = e.plan(bucket("prod", "late")).unwrap();
+    let again = e.plan(bucket("prod", "late", json!({}))).unwrap();
     assert_ne!(again.id, plan.id);
 }
 
@@ -238,7 +227,7 @@ fn an_approved_plan_applied_too_late_is_refused_and_a_shorter_expiry_applies() {
     let e = engine_with(dir.path(), clock.clone(), |raw| {
         raw.approval.expires_hours = 2
     });
-    let plan = e.plan(bucket("prod", "slow")).unwrap();
+    let plan = e.plan(bucket("prod", "slow", json!({}))).unwrap();
     let apr = plan.gate.approval_id.clone().unwrap();
     e.approve_with(&apr, &caller(), &confirm(), None).unwrap();
     clock.advance(2 * 3600 + 1);
@@ -256,10 +245,9 @@ fn an_approved_plan_applied_too_late_is_refused_and_a_shorter_expiry_applies() {
 
 #[test]
 fn the_same_content_has_one_pending_approval() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let first = e.plan(bucket("prod", "once")).unwrap();
-    let second = e.plan(bucket("prod", "once")).unwrap();
+    let (_dir, e) = project();
+    let first = e.plan(bucket("prod", "once", json!({}))).unwrap();
+    let second = e.plan(bucket("prod", "once", json!({}))).unwrap();
     assert_eq!(second.id, first.id);
     assert_eq!(second.gate.approval_id, first.gate.approval_id);
     assert_eq!(e.approvals(Some(ApprovalStatus::Pending)).unwrap().len(), 1);

@@ -40,10 +40,6 @@ impl Factors for OneCode {
     }
 }
 
-fn prod_bucket(purpose: &str) -> PlanRequest {
-    PlanRequest::create("prod", "AWS::S3::Bucket", Some(purpose), json!({}), agent())
-}
-
 fn audit_actions(e: &TestEngine) -> Vec<(String, String)> {
     e.audit_log()
         .unwrap()
@@ -54,10 +50,9 @@ fn audit_actions(e: &TestEngine) -> Vec<(String, String)> {
 
 #[test]
 fn advisory_confirmations_are_unverified_and_codes_cannot_be_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     assert_eq!(e.level(), Level::Advisory);
-    let plan = e.plan(prod_bucket("adv")).unwrap();
+    let plan = e.plan(bucket("prod", "adv", json!({}))).unwrap();
     let aid = plan.gate.approval_id.clone().unwrap();
     let err = e
         .approve_with(&aid, &caller(), &agent_code(), None)
@@ -93,7 +88,7 @@ fn guarded_engines_take_only_a_checked_code() {
         asked: Mutex::new(Vec::new()),
     });
     let e = engine_in(dir.path()).guarded(factors.clone(), 999);
-    let plan = e.plan(prod_bucket("grd")).unwrap();
+    let plan = e.plan(bucket("prod", "grd", json!({}))).unwrap();
     let aid = plan.gate.approval_id.clone().unwrap();
     let before = e.audit_log().unwrap().len();
 
@@ -132,7 +127,7 @@ fn guarded_engines_take_only_a_checked_code() {
         "{a:?}"
     );
 
-    let plan2 = e.plan(prod_bucket("grd2")).unwrap();
+    let plan2 = e.plan(bucket("prod", "grd2", json!({}))).unwrap();
     let aid2 = plan2.gate.approval_id.clone().unwrap();
     let err = e.approve_with(&aid2, &caller(), &good, None).unwrap_err();
     assert!(err.to_string().contains("already used"), "{err}");
@@ -172,8 +167,7 @@ fn doctor_says_advisory_when_the_guard_runs_as_the_caller() {
 
 #[test]
 fn a_plan_whose_cost_or_findings_were_rewritten_is_not_applied() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     // A costly dev plan: it waits for a human.
     let mut req = PlanRequest::create(
         "dev",
@@ -196,22 +190,15 @@ fn a_plan_whose_cost_or_findings_were_rewritten_is_not_applied() {
     forged.gate.reasons.clear();
     forged.findings.clear();
     let body = serde_json::to_string(&forged).unwrap();
-    e.store()
-        .tamper_for_tests(&format!(
-            "UPDATE plans SET body = '{}' WHERE id = '{}'",
-            body.replace('\'', "''"),
-            plan.id
-        ))
-        .unwrap();
+    tamper_plan(&e, &plan.id, None, &body);
     let err = e.apply(&plan.id, &agent(), &mut noop()).unwrap_err();
     assert!(matches!(err, EngineError::Tampered { .. }), "{err}");
 }
 
 #[test]
 fn an_audit_chain_recomputed_without_the_key_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    e.plan(prod_bucket("chain")).unwrap();
+    let (_dir, e) = project();
+    e.plan(bucket("prod", "chain", json!({}))).unwrap();
     let log = e.audit_log().unwrap();
     assert!(e.audit_verify().unwrap().ok);
     // Rewrite entry 1 and recompute every hash as an unkeyed sha256 chain,
@@ -241,8 +228,7 @@ fn an_audit_chain_recomputed_without_the_key_is_detected() {
 #[test]
 fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
     use infraguard_core::cloud::Cloud;
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let create =
         |p: &str| PlanRequest::create("dev", "AWS::S3::Bucket", Some(p), json!({}), agent());
     // Two creates of one name (automatic in dev, so neither holds the
@@ -324,9 +310,8 @@ fn a_stale_plan_is_refused_and_a_taken_name_is_found_at_plan_time() {
 /// the engine's level, a stale one goes without; every try is audited.
 #[test]
 fn a_held_lock_is_removed_only_by_a_person_at_the_engines_level() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let plan = e.plan(prod_bucket("held")).unwrap();
+    let (_dir, e) = project();
+    let plan = e.plan(bucket("prod", "held", json!({}))).unwrap();
     let locks = e.locks().unwrap();
     let [lock] = locks.as_slice() else {
         panic!("one lock: {locks:?}")
@@ -383,8 +368,8 @@ fn a_guarded_engine_removes_a_held_lock_only_with_a_code_and_a_stale_one_freely(
         asked: Mutex::new(Vec::new()),
     });
     let e = engine_in(dir.path()).guarded(factors, 999);
-    let held = e.plan(prod_bucket("glock")).unwrap();
-    let stale = e.plan(prod_bucket("gstale")).unwrap();
+    let held = e.plan(bucket("prod", "glock", json!({}))).unwrap();
+    let stale = e.plan(bucket("prod", "gstale", json!({}))).unwrap();
     e.deny(stale.gate.approval_id.as_deref().unwrap(), &agent(), None)
         .unwrap();
     let locks = e.locks().unwrap();
@@ -423,17 +408,8 @@ fn a_guarded_engine_removes_a_held_lock_only_with_a_code_and_a_stale_one_freely(
 /// until a person unlocks it; other environments go on; all audited.
 #[test]
 fn a_locked_environment_takes_no_plan_and_no_apply_until_a_person_unlocks_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let waiting = e
-        .plan(PlanRequest::create(
-            "dev",
-            "AWS::S3::Bucket",
-            Some("waiting"),
-            json!({}),
-            agent(),
-        ))
-        .unwrap();
+    let (_dir, e) = project();
+    let waiting = e.plan(bucket("dev", "waiting", json!({}))).unwrap();
     let lock = e
         .lock_environment(&caller(), "dev", Some("migration"))
         .unwrap();
@@ -451,21 +427,12 @@ fn a_locked_environment_takes_no_plan_and_no_apply_until_a_person_unlocks_it() {
         }
         other => panic!("not refused for the lock: {other:?}"),
     };
-    refused(
-        e.plan(PlanRequest::create(
-            "dev",
-            "AWS::S3::Bucket",
-            Some("frozen"),
-            json!({}),
-            agent(),
-        ))
-        .map(|_| ()),
-    );
-    let calls = e.cloud("dev").unwrap().calls();
+    refused(e.plan(bucket("dev", "frozen", json!({}))).map(|_| ()));
+    let before = calls(&e, "dev");
     refused(e.apply(&waiting.id, &agent(), &mut noop()).map(|_| ()));
-    assert_eq!(e.cloud("dev").unwrap().calls(), calls, "no cloud call");
+    assert_eq!(calls(&e, "dev"), before, "no cloud call");
     // prod is not locked.
-    e.plan(prod_bucket("elsewhere")).unwrap();
+    e.plan(bucket("prod", "elsewhere", json!({}))).unwrap();
     // Unlocking is a person's decision.
     assert!(e.unlock(&caller(), &lock.lock.id, None, None).is_err());
     e.unlock(&caller(), &lock.lock.id, Some(&confirm()), None)

@@ -6,21 +6,17 @@
 //! `135790` (what STS would do with the approver's device), records what
 //! it was asked, and its session cloud counts the writes it carries.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use infraguard_cloud_local::{LocalAccount, LocalCloud};
 use infraguard_core::ResourceType;
 use infraguard_core::account::{Account, SessionRequest, Simulated, SpendPeriod, TrailEvent};
 use infraguard_core::approval::ApprovalStatus;
-use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::clock::SystemClock;
 use infraguard_core::cloud::{Cloud, CloudError, ErrorCode, ProgressEvent};
-use infraguard_core::env::{ApprovalRole, Backend};
+use infraguard_core::env::ApprovalRole;
 use infraguard_core::store::Store;
-use infraguard_engine::{
-    ApplyOutcome, Engine, EngineError, Level, PlanRequest, PollPolicy, ProjectConfig, RawConfig,
-    SqliteStore,
-};
+use infraguard_engine::{ApplyOutcome, EngineError, Level, PlanRequest};
 use serde_json::{Value, json};
 
 use super::harness::*;
@@ -133,9 +129,7 @@ impl Account for Sessions {
 /// The harness's engine, with an approval role on prod and `Sessions` as
 /// prod's account.
 fn enforced(dir: &std::path::Path) -> (TestEngine, Arc<Sessions>) {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
-    let mut config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
+    let mut config = config_with(|_| {});
     for e in &mut config.environments {
         if e.name == "prod" {
             e.account_id = Some("222222222222".into());
@@ -146,31 +140,13 @@ fn enforced(dir: &std::path::Path) -> (TestEngine, Arc<Sessions>) {
             });
         }
     }
-    let mut clouds = BTreeMap::new();
-    for env in ["dev", "prod"] {
-        let account = LocalAccount {
-            env: env.into(),
-            region: "us-east-1".into(),
-        };
-        clouds.insert(
-            env.to_string(),
-            LocalCloud::open(&dir.join(format!("cloud-{env}.db")), account, clock.clone()).unwrap(),
-        );
-    }
     let sessions = Arc::new(Sessions {
         prod_db: dir.join("cloud-prod.db"),
         asked: Mutex::new(Vec::new()),
         writes: Arc::new(Mutex::new(Vec::new())),
     });
-    let store = SqliteStore::open(&dir.join("state.db")).unwrap();
-    let engine = Engine::new(config, clouds, store, clock)
-        .unwrap()
-        .with_poll_policy(PollPolicy {
-            max_polls: 20,
-            max_retries: 3,
-            sleep: Arc::new(|_| {}),
-        })
-        .with_account("prod", sessions.clone());
+    let engine =
+        engine_of(dir, Arc::new(SystemClock), config).with_account("prod", sessions.clone());
     (engine, sessions)
 }
 

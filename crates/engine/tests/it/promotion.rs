@@ -5,22 +5,17 @@
 //! back) are made straight through the cloud port, as a person with console
 //! access would; everything infraguard does goes through the engine.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use infraguard_cloud_local::{Faults, LocalAccount, LocalCloud};
+use infraguard_cloud_local::Faults;
 use infraguard_core::approval::ApprovalStatus;
-use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::clock::SystemClock;
 use infraguard_core::cloud::{Cloud, OperationStatus};
-use infraguard_core::env::Backend;
 use infraguard_core::plan::GateDecision;
 use infraguard_core::resource::{Operation, ResourceType};
 use infraguard_core::store::Store;
 use infraguard_engine::promote::CheckStatus;
-use infraguard_engine::{
-    ApplyOutcome, Engine, PlanRequest, ProjectConfig, PromotionReport, PromotionState, RawConfig,
-    SqliteStore,
-};
+use infraguard_engine::{ApplyOutcome, PlanRequest, PromotionReport, PromotionState};
 use serde_json::{Value, json};
 
 use super::harness::*;
@@ -70,8 +65,7 @@ const FUNCTION: &str = "AWS::Lambda::Function";
 
 #[test]
 fn a_bucket_waits_for_a_human_then_is_created_in_prod_and_dev_is_tagged_synced() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let dev_id = create_dev(
         &e,
         BUCKET,
@@ -178,12 +172,7 @@ fn a_bucket_waits_for_a_human_then_is_created_in_prod_and_dev_is_tagged_synced()
     assert_eq!(noop_again.status, PromotionState::Synced);
     assert!(noop_again.plan_id.is_none());
 
-    let actions: Vec<String> = e
-        .audit_log()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
+    let actions = actions(&e);
     for a in [
         "promotion.planned",
         "approval.granted",
@@ -232,8 +221,7 @@ fn lambda_with_role(e: &TestEngine) -> (String, String) {
 
 #[test]
 fn an_unpromoted_dependency_stops_the_promotion_and_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let (role, function) = lambda_with_role(&e);
     let r = promote(&e, FUNCTION, &function, false);
     assert_eq!(r.status, PromotionState::Blocked, "{r:#?}");
@@ -251,18 +239,12 @@ fn an_unpromoted_dependency_stops_the_promotion_and_is_named() {
         "no prod plan was made"
     );
     assert!(e.approvals(None).unwrap().is_empty());
-    assert!(
-        e.audit_log()
-            .unwrap()
-            .iter()
-            .any(|a| a.action == "promotion.blocked")
-    );
+    assert!(audited(&e, "promotion.blocked"));
 }
 
 #[test]
 fn with_dependencies_the_role_is_promoted_before_the_function() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let (role, function) = lambda_with_role(&e);
 
     // Call 1: the role's prod plan waits for a human; the function waits on it.
@@ -351,8 +333,7 @@ fn with_dependencies_the_role_is_promoted_before_the_function() {
 
 #[test]
 fn deleted_counterparts_need_review() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let a = create_dev(&e, BUCKET, "alpha", json!({}));
     let b = create_dev(&e, BUCKET, "beta", json!({}));
     let a_prod = promote_approved(&e, BUCKET, &a).prod_id.unwrap();
@@ -413,8 +394,7 @@ fn deleted_counterparts_need_review() {
 
 #[test]
 fn an_out_of_band_change_is_drift_and_fixing_it_is_a_gated_update() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let dev = create_dev(
         &e,
         BUCKET,
@@ -465,17 +445,7 @@ fn an_out_of_band_change_is_drift_and_fixing_it_is_a_gated_update() {
 
     // The fix is an ordinary prod update: a human approves it.
     let plan = e
-        .plan(PlanRequest {
-            env: "prod".into(),
-            operation: Operation::Update,
-            type_name: BUCKET.into(),
-            purpose: None,
-            properties: None,
-            identifier: Some(prod.clone()),
-            patch: Some(d.patch.clone()),
-            usage: None,
-            actor: agent(),
-        })
+        .plan(update_request("prod", BUCKET, &prod, d.patch.clone()))
         .unwrap();
     assert_eq!(plan.gate.decision, GateDecision::Refused);
     e.approve_with(
@@ -497,8 +467,7 @@ fn an_out_of_band_change_is_drift_and_fixing_it_is_a_gated_update() {
 
 #[test]
 fn an_approved_create_that_does_not_finish_leaves_dev_pending_prod_and_resumes() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let dev = create_dev(&e, BUCKET, "slow", json!({}));
     let first = promote(&e, BUCKET, &dev, false);
     e.approve_with(&approval_of(&first), &caller(), &confirm(), None)
@@ -545,8 +514,7 @@ fn an_approved_create_that_does_not_finish_leaves_dev_pending_prod_and_resumes()
 
 #[test]
 fn a_denied_promotion_stays_denied_for_the_same_content() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let dev = create_dev(&e, BUCKET, "nope", json!({}));
     let first = promote(&e, BUCKET, &dev, false);
     e.deny(&approval_of(&first), &agent(), Some("not this quarter"))
@@ -563,8 +531,7 @@ fn a_denied_promotion_stays_denied_for_the_same_content() {
 
 #[test]
 fn unaccepted_findings_stop_the_promotion_and_its_approval_is_denied() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     // Made outside infraguard: no encryption, public access not blocked.
     let t = ResourceType::new(BUCKET).unwrap();
     let props = json!({"BucketName": "synthcoreai-legacy-dev",
@@ -615,8 +582,7 @@ fn unaccepted_findings_stop_the_promotion_and_its_approval_is_denied() {
 
 #[test]
 fn preflight_is_ready_only_when_nothing_waits() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let empty = e.preflight("prod").unwrap();
     assert!(empty.ready, "{empty:#?}");
     let dev = create_dev(&e, BUCKET, "ledger", json!({}));
@@ -637,22 +603,10 @@ fn preflight_is_ready_only_when_nothing_waits() {
 #[test]
 fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_synced_by_the_prod_tag() {
     // Every change needs a human here, dev tag updates included.
-    let mut raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
-    raw.approval.cost_threshold_usd = "0.00".into();
-    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut clouds = BTreeMap::new();
-    for env in ["dev", "prod"] {
-        let account = LocalAccount {
-            env: env.into(),
-            region: "us-east-1".into(),
-        };
-        clouds.insert(
-            env.to_string(),
-            LocalCloud::in_memory(account, clock.clone()).unwrap(),
-        );
-    }
-    let e = Engine::new(config, clouds, SqliteStore::in_memory().unwrap(), clock).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_with(dir.path(), Arc::new(SystemClock), |raw| {
+        raw.approval.cost_threshold_usd = "0.00".into()
+    });
     let plan = e
         .plan(PlanRequest::create(
             "dev",
@@ -730,8 +684,7 @@ fn a_dev_tag_update_that_waits_for_a_human_leaves_the_pair_synced_by_the_prod_ta
 
 #[test]
 fn a_queue_whose_identifier_is_generated_links_by_its_prod_url() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let dev = create_dev(
         &e,
         "AWS::SQS::Queue",
@@ -786,8 +739,7 @@ fn dev_database(e: &TestEngine, purpose: &str, password: Value) -> String {
 
 #[test]
 fn a_dev_master_password_is_not_copied_to_prod() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let id = dev_database(
         &e,
         "db",
@@ -822,8 +774,7 @@ fn a_dev_master_password_is_not_copied_to_prod() {
 
 #[test]
 fn preflight_checks_the_amplify_branches_as_the_seed_deploys_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let dev_bucket = create_dev(&e, BUCKET, "documents", json!({}));
     let app = ResourceType::new("AWS::Amplify::App").unwrap();
     let branch = ResourceType::new("AWS::Amplify::Branch").unwrap();
@@ -880,8 +831,7 @@ fn preflight_checks_the_amplify_branches_as_the_seed_deploys_them() {
 
 #[test]
 fn an_existing_resource_is_imported_by_a_gated_tagging_plan_then_tracked() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let t = ResourceType::new("AWS::S3::Bucket").unwrap();
     // Made outside infraguard: no tags, no plan.
     e.cloud("dev")
@@ -1021,8 +971,7 @@ fn with_auto_promote_a_tested_unchanged_cheap_bucket_is_promoted_by_the_policy()
 #[test]
 fn auto_promote_is_off_by_default_and_never_covers_a_changed_or_costly_resource() {
     // Off: a person approves, as always.
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let dev = create_dev(&e, BUCKET, "assets", json!({}));
     let r = promote(&e, BUCKET, &dev, false);
     assert_eq!(r.status, PromotionState::AwaitingApproval, "{r:#?}");

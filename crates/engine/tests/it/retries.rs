@@ -72,40 +72,20 @@ fn create(e: &TestEngine, t: &Tokens) -> Result<ApplyOutcome, EngineError> {
     )
 }
 
-fn applied(outcome: ApplyOutcome) -> infraguard_core::cloud::ProgressEvent {
-    match outcome {
-        ApplyOutcome::Applied { event, .. } => event,
-        other => panic!("expected applied, got {other:?}"),
-    }
-}
-
 #[test]
 fn the_same_mutation_again_with_the_same_tokens_returns_the_first_outcome() {
     let dir = tempfile::tempdir().unwrap();
     let e = keyed(dir.path());
     let t = walk(&e, "10.0.0.0/16");
     let first = applied(create(&e, &t).unwrap());
-    let calls = e.cloud("dev").unwrap().calls();
+    let before = calls(&e, "dev");
     // The reply was lost; the agent calls again with the same tokens.
     let again = applied(create(&e, &t).unwrap());
     assert_eq!(again.identifier, first.identifier);
     assert_eq!(again.request_token, first.request_token);
-    assert_eq!(
-        e.cloud("dev").unwrap().calls(),
-        calls,
-        "asked the cloud again"
-    );
+    assert_eq!(calls(&e, "dev"), before, "asked the cloud again");
     assert_eq!(vpcs(&e), 1);
-    let actions: Vec<String> = e
-        .audit_log()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.action)
-        .collect();
-    assert!(
-        actions.contains(&"apply.retried".to_string()),
-        "{actions:?}"
-    );
+    assert!(audited(&e, "apply.retried"), "{:?}", actions(&e));
 }
 
 #[test]
@@ -116,19 +96,17 @@ fn a_plan_left_applying_is_finished_by_the_retry_with_its_client_token() {
     // The request is accepted but outlives the apply's patience (20 polls):
     // the apply gives up, the plan stays `applying` with the request sent,
     // as when the server is killed mid-apply.
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults {
+    set_faults(
+        &e,
+        "dev",
+        Faults {
             pending_polls: 30,
             ..Default::default()
-        })
-        .unwrap();
+        },
+    );
     let err = create(&e, &t).unwrap_err();
     assert!(err.to_string().contains("IN_PROGRESS"), "{err}");
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults::default())
-        .unwrap();
+    set_faults(&e, "dev", Faults::default());
     let state = e.plan_state(&t.plan_id).unwrap();
     assert_eq!(state.status, PlanStatus::Applying);
     assert!(
@@ -171,18 +149,16 @@ fn resume_finishes_an_applying_plan_and_refuses_one_never_sent() {
     assert!(err.to_string().contains("never sent"), "{err}");
     assert_eq!(vpcs(&e), 0);
 
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults {
+    set_faults(
+        &e,
+        "dev",
+        Faults {
             pending_polls: 25,
             ..Default::default()
-        })
-        .unwrap();
+        },
+    );
     create(&e, &t).unwrap_err();
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults::default())
-        .unwrap();
+    set_faults(&e, "dev", Faults::default());
     let first = applied(e.resume(&t.plan_id, &agent(), &mut noop()).unwrap());
     let again = applied(e.resume(&t.plan_id, &agent(), &mut noop()).unwrap());
     assert_eq!(first.request_token, again.request_token);
@@ -220,13 +196,14 @@ fn spent_tokens_of_a_discarded_or_failed_plan_are_refused_with_safe_advice() {
 
     // Failed in the cloud: the retry says so, and that nothing was made.
     let t = walk(&e, "10.4.0.0/16");
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults {
+    set_faults(
+        &e,
+        "dev",
+        Faults {
             fail_next: 1,
             ..Default::default()
-        })
-        .unwrap();
+        },
+    );
     create(&e, &t).unwrap_err();
     let err = create(&e, &t).unwrap_err();
     let msg = err.to_string();

@@ -133,8 +133,7 @@ fn write_only_values_are_masked_and_sealed() {
 
 #[test]
 fn a_plaintext_access_key_is_refused_outright_with_the_fix() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let mut props = lambda_props();
     props["Environment"]["Variables"]["AWS_KEY"] = json!("AKIAIOSFODNN7EXAMPLE");
     let err = e.plan(function(props)).unwrap_err();

@@ -9,33 +9,17 @@ use infraguard_core::plan::{GateDecision, PlanStatus};
 use infraguard_core::resource::Operation;
 use infraguard_core::store::Store;
 use infraguard_engine::{ApplyOutcome, EngineError, ErrorKind, PlanRequest};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::harness::*;
-
-fn calls(e: &TestEngine, env: &str) -> u64 {
-    e.cloud(env).unwrap().calls()
-}
 
 fn count(e: &TestEngine, env: &str) -> usize {
     e.list_resources(env, None).unwrap().len()
 }
 
-fn bucket(env: &str, purpose: &str, props: Value) -> PlanRequest {
-    PlanRequest::create(env, "AWS::S3::Bucket", Some(purpose), props, agent())
-}
-
-fn applied(outcome: ApplyOutcome) -> infraguard_core::cloud::ProgressEvent {
-    match outcome {
-        ApplyOutcome::Applied { event, .. } => event,
-        other => panic!("expected applied, got {other:?}"),
-    }
-}
-
 #[test]
 fn dev_bucket_is_planned_applied_tagged_and_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e
         .plan(bucket(
             "dev",
@@ -77,14 +61,8 @@ fn dev_bucket_is_planned_applied_tagged_and_audited() {
     assert!(tags["CostEstimate"].ends_with("USD/month"));
     assert!(tags.contains_key("CreatedDate") && tags.contains_key("CostCenter"));
 
-    let actions: Vec<String> = e
-        .audit_log()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
     assert_eq!(
-        actions,
+        actions(&e),
         ["plan.created", "apply.started", "apply.succeeded"]
     );
     assert!(e.audit_verify().unwrap().ok);
@@ -93,8 +71,7 @@ fn dev_bucket_is_planned_applied_tagged_and_audited() {
 
 #[test]
 fn prod_is_refused_until_a_human_approves_and_agents_cannot() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("prod", "documents", json!({}))).unwrap();
     assert_eq!(plan.gate.decision, GateDecision::Refused);
     let approval_id = plan.gate.approval_id.clone().expect("an approval request");
@@ -122,20 +99,13 @@ fn prod_is_refused_until_a_human_approves_and_agents_cannot() {
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     assert_eq!(count(&e, "prod"), 1);
 
-    let actions: Vec<String> = e
-        .audit_log()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
-    assert!(actions.contains(&"approval.refused".to_string()));
-    assert!(actions.contains(&"approval.granted".to_string()));
+    assert!(audited(&e, "approval.refused"));
+    assert!(audited(&e, "approval.granted"));
 }
 
 #[test]
 fn a_plan_is_applied_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("dev", "once", json!({}))).unwrap();
     let first = applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     let before = calls(&e, "dev");
@@ -146,18 +116,12 @@ fn a_plan_is_applied_once() {
     assert_eq!(again.identifier, first.identifier);
     assert_eq!(calls(&e, "dev"), before);
     assert_eq!(count(&e, "dev"), 1);
-    assert!(
-        e.audit_log()
-            .unwrap()
-            .iter()
-            .any(|r| r.action == "apply.replayed")
-    );
+    assert!(audited(&e, "apply.replayed"));
 }
 
 #[test]
 fn denied_plans_stay_denied() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("prod", "denied", json!({}))).unwrap();
     let aid = plan.gate.approval_id.clone().unwrap();
     e.deny(&aid, &agent(), Some("no")).unwrap();
@@ -177,8 +141,7 @@ fn denied_plans_stay_denied() {
 
 #[test]
 fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let base = e.plan(bucket("dev", "base", json!({}))).unwrap();
     applied(e.apply(&base.id, &agent(), &mut noop()).unwrap());
     let plans_before = e.plans(None, 1000).unwrap().len();
@@ -244,11 +207,12 @@ fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     );
 
     // An update of a create-only property is refused at planning time.
-    let mut update = bucket("dev", "base", json!({}));
-    update.operation = Operation::Update;
-    update.properties = None;
-    update.identifier = Some("synthcoreai-base-dev".into());
-    update.patch = Some(json!([{"op": "replace", "path": "/BucketName", "value": "other"}]));
+    let mut update = update_request(
+        "dev",
+        "AWS::S3::Bucket",
+        "synthcoreai-base-dev",
+        json!([{"op": "replace", "path": "/BucketName", "value": "other"}]),
+    );
     let err = e.plan(update.clone()).unwrap_err();
     assert!(matches!(err, EngineError::NotUpdatable { .. }), "{err}");
     assert!(err.to_string().contains("BucketName"));
@@ -289,8 +253,7 @@ fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
 
 #[test]
 fn costly_dev_resources_and_deletes_need_a_human() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let db = e
         .plan(PlanRequest::create(
             "dev",
@@ -340,15 +303,13 @@ fn costly_dev_resources_and_deletes_need_a_human() {
 
 #[test]
 fn updates_are_patches_through_the_gate() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let p = e.plan(bucket("dev", "upd", json!({}))).unwrap();
     applied(e.apply(&p.id, &agent(), &mut noop()).unwrap());
-    let mut up = bucket("dev", "upd", json!({}));
-    up.operation = Operation::Update;
-    up.properties = None;
-    up.identifier = Some("synthcoreai-upd-dev".into());
-    up.patch = Some(
+    let up = update_request(
+        "dev",
+        "AWS::S3::Bucket",
+        "synthcoreai-upd-dev",
         json!([{"op": "add", "path": "/VersioningConfiguration", "value": {"Status": "Enabled"}}]),
     );
     let plan = e.plan(up).unwrap();
@@ -370,8 +331,7 @@ fn updates_are_patches_through_the_gate() {
 
 #[test]
 fn a_plan_changed_after_approval_is_not_applied() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("prod", "tamper", json!({}))).unwrap();
     e.approve_with(
         plan.gate.approval_id.as_deref().unwrap(),
@@ -384,13 +344,7 @@ fn a_plan_changed_after_approval_is_not_applied() {
     let body = serde_json::to_string(&plan)
         .unwrap()
         .replace("synthcoreai-tamper-prod", "synthcoreai-evil-prod");
-    e.store()
-        .tamper_for_tests(&format!(
-            "UPDATE plans SET body = '{}' WHERE id = '{}'",
-            body.replace('\'', "''"),
-            plan.id
-        ))
-        .unwrap();
+    tamper_plan(&e, &plan.id, None, &body);
     let before = calls(&e, "prod");
     let err = e.apply(&plan.id, &agent(), &mut noop()).unwrap_err();
     assert!(matches!(err, EngineError::Tampered { .. }), "{err}");
@@ -427,8 +381,7 @@ fn audit_verify_detects_changed_and_removed_entries() {
         v.problems
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("dev", "c", json!({}))).unwrap();
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     e.store()
@@ -444,15 +397,15 @@ fn audit_verify_detects_changed_and_removed_entries() {
 
 #[test]
 fn throttling_is_retried_with_the_same_client_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults {
+    let (_dir, e) = project();
+    set_faults(
+        &e,
+        "dev",
+        Faults {
             throttle_next: 2,
             ..Default::default()
-        })
-        .unwrap();
+        },
+    );
     let plan = e.plan(bucket("dev", "throttled", json!({}))).unwrap();
     applied(e.apply(&plan.id, &agent(), &mut noop()).unwrap());
     assert_eq!(count(&e, "dev"), 1);
@@ -460,15 +413,15 @@ fn throttling_is_retried_with_the_same_client_token() {
 
 #[test]
 fn slow_requests_are_polled_to_completion_with_progress() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    e.cloud("dev")
-        .unwrap()
-        .set_faults(&Faults {
+    let (_dir, e) = project();
+    set_faults(
+        &e,
+        "dev",
+        Faults {
             pending_polls: 2,
             ..Default::default()
-        })
-        .unwrap();
+        },
+    );
     let plan = e.plan(bucket("dev", "slow", json!({}))).unwrap();
     let mut seen = Vec::new();
     let mut progress = |ev: &infraguard_core::cloud::ProgressEvent| seen.push(ev.operation_status);
@@ -499,8 +452,7 @@ fn state_survives_reopening() {
 #[test]
 fn an_apply_interrupted_after_the_cloud_acted_finishes_without_acting_twice() {
     use infraguard_core::cloud::Cloud;
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e.plan(bucket("dev", "crash", json!({}))).unwrap();
     let stored = e.store().plan(&plan.id).unwrap().unwrap();
     // The process sent the request (with the plan's client token) and died
@@ -518,13 +470,7 @@ fn an_apply_interrupted_after_the_cloud_acted_finishes_without_acting_twice() {
     let body = serde_json::to_string(&stored)
         .unwrap()
         .replace("\"status\":\"planned\"", "\"status\":\"applying\"");
-    e.store()
-        .tamper_for_tests(&format!(
-            "UPDATE plans SET status = 'applying', body = '{}' WHERE id = '{}'",
-            body.replace('\'', "''"),
-            plan.id
-        ))
-        .unwrap();
+    tamper_plan(&e, &plan.id, Some("applying"), &body);
     assert_eq!(e.plan_by_id(&plan.id).unwrap().status, PlanStatus::Applying);
 
     // The next run re-sends the same client token: the cloud answers with
@@ -536,19 +482,19 @@ fn an_apply_interrupted_after_the_cloud_acted_finishes_without_acting_twice() {
 
 #[test]
 fn the_seeds_tag_update_patch_works_on_list_tags() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let p = e.plan(bucket("dev", "documents", json!({}))).unwrap();
     applied(e.apply(&p.id, &agent(), &mut noop()).unwrap());
-    let mut up = bucket("dev", "documents", json!({}));
-    up.operation = Operation::Update;
-    up.properties = None;
-    up.identifier = Some("synthcoreai-documents-dev".into());
     // Exactly as the seed writes it (section 3.4, step 6).
-    up.patch = Some(json!([
-        {"op": "replace", "path": "/Tags/PromotionStatus", "value": "synced"},
-        {"op": "add", "path": "/Tags/ProdCounterpart", "value": "synthcoreai-documents-prod"}
-    ]));
+    let up = update_request(
+        "dev",
+        "AWS::S3::Bucket",
+        "synthcoreai-documents-dev",
+        json!([
+            {"op": "replace", "path": "/Tags/PromotionStatus", "value": "synced"},
+            {"op": "add", "path": "/Tags/ProdCounterpart", "value": "synthcoreai-documents-prod"}
+        ]),
+    );
     let plan = e.plan(up).unwrap();
     assert_eq!(
         plan.patch.as_ref().unwrap()[0]["path"],
@@ -609,121 +555,9 @@ fn reads_succeed_under_a_steady_twenty_percent_throttle() {
     assert!(calls > 100, "{calls} calls");
 }
 
-fn delete_request(env: &str, type_name: &str, id: &str) -> PlanRequest {
-    PlanRequest {
-        env: env.into(),
-        operation: Operation::Delete,
-        type_name: type_name.into(),
-        purpose: None,
-        properties: None,
-        identifier: Some(id.into()),
-        patch: None,
-        usage: None,
-        actor: agent(),
-    }
-}
-
-#[test]
-fn a_protected_stateful_delete_is_refused_at_plan_time_with_the_way_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let rds = infraguard_core::ResourceType::new("AWS::RDS::DBInstance").unwrap();
-    e.cloud("prod")
-        .unwrap()
-        .create(
-            &rds,
-            &json!({"DBInstanceIdentifier": "synthcoreai-db-prod", "Engine": "postgres", "DBInstanceClass": "db.t3.micro",
-                    "AllocatedStorage": "20", "MasterUsername": "admin", "ManageMasterUserPassword": true, "DeletionProtection": true}),
-            "seed-rds",
-        )
-        .unwrap();
-    let err = e
-        .plan(delete_request(
-            "prod",
-            "AWS::RDS::DBInstance",
-            "synthcoreai-db-prod",
-        ))
-        .unwrap_err();
-    let msg = err.to_string();
-    assert_eq!(err.kind(), ErrorKind::BadInput, "{msg}");
-    assert!(
-        msg.contains("deletion protection on (DeletionProtection)"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("--operation update --id synthcoreai-db-prod"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("\"path\":\"/DeletionProtection\",\"value\":false"),
-        "{msg}"
-    );
-    assert!(msg.contains("create-db-snapshot"), "{msg}");
-    assert!(e.plans(None, 10).unwrap().is_empty(), "nothing was planned");
-}
-
-#[test]
-fn a_stateful_delete_says_no_snapshot_and_no_template_shows_a_deletion_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
-    let table = infraguard_core::ResourceType::new("AWS::DynamoDB::Table").unwrap();
-    e.cloud("prod")
-        .unwrap()
-        .create(
-            &table,
-            &json!({"TableName": "synthcoreai-orders-prod", "BillingMode": "PAY_PER_REQUEST",
-                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
-            "seed-table",
-        )
-        .unwrap();
-    let plan = e
-        .plan(delete_request(
-            "prod",
-            "AWS::DynamoDB::Table",
-            "synthcoreai-orders-prod",
-        ))
-        .unwrap();
-    assert!(
-        plan.gate
-            .reasons
-            .iter()
-            .any(|r| r.contains("destroys its data: Cloud Control takes no snapshot")),
-        "{:?}",
-        plan.gate.reasons
-    );
-    assert!(
-        plan.explanation.contains("create-backup"),
-        "{}",
-        plan.explanation
-    );
-    assert!(!plan.template.to_pretty_json().contains("DeletionPolicy"));
-
-    // A create of a stateful type: no DeletionPolicy shown, none asked for.
-    let create = e
-        .plan(PlanRequest::create(
-            "dev",
-            "AWS::DynamoDB::Table",
-            Some("orders"),
-            json!({"BillingMode": "PAY_PER_REQUEST",
-                   "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                   "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
-            agent(),
-        ))
-        .unwrap();
-    assert!(!create.template.to_pretty_json().contains("DeletionPolicy"));
-    assert!(!create.findings.iter().any(|f| f.rule == "IG-DATA-001"));
-    assert!(
-        create.explanation.contains("takes no snapshot"),
-        "{}",
-        create.explanation
-    );
-}
-
 #[test]
 fn the_seeds_secret_name_is_conventional_and_an_off_convention_policy_gates() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let secret = e
         .plan(PlanRequest::create(
             "dev",
@@ -770,8 +604,7 @@ fn the_seeds_secret_name_is_conventional_and_an_off_convention_policy_gates() {
 
 #[test]
 fn tags_given_are_kept_and_only_tracking_tags_are_replaced() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let plan = e
         .plan(bucket(
             "dev",
@@ -828,8 +661,7 @@ fn tags_given_are_kept_and_only_tracking_tags_are_replaced() {
 
 #[test]
 fn an_arn_of_an_account_that_is_not_the_environments_gates_the_plan() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = engine_in(dir.path());
+    let (_dir, e) = project();
     let lambda = |purpose: &str, role: &str| {
         PlanRequest::create(
             "dev",
