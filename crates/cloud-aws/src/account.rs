@@ -109,14 +109,7 @@ impl AwsAccount {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let rt = self.runtime.as_ref().ok_or_else(|| {
-            CloudError::Internal(format!("{operation}: the AWS runtime is shut down"))
-        })?;
-        sdk::wait(rt, fut).ok_or_else(|| {
-            CloudError::Internal(format!(
-                "{operation}: the AWS runtime stopped before answering"
-            ))
-        })
+        sdk::run(self.runtime.as_ref(), operation, fut)
     }
 }
 

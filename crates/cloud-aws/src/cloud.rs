@@ -327,15 +327,8 @@ impl AwsCloud {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let rt = self.runtime.as_ref().ok_or_else(|| {
-            CloudError::Internal(format!("{operation}: the AWS runtime is shut down"))
-        })?;
         self.calls.fetch_add(1, Ordering::Relaxed);
-        sdk::wait(rt, fut).ok_or_else(|| {
-            CloudError::Internal(format!(
-                "{operation}: the AWS runtime stopped before answering"
-            ))
-        })
+        sdk::run(self.runtime.as_ref(), operation, fut)
     }
 
     fn context<'a>(

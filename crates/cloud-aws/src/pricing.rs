@@ -33,7 +33,6 @@
 //! neither), so the tests answer GetProducts from a loopback stub.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -140,7 +139,7 @@ impl AwsPriceList {
         .region(Region::new(endpoint_region.clone()));
         // Loaded on the runtime's worker, not with `block_on` here, so a
         // caller inside another runtime cannot panic.
-        let config = wait(&runtime, "load the AWS configuration", loader.load())?;
+        let config = sdk::run(Some(&runtime), "load the AWS configuration", loader.load())?;
         // `Builder::from` already applied `AWS_ENDPOINT_URL_PRICING`; only
         // an explicit per-service option goes over it.
         let mut builder = aws_sdk_pricing::config::Builder::from(&config);
@@ -205,7 +204,7 @@ impl AwsPriceList {
             }
             Ok::<_, SdkError<_, _>>(out)
         };
-        wait(rt, "GetProducts", pages)
+        sdk::run(Some(rt), "GetProducts", pages)
             .map_err(|e| e.to_string())?
             .map_err(|e| self.failure(service_code, &e))
     }
@@ -284,19 +283,6 @@ impl PriceListClient for AwsPriceList {
             .insert(key, products.clone());
         Ok(products)
     }
-}
-
-/// Run `fut` on `rt`'s worker and wait for it on this thread.
-fn wait<T, F>(rt: &tokio::runtime::Runtime, what: &str, fut: F) -> Result<T, CloudError>
-where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    sdk::wait(rt, fut).ok_or_else(|| {
-        CloudError::Internal(format!(
-            "{what}: the Price List runtime stopped before answering"
-        ))
-    })
 }
 
 /// The live price source for an environment on real AWS: the Price List

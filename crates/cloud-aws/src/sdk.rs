@@ -87,3 +87,24 @@ where
     });
     rx.recv().ok()
 }
+
+/// [`wait`] for a call named `operation`, on a runtime that may already be
+/// shut down (`None`), with either failure said as a [`CloudError`].
+pub fn run<T, F>(
+    rt: Option<&tokio::runtime::Runtime>,
+    operation: &str,
+    fut: F,
+) -> Result<T, CloudError>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let rt = rt.ok_or_else(|| {
+        CloudError::Internal(format!("{operation}: the AWS runtime is shut down"))
+    })?;
+    wait(rt, fut).ok_or_else(|| {
+        CloudError::Internal(format!(
+            "{operation}: the AWS runtime stopped before answering"
+        ))
+    })
+}
