@@ -360,14 +360,19 @@ impl InfraguardServer {
     }
 
     /// The environment asked for, checked against the region given.
-    pub(super) fn env_and_region(
-        &self,
-        env: Option<&str>,
-        region: Option<&str>,
-    ) -> Result<String, McpError> {
-        let env = self.env_for(env)?;
-        self.check_region(&env, region)?;
+    pub(super) fn env_at(&self, at: &params::EnvRegionArg) -> Result<String, McpError> {
+        let env = self.env_for(at.env.environment.as_deref())?;
+        self.check_region(&env, at.region.as_deref())?;
         Ok(env)
+    }
+
+    /// The one environment a listing is narrowed to: none when neither the
+    /// call nor the server names one.
+    pub(super) fn only_env(&self, env: &params::EnvArg) -> Result<Option<String>, McpError> {
+        match (&self.fixed_env, env.environment.as_deref()) {
+            (None, None) => Ok(None),
+            (_, named) => self.env_for(named).map(Some),
+        }
     }
 
     /// Run `f` on the blocking pool with the engine API, on behalf of `caller`.

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::elicitation::{Answers, HumanAnswer};
-use super::params::{EnvArg, Parameters, engine_object, engine_object_naming, parse_usage};
+use super::params::{
+    EnvArg, EnvRegionArg, Parameters, engine_object, engine_object_naming, parse_usage,
+};
 use super::{
     InfraguardServer, ToolResult, adapter_refusal, approvals, caller_of, from_engine, success,
     to_value,
@@ -50,11 +52,8 @@ pub struct GenerateArgs {
     /// Usage assumptions for the cost estimate, e.g. `{"storage_gb": 50}`.
     #[serde(default)]
     pub usage: Option<Value>,
-    /// AWS region; must be the environment's region if given.
-    #[serde(default)]
-    pub region: Option<String>,
     #[serde(flatten)]
-    pub env: EnvArg,
+    pub at: EnvRegionArg,
 }
 
 /// `content`, `operation` and `context` are parsed (the seed passes them)
@@ -140,7 +139,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_at(&a.at) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };

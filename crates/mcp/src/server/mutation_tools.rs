@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::elicitation::{Answers, HumanAnswer};
-use super::params::{EnvArg, Parameters, engine_object_naming};
+use super::params::{EnvRegionArg, Parameters, engine_object_naming};
 use super::{
     InfraguardServer, ToolResult, adapter_refusal, applied_result, approvals, caller_of,
     from_engine, refusal, success,
@@ -46,11 +46,8 @@ pub struct MutateArgs {
     /// Accepted for compatibility and ignored: the explained and scanned patch is applied.
     #[serde(default)]
     pub patch_document: Option<Value>,
-    /// AWS region; must be the environment's region if given.
-    #[serde(default)]
-    pub region: Option<String>,
     #[serde(flatten)]
-    pub env: EnvArg,
+    pub at: EnvRegionArg,
 }
 
 #[tool_router(router = mutation_router, vis = "pub(super)")]
@@ -154,7 +151,7 @@ impl InfraguardServer {
         context: &RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(context);
-        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_at(&a.at) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };

@@ -46,6 +46,17 @@ pub struct EnvArg {
     pub environment: Option<String>,
 }
 
+/// The `environment` and `region` of a tool that calls one environment's
+/// cloud: `region`, when given, must be the environment's.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+pub struct EnvRegionArg {
+    /// AWS region; must be the environment's region if given.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(flatten)]
+    pub env: EnvArg,
+}
+
 /// The arguments of a tool that takes only the environment.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct EnvOnly {

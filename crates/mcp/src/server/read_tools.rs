@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::approvals::level_words;
-use super::params::{EnvArg, EnvOnly, Parameters, engine_object, parse_usage};
+use super::params::{EnvArg, EnvOnly, EnvRegionArg, Parameters, engine_object, parse_usage};
 use super::{InfraguardServer, ToolResult, adapter_refusal, caller_of, from_engine, to_value};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -22,11 +22,8 @@ pub struct GetResourceArgs {
     pub resource_type: String,
     /// The resource's primary identifier (for S3 buckets, the bucket name).
     pub identifier: String,
-    /// AWS region; must be the environment's region if given.
-    #[serde(default)]
-    pub region: Option<String>,
     #[serde(flatten)]
-    pub env: EnvArg,
+    pub at: EnvRegionArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -36,22 +33,16 @@ pub struct ListResourcesArgs {
     /// `next_token` from the previous page, to read the next one.
     #[serde(default)]
     pub next_token: Option<String>,
-    /// AWS region; must be the environment's region if given.
-    #[serde(default)]
-    pub region: Option<String>,
     #[serde(flatten)]
-    pub env: EnvArg,
+    pub at: EnvRegionArg,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct RequestStatusArgs {
     /// The `request_token` of a Cloud Control request (returned by the mutation tools).
     pub request_token: String,
-    /// AWS region; must be the environment's region if given.
-    #[serde(default)]
-    pub region: Option<String>,
     #[serde(flatten)]
-    pub env: EnvArg,
+    pub at: EnvRegionArg,
 }
 
 /// `region` is parsed and never used: the schemas are the same everywhere.
@@ -97,7 +88,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_at(&a.at) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -140,7 +131,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_at(&a.at) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -175,7 +166,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_and_region(a.env.environment.as_deref(), a.region.as_deref()) {
+        let env = match self.env_at(&a.at) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -287,12 +278,9 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let only = match (&self.fixed_env, a.env.environment.as_deref()) {
-            (None, None) => None,
-            _ => match self.env_for(a.env.environment.as_deref()) {
-                Ok(e) => Some(e),
-                Err(e) => return Ok(adapter_refusal(e)),
-            },
+        let only = match self.only_env(&a.env) {
+            Ok(only) => only,
+            Err(e) => return Ok(adapter_refusal(e)),
         };
         let filter = only.clone();
         let r = self

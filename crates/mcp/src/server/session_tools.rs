@@ -144,12 +144,9 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let only = match (&self.fixed_env, a.env.environment.as_deref()) {
-            (None, None) => None,
-            _ => match self.env_for(a.env.environment.as_deref()) {
-                Ok(e) => Some(e),
-                Err(e) => return Ok(adapter_refusal(e)),
-            },
+        let only = match self.only_env(&a.env) {
+            Ok(only) => only,
+            Err(e) => return Ok(adapter_refusal(e)),
         };
         let reports = match self.blocking(caller, |e, c| e.environments(c)).await? {
             Ok(r) => r,
