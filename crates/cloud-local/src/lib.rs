@@ -34,7 +34,6 @@ mod attributes;
 mod cloud;
 mod db;
 mod error;
-mod pointer;
 mod random;
 mod refusals;
 pub mod wire;

@@ -34,6 +34,7 @@ pub mod env_vars;
 pub mod finding;
 pub mod money;
 pub mod plan;
+pub mod pointer;
 pub mod resource;
 pub mod schema;
 pub mod store;

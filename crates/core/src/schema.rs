@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::pointer::pointer_under;
 use crate::resource::ResourceType;
 
 /// Where a type keeps its tags.
@@ -130,39 +131,5 @@ impl ResourceSchema {
             }
         }
         Some(parts.join("|"))
-    }
-}
-
-/// `pattern` covers `pointer` if every segment of `pattern` matches the
-/// corresponding leading segment of `pointer` (`*` matches any segment).
-/// `/A/B` covers `/A/B` and `/A/B/C`; `/A/B/C` also touches `/A/B` when a
-/// patch replaces the parent, which callers check with [`pointer_touches`].
-pub fn pointer_under(pattern: &str, pointer: &str) -> bool {
-    // Segment by segment, without allocating: redaction asks this for every
-    // value of every resource listed.
-    let mut ptr = pointer.split('/').skip(1);
-    pattern
-        .split('/')
-        .skip(1)
-        .all(|a| ptr.next().is_some_and(|b| a == "*" || a == b))
-}
-
-/// Whether writing at `pointer` changes anything under `pattern`: either the
-/// pointer is inside the pattern, or it replaces an ancestor of it.
-pub fn pointer_touches(pattern: &str, pointer: &str) -> bool {
-    pointer_under(pattern, pointer) || pointer_under(pointer, pattern)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pointer_matching_honours_wildcards() {
-        assert!(pointer_under("/A/*/C", "/A/3/C"));
-        assert!(pointer_under("/A/*/C", "/A/3/C/D"));
-        assert!(!pointer_under("/A/*/C", "/A/3"));
-        assert!(pointer_touches("/A/*/C", "/A"));
-        assert!(!pointer_touches("/BucketName", "/Tags"));
     }
 }

@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use infraguard_core::cloud::Cloud;
+use infraguard_core::pointer;
 use infraguard_core::resource::ResourceType;
 use infraguard_core::schema::ResourceSchema;
 use infraguard_core::store::Store;
@@ -30,7 +31,7 @@ use serde_json::{Value, json};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::inventory::{Inventory, escape, schema_of, without_read_only};
+use crate::inventory::{Inventory, schema_of, without_read_only};
 use crate::promote::{TRACKING_TAGS, Workspace};
 use crate::sync::{Classified, ReadStats};
 use crate::tags;
@@ -208,7 +209,7 @@ fn compare(
             for k in keys {
                 let len = at.len();
                 at.push('/');
-                at.push_str(&escape(k));
+                at.push_str(&pointer::escape(k));
                 compare(e.get(k), a.get(k), at, out);
                 at.truncate(len);
             }
@@ -256,7 +257,7 @@ fn top_level_patch(
         if e.get(k) == a.get(k) {
             continue;
         }
-        let path = format!("/{}", escape(k));
+        let path = format!("/{}", pointer::escape(k));
         if schema.tagging.property() == Some(k.as_str()) {
             let mut wanted: BTreeMap<String, String> = tags::read(actual_raw, &schema.tagging)
                 .into_iter()

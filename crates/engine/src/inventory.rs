@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use infraguard_core::cloud::Cloud;
 use infraguard_core::env::Environment;
+use infraguard_core::pointer;
 use infraguard_core::resource::ResourceType;
 use infraguard_core::schema::{ResourceSchema, TagStyle};
 use infraguard_core::store::Store;
@@ -228,138 +229,11 @@ impl<C: Cloud, S: Store> Engine<C, S> {
     }
 }
 
-// ----- JSON pointers with `*` wildcards, as schemas write them ----------
-
-/// RFC 6901 escaping of one pointer segment.
-pub(crate) fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-fn unescape(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
-}
-
-fn segments(pattern: &str) -> Vec<String> {
-    pattern.split('/').skip(1).map(unescape).collect()
-}
-
-/// Every concrete pointer in `value` that `pattern` (`/A/*/B`) covers, with
-/// its value.
-pub(crate) fn resolve_pattern<'a>(value: &'a Value, pattern: &str) -> Vec<(String, &'a Value)> {
-    let segs = segments(pattern);
-    let mut out = Vec::new();
-    walk_pattern(value, &segs, String::new(), &mut out);
-    out
-}
-
-fn walk_pattern<'a>(v: &'a Value, segs: &[String], at: String, out: &mut Vec<(String, &'a Value)>) {
-    let Some((first, rest)) = segs.split_first() else {
-        out.push((at, v));
-        return;
-    };
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if first == "*" || first == k {
-                    walk_pattern(child, rest, format!("{at}/{}", escape(k)), out);
-                }
-            }
-        }
-        Value::Array(a) => {
-            for (i, child) in a.iter().enumerate() {
-                if first == "*" || *first == i.to_string() {
-                    walk_pattern(child, rest, format!("{at}/{i}"), out);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Remove everything `pattern` covers.
-pub(crate) fn remove_pattern(value: &mut Value, pattern: &str) {
-    let segs = segments(pattern);
-    remove_walk(value, &segs);
-}
-
-fn remove_walk(v: &mut Value, segs: &[String]) {
-    let Some((first, rest)) = segs.split_first() else {
-        return;
-    };
-    match v {
-        Value::Object(m) => {
-            if rest.is_empty() {
-                if first == "*" {
-                    m.clear();
-                } else {
-                    m.remove(first);
-                }
-            } else {
-                for (k, child) in m.iter_mut() {
-                    if first == "*" || first == k {
-                        remove_walk(child, rest);
-                    }
-                }
-            }
-        }
-        Value::Array(a) => {
-            if rest.is_empty() {
-                // Removing array items by pattern would shift the others;
-                // schemas never mark whole items read-only, so leave them.
-                return;
-            }
-            for (i, child) in a.iter_mut().enumerate() {
-                if first == "*" || *first == i.to_string() {
-                    remove_walk(child, rest);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Set `value` at a concrete pointer, creating missing objects on the way.
-/// Returns false when a non-container stands in the way.
-pub(crate) fn set_pointer(doc: &mut Value, pointer: &str, value: Value) -> bool {
-    let segs = segments(pointer);
-    let Some((last, parents)) = segs.split_last() else {
-        *doc = value;
-        return true;
-    };
-    let mut cur = doc;
-    for s in parents {
-        cur = match cur {
-            Value::Object(m) => m
-                .entry(s.clone())
-                .or_insert_with(|| Value::Object(Default::default())),
-            Value::Array(a) => match s.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
-                Some(c) => c,
-                None => return false,
-            },
-            _ => return false,
-        };
-    }
-    match cur {
-        Value::Object(m) => {
-            m.insert(last.clone(), value);
-            true
-        }
-        Value::Array(a) => match last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
-            Some(slot) => {
-                *slot = value;
-                true
-            }
-            None => false,
-        },
-        _ => false,
-    }
-}
-
 /// The properties without what the cloud generates (read-only properties).
 pub(crate) fn without_read_only(schema: &ResourceSchema, props: &Value) -> Value {
     let mut out = props.clone();
     for p in &schema.read_only {
-        remove_pattern(&mut out, p);
+        pointer::remove_all(&mut out, p);
     }
     out
 }
@@ -368,22 +242,6 @@ pub(crate) fn without_read_only(schema: &ResourceSchema, props: &Value) -> Value
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn patterns_resolve_and_remove_through_wildcards() {
-        let v = json!({"A": [{"B": 1, "C": 2}, {"B": 3}], "D": {"x/y": 4}});
-        let found: Vec<String> = resolve_pattern(&v, "/A/*/B")
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect();
-        assert_eq!(found, ["/A/0/B", "/A/1/B"]);
-        assert_eq!(resolve_pattern(&v, "/D/x~1y")[0].0, "/D/x~1y");
-        let mut w = v.clone();
-        remove_pattern(&mut w, "/A/*/B");
-        assert_eq!(w["A"], json!([{"C": 2}, {}]));
-        remove_pattern(&mut w, "/D");
-        assert!(w.get("D").is_none());
-    }
 
     #[test]
     fn an_entry_with_only_the_identifier_needs_a_read() {
@@ -397,15 +255,5 @@ mod tests {
             bucket,
             &json!({"BucketName": "b", "Arn": "arn:aws:s3:::b"})
         ));
-    }
-
-    #[test]
-    fn set_pointer_creates_objects_and_refuses_scalars() {
-        let mut v = json!({"Code": {}});
-        assert!(set_pointer(&mut v, "/Code/ZipFile", json!("x")));
-        assert!(set_pointer(&mut v, "/New/Deep", json!(1)));
-        assert_eq!(v, json!({"Code": {"ZipFile": "x"}, "New": {"Deep": 1}}));
-        let mut s = json!({"A": 1});
-        assert!(!set_pointer(&mut s, "/A/B", json!(2)));
     }
 }

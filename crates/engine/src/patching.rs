@@ -2,7 +2,8 @@
 //! (create-only and read-only properties) and applied to the live state.
 
 use infraguard_core::cloud::Cloud;
-use infraguard_core::schema::{ResourceSchema, pointer_touches};
+use infraguard_core::pointer::pointer_touches;
+use infraguard_core::schema::ResourceSchema;
 use infraguard_core::store::Store;
 use serde_json::Value;
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use infraguard_core::pointer;
 use infraguard_core::schema::TagStyle;
 use serde_json::{Map, Value, json};
 
@@ -181,13 +182,13 @@ pub fn translate_patch(current: &Value, style: &TagStyle, patch: &Value) -> Valu
         let handled = match (key, kind) {
             (Some(k), "add" | "replace") => match op.get("value").and_then(Value::as_str) {
                 Some(v) => {
-                    tags.insert(unescape(k), v.to_string());
+                    tags.insert(pointer::unescape(k), v.to_string());
                     true
                 }
                 None => false,
             },
             (Some(k), "remove") => {
-                tags.remove(&unescape(k));
+                tags.remove(&pointer::unescape(k));
                 true
             }
             _ => false,
@@ -212,11 +213,6 @@ pub fn translate_patch(current: &Value, style: &TagStyle, patch: &Value) -> Valu
         out[i] = json!({"op": verb, "path": format!("/{prop}"), "value": scratch[prop.as_str()].clone()});
     }
     Value::Array(out)
-}
-
-/// RFC 6901 escapes in one path segment.
-fn unescape(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
 }
 
 #[cfg(test)]

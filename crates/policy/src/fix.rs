@@ -57,7 +57,7 @@ fn parse_pointer(p: &str) -> Option<Vec<String>> {
     let rest = p.strip_prefix('/')?;
     Some(
         rest.split('/')
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .map(infraguard_core::pointer::unescape)
             .collect(),
     )
 }

@@ -34,8 +34,8 @@ mod storage;
 use infraguard_core::{ResourceSchema, Timestamp};
 use serde_json::{Value, json};
 
-use crate::pointer;
 use crate::random::Rng;
+use infraguard_core::pointer;
 
 /// What generation needs from the environment.
 pub struct Context<'a> {

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Context, Gen, Rules, default_name};
-use crate::pointer;
+use infraguard_core::pointer;
 
 pub(super) static RULES: &[Rules] = &[
     Rules {

@@ -5,7 +5,7 @@ use infraguard_core::Timestamp;
 use serde_json::Value;
 
 use super::{Context, Gen, Rules};
-use crate::pointer;
+use infraguard_core::pointer;
 
 pub(super) static RULES: &[Rules] = &[
     Rules {

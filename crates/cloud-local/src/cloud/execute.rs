@@ -3,7 +3,7 @@
 //! `FAILED` (invalid properties, duplicates, create-only or read-only paths
 //! in a patch, what the service refuses). A failed request changes nothing.
 
-use infraguard_core::schema::{pointer_touches, pointer_under};
+use infraguard_core::pointer::{pointer_touches, pointer_under};
 use infraguard_core::{
     CloudError, ErrorCode, Operation, OperationStatus, ResourceSchema, ResourceType,
 };
@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 
 use crate::attributes::{self, Context};
 use crate::db::{self, RequestRow};
-use crate::pointer;
 use crate::refusals;
+use infraguard_core::pointer;
 
 use super::internal;
 use super::request::{Mutation, parse_patch, short};

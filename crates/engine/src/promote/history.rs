@@ -24,7 +24,7 @@ use super::mapping::Workspace;
 use crate::actor::Actor;
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::inventory::{resolve_pattern, set_pointer};
+use infraguard_core::pointer;
 
 /// How many recent plans of an environment are read to find a resource's
 /// history (its last change, the write-only values it was created with).
@@ -73,8 +73,8 @@ fn reconstructed_state(hist: &[&Plan]) -> Option<Value> {
 fn restore_write_only(schema: &ResourceSchema, source: &Value, target: &mut Value) -> Vec<String> {
     let mut copied = Vec::new();
     for pattern in &schema.write_only {
-        for (ptr, v) in resolve_pattern(source, pattern) {
-            if target.pointer(&ptr).is_none() && set_pointer(target, &ptr, v.clone()) {
+        for (ptr, v) in pointer::find_values(source, pattern) {
+            if target.pointer(&ptr).is_none() && pointer::set(target, &ptr, v.clone()) {
                 copied.push(ptr);
             }
         }

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 
 use infraguard_core::cloud::Cloud;
+use infraguard_core::pointer;
 use infraguard_core::resource::ResourceType;
 use infraguard_core::store::Store;
 use serde::{Deserialize, Serialize};
@@ -24,9 +25,7 @@ use serde_json::Value;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::inventory::{
-    Inventory, PromotionEnvs, name_of, resolve_pattern, schema_of, without_read_only,
-};
+use crate::inventory::{Inventory, PromotionEnvs, name_of, schema_of, without_read_only};
 use crate::sync::{Counterpart, DEV_COUNTERPART, ResourceRef};
 use crate::tags;
 
@@ -127,7 +126,7 @@ impl RefIndex {
                 );
             }
             for pattern in &schema.read_only {
-                for (ptr, v) in resolve_pattern(&item.properties, pattern) {
+                for (ptr, v) in pointer::find_values(&item.properties, pattern) {
                     if let Some(s) = v.as_str() {
                         add(
                             s,
@@ -296,7 +295,7 @@ impl Workspace {
                 if skip.contains(&k.as_str()) {
                     continue;
                 }
-                let mut at = format!("/{}", crate::inventory::escape(k));
+                let mut at = format!("/{}", pointer::escape(k));
                 self.map_value(idx, &own_names, v, &mut at, &mut out);
             }
         }
@@ -345,7 +344,7 @@ impl Workspace {
                 for (k, child) in m.iter_mut() {
                     let len = at.len();
                     at.push('/');
-                    at.push_str(&crate::inventory::escape(k));
+                    at.push_str(&pointer::escape(k));
                     self.map_value(idx, own_names, child, at, out);
                     at.truncate(len);
                 }
@@ -363,7 +362,7 @@ impl Workspace {
         };
         name_of(schema, &item.properties) == Some(value)
             || schema.read_only.iter().any(|p| {
-                resolve_pattern(&item.properties, p)
+                pointer::find_values(&item.properties, p)
                     .iter()
                     .any(|(_, v)| v.as_str() == Some(value))
             })

@@ -235,8 +235,8 @@ impl Checker<'_> {
     fn check_read_only(&self, properties: &Value, out: &mut Vec<PropertyProblem>) {
         let mut found: Vec<String> = Vec::new();
         for pattern in &self.schema.read_only {
-            let segments: Vec<&str> = pattern.split('/').skip(1).collect();
-            expand(properties, &segments, String::new(), &mut found);
+            let inside = infraguard_core::pointer::find_outside(properties, pattern, &is_intrinsic);
+            found.extend(inside.into_iter().filter(|p| !p.is_empty()));
         }
         found.sort();
         found.dedup();
@@ -247,7 +247,7 @@ impl Checker<'_> {
             .filter(|p| {
                 !found
                     .iter()
-                    .any(|q| q != *p && infraguard_core::schema::pointer_under(q, p))
+                    .any(|q| q != *p && infraguard_core::pointer::pointer_under(q, p))
             })
             .collect();
         for pointer in outermost {
@@ -276,7 +276,7 @@ impl Checker<'_> {
                 self.schema
                     .write_only
                     .iter()
-                    .any(|w| infraguard_core::schema::pointer_touches(w, pointer))
+                    .any(|w| infraguard_core::pointer::pointer_touches(w, pointer))
                     || self.schema.is_read_only(pointer)
             }
         }
@@ -376,46 +376,9 @@ impl Checker<'_> {
     }
 }
 
-/// Concrete pointers in `value` matching the pattern `segments` (`*` = any
-/// index or key).
-fn expand(value: &Value, segments: &[&str], at: String, found: &mut Vec<String>) {
-    let Some((first, rest)) = segments.split_first() else {
-        if !at.is_empty() {
-            found.push(at);
-        }
-        return;
-    };
-    if is_intrinsic(value) {
-        return;
-    }
-    match (value, *first) {
-        (Value::Object(map), "*") => {
-            for (k, v) in map {
-                expand(v, rest, child(&at, k), found);
-            }
-        }
-        (Value::Array(items), "*") => {
-            for (i, v) in items.iter().enumerate() {
-                expand(v, rest, format!("{at}/{i}"), found);
-            }
-        }
-        (Value::Object(map), key) => {
-            if let Some(v) = map.get(key) {
-                expand(v, rest, child(&at, key), found);
-            }
-        }
-        (Value::Array(items), index) => {
-            if let Some(v) = index.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                expand(v, rest, format!("{at}/{index}"), found);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// `parent` + `/key`, with the key escaped as RFC 6901 wants.
 fn child(parent: &str, key: &str) -> String {
-    format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"))
+    format!("{parent}/{}", infraguard_core::pointer::escape(key))
 }
 
 /// A pointer as users read it: `BucketName` at the top, `/A/B` below.

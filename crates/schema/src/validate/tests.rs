@@ -565,14 +565,19 @@ fn helpers() {
     assert_eq!(display_pointer("/A/B"), "/A/B");
     assert!(is_integer_text("-12") && !is_integer_text("1.5") && !is_integer_text(""));
     assert!(is_number_text("1.5e3") && !is_number_text("NaN") && !is_number_text("inf"));
-    let mut found = Vec::new();
-    expand(
-        &json!({"A": [{"B": 1}, {"C": 2}, {"B": 3}]}),
-        &["A", "*", "B"],
-        String::new(),
-        &mut found,
+    let found = infraguard_core::pointer::find_outside(
+        &json!({"A": [{"B": 1}, {"C": 2}, {"B": 3}, {"Ref": "X"}], "R": {"Fn::GetAtt": ["A", "B"]}}),
+        "/A/*/B",
+        &is_intrinsic,
     );
     assert_eq!(found, ["/A/0/B", "/A/2/B"]);
+    // Nothing inside an intrinsic function is a property.
+    let none = infraguard_core::pointer::find_outside(
+        &json!({"R": {"Fn::GetAtt": ["A", "B"]}}),
+        "/R/*",
+        &is_intrinsic,
+    );
+    assert!(none.is_empty(), "{none:?}");
 }
 
 fn patterns_in(value: &Value, out: &mut Vec<String>) {

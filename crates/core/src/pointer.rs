@@ -1,10 +1,13 @@
-//! JSON pointer helpers for the schema's property paths.
+//! JSON pointers (RFC 6901) as resource schemas write them: a segment may
+//! be `*`, "any array index or object key"
+//! (`/LifecycleConfiguration/Rules/*/Transition`).
 //!
-//! Schema paths may hold `*` for "any array index or object key"
-//! (`/LifecycleConfiguration/Rules/*/Transition`). The local cloud needs to
-//! find every concrete place such a path names in a document (to refuse a
-//! read-only property, to hide write-only ones, to carry read-only values
-//! across an update) and to write at a concrete path.
+//! One implementation for every crate: the local cloud finds what a
+//! read-only or write-only path names in a document, the engine's inventory
+//! drops read-only properties and carries values across accounts, the
+//! engine's patches and the local cloud's updates ask whether a write
+//! touches a create-only path ([`pointer_touches`]), redaction asks whether
+//! a value is under a write-only one ([`pointer_under`]).
 
 use serde_json::{Map, Value};
 
@@ -13,49 +16,77 @@ pub fn segments(pointer: &str) -> Vec<String> {
     if pointer.is_empty() {
         return Vec::new();
     }
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect()
+    pointer.split('/').skip(1).map(unescape).collect()
 }
 
-fn escape(segment: &str) -> String {
+/// RFC 6901 escaping of one segment (`/` is `~1`, `~` is `~0`).
+pub fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// One escaped segment, unescaped.
+pub fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
 }
 
 /// Every concrete pointer in `doc` that `pattern` names and that exists.
 pub fn find(doc: &Value, pattern: &str) -> Vec<String> {
+    find_values(doc, pattern)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// Every concrete pointer in `doc` that `pattern` names, with its value.
+pub fn find_values<'a>(doc: &'a Value, pattern: &str) -> Vec<(String, &'a Value)> {
     let segs = segments(pattern);
     let mut out = Vec::new();
-    walk(doc, &segs, String::new(), &mut out);
+    walk(doc, &segs, String::new(), &|_| false, &mut out);
     out
 }
 
-fn walk(node: &Value, rest: &[String], here: String, out: &mut Vec<String>) {
+/// [`find`], never looking inside a value `opaque` says holds no
+/// properties (a CloudFormation intrinsic function: `{"Ref": "X"}`).
+pub fn find_outside(doc: &Value, pattern: &str, opaque: &dyn Fn(&Value) -> bool) -> Vec<String> {
+    let segs = segments(pattern);
+    let mut out = Vec::new();
+    walk(doc, &segs, String::new(), opaque, &mut out);
+    out.into_iter().map(|(p, _)| p).collect()
+}
+
+fn walk<'a>(
+    node: &'a Value,
+    rest: &[String],
+    here: String,
+    opaque: &dyn Fn(&Value) -> bool,
+    out: &mut Vec<(String, &'a Value)>,
+) {
     let Some((first, tail)) = rest.split_first() else {
-        out.push(here);
+        out.push((here, node));
         return;
     };
+    if opaque(node) {
+        return;
+    }
     match node {
         Value::Object(map) if first == "*" => {
             for (k, v) in map {
-                walk(v, tail, format!("{here}/{}", escape(k)), out);
+                walk(v, tail, format!("{here}/{}", escape(k)), opaque, out);
             }
         }
         Value::Object(map) => {
             if let Some(v) = map.get(first) {
-                walk(v, tail, format!("{here}/{}", escape(first)), out);
+                walk(v, tail, format!("{here}/{}", escape(first)), opaque, out);
             }
         }
         Value::Array(items) if first == "*" => {
             for (i, v) in items.iter().enumerate() {
-                walk(v, tail, format!("{here}/{i}"), out);
+                walk(v, tail, format!("{here}/{i}"), opaque, out);
             }
         }
         Value::Array(items) => {
             if let Some(v) = first.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                walk(v, tail, format!("{here}/{first}"), out);
+                walk(v, tail, format!("{here}/{first}"), opaque, out);
             }
         }
         _ => {}
@@ -164,6 +195,26 @@ pub fn set(doc: &mut Value, pointer: &str, value: Value) -> bool {
     }
 }
 
+/// `pattern` covers `pointer` if every segment of `pattern` matches the
+/// corresponding leading segment of `pointer` (`*` matches any segment).
+/// `/A/B` covers `/A/B` and `/A/B/C`; `/A/B/C` also touches `/A/B` when a
+/// patch replaces the parent, which callers check with [`pointer_touches`].
+pub fn pointer_under(pattern: &str, pointer: &str) -> bool {
+    // Segment by segment, without allocating: redaction asks this for every
+    // value of every resource listed.
+    let mut ptr = pointer.split('/').skip(1);
+    pattern
+        .split('/')
+        .skip(1)
+        .all(|a| ptr.next().is_some_and(|b| a == "*" || a == b))
+}
+
+/// Whether writing at `pointer` changes anything under `pattern`: either the
+/// pointer is inside the pattern, or it replaces an ancestor of it.
+pub fn pointer_touches(pattern: &str, pointer: &str) -> bool {
+    pointer_under(pattern, pointer) || pointer_under(pointer, pattern)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -204,5 +255,43 @@ mod tests {
         assert!(!set(&mut doc, "/A/C", json!("x")));
         assert_eq!(doc["A"], 1);
         assert!(!set(&mut doc, "", json!(2)));
+    }
+
+    #[test]
+    fn pointer_matching_honours_wildcards() {
+        assert!(pointer_under("/A/*/C", "/A/3/C"));
+        assert!(pointer_under("/A/*/C", "/A/3/C/D"));
+        assert!(!pointer_under("/A/*/C", "/A/3"));
+        assert!(pointer_touches("/A/*/C", "/A"));
+        assert!(!pointer_touches("/BucketName", "/Tags"));
+    }
+
+    /// The engine inventory's cases: values found through wildcards, escaped
+    /// keys, a whole property removed, objects made on the way.
+    #[test]
+    fn patterns_resolve_and_remove_through_wildcards() {
+        let v = json!({"A": [{"B": 1, "C": 2}, {"B": 3}], "D": {"x/y": 4}});
+        let found: Vec<String> = find_values(&v, "/A/*/B")
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(found, ["/A/0/B", "/A/1/B"]);
+        assert_eq!(find_values(&v, "/D/x~1y")[0].0, "/D/x~1y");
+        assert_eq!(find_values(&v, "/A/1/B")[0].1, &json!(3));
+        let mut w = v.clone();
+        remove_all(&mut w, "/A/*/B");
+        assert_eq!(w["A"], json!([{"C": 2}, {}]));
+        remove_all(&mut w, "/D");
+        assert!(w.get("D").is_none());
+    }
+
+    #[test]
+    fn set_creates_objects_and_refuses_scalars() {
+        let mut v = json!({"Code": {}});
+        assert!(set(&mut v, "/Code/ZipFile", json!("x")));
+        assert!(set(&mut v, "/New/Deep", json!(1)));
+        assert_eq!(v, json!({"Code": {"ZipFile": "x"}, "New": {"Deep": 1}}));
+        let mut s = json!({"A": 1});
+        assert!(!set(&mut s, "/A/B", json!(2)));
     }
 }
