@@ -27,6 +27,13 @@ REPO = Path(__file__).resolve().parents[2]
 S3 = "AWS::S3::Bucket"
 RDS = "AWS::RDS::DBInstance"
 
+# Every tool the seed calls by name.
+SEED_TOOLS = {
+    "check_environment_variables", "get_aws_session_info", "get_aws_account_info",
+    "generate_infrastructure_code", "explain", "run_checkov", "approve_security_findings",
+    "create_resource", "update_resource", "get_resource", "list_resources",
+}
+
 # The seed's tag list (step 3.1), as an agent following it would send it.
 SEED_TAGS = [
     {"Key": "MANAGED_BY", "Value": "CCAPI-MCP-SERVER"},

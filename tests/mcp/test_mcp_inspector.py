@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from mcp_harness import Project
+from mcp_harness import SEED_TOOLS, Project
 
 INSPECTOR = "@modelcontextprotocol/inspector@0.15.0"
 
@@ -34,7 +34,7 @@ def inspector(project: Project, *method: str) -> dict:
 def test_inspector_lists_the_tools(project: Project) -> None:
     listed = inspector(project, "--method", "tools/list")
     names = [t["name"] for t in listed["tools"]]
-    assert len(names) == 26 and "create_resource" in names and "run_checkov" in names
+    assert len(names) == len(set(names)) and SEED_TOOLS <= set(names), names
     create = next(t for t in listed["tools"] if t["name"] == "create_resource")
     assert create["annotations"]["readOnlyHint"] is False
     assert "security_scan_token" in create["inputSchema"]["properties"]

@@ -56,7 +56,7 @@ def test_the_new_tools_are_listed_with_schemas_and_hints(project: Project) -> No
     async def run() -> None:
         async with Client(project.stdio(), mode="legacy") as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
-            assert len(tools) == 26 and NEW_TOOLS <= set(tools)
+            assert NEW_TOOLS <= set(tools), NEW_TOOLS - set(tools)
             for name in NEW_TOOLS:
                 assert tools[name].input_schema["type"] == "object" and tools[name].description
             hints = {n: tools[n].annotations for n in NEW_TOOLS}
@@ -383,3 +383,29 @@ def test_promote_with_dependencies_asks_for_each_prod_create(project: Project) -
     assert PROD_BUCKET in project.resources("prod")
     [prod_policy] = project.resources("prod", "AWS::S3::BucketPolicy").values()
     assert prod_policy["Bucket"] == PROD_BUCKET
+
+
+def test_list_locks_shows_who_holds_what_and_a_frozen_environment(project: Project) -> None:
+    # A prod plan waits for a person, so it holds its bucket; dev is frozen by hand.
+    plan = project.cli_json("plan", "--env", "prod", "--type", S3, "--properties", json.dumps({"BucketName": PROD_BUCKET}))
+    assert plan["gate"]["approval_id"], plan
+    frozen = project.cli_json("state", "lock", "--env", "dev", "--reason", "release freeze")
+
+    async def run() -> None:
+        async with Client(project.stdio(), mode="legacy") as client:
+            listed = ok(await client.call_tool("list_locks", {}))
+            by_env = {lock["env"]: lock for lock in listed["locks"]}
+            assert set(by_env) == {"dev", "prod"} and listed["held"] == 2, listed
+            held = by_env["prod"]
+            assert held["plan_id"] == plan["id"] and held["held"] is True
+            assert PROD_BUCKET in held["resource"] and held["who"] and held["host"] and held["since"]
+            assert by_env["dev"]["id"] == frozen["id"] and "release freeze" in by_env["dev"]["what"]
+            only_prod = ok(await client.call_tool("list_locks", {"environment": "prod"}))
+            assert [lock["env"] for lock in only_prod["locks"]] == ["prod"]
+            assert "no such environment" in refused(await client.call_tool("list_locks", {"environment": "staging"}))
+        # A server for one environment shows only its own.
+        async with Client(project.stdio("--env", "prod"), mode="legacy") as prod:
+            mine = ok(await prod.call_tool("list_locks", {}))
+            assert [lock["env"] for lock in mine["locks"]] == ["prod"], mine
+
+    anyio.run(run)

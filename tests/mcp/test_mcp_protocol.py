@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from mcp_harness import Project
+from mcp_harness import SEED_TOOLS, Project
 
 
 def rpc(id_: int, method: str, params: dict) -> str:
@@ -35,7 +35,9 @@ def test_stdout_is_only_json_rpc_and_logs_go_to_stderr(project: Project) -> None
         assert msg["jsonrpc"] == "2.0"
         replies[msg.get("id")] = msg
     assert replies[1]["result"]["serverInfo"]["name"] == "infraguard"
-    assert len(replies[2]["result"]["tools"]) == 26
+    names = [t["name"] for t in replies[2]["result"]["tools"]]
+    assert len(names) == len(set(names)), names
+    assert SEED_TOOLS <= set(names), SEED_TOOLS - set(names)
     # A refused step is a tool result the agent reads, not a protocol error.
     refusal = replies[3]["result"]
     assert refusal["isError"] is True and "call get_aws_session_info first" in refusal["content"][0]["text"]
@@ -57,6 +59,7 @@ def test_unknown_environment_fails_at_start(project: Project) -> None:
 
 
 def test_every_handshake_version_rmcp_negotiates_is_answered(project: Project) -> None:
+    listed = []
     for version in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"):
         init = rpc(1, "initialize", {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}})
         p = subprocess.run(
@@ -66,4 +69,6 @@ def test_every_handshake_version_rmcp_negotiates_is_answered(project: Project) -
         )
         replies = {m.get("id"): m for m in map(json.loads, p.stdout.splitlines())}
         assert replies[1]["result"]["protocolVersion"] == version, replies[1]
-        assert len(replies[2]["result"]["tools"]) == 26
+        listed.append(sorted(t["name"] for t in replies[2]["result"]["tools"]))
+    # Every version lists the same tools, the seed's among them.
+    assert SEED_TOOLS <= set(listed[0]) and all(names == listed[0] for names in listed), listed

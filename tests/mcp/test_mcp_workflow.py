@@ -27,7 +27,7 @@ async def seed_s3_workflow(client: Client, project: Project, bucket: str) -> Non
         assert t.annotations is not None
         assert t.annotations.read_only_hint is (t.name not in MUTATORS and t.name in {
             "get_aws_account_info", "get_resource", "list_resources", "get_resource_request_status",
-            "get_resource_schema_information", "estimate_cost", "list_pending_approvals", "list_plans",
+            "get_resource_schema_information", "estimate_cost", "list_pending_approvals", "list_plans", "list_locks",
             "check_sync_status", "detect_drift", "lint_iam_policy", "suggest_iam_policy"})
     assert next(t for t in listed.tools if t.name == "delete_resource").annotations.destructive_hint is True
 

@@ -25,7 +25,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import ElicitResult
-from mcp_harness import RDS, RDS_PROPS, S3, SEED_TAGS, Project, ok, refused, session, walk
+from mcp_harness import RDS, RDS_PROPS, S3, SEED_TAGS, SEED_TOOLS, Project, ok, refused, session, walk
 
 BUCKET = "synthcoreai-documents-dev"
 PROD_BUCKET = "synthcoreai-documents-prod"
@@ -33,12 +33,6 @@ LAMBDA = "AWS::Lambda::Function"
 COGNITO = "AWS::Cognito::UserPool"
 POLICY = "AWS::IAM::ManagedPolicy"
 
-# Every tool the seed calls by name.
-SEED_TOOLS = {
-    "check_environment_variables", "get_aws_session_info", "get_aws_account_info",
-    "generate_infrastructure_code", "explain", "run_checkov", "approve_security_findings",
-    "create_resource", "update_resource", "get_resource", "list_resources",
-}
 # The seed's promise about tag values an agent passes (step 3.1).
 SEED_TAG_VALUES = {t["Key"]: t["Value"] for t in SEED_TAGS}
 # The seed's naming pattern for IAM policies (step 4).

@@ -304,7 +304,7 @@ impl InfraguardServer {
             .filter(|s| !s.is_empty())
             .map(|s| s.strip_prefix("aws-").unwrap_or(s));
         // A name the project does not have is that, not another server's.
-        if let (Some(_), Some(r)) = (&self.fixed_env, requested)
+        if let Some(r) = requested
             && self.config.environment(r).is_err()
         {
             // `production` is how the seed tags prod: say which name it is.
@@ -368,8 +368,8 @@ impl InfraguardServer {
 
     /// The one environment a listing is narrowed to: none when neither the
     /// call nor the server names one.
-    pub(super) fn only_env(&self, env: &params::EnvArg) -> Result<Option<String>, McpError> {
-        match (&self.fixed_env, env.environment.as_deref()) {
+    pub(super) fn only_env(&self, env: Option<&str>) -> Result<Option<String>, McpError> {
+        match (&self.fixed_env, env) {
             (None, None) => Ok(None),
             (_, named) => self.env_for(named).map(Some),
         }

@@ -1,6 +1,7 @@
-//! The plans: `list_plans` (every plan with its status and next step) and
-//! `resume_plan`, which finishes a plan left `applying` with its own client
-//! token, so the cloud acts at most once.
+//! The plans: `list_plans` (every plan with its status and next step),
+//! `list_locks` (what each plan in flight holds, and who locked an
+//! environment) and `resume_plan`, which finishes a plan left `applying`
+//! with its own client token, so the cloud acts at most once.
 
 use infraguard_engine::ApplyOutcome;
 use rmcp::service::RequestContext;
@@ -9,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::params::{Parameters, engine_object};
+use super::params::{EnvOnly, Parameters, engine_object};
 use super::{
     InfraguardServer, ToolResult, adapter_refusal, applied_result, caller_of, from_engine, refusal,
     success,
@@ -63,7 +64,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_filter(a.environment.as_deref()) {
+        let env = match self.only_env(a.environment.as_deref()) {
             Ok(e) => e,
             Err(e) => return Ok(adapter_refusal(e)),
         };
@@ -110,6 +111,43 @@ impl InfraguardServer {
                 .filter(|p| p.status == infraguard_core::plan::PlanStatus::Applying)
                 .count();
             json!({"plans": list, "applying": applying})
+        })))
+    }
+
+    #[tool(
+        description = "Read-only: the locks in this server's environments (`infraguard state locks`): \
+            each resource a plan in flight holds, and each environment locked by hand, with who \
+            holds it, from which machine, for what and since when, and whether it still holds \
+            (`held`). A held lock is why a second plan of a resource, or any plan in a locked \
+            environment, is refused; only a person removes one (`infraguard state unlock LOCK-ID`).",
+        output_schema = engine_object(),
+        annotations(
+            title = "list locks",
+            read_only_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false,
+        )
+    )]
+    async fn list_locks(
+        &self,
+        Parameters(a): Parameters<EnvOnly>,
+        context: RequestContext<RoleServer>,
+    ) -> ToolResult {
+        let caller = &caller_of(&context);
+        let only = match self.only_env(a.env.environment.as_deref()) {
+            Ok(only) => only,
+            Err(e) => return Ok(adapter_refusal(e)),
+        };
+        let served = self.served();
+        let r = self.blocking(caller, |e, c| e.locks(c)).await?;
+        Ok(from_engine(r.map(|locks| {
+            let locks: Vec<_> = locks
+                .into_iter()
+                .filter(|l| served.contains(&l.lock.env))
+                .filter(|l| only.as_ref().is_none_or(|o| &l.lock.env == o))
+                .collect();
+            let held = locks.iter().filter(|l| l.held).count();
+            json!({"locks": locks, "held": held})
         })))
     }
 
@@ -183,14 +221,6 @@ impl InfraguardServer {
 }
 
 impl InfraguardServer {
-    /// The environment filter of a listing: `None` lists every one served.
-    pub(super) fn env_filter(&self, env: Option<&str>) -> Result<Option<String>, McpError> {
-        match (&self.fixed_env, env) {
-            (None, None) => Ok(None),
-            _ => self.env_for(env).map(Some),
-        }
-    }
-
     /// A plan's environment must be one this server serves.
     pub(super) fn check_served(&self, plan_id: &str, env: &str) -> Result<(), McpError> {
         match &self.fixed_env {

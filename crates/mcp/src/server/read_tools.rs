@@ -278,7 +278,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let only = match self.only_env(&a.env) {
+        let only = match self.only_env(a.env.environment.as_deref()) {
             Ok(only) => only,
             Err(e) => return Ok(adapter_refusal(e)),
         };
