@@ -78,14 +78,22 @@ use serde_json::{Value, json};
 
 use crate::error::McpError;
 
+/// The value of an adapter check (an environment, a region, a filter), or,
+/// from the tool, the refusal that says why not.
+macro_rules! or_refuse {
+    ($checked:expr) => {
+        match $checked {
+            Ok(v) => v,
+            Err(e) => return Ok(adapter_refusal(e)),
+        }
+    };
+}
+
 /// The environment a tool call names (or the server's own), or, from the
 /// tool, the refusal that says why not.
 macro_rules! env_or_refuse {
     ($server:expr, $requested:expr) => {
-        match $server.env_for($requested) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        }
+        or_refuse!($server.env_for($requested))
     };
 }
 

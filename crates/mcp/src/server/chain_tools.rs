@@ -139,18 +139,12 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_at(&a.at) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
-        let operation = match infer_operation(&a) {
-            Ok(op) => op,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
-        let usage = match parse_usage("generate_infrastructure_code", a.usage.as_ref()) {
-            Ok(u) => u,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = or_refuse!(self.env_at(&a.at));
+        let operation = or_refuse!(infer_operation(&a));
+        let usage = or_refuse!(parse_usage(
+            "generate_infrastructure_code",
+            a.usage.as_ref()
+        ));
         let req = PlanRequest {
             env,
             operation,

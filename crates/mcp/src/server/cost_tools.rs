@@ -93,10 +93,7 @@ impl InfraguardServer {
         // Alarms are planned writes: in one environment this server writes,
         // the one asked for or the only one.
         let alarm_env = if a.create_billing_alarm {
-            match self.env_for(asked) {
-                Ok(e) => Some(e),
-                Err(e) => return Ok(adapter_refusal(e)),
-            }
+            Some(or_refuse!(self.env_for(asked)))
         } else {
             None
         };

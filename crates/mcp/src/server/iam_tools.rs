@@ -103,10 +103,7 @@ impl InfraguardServer {
                 }));
             }
         };
-        let env = match self.optional_env(a.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = or_refuse!(self.optional_env(a.environment.as_deref()));
         let r = self
             .blocking(caller, move |e, c| e.iam_lint(c, text, env))
             .await?;

@@ -151,10 +151,7 @@ impl InfraguardServer {
         context: &RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(context);
-        let env = match self.env_at(&a.at) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = or_refuse!(self.env_at(&a.at));
         let mut ignored = Vec::new();
         if a.properties.is_some() {
             ignored.push("properties");

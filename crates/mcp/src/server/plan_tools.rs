@@ -64,10 +64,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.only_env(a.environment.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = or_refuse!(self.only_env(a.environment.as_deref()));
         if let Some(id) = a.plan_id.filter(|i| !i.trim().is_empty()) {
             let r = self
                 .blocking(caller, move |e, c| e.plan_state(c, id.trim().to_string()))
@@ -134,10 +131,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let only = match self.only_env(a.env.environment.as_deref()) {
-            Ok(only) => only,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let only = or_refuse!(self.only_env(a.env.environment.as_deref()));
         let served = self.served();
         let r = self.blocking(caller, |e, c| e.locks(c)).await?;
         Ok(from_engine(r.map(|locks| {

@@ -88,10 +88,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_at(&a.at) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = or_refuse!(self.env_at(&a.at));
         let r = self
             .blocking(caller, move |e, c| {
                 e.get_resource(c, env, a.resource_type.clone(), a.identifier)
@@ -131,10 +128,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_at(&a.at) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = or_refuse!(self.env_at(&a.at));
         let r = self
             .blocking(caller, move |e, c| {
                 e.list_page(c, env, a.resource_type, a.next_token)
@@ -166,10 +160,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = match self.env_at(&a.at) {
-            Ok(e) => e,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let env = or_refuse!(self.env_at(&a.at));
         let r = self
             .blocking(caller, move |e, c| {
                 e.request_status(c, env, a.request_token)
@@ -223,10 +214,7 @@ impl InfraguardServer {
     ) -> ToolResult {
         let caller = &caller_of(&context);
         let env = env_or_refuse!(self, a.env.environment.as_deref());
-        let usage = match parse_usage("estimate_cost", a.usage.as_ref()) {
-            Ok(u) => u,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let usage = or_refuse!(parse_usage("estimate_cost", a.usage.as_ref()));
         let threshold = self.config.cost_threshold;
         let props = a.properties.unwrap_or_else(|| json!({}));
         let r = self
@@ -278,10 +266,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let only = match self.only_env(a.env.environment.as_deref()) {
-            Ok(only) => only,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let only = or_refuse!(self.only_env(a.env.environment.as_deref()));
         let filter = only.clone();
         let r = self
             .blocking(caller, move |e, c| {

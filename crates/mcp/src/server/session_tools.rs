@@ -144,10 +144,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let only = match self.only_env(a.env.environment.as_deref()) {
-            Ok(only) => only,
-            Err(e) => return Ok(adapter_refusal(e)),
-        };
+        let only = or_refuse!(self.only_env(a.env.environment.as_deref()));
         let reports = match self.blocking(caller, |e, c| e.environments(c)).await? {
             Ok(r) => r,
             Err(e) => return Ok(from_engine::<Value>(Err(e))),
