@@ -414,7 +414,11 @@ pub fn filters(dirs: &[&Path]) -> Vec<(String, String)> {
         .map(|&(r, to)| (r.to_string(), to.to_string()))
         .collect();
     for dir in dirs {
-        all.push((escape(&dir.display().to_string()), "[DIR]".into()));
+        // As given, and as the binary may print it (macOS: /private/var/…).
+        let real = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        for shown in [real.as_path(), dir] {
+            all.push((escape(&shown.display().to_string()), "[DIR]".into()));
+        }
     }
     let version = format!(r"\b{}\b", escape(env!("CARGO_PKG_VERSION")));
     all.push((version, "[VERSION]".into()));
@@ -434,11 +438,11 @@ fn escape(text: &str) -> String {
 }
 
 /// `insta::assert_snapshot!` of `value` under the name `name`, with
-/// [`filters`] of the project's folder.
+/// [`filters`] of the project's folder (or of the folders `dirs = […]`).
 #[macro_export]
 macro_rules! snapshot {
-    ($project:expr, $name:expr, $value:expr) => {{
-        let filters = $crate::harness::filters(&[$project.path()]);
+    (dirs = $dirs:expr, $name:expr, $value:expr) => {{
+        let filters = $crate::harness::filters(&$dirs);
         insta::with_settings!({
             filters => filters.iter().map(|(r, to)| (r.as_str(), to.as_str())),
             prepend_module_to_snapshot => false,
@@ -447,4 +451,7 @@ macro_rules! snapshot {
             insta::assert_snapshot!($name, $value);
         })
     }};
+    ($project:expr, $name:expr, $value:expr) => {
+        $crate::snapshot!(dirs = [$project.path()], $name, $value)
+    };
 }
