@@ -7,8 +7,9 @@
 //! - [`plan_args`], [`resource_args`]: the argument lists most tests repeat.
 //! - [`local_engine`]: the engine over the embedded local cloud, in-process,
 //!   for a stand-in guard and the bench.
-//! - [`FILTERS`] and [`snapshot!`]: insta snapshots of what a user reads,
-//!   with everything that differs between runs or machines redacted.
+//! - [`filters`] and [`snapshot!`]: insta snapshots of what a user reads,
+//!   with everything that differs between runs or machines redacted (the
+//!   list is [`redact`], shared with the MCP server's tests).
 //!
 //! Also compiled into the bench (`benches/workflow.rs`), hence the
 //! `dead_code` allowance.
@@ -375,83 +376,11 @@ pub fn local_engine(config: ProjectConfig, state: &Path) -> Engine<LocalCloud, S
         .with_signing_key(key)
 }
 
-/// What differs between runs or machines, as insta filters (regex,
-/// replacement), applied in order: the longer shapes first, so that a time
-/// is not half taken for a date nor a hash for an id.
-pub const FILTERS: &[(&str, &str)] = &[
-    // RFC 3339 times, then bare dates (the CreatedDate tag).
-    (
-        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
-        "[TIME]",
-    ),
-    (r"\b\d{4}-\d{2}-\d{2}\b", "[DATE]"),
-    // The month `costs` reports on.
-    (
-        r"\b(January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b",
-        "[MONTH]",
-    ),
-    // ARNs, whole, before the account id inside them.
-    (
-        r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:[^\s\x22'`,)\]]+",
-        "[ARN]",
-    ),
-    (r"\b\d{12}\b", "[ACCOUNT]"),
-    // Hashes (content hashes, the audit chain's head), then ids.
-    (r"\b[0-9a-f]{64}\b", "[HASH]"),
-    (r"\bplan-[0-9a-f]{12}\b", "[PLAN_ID]"),
-    (r"\bapr-[0-9a-f]{12}\b", "[APPROVAL_ID]"),
-    (r"\block-[0-9a-f]{12}\b", "[LOCK_ID]"),
-    // Unix times and durations.
-    (r"\b1[0-9]{9}\b", "[UNIX_TIME]"),
-    (r"\b\d+(\.\d+)?(ns|µs|ms|s)\b", "[DURATION]"),
-];
+/// The redactions, one list with the MCP server's tests.
+#[path = "../../../mcp/tests/harness/redact.rs"]
+pub mod redact;
 
-/// [`FILTERS`], then the folders of a run (a project, its temporary parent)
-/// as `[DIR]`, and the binary's version as `[VERSION]`.
+/// [`redact::filters`] of `dirs` and this binary's version.
 pub fn filters(dirs: &[&Path]) -> Vec<(String, String)> {
-    let mut all: Vec<(String, String)> = FILTERS
-        .iter()
-        .map(|&(r, to)| (r.to_string(), to.to_string()))
-        .collect();
-    for dir in dirs {
-        // As given, and as the binary may print it (macOS: /private/var/…).
-        let real = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        for shown in [real.as_path(), dir] {
-            all.push((escape(&shown.display().to_string()), "[DIR]".into()));
-        }
-    }
-    let version = format!(r"\b{}\b", escape(env!("CARGO_PKG_VERSION")));
-    all.push((version, "[VERSION]".into()));
-    all
-}
-
-/// `text` as a regex that matches it literally.
-fn escape(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `insta::assert_snapshot!` of `value` under the name `name`, with
-/// [`filters`] of the project's folder (or of the folders `dirs = […]`).
-#[macro_export]
-macro_rules! snapshot {
-    (dirs = $dirs:expr, $name:expr, $value:expr) => {{
-        let filters = $crate::harness::filters(&$dirs);
-        insta::with_settings!({
-            filters => filters.iter().map(|(r, to)| (r.as_str(), to.as_str())),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!($name, $value);
-        })
-    }};
-    ($project:expr, $name:expr, $value:expr) => {
-        $crate::snapshot!(dirs = [$project.path()], $name, $value)
-    };
+    redact::filters(dirs, env!("CARGO_PKG_VERSION"))
 }
