@@ -9,40 +9,35 @@
 //! machines make timed assertions flaky).
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use infraguard_cloud_local::{LocalAccount, LocalCloud};
-use infraguard_core::clock::{Clock, SystemClock};
+use infraguard_core::clock::SystemClock;
 use infraguard_core::cloud::Cloud;
 use infraguard_core::env::Backend;
 use infraguard_core::resource::ResourceType;
-use infraguard_engine::{
-    Actor, ApplyOutcome, Engine, PlanRequest, PollPolicy, ProjectConfig, RawConfig, SqliteStore,
-};
+use infraguard_engine::{Actor, ApplyOutcome, PlanRequest, PollPolicy, ProjectConfig, RawConfig};
 use serde_json::json;
+
+/// The integration tests' harness: the same projects and runs.
+#[path = "../tests/it/harness.rs"]
+mod harness;
+
+use harness::{Project, local_engine, quickstart};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_infraguard")
-}
-
-fn quickstart() {
+fn time_quickstart() {
     let mut times = Vec::new();
     for _ in 0..5 {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("qs");
         let start = Instant::now();
-        let out = Command::new(bin())
-            .args(["quickstart", "--dir", target.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let out = quickstart(&target);
         times.push(start.elapsed());
         assert!(
             out.status.success(),
@@ -57,34 +52,15 @@ fn quickstart() {
     );
 }
 
-fn engine_in(dir: &Path) -> Engine<LocalCloud, SqliteStore> {
-    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
-    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut clouds = BTreeMap::new();
-    for env in ["dev", "prod"] {
-        let account = LocalAccount {
-            env: env.into(),
-            region: "us-east-1".into(),
-        };
-        clouds.insert(
-            env.to_string(),
-            LocalCloud::open(&dir.join(format!("cloud-{env}.db")), account, clock.clone()).unwrap(),
-        );
-    }
-    let store = SqliteStore::open(&dir.join("state.db")).unwrap();
-    Engine::new(config, clouds, store, clock)
-        .unwrap()
-        .with_poll_policy(PollPolicy {
-            max_polls: 10,
-            max_retries: 3,
-            sleep: Arc::new(|_| {}),
-        })
-}
-
 fn thousand_buckets() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine_in(dir.path());
+    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
+    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).unwrap();
+    let engine = local_engine(config, dir.path()).with_poll_policy(PollPolicy {
+        max_polls: 10,
+        max_retries: 3,
+        sleep: Arc::new(|_| {}),
+    });
     let actor = Actor::agent("bench", "bench");
     let start = Instant::now();
     let mut plan_time = Duration::ZERO;
@@ -114,27 +90,14 @@ fn thousand_buckets() {
 }
 
 fn list_ten_thousand() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(bin())
-        .args([
-            "-C",
-            dir.path().to_str().unwrap(),
-            "init",
-            "--project",
-            "Bench",
-            "--prefix",
-            "bench",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let p = Project::new().named("Bench", "bench").build();
     {
         let account = LocalAccount {
             env: "dev".into(),
             region: "us-east-1".into(),
         };
         let cloud = LocalCloud::open(
-            &dir.path().join(".infraguard/cloud-dev.db"),
+            &p.path().join(".infraguard/cloud-dev.db"),
             account,
             Arc::new(SystemClock),
         )
@@ -150,26 +113,19 @@ fn list_ten_thousand() {
                 .unwrap();
         }
     }
+    let buckets = [
+        "resources",
+        "list",
+        "--env",
+        "dev",
+        "--type",
+        "AWS::S3::Bucket",
+    ];
     let mut times = Vec::new();
     for _ in 0..5 {
         let start = Instant::now();
-        let out = Command::new(bin())
-            .args([
-                "-C",
-                dir.path().to_str().unwrap(),
-                "resources",
-                "list",
-                "--env",
-                "dev",
-                "--type",
-                "AWS::S3::Bucket",
-                "--output",
-                "json",
-            ])
-            .output()
-            .unwrap();
+        let v = p.json(&buckets);
         times.push(start.elapsed());
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 10_000);
     }
     println!(
@@ -177,20 +133,7 @@ fn list_ten_thousand() {
         median(times)
     );
     let start = Instant::now();
-    let out = Command::new(bin())
-        .args([
-            "-C",
-            dir.path().to_str().unwrap(),
-            "resources",
-            "list",
-            "--env",
-            "dev",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    p.json(&["resources", "list", "--env", "dev"]);
     println!(
         "`infraguard resources list` over every supported type (10,000 resources): {:?}",
         start.elapsed()
@@ -198,7 +141,7 @@ fn list_ten_thousand() {
 }
 
 fn main() {
-    quickstart();
+    time_quickstart();
     thousand_buckets();
     list_ten_thousand();
 }

@@ -1,280 +1,87 @@
 //! The server in-process, over an in-memory duplex stream with rmcp's own
-//! client: the token chain end to end, a refused mutation that never reaches
-//! the cloud, an approval answered through elicitation, and a promotion the
-//! user declines. The real-client
-//! tests (Python SDK, Inspector) are in tests/mcp at the repo root.
+//! client ([`harness`]): the token chain end to end, a refused mutation that
+//! never reaches the cloud, an approval answered through elicitation, a
+//! promotion the user declines, and snapshots of what a few tools answer.
+//! The real-client tests (Python SDK, Inspector) are in tests/mcp at the
+//! repo root.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+mod harness;
 
-use infraguard_cloud_local::{LocalAccount, LocalCloud};
-use infraguard_core::clock::{Clock, SystemClock};
-use infraguard_core::cloud::Cloud;
-use infraguard_core::env::Backend;
-use infraguard_engine::{Engine, ProjectConfig, RawConfig, SqliteStore};
-use infraguard_mcp::InfraguardServer;
-use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
-    ElicitResult, ElicitationAction, Implementation,
-};
-use rmcp::service::{RequestContext, RunningService};
-use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
+use harness::{Project, ok, shown, text};
+use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
-
-type TestEngine = Engine<LocalCloud, SqliteStore>;
-
-fn engine(dir: &std::path::Path) -> TestEngine {
-    let raw = RawConfig::new_project("SynthCore", "synthcoreai", Backend::Local);
-    let config = ProjectConfig::resolve(&raw, &BTreeMap::new()).expect("config");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut clouds = BTreeMap::new();
-    for env in &config.environments {
-        let account = LocalAccount {
-            env: env.name.clone(),
-            region: env.region.clone(),
-        };
-        let cloud = LocalCloud::open(
-            &dir.join(format!("cloud-{}.db", env.name)),
-            account,
-            clock.clone(),
-        )
-        .expect("cloud");
-        clouds.insert(env.name.clone(), cloud);
-    }
-    let store = SqliteStore::open(&dir.join("state.db")).expect("store");
-    let key = store.secret().expect("secret");
-    Engine::new(config, clouds, store, clock)
-        .expect("engine")
-        .with_signing_key(key)
-}
-
-/// A client whose user answers every prompt with `answer`.
-#[derive(Clone)]
-struct User {
-    answer: ElicitationAction,
-    prompts: Arc<Mutex<Vec<String>>>,
-}
-
-impl ClientHandler for User {
-    fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(
-            ClientCapabilities::builder().enable_elicitation().build(),
-            Implementation::new("in-process", "0"),
-        )
-    }
-
-    async fn create_elicitation(
-        &self,
-        request: ElicitRequestParams,
-        _: RequestContext<RoleClient>,
-    ) -> Result<ElicitResult, ErrorData> {
-        if let ElicitRequestParams::FormElicitationParams { message, .. } = &request
-            && let Ok(mut p) = self.prompts.lock()
-        {
-            p.push(message.clone());
-        }
-        Ok(ElicitResult::new(self.answer.clone()).with_content(json!({})))
-    }
-}
-
-async fn connect(
-    engine: Arc<TestEngine>,
-    env: &str,
-    user: User,
-) -> RunningService<RoleClient, User> {
-    connect_to(engine, Some(env.to_string()), user).await
-}
-
-/// `None`: the server serves every environment (`serve` without --env).
-async fn connect_to(
-    engine: Arc<TestEngine>,
-    env: Option<String>,
-    user: User,
-) -> RunningService<RoleClient, User> {
-    let server = InfraguardServer::new(engine, env).expect("server");
-    let (server_io, client_io) = tokio::io::duplex(1 << 16);
-    tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
-    user.serve(client_io).await.expect("client")
-}
-
-async fn call(
-    client: &RunningService<RoleClient, User>,
-    name: &'static str,
-    args: Value,
-) -> CallToolResult {
-    let mut params = CallToolRequestParams::new(name);
-    params.arguments = args.as_object().cloned();
-    client.call_tool(params).await.expect("call")
-}
-
-fn ok(r: &CallToolResult) -> Value {
-    assert_eq!(r.is_error, Some(false), "refused: {:?}", r.content);
-    r.structured_content.clone().expect("structured content")
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .first()
-        .and_then(|c| c.as_text())
-        .map(|t| t.text.clone())
-        .unwrap_or_default()
-}
-
-/// Steps 1-5; returns (credentials, explained, scan) tokens.
-async fn chain(
-    client: &RunningService<RoleClient, User>,
-    props: Value,
-) -> (String, String, String) {
-    let check = ok(&call(client, "check_environment_variables", json!({})).await);
-    let info = ok(&call(
-        client,
-        "get_aws_session_info",
-        json!({"environment_token": check["environment_token"]}),
-    )
-    .await);
-    let creds = info["credentials_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let generated = ok(&call(
-        client,
-        "generate_infrastructure_code",
-        json!({"resource_type": "AWS::S3::Bucket", "credentials_token": creds, "properties": props}),
-    )
-    .await);
-    let explained = ok(&call(
-        client,
-        "explain",
-        json!({"generated_code_token": generated["properties_token"]}),
-    )
-    .await);
-    let scanned = ok(&call(
-        client,
-        "run_checkov",
-        json!({"explained_token": explained["explained_token"]}),
-    )
-    .await);
-    (
-        creds,
-        explained["explained_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        scanned["security_scan_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    )
-}
-
-fn user(answer: ElicitationAction) -> User {
-    User {
-        answer,
-        prompts: Arc::new(Mutex::new(Vec::new())),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chain_creates_and_a_replay_answers_the_first_outcome_without_a_cloud_call() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Arc::new(engine(dir.path()));
-    let client = connect(engine.clone(), "dev", user(ElicitationAction::Decline)).await;
+    let p = Project::new();
+    let client = p.client("dev").connect().await;
 
-    let tools = client.list_tools(None).await.expect("tools");
+    let tools = client.service.list_tools(None).await.expect("tools");
     assert_eq!(tools.tools.len(), TOOLS.len());
 
-    let (creds, explained, scan) =
-        chain(&client, json!({"BucketName": "synthcoreai-inproc-dev"})).await;
-    let args = json!({"credentials_token": creds, "explained_token": explained, "security_scan_token": scan});
-    let created = ok(&call(&client, "create_resource", args.clone()).await);
+    let args = client
+        .create_args(json!({"BucketName": "synthcoreai-inproc-dev"}))
+        .await;
+    let created = client.ok("create_resource", args.clone()).await;
     assert_eq!(created["identifier"], "synthcoreai-inproc-dev");
 
-    let cloud = engine.cloud("dev").expect("dev");
-    let before = cloud
-        .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
-        .expect("list")
-        .resources
-        .len();
+    let before = p.buckets("dev");
     // The same tokens again (a retry after a lost reply): the first
     // request's outcome, and no second bucket.
-    let replay = ok(&call(&client, "create_resource", args).await);
+    let replay = client.ok("create_resource", args).await;
     assert_eq!(replay["identifier"], "synthcoreai-inproc-dev");
     assert_eq!(replay["request_token"], created["request_token"]);
     assert_eq!(replay["plan_id"], created["plan_id"]);
-    let after = cloud
-        .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
-        .expect("list")
-        .resources
-        .len();
-    assert_eq!(before, after);
-    client.cancel().await.expect("close");
+    assert_eq!(before, p.buckets("dev"));
+    client.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prod_write_asks_the_user_and_a_decline_creates_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Arc::new(engine(dir.path()));
-    let declining = user(ElicitationAction::Decline);
-    let prompts = declining.prompts.clone();
-    let client = connect(engine.clone(), "prod", declining).await;
+    let p = Project::new();
+    let client = p.client("prod").connect().await;
 
-    let (creds, explained, scan) =
-        chain(&client, json!({"BucketName": "synthcoreai-inproc-prod"})).await;
-    let r = call(&client, "create_resource", json!({"credentials_token": creds, "explained_token": explained, "security_scan_token": scan})).await;
+    let args = client
+        .create_args(json!({"BucketName": "synthcoreai-inproc-prod"}))
+        .await;
+    let r = client.call("create_resource", args).await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("declined"), "{}", text(&r));
-    let asked = prompts.lock().map(|p| p.clone()).unwrap_or_default();
+    let asked = client.prompts();
     assert_eq!(asked.len(), 1);
     assert!(
         asked[0].contains("synthcoreai-inproc-prod") && asked[0].contains("Monthly Cost"),
         "{}",
         asked[0]
     );
-    let listed = engine
-        .cloud("prod")
-        .expect("prod")
-        .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
-        .expect("list");
-    assert!(listed.resources.is_empty());
-    client.cancel().await.expect("close");
+    assert_eq!(p.buckets("prod"), 0);
+    client.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_promotion_the_user_declines_creates_nothing_in_prod() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Arc::new(engine(dir.path()));
-    let dev = connect(engine.clone(), "dev", user(ElicitationAction::Decline)).await;
+    let p = Project::new();
+    let dev = p.client("dev").connect().await;
     let bucket = "synthcoreai-promo-dev";
-    let (creds, explained, scan) = chain(&dev, json!({"BucketName": bucket})).await;
-    ok(&call(&dev, "create_resource", json!({"credentials_token": creds, "explained_token": explained, "security_scan_token": scan})).await);
+    let create = dev.create_args(json!({"BucketName": bucket})).await;
+    dev.ok("create_resource", create).await;
     let args = json!({"resource_type": "AWS::S3::Bucket", "identifier": bucket});
 
     // The dev server cannot promote: it serves one environment, and its
     // instructions say so.
-    let instructions = |c: &RunningService<RoleClient, User>| {
-        c.peer_info()
-            .and_then(|i| i.instructions.clone())
-            .unwrap_or_default()
-    };
-    assert!(instructions(&dev).contains("cannot promote"));
-    let one = call(&dev, "promote_resource", args.clone()).await;
+    assert!(dev.instructions().contains("cannot promote"));
+    let one = dev.call("promote_resource", args.clone()).await;
     assert_eq!(one.is_error, Some(true));
     assert!(text(&one).contains("without --env"), "{}", text(&one));
-    dev.cancel().await.expect("close");
+    dev.close().await;
 
-    let declining = user(ElicitationAction::Decline);
-    let prompts = declining.prompts.clone();
-    let both = connect_to(engine.clone(), None, declining).await;
-    let told = instructions(&both);
+    let both = p.client("prod").every_env().connect().await;
+    let told = both.instructions();
     assert!(
         told.contains("call promote_resource again") && !told.contains("cannot promote"),
         "{told}"
     );
-    let r = call(&both, "promote_resource", args).await;
+    let r = both.call("promote_resource", args).await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("declined"), "{}", text(&r));
     let details = r.structured_content.clone().unwrap_or_default();
@@ -285,16 +92,11 @@ async fn a_promotion_the_user_declines_creates_nothing_in_prod() {
             .is_some_and(|a| a.starts_with("apr-")),
         "{details}"
     );
-    let asked = prompts.lock().map(|p| p.clone()).unwrap_or_default();
+    let asked = both.prompts();
     assert_eq!(asked.len(), 1);
     assert!(asked[0].contains("synthcoreai-promo-prod"), "{}", asked[0]);
-    let listed = engine
-        .cloud("prod")
-        .expect("prod")
-        .list(&"AWS::S3::Bucket".parse().expect("type"), None, None)
-        .expect("list");
-    assert!(listed.resources.is_empty());
-    both.cancel().await.expect("close");
+    assert_eq!(p.buckets("prod"), 0);
+    both.close().await;
 }
 
 /// Every tool the server lists, by name. A tool added to (or removed from)
@@ -331,11 +133,10 @@ const TOOLS: [&str; 26] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_listed_tool_has_a_description_and_an_object_output_schema() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Arc::new(engine(dir.path()));
-    let client = connect(engine, "dev", user(ElicitationAction::Decline)).await;
+    let p = Project::new();
+    let client = p.client("dev").connect().await;
 
-    let tools = client.list_tools(None).await.expect("tools").tools;
+    let tools = client.service.list_tools(None).await.expect("tools").tools;
     let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     names.sort_unstable();
     assert_eq!(names, TOOLS);
@@ -356,7 +157,85 @@ async fn every_listed_tool_has_a_description_and_an_object_output_schema() {
     }
 
     // A success's structured content is what the schema promises: an object.
-    let r = call(&client, "get_aws_account_info", json!({})).await;
+    let r = client.call("get_aws_account_info", json!({})).await;
     assert!(ok(&r).is_object());
-    client.cancel().await.expect("close");
+    client.close().await;
+}
+
+/// The first steps of the chain as the agent reads them: each result's
+/// text and structured content, tokens and ids redacted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_steps_read_as_snapshotted() {
+    let p = Project::new();
+    let client = p.client("dev").connect().await;
+    let check = client.call("check_environment_variables", json!({})).await;
+    snapshot!(
+        p,
+        "check_environment_variables",
+        shown(&without_this_machines_variables(&check))
+    );
+    let token = ok(&check)["environment_token"].clone();
+    let info = client
+        .call("get_aws_session_info", json!({"environment_token": token}))
+        .await;
+    snapshot!(p, "get_aws_session_info", shown(&info));
+    let generated = client
+        .call(
+            "generate_infrastructure_code",
+            json!({
+                "resource_type": "AWS::S3::Bucket",
+                "credentials_token": ok(&info)["credentials_token"],
+                "properties": {"BucketName": "synthcoreai-snap-dev"}
+            }),
+        )
+        .await;
+    snapshot!(p, "generate_infrastructure_code", shown(&generated));
+    let cost = client
+        .call(
+            "estimate_cost",
+            json!({"resource_type": "AWS::S3::Bucket", "usage": {"storage_gb": 100}}),
+        )
+        .await;
+    snapshot!(p, "estimate_cost", shown(&cost));
+    client.close().await;
+}
+
+/// `check_environment_variables` reports the variables of the test's own
+/// process, which differ between machines: their `set` and `value` are
+/// replaced (the text is the same JSON, checked here, then replaced too).
+fn without_this_machines_variables(r: &CallToolResult) -> CallToolResult {
+    let mut structured = ok(r);
+    let from_text: Value = serde_json::from_str(&text(r)).expect("JSON text");
+    assert_eq!(from_text, structured, "the text is the structured content");
+    for v in structured["variables"].as_array_mut().expect("variables") {
+        v["set"] = json!("[THIS MACHINE]");
+        v["value"] = json!("[THIS MACHINE]");
+    }
+    let mut redacted = r.clone();
+    redacted.content = vec![ContentBlock::text(
+        serde_json::to_string_pretty(&structured).expect("JSON"),
+    )];
+    redacted.structured_content = Some(structured);
+    redacted
+}
+
+/// A prod create in a client that cannot be asked: a refusal naming the
+/// approval and the command a person runs; and the chain out of order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_read_as_snapshotted() {
+    let p = Project::new();
+    let client = p.client("prod").without_elicitation().connect().await;
+    let args = client
+        .create_args(json!({"BucketName": "synthcoreai-snap-prod"}))
+        .await;
+    let waiting = client.call("create_resource", args).await;
+    assert_eq!(waiting.is_error, Some(true));
+    snapshot!(p, "create_resource_needs_approval", shown(&waiting));
+    assert_eq!(p.buckets("prod"), 0);
+    let early = client
+        .call("run_checkov", json!({"explained_token": "ig1.bogus.token"}))
+        .await;
+    assert_eq!(early.is_error, Some(true));
+    snapshot!(p, "run_checkov_with_a_bad_token", shown(&early));
+    client.close().await;
 }

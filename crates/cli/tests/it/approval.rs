@@ -17,41 +17,17 @@ use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use infraguard_cloud_local::{LocalAccount, LocalCloud};
-use infraguard_core::clock::SystemClock;
+use infraguard_core::env_vars;
 use infraguard_engine::{
-    Actor, ApplyOutcome, Caller, Engine, FactorError, Factors, PlanRequest, ProjectConfig,
-    RawConfig, SqliteStore,
+    Actor, ApplyOutcome, Caller, FactorError, Factors, PlanRequest, ProjectConfig, RawConfig,
 };
 use infraguard_guard::wire::{GuardReply, GuardRequest, WireError};
 use serde_json::{Value, json};
 
 use super::harness::*;
 
-/// A prod create waiting for a human, made through the CLI.
-fn pending_prod_approval(d: &Path) -> String {
-    let plan = json(
-        d,
-        &[
-            "plan",
-            "--env",
-            "prod",
-            "--type",
-            "AWS::S3::Bucket",
-            "--purpose",
-            "documents",
-            "--properties",
-            "{}",
-        ],
-    );
-    expect(d, &["apply", plan["id"].as_str().unwrap()], 3);
-    let approvals = json(d, &["approvals"]);
-    assert_eq!(approvals[0]["status"], "pending", "{approvals}");
-    approvals[0]["id"].as_str().unwrap().to_string()
-}
-
-fn actors(d: &Path) -> Vec<(String, String)> {
-    json(d, &["audit"])
+fn actors(d: &Project) -> Vec<(String, String)> {
+    d.json(&["audit"])
         .as_array()
         .unwrap()
         .iter()
@@ -66,11 +42,10 @@ fn actors(d: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn a_yes_typed_at_a_pty_approves_as_unverified_never_as_human() {
-    let dir = project();
-    let d = dir.path();
-    let approval = pending_prod_approval(d);
+    let d = &Project::new().build();
+    let approval = d.pending_prod_approval();
 
-    let out = approve_at_terminal(d, &approval, "yes");
+    let out = d.approve_at_terminal(&approval, "yes");
     assert_eq!(code(&out), 0, "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -79,7 +54,7 @@ fn a_yes_typed_at_a_pty_approves_as_unverified_never_as_human() {
     );
     assert!(stdout.contains("infraguard doctor"), "{stdout}");
 
-    let all = json(d, &["approvals", "--all"]);
+    let all = d.json(&["approvals", "--all"]);
     assert_eq!(all[0]["status"], "approved");
     let decided_by = all[0]["decided_by"].as_str().unwrap();
     assert!(decided_by.starts_with("unverified:"), "{decided_by}");
@@ -100,18 +75,17 @@ fn a_yes_typed_at_a_pty_approves_as_unverified_never_as_human() {
 
 #[test]
 fn without_a_terminal_an_advisory_approve_approves_nothing() {
-    let dir = project();
-    let d = dir.path();
-    let approval = pending_prod_approval(d);
+    let d = &Project::new().build();
+    let approval = d.pending_prod_approval();
 
     // `approve ID < /dev/null`, and a pipe typing yes: neither is a terminal.
-    let null = run_in(d, &["approve", &approval]);
+    let null = d.run(&["approve", &approval]);
     assert_eq!(code(&null), 3, "{}", text(&null));
     assert!(stderr(&null).contains("not a terminal"), "{}", text(&null));
-    let piped = run_with_input(d, &["approve", &approval], Some("yes\n"));
+    let piped = d.run_with_input(&["approve", &approval], Some("yes\n"));
     assert_eq!(code(&piped), 3, "{}", text(&piped));
 
-    assert_eq!(json(d, &["approvals"])[0]["status"], "pending");
+    assert_eq!(d.json(&["approvals"])[0]["status"], "pending");
     assert!(
         actors(d)
             .iter()
@@ -123,22 +97,20 @@ fn without_a_terminal_an_advisory_approve_approves_nothing() {
 
 #[test]
 fn a_person_who_does_not_type_yes_approves_nothing() {
-    let dir = project();
-    let d = dir.path();
-    let approval = pending_prod_approval(d);
-    let out = approve_at_terminal(d, &approval, "y");
+    let d = &Project::new().build();
+    let approval = d.pending_prod_approval();
+    let out = d.approve_at_terminal(&approval, "y");
     assert_eq!(code(&out), 3, "{}", text(&out));
-    assert_eq!(json(d, &["approvals"])[0]["status"], "pending");
+    assert_eq!(d.json(&["approvals"])[0]["status"], "pending");
 }
 
 #[test]
 fn the_state_folder_is_the_owners_only() {
-    let dir = project();
-    let d = dir.path();
+    let d = &Project::new().build();
     // Opening the engine makes state.db and the local clouds.
-    ok(d, &["envs"]);
-    pending_prod_approval(d);
-    let state = d.join(".infraguard");
+    d.ok(&["envs"]);
+    d.pending_prod_approval();
+    let state = d.path().join(".infraguard");
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&state), 0o700);
     let mut files = 0;
@@ -159,25 +131,19 @@ fn the_state_folder_is_the_owners_only() {
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
-    ok(d, &["envs"]);
+    d.ok(&["envs"]);
     assert_eq!(mode(&state), 0o700);
     assert_eq!(mode(&state.join("state.db")), 0o600);
 }
 
-fn add_guard_section(d: &Path, section: &str) {
-    let path = d.join("infraguard.toml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str(section);
-    std::fs::write(&path, text).unwrap();
-}
-
 #[test]
 fn a_guard_socket_without_a_project_id_says_to_adopt() {
-    let dir = project();
-    let d = dir.path();
-    let out = command(d)
+    let d = &Project::new().build();
+    let nowhere = d.path().join("nowhere.sock");
+    let out = d
+        .command()
         .args(["envs"])
-        .env("INFRAGUARD_GUARD_SOCKET", d.join("nowhere.sock"))
+        .env(env_vars::INFRAGUARD_GUARD_SOCKET, nowhere)
         .output()
         .unwrap();
     assert_eq!(code(&out), 2, "{}", text(&out));
@@ -187,8 +153,8 @@ fn a_guard_socket_without_a_project_id_says_to_adopt() {
         text(&out)
     );
 
-    add_guard_section(d, "\n[guard]\nsocket = \"/nonexistent/guard.sock\"\n");
-    let out = run_in(d, &["approvals"]);
+    d.add_config("\n[guard]\nsocket = \"/nonexistent/guard.sock\"\n");
+    let out = d.run(&["approvals"]);
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(
         stderr(&out).contains("infraguard guard adopt"),
@@ -199,18 +165,13 @@ fn a_guard_socket_without_a_project_id_says_to_adopt() {
 
 #[test]
 fn an_adopted_project_opens_no_local_state() {
-    let dir = project();
-    let d = dir.path();
-    std::fs::remove_dir_all(d.join(".infraguard")).unwrap();
-    let socket = d.join("no-guard.sock");
-    add_guard_section(
-        d,
-        &format!(
-            "\n[guard]\nsocket = \"{}\"\nproject = \"prj-test\"\n",
-            socket.display()
-        ),
-    );
-    let out = run_in(d, &["approvals"]);
+    let d = &Project::new().without_state().build();
+    let socket = d.path().join("no-guard.sock");
+    d.add_config(&format!(
+        "\n[guard]\nsocket = \"{}\"\nproject = \"prj-test\"\n",
+        socket.display()
+    ));
+    let out = d.run(&["approvals"]);
     assert_eq!(code(&out), 1, "{}", text(&out));
     assert!(
         stderr(&out).contains("cannot reach the guard"),
@@ -219,10 +180,7 @@ fn an_adopted_project_opens_no_local_state() {
     );
     // Its local clouds are the guard's: `cloud serve` reads them through
     // the guard (here unreachable), never from the workspace.
-    let serve = run_in(
-        d,
-        &["cloud", "serve", "--env", "dev", "--addr", "127.0.0.1:0"],
-    );
+    let serve = d.run(&["cloud", "serve", "--env", "dev", "--addr", "127.0.0.1:0"]);
     assert_eq!(code(&serve), 1, "{}", text(&serve));
     assert!(
         stderr(&serve).contains("cannot reach the guard"),
@@ -230,7 +188,7 @@ fn an_adopted_project_opens_no_local_state() {
         text(&serve)
     );
     assert!(
-        !d.join(".infraguard").exists(),
+        !d.path().join(".infraguard").exists(),
         "an adopted project must not open .infraguard/"
     );
 }
@@ -255,36 +213,15 @@ impl Factors for OneCode {
 /// behind a Unix socket speaking the guard's wire protocol. Returns the
 /// socket, the pending approval's id and the callers it saw.
 fn fake_guard(
-    workspace: &Path,
+    workspace: &Project,
     state: &Path,
 ) -> (std::path::PathBuf, String, Arc<Mutex<Vec<Caller>>>) {
-    let text = std::fs::read_to_string(workspace.join("infraguard.toml")).unwrap();
-    let config =
-        ProjectConfig::resolve(&RawConfig::parse(&text).unwrap(), &BTreeMap::new()).unwrap();
-    let clock = Arc::new(SystemClock);
-    let clouds = config
-        .environments
-        .iter()
-        .map(|e| {
-            let account = LocalAccount {
-                env: e.name.clone(),
-                region: e.region.clone(),
-            };
-            let cloud = LocalCloud::open(
-                &state.join(format!("cloud-{}.db", e.name)),
-                account,
-                clock.clone(),
-            )
-            .unwrap();
-            (e.name.clone(), cloud)
-        })
-        .collect();
-    let store = SqliteStore::open(&state.join("state.db")).unwrap();
-    let key = store.secret().unwrap();
-    let engine = Engine::new(config, clouds, store, clock)
-        .unwrap()
-        .with_signing_key(key)
-        .guarded(Arc::new(OneCode), u32::MAX);
+    let config = ProjectConfig::resolve(
+        &RawConfig::parse(&workspace.config()).unwrap(),
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let engine = local_engine(config, state).guarded(Arc::new(OneCode), u32::MAX);
     let plan = engine
         .plan(PlanRequest::create(
             "prod",
@@ -341,41 +278,34 @@ fn fake_guard(
 
 #[test]
 fn an_adopted_project_approves_only_with_an_approvers_code() {
-    let dir = project();
-    let d = dir.path();
-    std::fs::remove_dir_all(d.join(".infraguard")).unwrap();
+    let d = &Project::new().without_state().build();
     let guard_state = tempfile::tempdir().unwrap();
     let (socket, approval, callers) = fake_guard(d, guard_state.path());
-    add_guard_section(
-        d,
-        &format!(
-            "\n[guard]\nsocket = \"{}\"\nproject = \"prj-test\"\n",
-            socket.display()
-        ),
-    );
+    d.add_config(&format!(
+        "\n[guard]\nsocket = \"{}\"\nproject = \"prj-test\"\n",
+        socket.display()
+    ));
 
     // The CLI sees the guard's approvals, not a local store.
-    let pending = json(d, &["approvals"]);
+    let pending = d.json(&["approvals"]);
     assert_eq!(pending[0]["id"], approval.as_str(), "{pending}");
 
     // A typed yes is no proof here; a pipe is fine for a code.
-    let yes = run_with_input(d, &["approve", &approval], Some("yes\n"));
+    let yes = d.run_with_input(&["approve", &approval], Some("yes\n"));
     assert_eq!(code(&yes), 3, "{}", text(&yes));
-    let wrong = run_with_input(d, &["approve", &approval], Some("000000\n"));
+    let wrong = d.run_with_input(&["approve", &approval], Some("000000\n"));
     assert_eq!(code(&wrong), 3, "{}", text(&wrong));
     assert!(stderr(&wrong).contains("not valid"), "{}", text(&wrong));
-    let nothing = run_in(d, &["approve", &approval]);
+    let nothing = d.run(&["approve", &approval]);
     assert_eq!(code(&nothing), 3, "{}", text(&nothing));
-    let stranger = run_with_input(
-        d,
+    let stranger = d.run_with_input(
         &["approve", &approval, "--approver", "mallory"],
         Some("123456\n"),
     );
     assert_eq!(code(&stranger), 3, "{}", text(&stranger));
-    assert_eq!(json(d, &["approvals"])[0]["status"], "pending");
+    assert_eq!(d.json(&["approvals"])[0]["status"], "pending");
 
-    let right = run_with_input(
-        d,
+    let right = d.run_with_input(
         &["approve", &approval, "--approver", "alice"],
         Some("123456\n"),
     );
@@ -385,7 +315,7 @@ fn an_adopted_project_approves_only_with_an_approvers_code() {
         "{}",
         text(&right)
     );
-    let all = json(d, &["approvals", "--all"]);
+    let all = d.json(&["approvals", "--all"]);
     assert!(
         all[0]["decided_by"]
             .as_str()
@@ -393,7 +323,7 @@ fn an_adopted_project_approves_only_with_an_approvers_code() {
             .starts_with("human:alice"),
         "{all}"
     );
-    assert!(!d.join(".infraguard").exists());
+    assert!(!d.path().join(".infraguard").exists());
     let seen = callers.lock().unwrap();
     assert!(seen.iter().all(|c| c.channel == "cli"), "{seen:?}");
 }

@@ -7,9 +7,8 @@ use super::harness::*;
 
 #[test]
 fn a_closed_pipe_ends_the_output_quietly() {
-    let dir = project();
-    let d = dir.path();
-    dev_bucket(d, "documents");
+    let d = &Project::new().build();
+    d.dev_bucket("documents");
     for args in [
         &["resources", "list", "--env", "dev"][..],
         &["resources", "list", "--env", "dev", "--output", "json"][..],
@@ -18,7 +17,8 @@ fn a_closed_pipe_ends_the_output_quietly() {
         // The reader is gone before the first byte: every write fails.
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = command(d)
+        let out = d
+            .command()
             .args(args)
             .stdin(Stdio::null())
             .stdout(writer)
@@ -36,112 +36,82 @@ fn a_closed_pipe_ends_the_output_quietly() {
 
 #[test]
 fn a_wrong_or_missing_identifier_is_bad_input() {
-    let dir = project();
-    let d = dir.path();
-    let unknown = run_in(
-        d,
-        &[
-            "resources",
-            "get",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--id",
-            "no-such-bucket",
-        ],
-    );
+    let d = &Project::new().build();
+    let unknown = d.run(&resource_args(
+        &["resources", "get"],
+        "dev",
+        "AWS::S3::Bucket",
+        "no-such-bucket",
+        &[],
+    ));
     assert_eq!(code(&unknown), 2, "{}", text(&unknown));
     assert!(
         stderr(&unknown).contains("no-such-bucket"),
         "{}",
         text(&unknown)
     );
-    let update = run_in(
-        d,
-        &[
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--operation",
-            "update",
-            "--id",
-            "no-such-bucket",
-            "--patch",
-            "[]",
-        ],
-    );
+    let bucket_plan = |more: &[&str]| {
+        let flags = ["plan", "--env", "dev", "--type", "AWS::S3::Bucket"];
+        words(&[&flags[..], more].concat())
+    };
+    let update = d.run(&bucket_plan(&[
+        "--operation",
+        "update",
+        "--id",
+        "no-such-bucket",
+        "--patch",
+        "[]",
+    ]));
     assert_eq!(code(&update), 2, "{}", text(&update));
-    let missing = run_in(
-        d,
-        &[
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--operation",
-            "delete",
-        ],
-    );
+    let missing = d.run(&bucket_plan(&["--operation", "delete"]));
     assert_eq!(code(&missing), 2, "{}", text(&missing));
     assert!(stderr(&missing).contains("--id"), "{}", text(&missing));
-    let clap_missing = run_in(
-        d,
-        &[
-            "resources",
-            "get",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-        ],
-    );
+    let clap_missing = d.run(&[
+        "resources",
+        "get",
+        "--env",
+        "dev",
+        "--type",
+        "AWS::S3::Bucket",
+    ]);
     assert_eq!(code(&clap_missing), 2, "{}", text(&clap_missing));
 }
 
 #[test]
 fn drift_found_exits_4_and_clean_exits_0() {
-    let dir = project();
-    let d = dir.path();
-    let dev = dev_bucket(d, "documents");
+    let d = &Project::new().build();
+    let dev = d.dev_bucket("documents");
     let promote = ["promote", "--type", "AWS::S3::Bucket", "--id", dev.as_str()];
-    let waiting = expect_json(d, &promote, 3);
-    approve_yes(d, waiting["gate"]["approval_id"].as_str().unwrap());
-    expect_json(d, &promote, 0);
+    let waiting = d.expect_json(&promote, 3);
+    d.approve_yes(waiting["gate"]["approval_id"].as_str().unwrap());
+    d.expect_json(&promote, 0);
     assert_eq!(
-        expect_json(d, &["drift"], 0)["drifted"],
+        d.expect_json(&["drift"], 0)["drifted"],
         serde_json::json!([])
     );
-    expect(d, &["sync"], 0);
+    d.expect(&["sync"], 0);
     // Change dev only: the pair drifts.
-    expect(
-        d,
-        &[
-            "resources",
-            "update",
-            "--env",
+    d.expect(
+        &resource_args(
+            &["resources", "update"],
             "dev",
-            "--type",
             "AWS::S3::Bucket",
-            "--id",
             dev.as_str(),
-            "--patch",
-            r#"[{"op":"add","path":"/VersioningConfiguration","value":{"Status":"Enabled"}}]"#,
-        ],
+            &[
+                "--patch",
+                r#"[{"op":"add","path":"/VersioningConfiguration","value":{"Status":"Enabled"}}]"#,
+            ],
+        ),
         0,
     );
-    let drift = expect_json(d, &["drift"], 4);
+    let drift = d.expect_json(&["drift"], 4);
     assert!(!drift["drifted"].as_array().unwrap().is_empty(), "{drift}");
-    expect(d, &["drift"], 4);
+    d.expect(&["drift"], 4);
 }
 
 #[test]
 fn secrets_are_not_printed_nor_stored_in_clear_and_access_keys_are_refused() {
-    let dir = project();
-    let d = dir.path();
+    let d = &Project::new().build();
     let secret = "pw-cli-Qx81-unguessable";
     let props = serde_json::json!({
         "Role": "arn:aws:iam::000000000000:role/worker",
@@ -151,19 +121,15 @@ fn secrets_are_not_printed_nor_stored_in_clear_and_access_keys_are_refused() {
         "Environment": {"Variables": {"DB_PASSWORD": secret}}
     })
     .to_string();
-    let base = [
-        "plan",
-        "--env",
-        "dev",
-        "--type",
-        "AWS::Lambda::Function",
-        "--purpose",
-        "worker",
-        "--properties",
-    ];
-    let mut args = base.to_vec();
-    args.push(&props);
-    let out = run_in(d, &[&args[..], &["--output", "json"]].concat());
+    let worker = |props: &str| {
+        plan_args(
+            "dev",
+            "AWS::Lambda::Function",
+            "worker",
+            &["--properties", props],
+        )
+    };
+    let out = d.run(&[worker(&props), words(&["--output", "json"])].concat());
     let printed = text(&out);
     assert!(!printed.contains(secret), "{printed}");
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -173,10 +139,10 @@ fn secrets_are_not_printed_nor_stored_in_clear_and_access_keys_are_refused() {
         &["plans", "--output", "json"][..],
         &["show", id, "--output", "json"][..],
     ] {
-        let out = run_in(d, cmd);
+        let out = d.run(cmd);
         assert!(!text(&out).contains(secret), "{cmd:?}: {}", text(&out));
     }
-    let state = d.join(".infraguard");
+    let state = d.path().join(".infraguard");
     for f in ["state.db", "state.db-wal"] {
         let bytes = std::fs::read(state.join(f)).unwrap_or_default();
         assert!(
@@ -186,9 +152,7 @@ fn secrets_are_not_printed_nor_stored_in_clear_and_access_keys_are_refused() {
     }
 
     let key_props = props.replace(secret, "AKIAIOSFODNN7EXAMPLE");
-    let mut args = base.to_vec();
-    args.push(&key_props);
-    let refused = run_in(d, &args);
+    let refused = d.run(&worker(&key_props));
     assert_eq!(code(&refused), 2, "{}", text(&refused));
     assert!(
         stderr(&refused).contains("Secrets Manager"),
@@ -204,13 +168,9 @@ fn secrets_are_not_printed_nor_stored_in_clear_and_access_keys_are_refused() {
 
 #[test]
 fn the_apps_own_checks_are_lines_of_the_preflight_checklist() {
-    let dir = project();
-    let d = dir.path();
-    let config = d.join("infraguard.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("\n[preflight]\ncommands = [\"echo lint clean\", \"echo 'src/a.ts: error TS2322' >&2; exit 3\"]\ntimeout_seconds = 30\n");
-    std::fs::write(&config, text).unwrap();
-    let report = expect_json(d, &["preflight", "dev"], 4);
+    let d = &Project::new().build();
+    d.add_config("\n[preflight]\ncommands = [\"echo lint clean\", \"echo 'src/a.ts: error TS2322' >&2; exit 3\"]\ntimeout_seconds = 30\n");
+    let report = d.expect_json(&["preflight", "dev"], 4);
     let checks = report["checks"].as_array().unwrap();
     let lint = checks
         .iter()
@@ -233,8 +193,7 @@ fn the_apps_own_checks_are_lines_of_the_preflight_checklist() {
 #[test]
 fn preflight_of_prod_checks_the_production_url() {
     use std::io::{Read, Write};
-    let dir = project();
-    let d = dir.path();
+    let d = &Project::new().build();
     // The app, on loopback: it answers each request once with 200.
     let app = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = app.local_addr().unwrap().port();
@@ -246,13 +205,12 @@ fn preflight_of_prod_checks_the_production_url() {
             .unwrap();
         String::from_utf8_lossy(&buf[..n]).into_owned()
     });
-    let config = d.join("infraguard.toml");
-    let base = std::fs::read_to_string(&config).unwrap();
+    let base = d.config();
     let with = |url: &str| format!("{base}\n[preflight]\nproduction_url = \"{url}\"\n");
-    std::fs::write(&config, with(&format!("http://127.0.0.1:{port}/health"))).unwrap();
+    d.write_config(&with(&format!("http://127.0.0.1:{port}/health")));
 
     // dev's checklist has no production URL line.
-    let out = run_in(d, &["--output", "json", "preflight", "dev"]);
+    let out = d.run(&["--output", "json", "preflight", "dev"]);
     let dev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         !dev["checks"]
@@ -262,15 +220,18 @@ fn preflight_of_prod_checks_the_production_url() {
             .any(|c| c["key"] == "production_url"),
         "{dev}"
     );
-    let out = run_in(d, &["--output", "json", "preflight", "prod"]);
+    let url_line = |prod: &serde_json::Value| {
+        prod["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == "production_url")
+            .cloned()
+            .expect("the production URL line")
+    };
+    let out = d.run(&["--output", "json", "preflight", "prod"]);
     let prod: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let line = prod["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["key"] == "production_url")
-        .cloned()
-        .expect("the production URL line");
+    let line = url_line(&prod);
     assert_eq!(line["ok"], true, "{line}");
     assert!(
         line["details"][0].as_str().unwrap().contains("200 OK"),
@@ -280,23 +241,17 @@ fn preflight_of_prod_checks_the_production_url() {
     assert!(request.starts_with("GET /health HTTP/1.1\r\n"), "{request}");
 
     // Nothing listens there now: the line fails, so prod is not ready.
-    let out = run_in(d, &["--output", "json", "preflight", "prod"]);
+    let out = d.run(&["--output", "json", "preflight", "prod"]);
     assert_eq!(code(&out), 4, "{}", text(&out));
     let prod: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let line = prod["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["key"] == "production_url")
-        .cloned()
-        .unwrap();
+    let line = url_line(&prod);
     assert_eq!(line["ok"], false, "{line}");
     assert_eq!(prod["ready"], false);
 
     // A URL that is not one is refused when the config is read (a
     // configuration error, exit 1), naming the key.
-    std::fs::write(&config, with("app.synthcore.ai")).unwrap();
-    let out = run_in(d, &["preflight", "prod"]);
+    d.write_config(&with("app.synthcore.ai"));
+    let out = d.run(&["preflight", "prod"]);
     assert_eq!(code(&out), 1, "{}", text(&out));
     assert!(
         text(&out).contains("preflight.production_url") && text(&out).contains("app.synthcore.ai"),
@@ -307,35 +262,26 @@ fn preflight_of_prod_checks_the_production_url() {
 
 #[test]
 fn import_plans_the_tagging_and_a_missing_resource_is_bad_input() {
-    let dir = project();
-    let d = dir.path();
-    let out = run_in(
-        d,
-        &[
-            "import",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--id",
-            "synthcoreai-nowhere-dev",
-        ],
-    );
+    let d = &Project::new().build();
+    let out = d.run(&resource_args(
+        &["import"],
+        "dev",
+        "AWS::S3::Bucket",
+        "synthcoreai-nowhere-dev",
+        &[],
+    ));
     assert_eq!(code(&out), 2, "{}", text(&out));
     // A resource infraguard made already carries the standard: nothing to import.
-    let id = dev_bucket(d, "tracked");
-    let out = run_in(
-        d,
-        &[
-            "import",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--id",
-            &id,
-        ],
-    );
+    let id = d.dev_bucket("tracked");
+    let out = d.run(&[
+        "import",
+        "--env",
+        "dev",
+        "--type",
+        "AWS::S3::Bucket",
+        "--id",
+        &id,
+    ]);
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(
         stderr(&out).contains("already carries the tag standard"),

@@ -7,6 +7,7 @@ mod harness;
 mod approval;
 mod exit_codes;
 mod iam;
+mod output;
 mod promotion;
 mod scan;
 mod workflow;

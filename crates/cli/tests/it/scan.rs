@@ -1,18 +1,12 @@
 //! `infraguard scan` as a user runs it: the built binary, real files, exit
 //! codes and the three output formats.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 
 use serde_json::Value;
 
-fn infraguard(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_infraguard"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run infraguard")
-}
+use super::harness::*;
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policy/tests/fixtures")
@@ -30,8 +24,8 @@ const PUBLIC_BUCKET: &str = r#"{
 
 #[test]
 fn help_lists_the_flags() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = infraguard(&["scan", "--help"], dir.path());
+    let dir = Project::empty();
+    let out = dir.run(&["scan", "--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in ["--fail-on", "--fix", "--checkov", "--format"] {
@@ -41,9 +35,9 @@ fn help_lists_the_flags() {
 
 #[test]
 fn json_report_and_exit_codes() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Project::empty();
     std::fs::write(dir.path().join("t.json"), PUBLIC_BUCKET).unwrap();
-    let out = infraguard(&["scan", "t.json", "--output", "json"], dir.path());
+    let out = dir.run(&["scan", "t.json", "--output", "json"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -64,22 +58,22 @@ fn json_report_and_exit_codes() {
     assert_eq!(f["path"], "Properties/AccessControl");
     assert!(f["message"].as_str().unwrap().contains("PublicRead"));
     // Nothing CRITICAL here, so --fail-on critical passes.
-    let out = infraguard(&["scan", "t.json", "--fail-on", "critical"], dir.path());
+    let out = dir.run(&["scan", "t.json", "--fail-on", "critical"]);
     assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn bad_input_is_exit_2_and_names_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = infraguard(&["scan", "missing.yaml"], dir.path());
+    let dir = Project::empty();
+    let out = dir.run(&["scan", "missing.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.yaml"));
     std::fs::write(dir.path().join("broken.yaml"), "Resources:\n  A: [oops\n").unwrap();
-    let out = infraguard(&["scan", "broken.yaml"], dir.path());
+    let out = dir.run(&["scan", "broken.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.yaml") && err.contains("line"), "{err}");
-    let out = infraguard(&["scan", "x.json", "--fail-on", "severe"], dir.path());
+    let out = dir.run(&["scan", "x.json", "--fail-on", "severe"]);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -89,9 +83,9 @@ fn bad_input_is_exit_2_and_names_the_file() {
 
 #[test]
 fn sarif_for_code_scanning() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Project::empty();
     std::fs::write(dir.path().join("t.json"), PUBLIC_BUCKET).unwrap();
-    let out = infraguard(&["scan", "t.json", "--format", "sarif"], dir.path());
+    let out = dir.run(&["scan", "t.json", "--format", "sarif"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
     assert!(v["$schema"].as_str().unwrap().contains("sarif"));
@@ -118,12 +112,10 @@ fn sarif_for_code_scanning() {
 
 #[test]
 fn fix_prints_a_template_that_rescans_clean_for_the_fixed_rules() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Project::empty();
     std::fs::write(dir.path().join("t.json"), PUBLIC_BUCKET).unwrap();
-    let before: Value = serde_json::from_slice(
-        &infraguard(&["scan", "t.json", "--output", "json"], dir.path()).stdout,
-    )
-    .unwrap();
+    let before: Value =
+        serde_json::from_slice(&dir.run(&["scan", "t.json", "--output", "json"]).stdout).unwrap();
     let fixable: Vec<String> = before["findings"]
         .as_array()
         .unwrap()
@@ -132,12 +124,11 @@ fn fix_prints_a_template_that_rescans_clean_for_the_fixed_rules() {
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect();
     assert!(fixable.len() >= 5, "{fixable:?}");
-    let out = infraguard(&["scan", "t.json", "--fix"], dir.path());
+    let out = dir.run(&["scan", "t.json", "--fix"]);
     std::fs::write(dir.path().join("fixed.json"), &out.stdout).unwrap();
-    let after: Value = serde_json::from_slice(
-        &infraguard(&["scan", "fixed.json", "--output", "json"], dir.path()).stdout,
-    )
-    .unwrap();
+    let after: Value =
+        serde_json::from_slice(&dir.run(&["scan", "fixed.json", "--output", "json"]).stdout)
+            .unwrap();
     for f in after["findings"].as_array().unwrap() {
         assert!(
             !fixable.contains(&f["rule"].as_str().unwrap().to_string()),
@@ -148,17 +139,14 @@ fn fix_prints_a_template_that_rescans_clean_for_the_fixed_rules() {
 
 #[test]
 fn a_directory_is_scanned_recursively_and_findings_name_their_file() {
-    let out = infraguard(
-        &[
-            "scan",
-            corpus().to_str().unwrap(),
-            "--output",
-            "json",
-            "--today",
-            "2026-11-26",
-        ],
-        &corpus(),
-    );
+    let out = Project::at(&corpus()).run(&[
+        "scan",
+        corpus().to_str().unwrap(),
+        "--output",
+        "json",
+        "--today",
+        "2026-11-26",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["summary"]["files"].as_u64().unwrap() >= 7);
@@ -172,34 +160,11 @@ fn a_directory_is_scanned_recursively_and_findings_name_their_file() {
     assert!(files.iter().any(|f| f.ends_with(".yaml")));
 }
 
-/// Runs infraguard and fails the test, killing it, if it has not ended
-/// within a few seconds: what these tests guard against is a hang.
-fn infraguard_quickly(args: &[&str], cwd: &Path) -> Output {
-    use std::time::{Duration, Instant};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_infraguard"))
-        .args(args)
-        .current_dir(cwd)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run infraguard");
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("infraguard {args:?} did not end within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
-
 #[cfg(unix)]
 #[test]
 fn devices_fifos_and_oversized_files_are_refused_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = infraguard_quickly(&["scan", "/dev/zero"], dir.path());
+    let dir = Project::empty();
+    let out = dir.run_quickly(&["scan", "/dev/zero"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -209,7 +174,7 @@ fn devices_fifos_and_oversized_files_are_refused_by_name() {
 
     let big = dir.path().join("big.json");
     std::fs::write(&big, vec![b' '; 16 * 1024 * 1024 + 1]).unwrap();
-    let out = infraguard_quickly(&["scan", "big.json"], dir.path());
+    let out = dir.run_quickly(&["scan", "big.json"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("big.json") && err.contains("16 MiB"), "{err}");
@@ -219,7 +184,7 @@ fn devices_fifos_and_oversized_files_are_refused_by_name() {
         b"Resources:\n  Caf\xE9: {}\n",
     )
     .unwrap();
-    let out = infraguard_quickly(&["scan", "latin1.yaml"], dir.path());
+    let out = dir.run_quickly(&["scan", "latin1.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -230,7 +195,7 @@ fn devices_fifos_and_oversized_files_are_refused_by_name() {
     let fifo = dir.path().join("pipe.json");
     let made = Command::new("mkfifo").arg(&fifo).status();
     if made.is_ok_and(|s| s.success()) {
-        let out = infraguard_quickly(&["scan", "pipe.json"], dir.path());
+        let out = dir.run_quickly(&["scan", "pipe.json"]);
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("pipe.json") && err.contains("FIFO"), "{err}");
@@ -240,14 +205,14 @@ fn devices_fifos_and_oversized_files_are_refused_by_name() {
 #[cfg(unix)]
 #[test]
 fn a_directory_walk_ends_despite_a_symlink_loop_and_notes_what_it_skipped() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Project::empty();
     let root = dir.path().join("templates");
     std::fs::create_dir_all(root.join("sub")).unwrap();
     std::fs::write(root.join("sub/t.json"), PUBLIC_BUCKET).unwrap();
     std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", root.join("zero.json")).unwrap();
     let made = Command::new("mkfifo").arg(root.join("pipe.yaml")).status();
-    let out = infraguard_quickly(&["scan", "templates", "--output", "json"], dir.path());
+    let out = dir.run_quickly(&["scan", "templates", "--output", "json"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -266,19 +231,16 @@ fn a_directory_walk_ends_despite_a_symlink_loop_and_notes_what_it_skipped() {
 #[cfg(unix)]
 #[test]
 fn an_at_file_argument_from_a_device_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = infraguard_quickly(
-        &[
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--properties",
-            "@/dev/zero",
-        ],
-        dir.path(),
-    );
+    let dir = Project::empty();
+    let out = dir.run_quickly(&[
+        "plan",
+        "--env",
+        "dev",
+        "--type",
+        "AWS::S3::Bucket",
+        "--properties",
+        "@/dev/zero",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -1,18 +1,18 @@
 //! The real `infraguard` binary, driven as a user (or an agent's shell) would.
 
-use std::process::Command;
-
 use serde_json::Value;
+
+use infraguard_core::env_vars;
 
 use super::harness::*;
 
 #[test]
 fn init_writes_config_and_mcp_servers_and_refuses_to_overwrite() {
-    let dir = project();
-    let config = std::fs::read_to_string(dir.path().join("infraguard.toml")).unwrap();
+    let d = &Project::new().build();
+    let config = d.config();
     assert!(config.contains("prefix = \"synthcoreai\""));
     let mcp: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join(".mcp.json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(d.path().join(".mcp.json")).unwrap())
             .unwrap();
     assert_eq!(
         mcp["mcpServers"]["aws-dev"]["env"]["AWS_PROFILE"],
@@ -31,21 +31,18 @@ fn init_writes_config_and_mcp_servers_and_refuses_to_overwrite() {
         serde_json::json!(["serve", "--env", "prod"])
     );
 
-    let again = run_in(dir.path(), &["init", "--project", "X", "--prefix", "x"]);
+    let again = d.run(&["init", "--project", "X", "--prefix", "x"]);
     assert_eq!(code(&again), 2);
     assert!(stderr(&again).contains("already exists"));
-    let bad = run_in(
-        tempfile::tempdir().unwrap().path(),
-        &["init", "--project", "X", "--prefix", "Bad_Prefix"],
-    );
+    let bad = Project::empty().run(&["init", "--project", "X", "--prefix", "Bad_Prefix"]);
     assert_eq!(code(&bad), 2);
     assert!(stderr(&bad).contains("Bad_Prefix"));
 }
 
 #[test]
 fn envs_show_two_accounts_and_the_read_only_flag() {
-    let dir = project();
-    let v = json(dir.path(), &["envs"]);
+    let d = &Project::new().build();
+    let v = d.json(&["envs"]);
     let envs = v["environments"].as_array().unwrap();
     assert_eq!(envs.len(), 2);
     let dev = envs.iter().find(|e| e["name"] == "dev").unwrap();
@@ -60,28 +57,22 @@ fn envs_show_two_accounts_and_the_read_only_flag() {
     assert_eq!(a.len(), 12);
     assert_ne!(a, b, "each environment is its own account");
     // The table form names both.
-    let table = ok(dir.path(), &["envs"]);
+    let table = d.ok(&["envs"]);
     assert!(table.contains("dev") && table.contains("prod") && table.contains(a));
 }
 
 #[test]
 fn the_guarded_workflow_as_written_in_the_issue() {
-    let dir = project();
-    let d = dir.path();
-    let plan = json(
-        d,
+    let d = &Project::new().build();
+    let plan = d.json(&plan_args(
+        "dev",
+        "AWS::S3::Bucket",
+        "documents",
         &[
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--purpose",
-            "documents",
             "--properties",
             r#"{"VersioningConfiguration":{"Status":"Enabled"}}"#,
         ],
-    );
+    ));
     for key in [
         "id",
         "env",
@@ -97,30 +88,22 @@ fn the_guarded_workflow_as_written_in_the_issue() {
     assert!(plan["cost"]["monthly_usd"].is_string() && plan["cost"]["breakdown"].is_array());
     assert_eq!(plan["gate"]["decision"], "auto");
     let id = plan["id"].as_str().unwrap();
-    let applied = ok(d, &["apply", id]);
+    let applied = d.ok(&["apply", id]);
     assert!(applied.contains("synthcoreai-documents-dev"), "{applied}");
 
-    let list = json(d, &["resources", "list", "--env", "dev"]);
+    let list = d.json(&["resources", "list", "--env", "dev"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["identifier"], "synthcoreai-documents-dev");
 
-    let prod = json(
-        d,
-        &[
-            "plan",
-            "--env",
-            "prod",
-            "--type",
-            "AWS::S3::Bucket",
-            "--purpose",
-            "documents",
-            "--properties",
-            "{}",
-        ],
-    );
+    let prod = d.json(&plan_args(
+        "prod",
+        "AWS::S3::Bucket",
+        "documents",
+        &["--properties", "{}"],
+    ));
     assert_eq!(prod["gate"]["decision"], "refused");
     let prod_id = prod["id"].as_str().unwrap();
-    let refused = run_in(d, &["apply", prod_id]);
+    let refused = d.run(&["apply", prod_id]);
     assert_eq!(
         code(&refused),
         3,
@@ -129,7 +112,7 @@ fn the_guarded_workflow_as_written_in_the_issue() {
     );
     assert!(String::from_utf8_lossy(&refused.stdout).contains("approve"));
 
-    let approvals = json(d, &["approvals"]);
+    let approvals = d.json(&["approvals"]);
     let a = &approvals[0];
     assert_eq!(a["status"], "pending");
     assert_eq!(a["plan_id"], prod_id);
@@ -137,21 +120,21 @@ fn the_guarded_workflow_as_written_in_the_issue() {
     let approval_id = a["id"].as_str().unwrap();
 
     // Without a terminal nothing is asked and nothing is approved.
-    let agent = run_in(d, &["approve", approval_id]);
+    let agent = d.run(&["approve", approval_id]);
     assert_eq!(code(&agent), 3, "{}", text(&agent));
     assert!(
         stderr(&agent).contains("not a terminal"),
         "{}",
         text(&agent)
     );
-    assert_eq!(json(d, &["approvals"])[0]["status"], "pending");
+    assert_eq!(d.json(&["approvals"])[0]["status"], "pending");
 
     // A person who does not type yes approves nothing.
-    let no = approve_at_terminal(d, approval_id, "no");
+    let no = d.approve_at_terminal(approval_id, "no");
     assert_eq!(code(&no), 3, "{}", String::from_utf8_lossy(&no.stdout));
-    assert_eq!(json(d, &["approvals"])[0]["status"], "pending");
+    assert_eq!(d.json(&["approvals"])[0]["status"], "pending");
 
-    let yes = approve_at_terminal(d, approval_id, "yes");
+    let yes = d.approve_at_terminal(approval_id, "yes");
     assert_eq!(
         code(&yes),
         0,
@@ -159,16 +142,16 @@ fn the_guarded_workflow_as_written_in_the_issue() {
         String::from_utf8_lossy(&yes.stdout),
         stderr(&yes)
     );
-    ok(d, &["apply", prod_id]);
+    d.ok(&["apply", prod_id]);
     assert_eq!(
-        json(d, &["resources", "list", "--env", "prod"])
+        d.json(&["resources", "list", "--env", "prod"])
             .as_array()
             .unwrap()
             .len(),
         1
     );
 
-    let audit = json(d, &["audit"]);
+    let audit = d.json(&["audit"]);
     let actions: Vec<&str> = audit
         .as_array()
         .unwrap()
@@ -183,90 +166,50 @@ fn the_guarded_workflow_as_written_in_the_issue() {
     ] {
         assert!(actions.contains(&want), "audit lacks {want}: {actions:?}");
     }
-    assert_eq!(json(d, &["audit", "verify"])["ok"], true);
+    assert_eq!(d.json(&["audit", "verify"])["ok"], true);
 
     // Applying twice (a retry after a lost reply) answers the first
     // outcome, with the same request, and changes nothing.
-    let twice = run_in(d, &["apply", prod_id]);
+    let twice = d.run(&["apply", prod_id]);
     assert_eq!(code(&twice), 0, "{}", stderr(&twice));
     let out = String::from_utf8_lossy(&twice.stdout).to_string();
     assert!(out.contains("already applied"), "{out}");
-    assert_eq!(json(d, &["audit", "verify"])["ok"], true);
+    assert_eq!(d.json(&["audit", "verify"])["ok"], true);
 }
 
 #[test]
 fn bad_input_names_the_value_exits_2_and_changes_nothing() {
-    let dir = project();
-    let d = dir.path();
-    let cases: &[(&[&str], &str)] = &[
+    let d = &Project::new().build();
+    let cases: Vec<(Vec<String>, &str)> = vec![
         (
-            &[
-                "plan",
-                "--env",
+            plan_args(
                 "dev",
-                "--type",
                 "AWS::S3::Bucket",
-                "--purpose",
                 "x",
-                "--properties",
-                "{not json",
-            ],
+                &["--properties", "{not json"],
+            ),
             "--properties",
         ),
         (
-            &[
-                "plan",
-                "--env",
-                "dev",
-                "--type",
-                "AWS::S3::Buckett",
-                "--purpose",
-                "x",
-            ],
+            plan_args("dev", "AWS::S3::Buckett", "x", &[]),
             "AWS::S3::Bucket",
         ),
+        (plan_args("qa", "AWS::S3::Bucket", "x", &[]), "qa"),
         (
-            &[
-                "plan",
-                "--env",
-                "qa",
-                "--type",
-                "AWS::S3::Bucket",
-                "--purpose",
-                "x",
-            ],
-            "qa",
-        ),
-        (
-            &[
-                "plan",
-                "--env",
+            plan_args(
                 "dev",
-                "--type",
                 "AWS::S3::Bucket",
-                "--purpose",
                 "x",
-                "--properties",
-                r#"{"Bogus": 1}"#,
-            ],
+                &["--properties", r#"{"Bogus": 1}"#],
+            ),
             "Bogus",
         ),
         (
-            &[
-                "plan",
-                "--env",
-                "dev",
-                "--type",
-                "AWS::Lambda::Function",
-                "--purpose",
-                "x",
-                "--properties",
-                "{}",
-            ],
+            plan_args("dev", "AWS::Lambda::Function", "x", &["--properties", "{}"]),
             "Code",
         ),
         (
-            &[
+            words(&[
                 "plan",
                 "--env",
                 "dev",
@@ -274,27 +217,18 @@ fn bad_input_names_the_value_exits_2_and_changes_nothing() {
                 "replace",
                 "--type",
                 "AWS::S3::Bucket",
-            ],
+            ]),
             "replace",
         ),
-        (&["apply", "plan-doesnotexist"], "plan-doesnotexist"),
-        (&["approve", "apr-doesnotexist"], "apr-doesnotexist"),
+        (words(&["apply", "plan-doesnotexist"]), "plan-doesnotexist"),
+        (words(&["approve", "apr-doesnotexist"]), "apr-doesnotexist"),
         (
-            &[
-                "resources",
-                "get",
-                "--env",
-                "dev",
-                "--type",
-                "AWS::S3::Bucket",
-                "--id",
-                "nope",
-            ],
+            resource_args(&["resources", "get"], "dev", "AWS::S3::Bucket", "nope", &[]),
             "nope",
         ),
     ];
-    for (args, needle) in cases {
-        let out = run_in(d, args);
+    for (args, needle) in &cases {
+        let out = d.run(args);
         let c = code(&out);
         assert!(
             c == 2 || (c == 1 && args[0] == "resources"),
@@ -307,9 +241,9 @@ fn bad_input_names_the_value_exits_2_and_changes_nothing() {
             stderr(&out)
         );
     }
-    assert_eq!(json(d, &["plans"]).as_array().unwrap().len(), 0);
+    assert_eq!(d.json(&["plans"]).as_array().unwrap().len(), 0);
     assert_eq!(
-        json(d, &["resources", "list", "--env", "dev"])
+        d.json(&["resources", "list", "--env", "dev"])
             .as_array()
             .unwrap()
             .len(),
@@ -319,39 +253,30 @@ fn bad_input_names_the_value_exits_2_and_changes_nothing() {
 
 #[test]
 fn commands_find_the_project_from_a_subfolder_and_explain_when_there_is_none() {
-    let dir = project();
-    let sub = dir.path().join("a/b");
+    let d = &Project::new().build();
+    let sub = d.path().join("a/b");
     std::fs::create_dir_all(&sub).unwrap();
     assert_eq!(
-        json(&sub, &["envs"])["environments"]
+        Project::at(&sub).json(&["envs"])["environments"]
             .as_array()
             .unwrap()
             .len(),
         2
     );
-    let empty = tempfile::tempdir().unwrap();
-    let out = run_in(empty.path(), &["envs"]);
+    let empty = Project::empty();
+    let out = empty.run(&["envs"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("infraguard init"), "{}", stderr(&out));
 }
 
 #[test]
 fn environment_variables_override_the_file_for_one_process() {
-    let dir = project();
-    let out = Command::new(bin())
-        .args([
-            "-C",
-            dir.path().to_str().unwrap(),
-            "envs",
-            "--output",
-            "json",
-        ])
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_PROFILE", "someone-else")
-        .env("INFRAGUARD_READONLY", "true")
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &Project::new()
+        .env(env_vars::AWS_REGION, "eu-west-1")
+        .env(env_vars::AWS_PROFILE, "someone-else")
+        .env(env_vars::INFRAGUARD_READONLY, "true")
+        .build();
+    let v = d.json(&["envs"]);
     let dev = v["environments"]
         .as_array()
         .unwrap()
@@ -368,11 +293,8 @@ fn environment_variables_override_the_file_for_one_process() {
 fn quickstart_runs_the_whole_workflow_in_a_scratch_folder() {
     let parent = tempfile::tempdir().unwrap();
     let target = parent.path().join("qs");
-    let out = Command::new(bin())
-        .args(["quickstart", "--dir", target.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let out = quickstart(&target);
+    let text = stdout(&out);
     assert_eq!(code(&out), 0, "{text}\n{}", stderr(&out));
     assert!(text.contains(target.to_str().unwrap()));
     for want in [
@@ -388,7 +310,8 @@ fn quickstart_runs_the_whole_workflow_in_a_scratch_folder() {
         );
     }
     assert_eq!(
-        json(&target, &["resources", "list", "--env", "prod"])
+        Project::at(&target)
+            .json(&["resources", "list", "--env", "prod"])
             .as_array()
             .unwrap()
             .len(),
@@ -398,8 +321,7 @@ fn quickstart_runs_the_whole_workflow_in_a_scratch_folder() {
 
 #[test]
 fn secrets_never_appear_in_output_or_the_audit_log() {
-    let dir = project();
-    let d = dir.path();
+    let d = &Project::new().build();
     let secret = "Sup3rS3cretPassw0rd";
     let props = format!(
         r#"{{"Engine":"postgres","DBInstanceClass":"db.t3.micro","AllocatedStorage":"20","MasterUsername":"admin_user","MasterUserPassword":"{secret}"}}"#
@@ -415,21 +337,21 @@ fn secrets_never_appear_in_output_or_the_audit_log() {
         "--properties",
         props.as_str(),
     ];
-    let table = ok(d, &args);
+    let table = d.ok(&args);
     assert!(!table.contains(secret), "table output leaks the password");
     assert!(
         table.contains("MasterUserPassword"),
         "the property itself is still shown"
     );
-    let plan = json(d, &args);
+    let plan = d.json(&args);
     let id = plan["id"].as_str().unwrap();
     let all = [
         serde_json::to_string(&plan).unwrap(),
-        ok(d, &["show", id]),
-        ok(d, &["show", id, "--output", "json"]),
-        ok(d, &["plans", "--output", "json"]),
-        ok(d, &["audit", "--output", "json"]),
-        ok(d, &["approvals", "--output", "json"]),
+        d.ok(&["show", id]),
+        d.ok(&["show", id, "--output", "json"]),
+        d.ok(&["plans", "--output", "json"]),
+        d.ok(&["audit", "--output", "json"]),
+        d.ok(&["approvals", "--output", "json"]),
     ];
     for text in all {
         assert!(!text.contains(secret), "output leaks the password: {text}");
@@ -446,26 +368,17 @@ fn secrets_never_appear_in_output_or_the_audit_log() {
 
 #[test]
 fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
-    let dir = project();
-    let d = dir.path();
-    let plan = json(
-        d,
-        &[
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--purpose",
-            "documents",
-            "--usage",
-            "storage_gb=100",
-        ],
-    );
+    let d = &Project::new().build();
+    let plan = d.json(&plan_args(
+        "dev",
+        "AWS::S3::Bucket",
+        "documents",
+        &["--usage", "storage_gb=100"],
+    ));
     // 100 GB × $0.023 + 10 × $0.005 + 10 × $0.0004 = $2.354
     assert_eq!(plan["cost"]["monthly_usd"], "2.354");
-    ok(d, &["apply", plan["id"].as_str().unwrap()]);
-    let report = json(d, &["costs"]);
+    d.ok(&["apply", plan["id"].as_str().unwrap()]);
+    let report = d.json(&["costs"]);
     let envs = report["environments"].as_array().unwrap();
     // Every environment, an empty one as $0.00 rather than missing.
     assert_eq!(envs.len(), 2, "{report}");
@@ -474,67 +387,53 @@ fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
     assert_eq!(envs[1]["env"], "aws-prod");
     assert_eq!(envs[1]["resources"], 0);
     assert_eq!(report["combined_alerts"].as_array().unwrap().len(), 0);
-    let text = ok(d, &["costs"]);
+    let text = d.ok(&["costs"]);
     assert!(
         text.contains("📊 Monthly AWS Costs") && text.contains("S3 Storage"),
         "{text}"
     );
 
-    let bad = run_in(
-        d,
-        &[
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--purpose",
-            "x",
-            "--usage",
-            "storage_gib=1",
-        ],
-    );
+    let bad = d.run(&plan_args(
+        "dev",
+        "AWS::S3::Bucket",
+        "x",
+        &["--usage", "storage_gib=1"],
+    ));
     assert_eq!(code(&bad), 2);
     assert!(stderr(&bad).contains("storage_gib"), "{}", stderr(&bad));
 
     // An alarm that notifies nobody is no alert: an address is needed, and checked.
-    let none = run_in(d, &["costs", "--env", "prod", "--billing-alarm"]);
+    let none = d.run(&["costs", "--env", "prod", "--billing-alarm"]);
     assert_eq!(code(&none), 2);
     assert!(
         stderr(&none).contains("--email ADDRESS"),
         "{}",
         stderr(&none)
     );
-    let bad = run_in(
-        d,
-        &[
-            "costs",
-            "--env",
-            "prod",
-            "--billing-alarm",
-            "--email",
-            "ops at example",
-        ],
-    );
+    let bad = d.run(&[
+        "costs",
+        "--env",
+        "prod",
+        "--billing-alarm",
+        "--email",
+        "ops at example",
+    ]);
     assert_eq!(code(&bad), 2);
     assert!(
         stderr(&bad).contains("`ops at example`"),
         "{}",
         stderr(&bad)
     );
-    assert!(json(d, &["approvals"]).as_array().unwrap().is_empty());
+    assert!(d.json(&["approvals"]).as_array().unwrap().is_empty());
 
-    let planned = json(
-        d,
-        &[
-            "costs",
-            "--env",
-            "prod",
-            "--billing-alarm",
-            "--email",
-            "ops@example.com",
-        ],
-    );
+    let planned = d.json(&[
+        "costs",
+        "--env",
+        "prod",
+        "--billing-alarm",
+        "--email",
+        "ops@example.com",
+    ]);
     let planned = planned.as_array().unwrap();
     assert_eq!(
         planned.len(),
@@ -586,25 +485,21 @@ fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
             "{actions}"
         );
     }
-    assert_eq!(json(d, &["approvals"]).as_array().unwrap().len(), 4);
+    assert_eq!(d.json(&["approvals"]).as_array().unwrap().len(), 4);
 
     // Billing metrics live in us-east-1 only: elsewhere the command says how to get there.
-    let config = d.join("infraguard.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
+    let text = d.config();
     let moved = text.replacen("region = \"us-east-1\"", "region = \"eu-west-1\"", 2);
     assert_ne!(moved, text, "{text}");
-    std::fs::write(&config, moved).unwrap();
-    let elsewhere = run_in(
-        d,
-        &[
-            "costs",
-            "--env",
-            "dev",
-            "--billing-alarm",
-            "--email",
-            "ops@example.com",
-        ],
-    );
+    d.write_config(&moved);
+    let elsewhere = d.run(&[
+        "costs",
+        "--env",
+        "dev",
+        "--billing-alarm",
+        "--email",
+        "ops@example.com",
+    ]);
     assert_eq!(code(&elsewhere), 2);
     assert!(
         stderr(&elsewhere).contains("in us-east-1 only")
@@ -612,37 +507,24 @@ fn costs_report_per_environment_and_billing_alarms_go_through_the_gate() {
         "{}",
         stderr(&elsewhere)
     );
-    assert_eq!(json(d, &["approvals"]).as_array().unwrap().len(), 4);
+    assert_eq!(d.json(&["approvals"]).as_array().unwrap().len(), 4);
 }
 
 #[test]
 fn checkov_when_asked_for_but_missing_never_blocks_the_plan() {
-    let dir = project();
-    let d = dir.path();
-    let config = d.join("infraguard.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
+    let d = &Project::new().env(env_vars::PATH, "/usr/bin:/bin").build();
+    let text = d.config();
     assert!(
         text.contains("checkov = false"),
         "init writes the switch, off: {text}"
     );
-    std::fs::write(&config, text.replace("checkov = false", "checkov = true")).unwrap();
-    let out = Command::new(bin())
-        .args([
-            "-C",
-            d.to_str().unwrap(),
-            "plan",
-            "--env",
-            "dev",
-            "--type",
-            "AWS::S3::Bucket",
-            "--purpose",
-            "x",
-            "--output",
-            "json",
-        ])
-        .env("PATH", "/usr/bin:/bin")
-        .output()
-        .unwrap();
+    d.write_config(&text.replace("checkov = false", "checkov = true"));
+    let out = d.run(&plan_args(
+        "dev",
+        "AWS::S3::Bucket",
+        "x",
+        &["--output", "json"],
+    ));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
