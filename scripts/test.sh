@@ -26,6 +26,9 @@ fi
 export MOTO_SERVER_BIN="$root/.venv/bin/moto_server"
 
 export INFRAGUARD_REQUIRE_TOOLS=1
+# A snapshot that differs fails the run and nothing is written beside it
+# (`INSTA_UPDATE=always cargo test …` once, then review, to accept a change).
+export INSTA_UPDATE=no
 
 say "Rust: format, lints"
 cargo fmt --all -- --check
