@@ -169,17 +169,13 @@ pub fn modelled_types() -> Vec<&'static str> {
     models::all().map(|m| m.type_name).collect()
 }
 
-/// Report-line order: the registry's order of services, first seen first.
+/// Report-line order: [`models::SERVICE_ORDER`], then any other service.
 pub(crate) fn service_rank(service: &str) -> usize {
-    let mut seen: Vec<&str> = Vec::new();
-    for m in models::all() {
-        if !seen.contains(&m.service) {
-            seen.push(m.service);
-        }
-    }
-    seen.iter()
+    let order = models::SERVICE_ORDER;
+    order
+        .iter()
         .position(|s| *s == service)
-        .unwrap_or(seen.len())
+        .unwrap_or(order.len())
 }
 
 fn unknown_key(type_name: &ResourceType, key: &str, keys: &[UsageKey]) -> CostError {

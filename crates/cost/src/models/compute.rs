@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::free;
 use crate::dec::dec;
 use crate::model::{Ctx, MIB_PER_GIB, MILLION, Model, Pricing, THOUSAND, key};
 use crate::usage::UsageKey;
@@ -272,3 +273,32 @@ fn instance(ctx: &mut Ctx<'_>, props: &Value) {
     }
     ctx.note("Linux pricing is assumed (ImageId is not read); the public IPv4 address charge and data transfer are not included");
 }
+
+/// This family's models, priced and free.
+pub(super) const MODELS: &[Model] = &[
+    FUNCTION,
+    STATE_MACHINE,
+    BRANCH,
+    NAT_GATEWAY,
+    INSTANCE,
+    free(
+        "AWS::EC2::SecurityGroup",
+        "VPC Networking",
+        "security groups are free",
+    ),
+    free(
+        "AWS::EC2::Subnet",
+        "VPC Networking",
+        "subnets are free; NAT gateways and public IPv4 addresses in them are charged separately",
+    ),
+    free(
+        "AWS::EC2::VPC",
+        "VPC Networking",
+        "the VPC itself is free; NAT gateways, endpoints and public IPv4 addresses are charged separately",
+    ),
+    free(
+        "AWS::Amplify::App",
+        "Amplify Hosting",
+        "the app itself is free; builds, storage and data served are priced per AWS::Amplify::Branch",
+    ),
+];

@@ -134,3 +134,6 @@ pub(crate) const DISTRIBUTION: Model = Model {
         ctx.note("the always-free allowance (1 TB and 10M requests a month, per account) is not subtracted");
     }),
 };
+
+/// This family's models, priced and free.
+pub(super) const MODELS: &[Model] = &[REST_API, V2_API, DISTRIBUTION];

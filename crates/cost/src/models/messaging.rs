@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::free;
 use crate::model::{Ctx, MILLION, Model, Pricing, THOUSAND, key};
 use crate::usage::UsageKey;
 
@@ -151,3 +152,17 @@ pub(crate) const RULE: Model = Model {
         ctx.note("rules, schedules and AWS service events on the default bus are free; only custom events you publish are charged");
     }),
 };
+
+/// This family's models, priced and free.
+pub(super) const MODELS: &[Model] = &[
+    EMAIL_IDENTITY,
+    QUEUE,
+    TOPIC,
+    RULE,
+    CONFIGURATION_SET,
+    free(
+        "AWS::SES::Template",
+        "SES Emails",
+        "email templates are free; emails are priced on AWS::SES::EmailIdentity",
+    ),
+];

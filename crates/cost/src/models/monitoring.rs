@@ -3,6 +3,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::free;
 use crate::dec::dec;
 use crate::model::{Ctx, Model, Pricing, key};
 use crate::usage::UsageKey;
@@ -118,3 +119,14 @@ fn alarm(ctx: &mut Ctx<'_>, props: &Value) {
     }
     ctx.note("the account's 10 free standard alarms are not subtracted");
 }
+
+/// This family's models, priced and free.
+pub(super) const MODELS: &[Model] = &[
+    LOG_GROUP,
+    ALARM,
+    free(
+        "AWS::Budgets::Budget",
+        "AWS Budgets",
+        "budgets without actions are free (AWS public price list, from memory, not verified here); budget actions are separate resources",
+    ),
+];

@@ -8,6 +8,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::free;
 use crate::dec::dec;
 use crate::model::{Ctx, MILLION, Model, Pricing, key};
 use crate::usage::UsageKey;
@@ -286,3 +287,14 @@ fn db_cluster(ctx: &mut Ctx<'_>, props: &Value) {
         ));
     }
 }
+
+/// This family's models, priced and free.
+pub(super) const MODELS: &[Model] = &[
+    DB_INSTANCE,
+    DB_CLUSTER,
+    free(
+        "AWS::RDS::DBSubnetGroup",
+        "RDS Database",
+        "DB subnet groups are free",
+    ),
+];

@@ -4,6 +4,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::free;
 use crate::dec::dec;
 use crate::model::{Ctx, Model, Pricing, TEN_THOUSAND, key};
 use crate::usage::UsageKey;
@@ -222,3 +223,21 @@ fn user_pool(ctx: &mut Ctx<'_>, props: &Value) {
         ctx.note("SMS messages are billed by Amazon SNS and are not included");
     }
 }
+
+/// This family's models, priced and free.
+pub(super) const MODELS: &[Model] = &[
+    USER_POOL,
+    KMS_KEY,
+    SECRET,
+    PARAMETER,
+    free("AWS::IAM::Role", "IAM", "IAM is a free service"),
+    free("AWS::IAM::Policy", "IAM", "IAM is a free service"),
+    free("AWS::IAM::ManagedPolicy", "IAM", "IAM is a free service"),
+    free("AWS::IAM::User", "IAM", "IAM is a free service"),
+    free("AWS::IAM::Group", "IAM", "IAM is a free service"),
+    free(
+        "AWS::Cognito::UserPoolClient",
+        "Cognito Users",
+        "app clients are free; users are priced on AWS::Cognito::UserPool",
+    ),
+];

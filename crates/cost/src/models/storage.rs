@@ -4,6 +4,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::free;
 use crate::dec::dec;
 use crate::model::{Ctx, HOURS_PER_MONTH, MILLION, Model, Pricing, THOUSAND, key};
 use crate::usage::UsageKey;
@@ -304,3 +305,16 @@ fn serverless_cache(ctx: &mut Ctx<'_>, props: &Value) {
         ecpus / MILLION,
     );
 }
+
+/// This family's models, priced and free.
+pub(super) const MODELS: &[Model] = &[
+    BUCKET,
+    TABLE,
+    REPOSITORY,
+    SERVERLESS_CACHE,
+    free(
+        "AWS::S3::BucketPolicy",
+        "S3 Storage",
+        "a bucket policy is free; the bucket is priced on AWS::S3::Bucket",
+    ),
+];
