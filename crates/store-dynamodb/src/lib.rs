@@ -98,17 +98,8 @@ impl std::fmt::Debug for DynamoStore {
 /// The SDK client for `config`, and the runtime its futures run on.
 fn connect(config: &DynamoConfig) -> Result<(Client, Arc<tokio::runtime::Runtime>), StoreError> {
     let storage = |e: infraguard_core::CloudError| StoreError::Storage(e.to_string());
-    let table_ok = !config.table.is_empty()
-        && config.table.len() <= 255
-        && config
-            .table
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !table_ok || config.table.len() < 3 {
-        return Err(StoreError::Storage(format!(
-            "`{}` is not a DynamoDB table name: use 3 to 255 letters, digits, `_`, `-` or `.`",
-            config.table
-        )));
+    if let Some(why) = infraguard_engine::config::table_name_problem(&config.table) {
+        return Err(StoreError::Storage(why));
     }
     let mut options = ConnectOptions::for_emulator("state", &config.region, "");
     options.endpoint_url = config.endpoint_url.clone();

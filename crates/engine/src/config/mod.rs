@@ -116,17 +116,8 @@ impl StateBackend {
                         "is missing: a DynamoDB state names its table (`table = \"acme-infraguard-state\"`; `infraguard state init` makes it)",
                     )
                 })?;
-                let table_ok = (3..=255).contains(&table.len())
-                    && table
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-                if !table_ok {
-                    return Err(bad(
-                        "state.table",
-                        format!(
-                            "= `{table}` is not a DynamoDB table name: use 3 to 255 letters, digits, `_`, `-` or `.`"
-                        ),
-                    ));
+                if let Some(why) = table_name_problem(&table) {
+                    return Err(bad("state.table", format!("= {why}")));
                 }
                 let region = st
                     .region
@@ -560,6 +551,20 @@ pub fn normalize_purpose(purpose: &str) -> String {
         .join("-")
 }
 
+/// Why `name` cannot be a DynamoDB table's name, if it cannot: AWS takes 3
+/// to 255 letters, digits, `_`, `-` or `.`.
+pub fn table_name_problem(name: &str) -> Option<String> {
+    let ok = (3..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    (!ok).then(|| {
+        format!(
+            "`{name}` is not a DynamoDB table name: use 3 to 255 letters, digits, `_`, `-` or `.`"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,6 +585,17 @@ mod tests {
         assert!(e.contains("state.table") && e.contains("state init"), "{e}");
         raw.state.table = Some("a b".into());
         assert!(err(&raw).contains("`a b`"), "{}", err(&raw));
+        // AWS's rule, at its edges (the DynamoDB store checks the same).
+        for (name, ok) in [
+            ("ab", false),
+            ("abc", true),
+            ("a.b-c_D9", true),
+            ("a/b", false),
+            (&"t".repeat(255), true),
+            (&"t".repeat(256), false),
+        ] {
+            assert_eq!(table_name_problem(name).is_none(), ok, "{name}");
+        }
         raw.state.table = Some("acme-infraguard-state".into());
         // No AWS environment to take the region from.
         assert!(err(&raw).contains("state.region"), "{}", err(&raw));
