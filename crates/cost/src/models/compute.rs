@@ -25,7 +25,7 @@ static FUNCTION_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const FUNCTION: Model = Model {
+const FUNCTION: Model = Model {
     type_name: "AWS::Lambda::Function",
     service: "Lambda Execution",
     usage: FUNCTION_USAGE,
@@ -121,7 +121,7 @@ static STATE_MACHINE_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const STATE_MACHINE: Model = Model {
+const STATE_MACHINE: Model = Model {
     type_name: "AWS::StepFunctions::StateMachine",
     service: "Step Functions",
     usage: STATE_MACHINE_USAGE,
@@ -182,7 +182,7 @@ static BRANCH_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const BRANCH: Model = Model {
+const BRANCH: Model = Model {
     type_name: "AWS::Amplify::Branch",
     service: "Amplify Hosting",
     usage: BRANCH_USAGE,
@@ -212,7 +212,7 @@ static NAT_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const NAT_GATEWAY: Model = Model {
+const NAT_GATEWAY: Model = Model {
     type_name: "AWS::EC2::NatGateway",
     service: "VPC Networking",
     usage: NAT_USAGE,
@@ -239,7 +239,7 @@ static INSTANCE_USAGE: &[UsageKey] = &[
     key("root_volume_gb", "GB", "8", "size of the gp3 root volume"),
 ];
 
-pub(crate) const INSTANCE: Model = Model {
+const INSTANCE: Model = Model {
     type_name: "AWS::EC2::Instance",
     service: "EC2 Instances",
     usage: INSTANCE_USAGE,

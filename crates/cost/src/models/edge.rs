@@ -13,7 +13,7 @@ static REST_USAGE: &[UsageKey] = &[key(
     "API calls a month",
 )];
 
-pub(crate) const REST_API: Model = Model {
+const REST_API: Model = Model {
     type_name: "AWS::ApiGateway::RestApi",
     service: "API Gateway",
     usage: REST_USAGE,
@@ -49,7 +49,7 @@ static V2_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const V2_API: Model = Model {
+const V2_API: Model = Model {
     type_name: "AWS::ApiGatewayV2::Api",
     service: "API Gateway",
     usage: V2_USAGE,
@@ -107,7 +107,7 @@ static DISTRIBUTION_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const DISTRIBUTION: Model = Model {
+const DISTRIBUTION: Model = Model {
     type_name: "AWS::CloudFront::Distribution",
     service: "CloudFront",
     usage: DISTRIBUTION_USAGE,

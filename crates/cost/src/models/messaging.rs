@@ -18,7 +18,7 @@ static IDENTITY_USAGE: &[UsageKey] = &[key(
     "emails sent from this identity a month",
 )];
 
-pub(crate) const EMAIL_IDENTITY: Model = Model {
+const EMAIL_IDENTITY: Model = Model {
     type_name: "AWS::SES::EmailIdentity",
     service: "SES Emails",
     usage: IDENTITY_USAGE,
@@ -29,7 +29,7 @@ pub(crate) const EMAIL_IDENTITY: Model = Model {
     }),
 };
 
-pub(crate) const CONFIGURATION_SET: Model = Model {
+const CONFIGURATION_SET: Model = Model {
     type_name: "AWS::SES::ConfigurationSet",
     service: "SES Emails",
     usage: &[],
@@ -53,7 +53,7 @@ static QUEUE_USAGE: &[UsageKey] = &[key(
     "API requests a month (each 64 KB of a payload is one request)",
 )];
 
-pub(crate) const QUEUE: Model = Model {
+const QUEUE: Model = Model {
     type_name: "AWS::SQS::Queue",
     service: "SQS Queues",
     usage: QUEUE_USAGE,
@@ -100,7 +100,7 @@ static TOPIC_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const TOPIC: Model = Model {
+const TOPIC: Model = Model {
     type_name: "AWS::SNS::Topic",
     service: "SNS Notifications",
     usage: TOPIC_USAGE,
@@ -142,7 +142,7 @@ static RULE_USAGE: &[UsageKey] = &[key(
     "custom events published to this rule's bus a month (AWS service events are free)",
 )];
 
-pub(crate) const RULE: Model = Model {
+const RULE: Model = Model {
     type_name: "AWS::Events::Rule",
     service: "EventBridge",
     usage: RULE_USAGE,

@@ -23,7 +23,7 @@ static LOG_GROUP_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const LOG_GROUP: Model = Model {
+const LOG_GROUP: Model = Model {
     type_name: "AWS::Logs::LogGroup",
     service: "CloudWatch Logs",
     usage: LOG_GROUP_USAGE,
@@ -61,7 +61,7 @@ fn log_group(ctx: &mut Ctx<'_>, props: &Value) {
     }
 }
 
-pub(crate) const ALARM: Model = Model {
+const ALARM: Model = Model {
     type_name: "AWS::CloudWatch::Alarm",
     service: "CloudWatch Alarms",
     usage: &[],

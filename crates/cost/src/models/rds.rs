@@ -34,7 +34,7 @@ static INSTANCE_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const DB_INSTANCE: Model = Model {
+const DB_INSTANCE: Model = Model {
     type_name: "AWS::RDS::DBInstance",
     service: "RDS Database",
     usage: INSTANCE_USAGE,
@@ -51,7 +51,7 @@ static CLUSTER_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const DB_CLUSTER: Model = Model {
+const DB_CLUSTER: Model = Model {
     type_name: "AWS::RDS::DBCluster",
     service: "RDS Database",
     usage: CLUSTER_USAGE,

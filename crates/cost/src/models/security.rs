@@ -16,7 +16,7 @@ static KEY_USAGE: &[UsageKey] = &[key(
     "cryptographic API requests a month",
 )];
 
-pub(crate) const KMS_KEY: Model = Model {
+const KMS_KEY: Model = Model {
     type_name: "AWS::KMS::Key",
     service: "KMS Keys",
     usage: KEY_USAGE,
@@ -60,7 +60,7 @@ static SECRET_USAGE: &[UsageKey] = &[key(
     "Secrets Manager API calls a month",
 )];
 
-pub(crate) const SECRET: Model = Model {
+const SECRET: Model = Model {
     type_name: "AWS::SecretsManager::Secret",
     service: "Secrets Manager",
     usage: SECRET_USAGE,
@@ -89,7 +89,7 @@ static PARAMETER_USAGE: &[UsageKey] = &[key(
     "API interactions a month (advanced parameters)",
 )];
 
-pub(crate) const PARAMETER: Model = Model {
+const PARAMETER: Model = Model {
     type_name: "AWS::SSM::Parameter",
     service: "SSM Parameters",
     usage: PARAMETER_USAGE,
@@ -142,7 +142,7 @@ static POOL_USAGE: &[UsageKey] = &[key(
     "monthly active users",
 )];
 
-pub(crate) const USER_POOL: Model = Model {
+const USER_POOL: Model = Model {
     type_name: "AWS::Cognito::UserPool",
     service: "Cognito Users",
     usage: POOL_USAGE,

@@ -30,7 +30,7 @@ static BUCKET_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const BUCKET: Model = Model {
+const BUCKET: Model = Model {
     type_name: "AWS::S3::Bucket",
     service: "S3 Storage",
     usage: BUCKET_USAGE,
@@ -89,7 +89,7 @@ fn bucket(ctx: &mut Ctx<'_>, props: &Value) {
 
 static REPOSITORY_USAGE: &[UsageKey] = &[key("storage_gb", "GB", "1", "average image data stored")];
 
-pub(crate) const REPOSITORY: Model = Model {
+const REPOSITORY: Model = Model {
     type_name: "AWS::ECR::Repository",
     service: "ECR",
     usage: REPOSITORY_USAGE,
@@ -121,7 +121,7 @@ static TABLE_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const TABLE: Model = Model {
+const TABLE: Model = Model {
     type_name: "AWS::DynamoDB::Table",
     service: "DynamoDB Tables",
     usage: TABLE_USAGE,
@@ -252,7 +252,7 @@ static CACHE_USAGE: &[UsageKey] = &[
     ),
 ];
 
-pub(crate) const SERVERLESS_CACHE: Model = Model {
+const SERVERLESS_CACHE: Model = Model {
     type_name: "AWS::ElastiCache::ServerlessCache",
     service: "ElastiCache",
     usage: CACHE_USAGE,
