@@ -89,14 +89,6 @@ macro_rules! or_refuse {
     };
 }
 
-/// The environment a tool call names (or the server's own), or, from the
-/// tool, the refusal that says why not.
-macro_rules! env_or_refuse {
-    ($server:expr, $requested:expr) => {
-        or_refuse!($server.env_for($requested))
-    };
-}
-
 mod approvals;
 mod chain_tools;
 mod cost_tools;
@@ -179,9 +171,11 @@ impl InfraguardServer {
         &self.api
     }
 
-    /// The level of `env`, as the doctor said at start. An environment it
-    /// did not name is taken at the strictest level, so the server never
-    /// offers a confirmation where only a code can approve.
+    /// The level of `env`, as the doctor said at start, for what the server
+    /// tells the agent (instructions, how an approval is given). What a
+    /// person must give is the engine's answer (`attestation`), not this.
+    /// An environment the doctor did not name is said at the strictest
+    /// level.
     pub fn level_of(&self, env: &str) -> Level {
         // An approval role makes an approval an AWS MFA session, whatever
         // the doctor could prove of the rest.

@@ -205,7 +205,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = env_or_refuse!(self, a.env.environment.as_deref());
+        let env = or_refuse!(self.env_for(a.env.environment.as_deref()));
         let r = self
             .blocking(caller, move |e, c| {
                 e.explain_step(c, env, a.generated_code_token)
@@ -244,7 +244,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = env_or_refuse!(self, a.env.environment.as_deref());
+        let env = or_refuse!(self.env_for(a.env.environment.as_deref()));
         let r = self
             .blocking(caller, move |e, c| e.scan_step(c, env, a.explained_token))
             .await?;
@@ -281,7 +281,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = env_or_refuse!(self, a.env.environment.as_deref());
+        let env = or_refuse!(self.env_for(a.env.environment.as_deref()));
         let decision = match a.decision.trim().to_ascii_lowercase().as_str() {
             "fix" => FindingsDecision::Fix,
             "proceed" => FindingsDecision::Proceed,

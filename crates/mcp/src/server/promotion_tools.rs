@@ -238,7 +238,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = env_or_refuse!(self, a.env.environment.as_deref());
+        let env = or_refuse!(self.env_for(a.env.environment.as_deref()));
         let r = self
             .blocking(caller, move |e, c| e.preflight(c, env))
             .await?;

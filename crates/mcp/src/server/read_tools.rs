@@ -213,7 +213,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = env_or_refuse!(self, a.env.environment.as_deref());
+        let env = or_refuse!(self.env_for(a.env.environment.as_deref()));
         let usage = or_refuse!(parse_usage("estimate_cost", a.usage.as_ref()));
         let threshold = self.config.cost_threshold;
         let props = a.properties.unwrap_or_else(|| json!({}));

@@ -52,7 +52,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = env_or_refuse!(self, a.env.environment.as_deref());
+        let env = or_refuse!(self.env_for(a.env.environment.as_deref()));
         let vars = infraguard_engine::env_vars::process_vars();
         let r = self
             .blocking(caller, move |e, c| e.check_environment(c, env, vars))
@@ -93,7 +93,7 @@ impl InfraguardServer {
         context: RequestContext<RoleServer>,
     ) -> ToolResult {
         let caller = &caller_of(&context);
-        let env = env_or_refuse!(self, a.env.environment.as_deref());
+        let env = or_refuse!(self.env_for(a.env.environment.as_deref()));
         let level = self.level_report(&env).cloned();
         let level = level.unwrap_or_else(|| EnvLevel {
             name: env.clone(),
