@@ -51,7 +51,8 @@ class RawStdio:
         self.replies: queue.Queue = queue.Queue()
         self.stderr = b""
         threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_reader.start()
 
     def _read_stdout(self) -> None:
         assert self.proc.stdout
@@ -94,6 +95,9 @@ class RawStdio:
             self.proc.kill()
             self.proc.wait(timeout=10)
             pytest.fail("the server did not exit after stdin closed")
+        # The process has exited, but its stderr may still be on the way to
+        # the reader: wait for the whole of it.
+        self._stderr_reader.join(timeout=10)
         return self.stderr.decode(errors="replace")
 
 
